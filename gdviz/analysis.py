@@ -1,0 +1,418 @@
+"""The theory of gradient descent on least squares, computed on the user's own data.
+
+For plain GD at a constant rate ``lr`` the error ``w_t - w*`` evolves as ``(I - lr H)^t (w_0 - w*)``.
+In the Hessian's eigenbasis each direction i is multiplied by ``q_i = 1 - lr * lambda_i`` per step:
+|q_i| < 1 shrinks it, q_i < 0 flips its sign every step (oscillation), |q_i| > 1 grows it (divergence).
+With ``r = lr * lambda_max``: r >= 2 diverges, 1 < r < 2 oscillates, 0.2 <= r <= 1 is good, r < 0.2 is
+slow (at least 5x slower than r = 1, the fastest rate that does not oscillate).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from gdviz._errors import InputError, check_float, check_int
+from gdviz.engine import Problem, Status, Trajectory, _check_params
+
+
+class Regime(enum.StrEnum):
+    """The four behaviours of gradient descent at a constant rate."""
+
+    SLOW = "slow"
+    GOOD = "good"
+    OSCILLATING = "oscillating"
+    DIVERGENT = "divergent"
+
+
+# r = lr * lambda_max at the regime boundaries.
+SLOW_BELOW = 0.2
+OSCILLATE_ABOVE = 1.0
+DIVERGE_FROM = 2.0
+
+
+class Spectrum(NamedTuple):
+    """Eigen-decomposition of the Hessian ``(2/n) X1.T @ X1``.
+
+    Attributes:
+        eigenvalues: array of shape (n_params,), ascending, >= 0.
+        eigenvectors: array of shape (n_params, n_params); column i goes with eigenvalues[i].
+        lambda_min: smallest eigenvalue (0 when the Hessian is singular).
+        lambda_max: largest eigenvalue.
+        condition_number: lambda_max / lambda_min (inf when singular).
+    """
+
+    eigenvalues: np.ndarray
+    eigenvectors: np.ndarray
+    lambda_min: float
+    lambda_max: float
+    condition_number: float
+
+
+class Thresholds(NamedTuple):
+    """Learning-rate thresholds of plain GD on this problem.
+
+    Attributes:
+        monotone_max: 1 / lambda_max; above it the steepest direction overshoots (oscillation).
+        stable_max: 2 / lambda_max; from it on the steepest direction grows (divergence).
+        optimal: 2 / (lambda_min + lambda_max); the fastest constant rate overall.
+    """
+
+    monotone_max: float
+    stable_max: float
+    optimal: float
+
+
+def spectrum(problem: Problem) -> Spectrum:
+    """Eigenvalues and eigenvectors of the Hessian, with lambda_min, lambda_max and the condition number."""
+    vals, vecs = np.linalg.eigh(problem.hessian())
+    lam_max = float(vals[-1])
+    # Round-off can leave a zero eigenvalue slightly negative or tiny; call it zero.
+    floor = max(lam_max, 0.0) * vals.size * np.finfo(float).eps
+    vals = np.where(vals <= floor, 0.0, vals)
+    lam_min = float(vals[0])
+    cond = lam_max / lam_min if lam_min > 0 else float("inf")
+    return Spectrum(vals, vecs, lam_min, lam_max, cond)
+
+
+def thresholds(problem: Problem) -> Thresholds:
+    """The rates 1/lambda_max, 2/lambda_max and 2/(lambda_min + lambda_max) of this problem."""
+    s = spectrum(problem)
+    return Thresholds(1.0 / s.lambda_max, 2.0 / s.lambda_max, 2.0 / (s.lambda_min + s.lambda_max))
+
+
+def regime_of_ratio(r: float) -> Regime:
+    """The regime for ``r = learning_rate * lambda_max``."""
+    if r >= DIVERGE_FROM:
+        return Regime.DIVERGENT
+    if r > OSCILLATE_ABOVE:
+        return Regime.OSCILLATING
+    if r >= SLOW_BELOW:
+        return Regime.GOOD
+    return Regime.SLOW
+
+
+def predict_regime(problem: Problem, learning_rate: float) -> Regime:
+    """The theory's regime for plain GD at a constant ``learning_rate`` on ``problem``."""
+    lr = check_float(learning_rate, "learning_rate", "predict_regime", low=0)
+    return regime_of_ratio(lr * spectrum(problem).lambda_max)
+
+
+def regime_rates(problem: Problem) -> dict[str, float]:
+    """One representative constant rate per regime, from this problem's spectrum.
+
+    slow: r = 0.05; good: r = 0.5; fastest: 2/(lambda_min+lambda_max); oscillating: r = 1.6;
+    divergent: r = 2.1 (with r = rate * lambda_max).
+    """
+    s = spectrum(problem)
+    lam = s.lambda_max
+    return {
+        "slow": 0.05 / lam,
+        "good": 0.5 / lam,
+        "fastest": 2.0 / (s.lambda_min + lam),
+        "oscillating": 1.6 / lam,
+        "divergent": 2.1 / lam,
+    }
+
+
+def observed_regime(problem: Problem, trajectory: Trajectory) -> Regime:
+    """Read the regime off a run, from what its iterates did.
+
+    How it decides:
+      1. DIVERGENT if the run ended DIVERGED (non-finite values), or its loss ended above where it started.
+      2. Otherwise it looks at the updates ``u_t = w_t - w_{t-1}`` of consecutive steps, projected on the
+         stiffest Hessian direction that the run actually moved along (the largest eigenvalue whose
+         projection carries at least 1e-6 of the largest projection). The median ratio ``rho`` of
+         consecutive projections, over the first 50 pairs above round-off, is the per-step factor the
+         run applied along that direction: rho <= -1 or rho >= 1 is DIVERGENT (it grows), rho < 0 is
+         OSCILLATING (the path flips across the valley every step), rho > 0.8 is SLOW (that direction
+         loses less than 20% per step), else GOOD.
+    For constant-rate GD ``rho = 1 - lr * lambda_max`` exactly, so this agrees with ``predict_regime``
+    except within round-off of a boundary. With fewer than two usable updates it falls back on the
+    prediction for the last learning rate used, or GOOD when nothing moved.
+    """
+    if trajectory.status is Status.DIVERGED:
+        return Regime.DIVERGENT
+    loss = trajectory.loss
+    if loss.size > 1 and loss[-1] > loss[0]:
+        return Regime.DIVERGENT
+    s = spectrum(problem)
+    consecutive = np.diff(trajectory.step) == 1
+    updates = np.diff(trajectory.params, axis=0)[consecutive]
+    proj = updates @ s.eigenvectors  # (n_updates, n_params), columns by ascending eigenvalue
+    rho = None
+    if proj.size:
+        overall = np.max(np.abs(proj))
+        for i in range(proj.shape[1] - 1, -1, -1):
+            col = proj[:, i]
+            if s.eigenvalues[i] <= 0 or overall == 0 or np.max(np.abs(col)) < 1e-6 * overall:
+                continue
+            usable = np.abs(col) > 1e-9 * np.max(np.abs(col))
+            pairs = np.flatnonzero(usable[1:] & usable[:-1])[:50]
+            if pairs.size:
+                rho = float(np.median(col[pairs + 1] / col[pairs]))
+            break
+    if rho is None:
+        last_rate = trajectory.learning_rate[-1]
+        return predict_regime(problem, last_rate) if np.isfinite(last_rate) and last_rate > 0 else Regime.GOOD
+    if rho <= -1.0 or rho >= 1.0:
+        return Regime.DIVERGENT
+    if rho < 0.0:
+        return Regime.OSCILLATING
+    if rho > 1.0 - SLOW_BELOW:
+        return Regime.SLOW
+    return Regime.GOOD
+
+
+# ---------------------------------------------------------------------------------------------
+# Closed form for constant-rate GD
+# ---------------------------------------------------------------------------------------------
+
+
+def _modes(problem: Problem, learning_rate, init_params):
+    s = spectrum(problem)
+    w0 = _check_params(init_params, problem, "init_params")
+    c = s.eigenvectors.T @ (w0 - problem.optimum)  # start error in the eigenbasis
+    lr = np.asarray(learning_rate, dtype=float)
+    q = 1.0 - lr[..., None] * s.eigenvalues  # (..., n_params)
+    return s, c, q
+
+
+def closed_form(
+    problem: Problem, learning_rate: float, steps: Sequence[int] | np.ndarray, *, init_params=None
+) -> np.ndarray:
+    """Params of constant-rate GD at any steps at once: ``w_t = w* + (I - lr H)^t (w_0 - w*)``.
+
+    Args:
+        learning_rate: the constant rate.
+        steps: ints >= 0 (0-based count of updates applied).
+        init_params: array of shape (n_params,); zeros by default.
+
+    Returns:
+        Array of shape (len(steps), n_params). A divergent rate overflows to inf, without warnings.
+    """
+    lr = check_float(learning_rate, "learning_rate", "closed_form", low=0)
+    t = np.asarray(steps, dtype=float).reshape(-1)
+    if np.any(t < 0) or not np.all(np.isfinite(t)):
+        raise InputError("The 'steps' parameter of closed_form must hold ints >= 0.")
+    s, c, q = _modes(problem, lr, init_params)
+    with np.errstate(all="ignore"):
+        return problem.optimum + (np.power(q, t[:, None]) * c) @ s.eigenvectors.T
+
+
+def predicted_loss(problem: Problem, learning_rate: float, steps, *, init_params=None) -> np.ndarray:
+    """The loss of constant-rate GD at ``steps`` from the closed form: ``J* + sum_i (lambda_i/2) (q_i^t c_i)^2``."""
+    lr = check_float(learning_rate, "learning_rate", "predicted_loss", low=0)
+    t = np.asarray(steps, dtype=float).reshape(-1)
+    s, c, q = _modes(problem, lr, init_params)
+    with np.errstate(all="ignore"):
+        e = np.power(q, t[:, None]) * c
+        return problem.optimum_loss + 0.5 * (e * e) @ s.eigenvalues
+
+
+def predicted_steps(
+    problem: Problem, learning_rate: float | np.ndarray, *, tol: float = 1e-6, init_params=None
+) -> float | np.ndarray:
+    """Steps constant-rate GD needs until ``||w_t - w_{t-1}|| < tol``, from the closed form.
+
+    The update at step t (t >= 1) has ``||u_t||^2 = sum_i (lr lambda_i c_i)^2 q_i^(2(t-1))``, with c the
+    start error in the eigenbasis; the smallest such t is found by doubling then bisection.
+
+    Returns:
+        A float (or an array of floats for an array of rates): the step count, or inf when the run never
+        meets the rule (a divergent rate, or ``tol == 0``).
+    """
+    tol = check_float(tol, "tol", "predicted_steps", low=0, low_open=False)
+    lrs = np.asarray(learning_rate, dtype=float)
+    if np.any(~np.isfinite(lrs)) or np.any(lrs <= 0):
+        raise InputError(
+            f"The 'learning_rate' parameter of predicted_steps must be floats in the range (0, inf). Got "
+            f"{learning_rate!r} instead."
+        )
+    flat = lrs.reshape(-1)
+    s, c, q = _modes(problem, flat, init_params)  # q: (R, p)
+    with np.errstate(all="ignore"):
+        a = (flat[:, None] * s.eigenvalues * c) ** 2  # squared update components at t = 1
+        rho = q * q
+        live = a > 0
+        grows = np.any(live & (rho > 1.0), axis=1)
+        stuck = np.sum(np.where(live & (rho == 1.0), a, 0.0), axis=1)  # never decays
+        never = grows | (stuck >= tol * tol) | (tol == 0)
+
+        def norm2(t):  # squared update norm at step t (t: (R,))
+            return np.sum(np.where(live, a * np.power(rho, (t - 1.0)[:, None]), 0.0), axis=1)
+
+        target = tol * tol
+        lo = np.zeros(flat.size)  # norm2(lo) >= target (or lo == 0)
+        hi = np.ones(flat.size)
+        todo = ~never & (norm2(hi) >= target)
+        for _ in range(80):  # doubling up to 2**80 steps
+            if not todo.any():
+                break
+            lo = np.where(todo, hi, lo)
+            hi = np.where(todo, 2 * hi, hi)
+            todo = todo & (norm2(hi) >= target)
+        never |= todo
+        for _ in range(90):  # bisection on integers in (lo, hi]
+            gap = ~never & (hi - lo > 1)
+            if not gap.any():
+                break
+            mid = np.floor((lo + hi) / 2)
+            ok = norm2(mid) < target
+            hi = np.where(gap & ok, mid, hi)
+            lo = np.where(gap & ~ok, mid, lo)
+        out = np.where(never, np.inf, hi)
+    return float(out[0]) if lrs.ndim == 0 else out.reshape(lrs.shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# Loss surface
+# ---------------------------------------------------------------------------------------------
+
+
+class LossGrid(NamedTuple):
+    """The loss over a grid of two params, the others held fixed.
+
+    Attributes:
+        x: array of shape (n_x,), values of param ``i``.
+        y: array of shape (n_y,), values of param ``j``.
+        z: array of shape (n_y, n_x), the loss (row k is y[k], as Plotly's surface and contour expect).
+        i, j: the two param indices.
+        center: array of shape (n_params,), the point whose other params are held fixed.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    z: np.ndarray
+    i: int
+    j: int
+    center: np.ndarray
+
+
+def loss_grid(
+    problem: Problem,
+    i: int,
+    j: int,
+    *,
+    x_range: tuple[float, float],
+    y_range: tuple[float, float],
+    n: int = 80,
+    center: np.ndarray | None = None,
+) -> LossGrid:
+    """Loss over params i and j on an n x n grid, others held at ``center`` (the optimum by default).
+
+    Vectorised through the quadratic form: with ``d = center - w*`` and the grid offsets a (param i),
+    b (param j), ``J = J(center) + 2 a g_i + 2 b g_j + a^2 A_ii + 2 a b A_ij + b^2 A_jj`` where
+    ``g = A d + r`` and A is the second-moment matrix (half the Hessian).
+    """
+    p = problem.n_params
+    i = check_int(i, "i", "loss_grid", low=0, high=p - 1)
+    j = check_int(j, "j", "loss_grid", low=0, high=p - 1)
+    if i == j:
+        raise InputError(f"loss_grid needs two different params; got i = j = {i}.")
+    n = check_int(n, "n", "loss_grid", low=2, high=2000)
+    ctr = problem.solution() if center is None else _check_params(center, problem, "center")
+    (x0, x1), (y0, y1) = (tuple(map(float, x_range)), tuple(map(float, y_range)))
+    if not all(np.isfinite([x0, x1, y0, y1])) or x0 >= x1 or y0 >= y1:
+        raise InputError(f"loss_grid needs finite increasing ranges; got {x_range!r} and {y_range!r}.")
+    xs = np.linspace(x0, x1, n)
+    ys = np.linspace(y0, y1, n)
+    A = problem.gram
+    g = A @ (ctr - problem.optimum) + problem.residual
+    a = (xs - ctr[i])[None, :]
+    b = (ys - ctr[j])[:, None]
+    with np.errstate(all="ignore"):
+        z = problem.loss(ctr) + 2 * a * g[i] + 2 * b * g[j] + a * a * A[i, i] + 2 * a * b * A[i, j] + b * b * A[j, j]
+    return LossGrid(xs, ys, z, i, j, ctr)
+
+
+# ---------------------------------------------------------------------------------------------
+# Learning-rate sweep
+# ---------------------------------------------------------------------------------------------
+
+
+class SweepResult(NamedTuple):
+    """Constant-rate GD at many rates.
+
+    Attributes:
+        learning_rate: array of shape (n_rates,).
+        steps: int array of shape (n_rates,), the step at which each run stopped.
+        final_loss: array of shape (n_rates,), the loss at that step (non-finite for a diverged run).
+        status: str array of shape (n_rates,), each a Status value ("converged", "diverged", "max_steps").
+    """
+
+    learning_rate: np.ndarray
+    steps: np.ndarray
+    final_loss: np.ndarray
+    status: np.ndarray
+
+
+def lr_sweep(
+    problem: Problem,
+    learning_rates: Sequence[float] | np.ndarray,
+    *,
+    tol: float = 1e-6,
+    max_steps: int = 1_000,
+    init_params: np.ndarray | None = None,
+    progress=None,
+) -> SweepResult:
+    """Run plain GD at every rate in one vectorised loop (rows are runs), with ``run``'s stop rules.
+
+    Each step costs O(n_active * n_params^2); runs leave the batch when they stop.
+
+    Args:
+        learning_rates: floats in (0, inf).
+        tol, max_steps, init_params: as for ``gdviz.engine.run``.
+        progress: optional callable ``progress(fraction_done)``, called about 100 times.
+    """
+    lrs = np.array(learning_rates, dtype=float).reshape(-1)
+    if lrs.size == 0 or np.any(~np.isfinite(lrs)) or np.any(lrs <= 0):
+        raise InputError(
+            "The 'learning_rates' parameter of lr_sweep must be a non-empty list of floats in the range (0, inf)."
+        )
+    tol = check_float(tol, "tol", "lr_sweep", low=0, low_open=False)
+    max_steps = check_int(max_steps, "max_steps", "lr_sweep", low=0)
+    w0 = _check_params(init_params, problem, "init_params")
+    R = lrs.size
+    steps = np.zeros(R, dtype=np.int64)
+    status = np.full(R, Status.MAX_STEPS.value, dtype=object)
+    gram2, moment2 = 2.0 * problem.gram, 2.0 * problem.moment
+    with np.errstate(all="ignore"):
+        loss0 = problem.loss(w0)
+        final_loss = np.full(R, loss0)
+        if not np.isfinite(loss0):
+            status[:] = Status.DIVERGED.value
+            return SweepResult(lrs, steps, final_loss, status.astype(str))
+        idx = np.arange(R)  # runs still going
+        W = np.tile(w0, (R, 1))
+        G = np.tile(gram2 @ w0 - moment2, (R, 1))
+        rate = lrs[:, None]
+        every = max(1, max_steps // 100)
+        for t in range(1, max_steps + 1):
+            Wn = W + (-rate) * G  # the same expression as gd's update, in the same order
+            D = Wn - W
+            norms = np.sqrt(np.einsum("ij,ij->i", D, D))
+            L = problem.loss(Wn)
+            bad = ~(np.isfinite(L) & np.isfinite(Wn).all(axis=1))
+            done = bad | (norms < tol)
+            if done.any():
+                finished = idx[done]
+                steps[finished] = t
+                final_loss[finished] = L[done]
+                status[finished] = np.where(bad[done], Status.DIVERGED.value, Status.CONVERGED.value)
+                keep = ~done
+                idx, Wn, rate = idx[keep], Wn[keep], rate[keep]
+                L = L[keep]
+            W = Wn
+            G = W @ gram2 - moment2
+            if progress is not None and t % every == 0:
+                progress(t / max_steps)
+            if idx.size == 0:
+                break
+        if idx.size:  # still running after max_steps
+            steps[idx] = max_steps
+            final_loss[idx] = L
+    return SweepResult(lrs, steps, final_loss, status.astype(str))

@@ -1,0 +1,376 @@
+"""The descent engine: a least-squares Problem, the lazy ``run`` generator of States, Trajectories.
+
+Conventions (fixed, see STYLE.md section 3):
+    loss      J(w) = mean((X1 @ w - y) ** 2), X1 = X with a leading column of ones;
+    params    [intercept, w_1 .. w_d];
+    grads     (2/n) X1.T @ (X1 @ w - y);   Hessian (2/n) X1.T @ X1;
+    step      number of updates applied so far; the State at step 0 is the start;
+    converged ||w_t - w_{t-1}||_2 < tol right after update t, and the step count includes it.
+
+After one pass over the data a step costs O(d^2) whatever n_samples is: the Problem keeps the
+second-moment matrix ``X1.T @ X1 / n`` and ``X1.T @ y / n``, not X, for the hot path.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from collections.abc import Iterable, Iterator
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from gdviz._errors import InputError, check_float, check_int
+from gdviz.optimizers import Optimizer
+
+# How many updates the generator computes per batch (the first batches are smaller, so that taking
+# a single State costs a single update).
+_MAX_CHUNK = 256
+
+
+class Problem(NamedTuple):
+    """A full-batch least-squares problem, reduced to the statistics gradient descent needs.
+
+    Build it with ``gdviz.data.make_problem``; the fields are read-only float64 arrays.
+
+    Attributes:
+        gram: array of shape (n_params, n_params), ``X1.T @ X1 / n`` (half the Hessian).
+        moment: array of shape (n_params,), ``X1.T @ y / n``.
+        optimum: array of shape (n_params,), the least-squares solution (minimum norm if singular).
+        optimum_loss: the loss at ``optimum``, computed from the data (no cancellation).
+        residual: array of shape (n_params,), ``gram @ optimum - moment`` (round-off sized).
+        n_samples: number of rows of X.
+        feature_names: one name per feature column.
+        fit_intercept: whether params[0] is an intercept.
+        scaling: the scaling applied to X before fitting ("none", "standard", "minmax", "robust").
+        offset: array of shape (n_features,), scaled X = (raw X - offset) / scale.
+        scale: array of shape (n_features,).
+        X1: array of shape (n_samples, n_params), the (scaled) design matrix; never used per step.
+        y: array of shape (n_samples,), the target.
+    """
+
+    gram: np.ndarray
+    moment: np.ndarray
+    optimum: np.ndarray
+    optimum_loss: float
+    residual: np.ndarray
+    n_samples: int
+    feature_names: tuple[str, ...]
+    fit_intercept: bool
+    scaling: str
+    offset: np.ndarray
+    scale: np.ndarray
+    X1: np.ndarray
+    y: np.ndarray
+
+    @property
+    def n_params(self) -> int:
+        """Number of parameters (intercept included when fitted)."""
+        return self.gram.shape[0]
+
+    @property
+    def n_features(self) -> int:
+        """Number of feature columns of X."""
+        return len(self.feature_names)
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        """``("intercept", *feature_names)`` (without "intercept" when it is not fitted)."""
+        return (("intercept",) if self.fit_intercept else ()) + self.feature_names
+
+    def loss(self, params: np.ndarray) -> float | np.ndarray:
+        """Mean squared error at ``params`` of shape (n_params,) or (..., n_params).
+
+        Computed as ``J* + d.A.d + 2 d.r`` with ``d = params - optimum``: exact algebraically, and
+        free of the catastrophic cancellation of ``c - 2 b.w + w.A.w`` near the optimum.
+        """
+        d = np.asarray(params, dtype=float) - self.optimum
+        excess = np.einsum("...i,...i->...", d, d @ self.gram + 2.0 * self.residual)
+        out = self.optimum_loss + excess
+        return float(out) if np.ndim(out) == 0 else out
+
+    def grad(self, params: np.ndarray) -> np.ndarray:
+        """Gradient ``(2/n) X1.T (X1 w - y)``, of the same shape as ``params``."""
+        w = np.asarray(params, dtype=float)
+        return 2.0 * (w @ self.gram - self.moment)
+
+    def hessian(self) -> np.ndarray:
+        """The constant Hessian ``(2/n) X1.T @ X1``, array of shape (n_params, n_params)."""
+        return 2.0 * self.gram
+
+    def solution(self) -> np.ndarray:
+        """The least-squares optimum (a copy), array of shape (n_params,)."""
+        return self.optimum.copy()
+
+    def raw_params(self, params: np.ndarray) -> np.ndarray:
+        """Map params on the scaled features to ``[intercept, coef_1 .. coef_d]`` on raw X.
+
+        Works on shape (n_params,) or (..., n_params). The result predicts from unscaled X, which
+        is how the fitted line is drawn over the raw data whatever the scaling.
+        """
+        w = np.asarray(params, dtype=float)
+        coefs = w[..., 1:] if self.fit_intercept else w
+        b = w[..., 0] if self.fit_intercept else np.zeros(w.shape[:-1])
+        raw_coefs = coefs / self.scale
+        raw_b = b - raw_coefs @ self.offset
+        return np.concatenate([np.asarray(raw_b)[..., None], raw_coefs], axis=-1)
+
+
+def build_problem(
+    X1: np.ndarray,
+    y: np.ndarray,
+    *,
+    feature_names: tuple[str, ...],
+    fit_intercept: bool,
+    scaling: str,
+    offset: np.ndarray,
+    scale: np.ndarray,
+) -> Problem:
+    """Reduce a validated design matrix to a Problem (one pass over the data, plus lstsq).
+
+    Callers validate first: ``gdviz.data.make_problem`` is the public entry point.
+    """
+    n = X1.shape[0]
+    gram = X1.T @ X1 / n
+    gram = 0.5 * (gram + gram.T)  # exactly symmetric, so eigh and the quadratic forms agree
+    moment = X1.T @ y / n
+    optimum, *_ = np.linalg.lstsq(X1, y, rcond=None)
+    optimum_loss = float(np.mean((X1 @ optimum - y) ** 2))
+    residual = gram @ optimum - moment
+    arrays = [gram, moment, optimum, residual, offset, scale, X1, y]
+    for a in arrays:
+        a.setflags(write=False)
+    return Problem(
+        gram, moment, optimum, optimum_loss, residual, n, tuple(feature_names), bool(fit_intercept),
+        scaling, offset, scale, X1, y,
+    )
+
+
+class Status(enum.StrEnum):
+    """Why a State is where it is. Only the last State of a run is not RUNNING."""
+
+    RUNNING = "running"
+    CONVERGED = "converged"
+    DIVERGED = "diverged"
+    MAX_STEPS = "max_steps"
+
+
+class State(NamedTuple):
+    """One point of a run.
+
+    Attributes:
+        step: number of updates applied so far (0 at the start).
+        params: array of shape (n_params,).
+        grads: array of shape (n_params,), the gradient at ``params``.
+        loss: the loss at ``params`` (may be inf or nan in the last State of a diverged run).
+        update_norm: ``||params - previous params||_2``; NaN at step 0.
+        learning_rate: the rate used for the latest update (``schedule(step - 1)``); NaN at step 0.
+        opt_state: the optimizer state after ``step`` updates (resume from here).
+        status: RUNNING, or why the run stopped at this State.
+    """
+
+    step: int
+    params: np.ndarray
+    grads: np.ndarray
+    loss: float
+    update_norm: float
+    learning_rate: float
+    opt_state: Any
+    status: Status
+
+
+class Trajectory(NamedTuple):
+    """A run stacked into arrays (row i is the i-th collected State).
+
+    Attributes:
+        step: int array of shape (n_states,).
+        params: array of shape (n_states, n_params).
+        grads: array of shape (n_states, n_params).
+        loss: array of shape (n_states,).
+        update_norm: array of shape (n_states,), NaN at step 0.
+        learning_rate: array of shape (n_states,), NaN at step 0.
+        status: the status of the last State.
+        last_state: the last State, to resume the run from.
+    """
+
+    step: np.ndarray
+    params: np.ndarray
+    grads: np.ndarray
+    loss: np.ndarray
+    update_norm: np.ndarray
+    learning_rate: np.ndarray
+    status: Status
+    last_state: State
+
+    @property
+    def n_states(self) -> int:
+        return len(self.step)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the arrays (the last State's few arrays are not counted)."""
+        return sum(a.nbytes for a in (self.step, self.params, self.grads, self.loss, self.update_norm, self.learning_rate))
+
+
+def _check_params(params: object, problem: Problem, name: str) -> np.ndarray:
+    if params is None:
+        return np.zeros(problem.n_params)
+    try:
+        w = np.array(params, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        raise InputError(f"The '{name}' parameter of run must be an array of floats. Got {params!r} instead.") from None
+    if w.size != problem.n_params:
+        raise InputError(
+            f"The '{name}' parameter of run must have shape ({problem.n_params},) to match the problem's "
+            f"params {list(problem.param_names)}. Got shape {np.shape(params)} instead."
+        )
+    if not np.all(np.isfinite(w)):
+        raise InputError(f"The '{name}' parameter of run must be finite. Got {w.tolist()} instead.")
+    return w
+
+
+def start_state(problem: Problem, optimizer: Optimizer, params: np.ndarray, max_steps: int) -> State:
+    """The State at step 0: ``params`` with its loss and grads, and a fresh optimizer state."""
+    with np.errstate(all="ignore"):
+        loss = problem.loss(params)
+        grads = problem.grad(params)
+    if not np.isfinite(loss):
+        status = Status.DIVERGED
+    else:
+        status = Status.MAX_STEPS if max_steps == 0 else Status.RUNNING
+    return State(0, params, grads, loss, np.nan, np.nan, optimizer.init(params), status)
+
+
+def run(
+    problem: Problem,
+    optimizer: Optimizer,
+    *,
+    init_params: np.ndarray | None = None,
+    tol: float = 1e-6,
+    max_steps: int = 10_000,
+    start: State | None = None,
+) -> Iterator[State]:
+    """Run ``optimizer`` on ``problem``, lazily, one State per update.
+
+    Args:
+        problem: from ``gdviz.data.make_problem``.
+        optimizer: from ``gdviz.optimizers`` (any ``Optimizer``).
+        init_params: array of shape (n_params,); zeros by default.
+        tol: stop as CONVERGED when ``||w_t - w_{t-1}||_2 < tol``; 0 turns the check off.
+        max_steps: stop as MAX_STEPS at this step (a total, also when resuming).
+        start: resume from this State instead of starting at ``init_params``. The generator then
+            yields the States after it (it does not repeat ``start``). Nothing follows a DIVERGED State.
+
+    Returns:
+        A generator that yields the start State (step 0, unless resuming), then one State per update.
+        The last State's status says why it stopped; a DIVERGED State (the first whose loss or params
+        are non-finite) ends the run and every State before it is kept. No RuntimeWarning escapes.
+
+    Raises:
+        InputError: for a problem or optimizer of the wrong type, bad init_params, tol or max_steps.
+    """
+    if not isinstance(problem, Problem):
+        raise InputError(f"The 'problem' parameter of run must be a Problem. Got {type(problem).__name__} instead.")
+    if not isinstance(optimizer, Optimizer):
+        raise InputError(
+            f"The 'optimizer' parameter of run must be an Optimizer. Got {type(optimizer).__name__} instead."
+        )
+    tol = check_float(tol, "tol", "run", low=0, low_open=False)
+    max_steps = check_int(max_steps, "max_steps", "run", low=0)
+    if start is None:
+        first = start_state(problem, optimizer, _check_params(init_params, problem, "init_params"), max_steps)
+        return _generate(problem, optimizer, first, tol, max_steps, yield_first=True)
+    if not isinstance(start, State):
+        raise InputError(f"The 'start' parameter of run must be a State. Got {type(start).__name__} instead.")
+    return _generate(problem, optimizer, start, tol, max_steps, yield_first=False)
+
+
+def _generate(
+    problem: Problem, optimizer: Optimizer, state: State, tol: float, max_steps: int, *, yield_first: bool
+) -> Iterator[State]:
+    if yield_first:
+        yield state
+    if state.status is Status.DIVERGED or state.step >= max_steps:
+        return
+    gram2 = 2.0 * problem.gram  # exact doubling: grads match Problem.grad bit for bit
+    moment2 = 2.0 * problem.moment
+    update = optimizer.update
+    schedule = optimizer.learning_rate
+    step, w, g, s = state.step, state.params, state.grads, state.opt_state
+    chunk = 1
+    while step < max_steps:
+        k = min(chunk, max_steps - step)
+        chunk = min(2 * chunk, _MAX_CHUNK)
+        w_before = w
+        ws, gs, ss = [], [], []
+        with np.errstate(all="ignore"):
+            # The sequential part: nothing here but what the next update depends on.
+            for _ in range(k):
+                u, s = update(g, s, w)
+                w = w + u
+                g = gram2 @ w - moment2
+                ws.append(w)
+                gs.append(g)
+                ss.append(s)
+            # Everything else, vectorised over the chunk.
+            W = np.array(ws)
+            D = W - np.vstack([w_before, W[:-1]])
+            norms = np.sqrt(np.einsum("ij,ij->i", D, D))
+            losses = problem.loss(W)
+            finite = np.isfinite(losses) & np.isfinite(W).all(axis=1)
+            rates = np.broadcast_to(schedule(np.arange(step, step + k)), (k,)) if schedule else np.full(k, np.nan)
+        converged = norms < tol  # all False when tol == 0
+        for i, (loss, norm, rate, ok, conv) in enumerate(
+            zip(losses.tolist(), norms.tolist(), rates.tolist(), finite.tolist(), converged.tolist(), strict=True)
+        ):
+            step += 1
+            if not ok:
+                status = Status.DIVERGED
+            elif conv:
+                status = Status.CONVERGED
+            elif step >= max_steps:
+                status = Status.MAX_STEPS
+            else:
+                status = Status.RUNNING
+            yield State(step, ws[i], gs[i], loss, norm, rate, ss[i], status)
+            if status is not Status.RUNNING:
+                return
+
+
+def collect(states: Iterable[State]) -> Trajectory:
+    """Stack States (e.g. a whole ``run``) into a Trajectory, in one pass and without a list of States.
+
+    Raises:
+        InputError: when ``states`` is empty.
+    """
+    it = iter(states)
+    first = next(it, None)
+    if first is None:
+        raise InputError("collect needs at least one State; got an empty sequence.")
+    p = np.size(first.params)
+    cap = 1024
+    step = np.empty(cap, dtype=np.int64)
+    params = np.empty((cap, p))
+    grads = np.empty((cap, p))
+    loss = np.empty(cap)
+    update_norm = np.empty(cap)
+    learning_rate = np.empty(cap)
+    buffers = (step, params, grads, loss, update_norm, learning_rate)
+    n = 0
+    last = first
+    for st in itertools.chain((first,), it):
+        if n == cap:
+            cap *= 2
+            for a in buffers:
+                a.resize((cap,) + a.shape[1:], refcheck=False)
+        step[n] = st.step
+        params[n] = st.params
+        grads[n] = st.grads
+        loss[n] = st.loss
+        update_norm[n] = st.update_norm
+        learning_rate[n] = st.learning_rate
+        last = st
+        n += 1
+    for a in buffers:
+        a.resize((n,) + a.shape[1:], refcheck=False)
+    return Trajectory(step, params, grads, loss, update_norm, learning_rate, last.status, last)
