@@ -1,0 +1,60 @@
+"""The only Streamlit-aware module: cached wrappers around the core, shared settings, session keys.
+
+Pages import from here; nothing in the core imports streamlit. Settings shared across pages live under
+the non-widget session key CONFIG_KEY (widget values are dropped when the user leaves a page).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import streamlit as st
+
+from gdviz import analysis, experiment
+from gdviz.engine import Problem, Trajectory
+from gdviz.experiment import RunConfig
+
+CONFIG_KEY = "gdviz_config"
+DATA_FIELDS = ("dataset", "feature", "n_samples", "slope", "intercept", "noise", "x_loc", "x_scale", "seed", "scaling")
+
+
+def get_config() -> RunConfig:
+    """The shared RunConfig of this session (the defaults on first visit)."""
+    if CONFIG_KEY not in st.session_state:
+        st.session_state[CONFIG_KEY] = RunConfig()
+    return st.session_state[CONFIG_KEY]
+
+
+def set_config(config: RunConfig) -> RunConfig:
+    st.session_state[CONFIG_KEY] = config
+    return config
+
+
+def data_key(config: RunConfig) -> RunConfig:
+    """``config`` with every non-data field at its default: the cache key of its Problem."""
+    defaults = RunConfig()
+    keep = {f: getattr(config, f) for f in DATA_FIELDS}
+    return dataclasses.replace(defaults, **keep)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _problem(key: RunConfig) -> Problem:
+    return experiment.one_feature_problem(key)
+
+
+def problem_for(config: RunConfig) -> Problem:
+    """The (cached, read-only) one-feature Problem of ``config``."""
+    return _problem(data_key(config))
+
+
+@st.cache_data(max_entries=64, show_spinner="Running gradient descent...")
+def trajectory_for(config: RunConfig) -> Trajectory:
+    """The whole run of ``config``, collected (cached per config)."""
+    return experiment.simulate(config, problem_for(config))
+
+
+def regimes_for(config: RunConfig, trajectory: Trajectory) -> tuple[analysis.Regime | None, analysis.Regime]:
+    """(predicted, observed) regime; the prediction only exists for plain GD at a constant rate."""
+    problem = problem_for(config)
+    predicted = analysis.predict_regime(problem, config.learning_rate) if config.is_constant_gd else None
+    return predicted, analysis.observed_regime(problem, trajectory)

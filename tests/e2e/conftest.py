@@ -1,0 +1,122 @@
+"""Real-browser fixtures: the app served by ``streamlit run`` and Debian's Chromium driven by Playwright.
+
+Browser tests skip cleanly when /usr/bin/chromium is missing, unless GDVIZ_REQUIRE_BROWSER=1 (set by
+.ci/run), in which case a missing browser fails the run instead of hiding it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("GDVIZ_CHROMIUM", "/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parent / "screenshots"
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+    if Path(CHROMIUM).exists():
+        return
+    if os.environ.get("GDVIZ_REQUIRE_BROWSER") == "1":
+        raise pytest.UsageError(f"GDVIZ_REQUIRE_BROWSER=1 but {CHROMIUM} is missing: apt-get install -y chromium")
+    skip = pytest.mark.skip(reason=f"{CHROMIUM} not found (apt-get install -y chromium)")
+    for item in items:
+        if "e2e" in item.keywords:
+            item.add_marker(skip)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """Start ``streamlit run app.py`` on a free loopback port; yield its URL; stop it afterwards."""
+    port = _free_port()
+    log = tempfile.TemporaryFile()
+    env = dict(os.environ)
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
+            str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+        ],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        log.seek(0)
+        pytest.fail("streamlit did not become healthy in 60 s:\n" + log.read().decode(errors="replace")[-3000:])
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": LAUNCH_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1400, "height": 1000}}
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    SHOTS.mkdir(exist_ok=True)
+    return SHOTS
+
+
+def wait_for_app(page, timeout: float = 30_000) -> None:
+    """Wait until Streamlit finished its run and at least one Plotly chart has drawn."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && document.querySelectorAll('.js-plotly-plot .main-svg').length > 0",
+        timeout=timeout,
+    )
+
+
+def exception_boxes(page) -> list[str]:
+    return [e.inner_text() for e in page.query_selector_all('[data-testid="stException"]')]
+
+
+def remove_user_data_dir(path: str) -> None:
+    shutil.rmtree(path, ignore_errors=True)
