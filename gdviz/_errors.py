@@ -36,20 +36,18 @@ def check_float(
     right = ")" if high_open else "]"
     interval = f"{left}{low:g}, {high:g}{right}".replace("inf", "inf")
     try:
-        if isinstance(value, bool):
+        if isinstance(value, bool | str | bytes):  # float("0.1") would let text through; parse text first
             raise TypeError
         x = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise InputError(
-            f"The '{name}' parameter of {owner} must be a float in the range {interval}. "
-            f"Got {_fmt(value)} instead."
+            f"The '{name}' parameter of {owner} must be a float in the range {interval}. Got {_fmt(value)} instead."
         ) from None
     too_low = x <= low if low_open else x < low
     too_high = x >= high if high_open else x > high
     if not math.isfinite(x) or too_low or too_high:
         raise InputError(
-            f"The '{name}' parameter of {owner} must be a float in the range {interval}. "
-            f"Got {_fmt(value)} instead."
+            f"The '{name}' parameter of {owner} must be a float in the range {interval}. Got {_fmt(value)} instead."
         )
     return x
 
@@ -64,8 +62,7 @@ def check_int(value: object, name: str, owner: str, *, low: int = 0, high: int |
         ok = value >= low and (high is None or value <= high)
     if not ok:
         raise InputError(
-            f"The '{name}' parameter of {owner} must be an int in the range {bounds}. "
-            f"Got {_fmt(value)} instead."
+            f"The '{name}' parameter of {owner} must be an int in the range {bounds}. Got {_fmt(value)} instead."
         )
     return int(value)  # type: ignore[arg-type]
 
@@ -75,8 +72,5 @@ def check_choice(value: object, name: str, owner: str, options: Iterable[str]) -
     options = sorted(options)
     if not isinstance(value, str) or value not in options:
         listed = "{" + ", ".join(repr(o) for o in options) + "}"
-        raise InputError(
-            f"The '{name}' parameter of {owner} must be a str among {listed}. "
-            f"Got {_fmt(value)} instead."
-        )
+        raise InputError(f"The '{name}' parameter of {owner} must be a str among {listed}. Got {_fmt(value)} instead.")
     return value

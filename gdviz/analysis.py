@@ -390,6 +390,7 @@ def lr_sweep(
         W = np.tile(w0, (R, 1))
         G = np.tile(gram2 @ w0 - moment2, (R, 1))
         rate = lrs[:, None]
+        L = final_loss  # losses of the runs still going, also when max_steps is 0 and the loop never runs
         every = max(1, max_steps // 100)
         for t in range(1, max_steps + 1):
             Wn = W + (-rate) * G  # the same expression as gd's update, in the same order

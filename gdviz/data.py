@@ -127,8 +127,9 @@ def make_problem(
                 f"The 'feature_names' parameter of make_problem must have one name per column of X ({d}). "
                 f"Got {len(names)} names instead."
             )
-    offset, scale = _scaler_offset_scale(scaling, X)
-    Xs = (X - offset) / scale
+    with np.errstate(all="ignore"):  # huge values are reported below as one clear InputError
+        offset, scale = _scaler_offset_scale(scaling, X)
+        Xs = (X - offset) / scale
     X1 = np.column_stack([np.ones(len(Xs)), Xs]) if fit_intercept else np.ascontiguousarray(Xs)
     with np.errstate(all="ignore"):
         if not (np.isfinite(X1 @ np.ones(X1.shape[1])).all() and np.isfinite(np.sum(X1 * X1))):
@@ -137,8 +138,13 @@ def make_problem(
                 "float64. Rescale the columns (for example divide by 1e6) or pick a scaling."
             )
     return build_problem(
-        np.ascontiguousarray(X1), np.ascontiguousarray(y, dtype=float), feature_names=names,
-        fit_intercept=fit_intercept, scaling=scaling, offset=offset, scale=scale,
+        np.ascontiguousarray(X1),
+        np.array(y, dtype=float),
+        feature_names=names,  # a copy: the caller keeps its y
+        fit_intercept=fit_intercept,
+        scaling=scaling,
+        offset=offset,
+        scale=scale,
     )
 
 

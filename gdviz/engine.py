@@ -141,8 +141,19 @@ def build_problem(
     for a in arrays:
         a.setflags(write=False)
     return Problem(
-        gram, moment, optimum, optimum_loss, residual, n, tuple(feature_names), bool(fit_intercept),
-        scaling, offset, scale, X1, y,
+        gram,
+        moment,
+        optimum,
+        optimum_loss,
+        residual,
+        n,
+        tuple(feature_names),
+        bool(fit_intercept),
+        scaling,
+        offset,
+        scale,
+        X1,
+        y,
     )
 
 
@@ -209,7 +220,9 @@ class Trajectory(NamedTuple):
     @property
     def nbytes(self) -> int:
         """Bytes held by the arrays (the last State's few arrays are not counted)."""
-        return sum(a.nbytes for a in (self.step, self.params, self.grads, self.loss, self.update_norm, self.learning_rate))
+        return sum(
+            a.nbytes for a in (self.step, self.params, self.grads, self.loss, self.update_norm, self.learning_rate)
+        )
 
 
 def _check_params(params: object, problem: Problem, name: str) -> np.ndarray:
@@ -234,10 +247,9 @@ def start_state(problem: Problem, optimizer: Optimizer, params: np.ndarray, max_
     with np.errstate(all="ignore"):
         loss = problem.loss(params)
         grads = problem.grad(params)
+    status = Status.MAX_STEPS if max_steps == 0 else Status.RUNNING
     if not np.isfinite(loss):
         status = Status.DIVERGED
-    else:
-        status = Status.MAX_STEPS if max_steps == 0 else Status.RUNNING
     return State(0, params, grads, loss, np.nan, np.nan, optimizer.init(params), status)
 
 

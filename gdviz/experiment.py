@@ -89,8 +89,13 @@ class RunConfig:
         """The Dataset this config names (the synthetic line is built from its settings)."""
         if self.dataset == "synthetic_line":
             return data.synthetic_line(
-                n_samples=self.n_samples, slope=self.slope, intercept=self.intercept, noise=self.noise,
-                x_loc=self.x_loc, x_scale=self.x_scale, seed=self.seed,
+                n_samples=self.n_samples,
+                slope=self.slope,
+                intercept=self.intercept,
+                noise=self.noise,
+                x_loc=self.x_loc,
+                x_scale=self.x_scale,
+                seed=self.seed,
             )
         return data.load_dataset(self.dataset)
 

@@ -58,18 +58,14 @@ def inverse_time(init_value: float, decay_rate: float = 0.01) -> Schedule:
     """``init_value / (1 + decay_rate * count)``: the classic 1/t decay, which guarantees convergence."""
     v = check_float(init_value, "init_value", "inverse_time", low=0)
     k = check_float(decay_rate, "decay_rate", "inverse_time", low=0, low_open=False)
-    return Schedule(
-        "inverse_time", (("init_value", v), ("decay_rate", k)), lambda c: v / (1.0 + k * c)
-    )
+    return Schedule("inverse_time", (("init_value", v), ("decay_rate", k)), lambda c: v / (1.0 + k * c))
 
 
 def inverse_scaling(init_value: float, power_t: float = 0.25) -> Schedule:
     """scikit-learn's ``invscaling``: ``init_value / (count + 1) ** power_t`` (init_value is eta0)."""
     v = check_float(init_value, "init_value", "inverse_scaling", low=0)
     p = check_float(power_t, "power_t", "inverse_scaling", low=0, low_open=False)
-    return Schedule(
-        "inverse_scaling", (("init_value", v), ("power_t", p)), lambda c: v / (c + 1.0) ** p
-    )
+    return Schedule("inverse_scaling", (("init_value", v), ("power_t", p)), lambda c: v / (c + 1.0) ** p)
 
 
 def exponential_decay(init_value: float, decay_rate: float = 0.99, transition_steps: int = 1) -> Schedule:
@@ -89,9 +85,7 @@ def step_decay(init_value: float, factor: float = 0.5, every: int = 100) -> Sche
     v = check_float(init_value, "init_value", "step_decay", low=0)
     f = check_float(factor, "factor", "step_decay", low=0, high=1, high_open=False)
     e = check_int(every, "every", "step_decay", low=1)
-    return Schedule(
-        "step_decay", (("init_value", v), ("factor", f), ("every", e)), lambda c: v * f ** (c // e)
-    )
+    return Schedule("step_decay", (("init_value", v), ("factor", f), ("every", e)), lambda c: v * f ** (c // e))
 
 
 SCHEDULES: dict[str, Callable[..., Schedule]] = {
@@ -110,6 +104,8 @@ def as_schedule(learning_rate: float | Schedule | Callable, owner: str) -> Sched
     if callable(learning_rate):
         return Schedule("custom", (), learning_rate)
     try:
+        if isinstance(learning_rate, str | bytes):  # float("0.1") would let a text slip through
+            raise InputError
         v = check_float(learning_rate, "learning_rate", owner, low=0)
     except InputError:
         raise InputError(
@@ -231,8 +227,7 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Opti
     """Adam: bias-corrected first moment over the root of the bias-corrected second moment."""
 
     def init(params):
-        z = np.zeros_like(params, dtype=float)
-        return ScaleByAdamState(0, z, z)
+        return ScaleByAdamState(0, np.zeros_like(params, dtype=float), np.zeros_like(params, dtype=float))
 
     def update(grads, state, params=None):
         count = state.count + 1

@@ -12,8 +12,12 @@ problem = ui.problem_for(config)
 limits = analysis.thresholds(problem)
 with st.sidebar:
     lr = st.number_input(
-        "Learning rate", min_value=experiment.RATE_MIN, max_value=experiment.RATE_MAX, value=config.learning_rate,
-        format="%.6g", key="pg_lr",
+        "Learning rate",
+        min_value=experiment.RATE_MIN,
+        max_value=experiment.RATE_MAX,
+        value=config.learning_rate,
+        format="%.6g",
+        key="pg_lr",
         help=f"Step size of gradient descent. On this data plain GD oscillates above 1/lambda_max = "
         f"{limits.monotone_max:.4g} and diverges from 2/lambda_max = {limits.stable_max:.4g}.",
     )

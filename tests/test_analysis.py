@@ -1,0 +1,454 @@
+"""Tests for gdviz.analysis: spectrum and thresholds, regimes, the closed form, sweeps and loss grids.
+
+Oracles: the Hessian (2/n) X1.T X1 built here from the raw data and np.linalg.eigvalsh on it, the closed
+form w_t = w* + (I - lr H)^t (w_0 - w*) through np.linalg.matrix_power, real runs of the engine, and
+double loops over Problem.loss.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import gdviz
+from gdviz import analysis
+from gdviz import optimizers as opt
+from gdviz.analysis import Regime
+from gdviz.data import make_problem
+from gdviz.engine import Status, collect, run
+
+
+def design(X):
+    return np.column_stack([np.ones(len(X)), X])
+
+
+def hessian(X):
+    X1 = design(X)
+    return 2.0 / len(X) * X1.T @ X1
+
+
+def lstsq(X, y):
+    w, *_ = np.linalg.lstsq(design(X), y, rcond=None)
+    return w
+
+
+def gd_closed_form(X, y, lr, steps, w0=None):
+    """w_t = w* + (I - lr H)^t (w_0 - w*) for each t in steps, by repeated matrix products."""
+    H = hessian(X)
+    w_star = lstsq(X, y)
+    w0 = np.zeros(len(w_star)) if w0 is None else np.asarray(w0, dtype=float)
+    M = np.eye(len(w_star)) - lr * H
+    return np.array([w_star + np.linalg.matrix_power(M, int(t)) @ (w0 - w_star) for t in steps])
+
+
+def standardised(X):
+    return (X - X.mean(axis=0)) / X.std(axis=0)
+
+
+@pytest.fixture(scope="module")
+def problems(line_xy, diabetes_xy, random_xy):
+    """name -> (X as the problem sees it, y, problem)."""
+    out = {}
+    X, y = line_xy
+    out["line"] = (X, y, make_problem(X, y))
+    X, y = diabetes_xy
+    out["diabetes_standard"] = (standardised(X), y, make_problem(X, y, scaling="standard"))
+    for seed in (1, 3):
+        X, y = random_xy(seed, n_samples=30, n_features=seed + 1)
+        out[f"random{seed}"] = (X, y, make_problem(X, y))
+    return out
+
+
+PROBLEM_NAMES = ["line", "diabetes_standard", "random1", "random3"]
+
+
+# --------------------------------------------------------------------------------------------
+# Spectrum and thresholds
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", PROBLEM_NAMES)
+def test_spectrum_matches_eigvalsh_of_the_raw_hessian(name, problems):
+    X, _, problem = problems[name]
+    H = hessian(X)
+    expected = np.linalg.eigvalsh(H)
+    s = analysis.spectrum(problem)
+    np.testing.assert_allclose(s.eigenvalues, expected, rtol=1e-10, atol=1e-12 * expected[-1])
+    assert s.lambda_max == pytest.approx(expected[-1], rel=1e-12, abs=0)
+    assert s.lambda_min == pytest.approx(expected[0], rel=1e-9, abs=0)
+    assert s.condition_number == pytest.approx(expected[-1] / expected[0], rel=1e-8, abs=0)
+    # Columns are orthonormal eigenvectors, in the order of the eigenvalues.
+    V = s.eigenvectors
+    np.testing.assert_allclose(V.T @ V, np.eye(len(expected)), atol=1e-12)
+    np.testing.assert_allclose(H @ V, V * s.eigenvalues, atol=1e-10 * expected[-1])
+
+
+@pytest.mark.parametrize("name", PROBLEM_NAMES)
+def test_thresholds_match_the_raw_hessian(name, problems):
+    X, _, problem = problems[name]
+    eig = np.linalg.eigvalsh(hessian(X))
+    th = analysis.thresholds(problem)
+    assert th.monotone_max == pytest.approx(1.0 / eig[-1], rel=1e-12, abs=0)
+    assert th.stable_max == pytest.approx(2.0 / eig[-1], rel=1e-12, abs=0)
+    assert th.optimal == pytest.approx(2.0 / (eig[0] + eig[-1]), rel=1e-10, abs=0)
+
+
+def test_singular_hessian_has_a_zero_eigenvalue(random_xy):
+    X, y = random_xy(8, n_samples=20, n_features=2)
+    X = np.column_stack([X, 2.0 * X[:, 0]])  # a column that repeats another: no unique optimum
+    problem = make_problem(X, y)
+    s = analysis.spectrum(problem)
+    assert s.lambda_min == 0.0
+    assert s.condition_number == float("inf")
+    assert np.all(s.eigenvalues >= 0)
+    eig = np.linalg.eigvalsh(hessian(X))
+    assert analysis.thresholds(problem).optimal == pytest.approx(2.0 / eig[-1], rel=1e-12, abs=0)
+    # The optimum is still a least-squares solution (the minimum-norm one).
+    np.testing.assert_allclose(problem.solution(), lstsq(X, y), rtol=1e-8, atol=1e-10)
+
+
+# --------------------------------------------------------------------------------------------
+# Regimes
+# --------------------------------------------------------------------------------------------
+
+REGIME_CASES = [
+    # (r at the boundary = lr * lambda_max, factor applied to it, expected regime)
+    (0.2, 0.9, Regime.SLOW),
+    (0.2, 1.1, Regime.GOOD),
+    (1.0, 0.9, Regime.GOOD),
+    (1.0, 0.95, Regime.GOOD),
+    (1.0, 1.05, Regime.OSCILLATING),
+    (1.0, 1.1, Regime.OSCILLATING),
+    (2.0, 0.9, Regime.OSCILLATING),
+    (2.0, 0.95, Regime.OSCILLATING),
+    (2.0, 1.05, Regime.DIVERGENT),
+    (2.0, 1.1, Regime.DIVERGENT),
+]
+
+
+@pytest.mark.parametrize(("boundary", "factor", "expected"), REGIME_CASES)
+@pytest.mark.parametrize("name", PROBLEM_NAMES)
+def test_regime_either_side_of_each_threshold(name, boundary, factor, expected, problems):
+    X, _, problem = problems[name]
+    lam_max = np.linalg.eigvalsh(hessian(X))[-1]
+    lr = factor * boundary / lam_max
+    assert analysis.predict_regime(problem, lr) is expected
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        traj = collect(run(problem, opt.gd(lr), tol=0, max_steps=300))
+        assert analysis.observed_regime(problem, traj) is expected
+
+
+def test_regime_of_ratio_boundaries():
+    assert analysis.regime_of_ratio(0.0) is Regime.SLOW
+    assert analysis.regime_of_ratio(0.199) is Regime.SLOW
+    assert analysis.regime_of_ratio(0.2) is Regime.GOOD
+    assert analysis.regime_of_ratio(1.0) is Regime.GOOD
+    assert analysis.regime_of_ratio(1.001) is Regime.OSCILLATING
+    assert analysis.regime_of_ratio(1.999) is Regime.OSCILLATING
+    assert analysis.regime_of_ratio(2.0) is Regime.DIVERGENT
+    assert analysis.regime_of_ratio(1e9) is Regime.DIVERGENT
+
+
+@pytest.mark.parametrize("name", PROBLEM_NAMES)
+def test_regime_rates_land_in_their_regimes(name, problems):
+    _, _, problem = problems[name]
+    rates = analysis.regime_rates(problem)
+    for label in ("slow", "good", "oscillating", "divergent"):
+        assert analysis.predict_regime(problem, rates[label]) is Regime(label)
+
+
+def test_observed_regime_of_a_diverged_run(problems):
+    _, _, problem = problems["line"]
+    traj = collect(run(problem, opt.gd(100.0)))
+    assert traj.status is Status.DIVERGED
+    assert analysis.observed_regime(problem, traj) is Regime.DIVERGENT
+
+
+def test_predict_regime_rejects_bad_rates(problems):
+    _, _, problem = problems["line"]
+    for bad in (0.0, -1.0, float("nan"), "fast"):
+        with pytest.raises(gdviz.InputError, match="The 'learning_rate' parameter of predict_regime"):
+            analysis.predict_regime(problem, bad)
+
+
+# --------------------------------------------------------------------------------------------
+# Closed form of constant-rate GD
+# --------------------------------------------------------------------------------------------
+
+RATIOS = [0.05, 0.5, 1.0, 1.5, 1.95]
+
+
+@pytest.mark.parametrize("start", ["zeros", "elsewhere"])
+@pytest.mark.parametrize("r", RATIOS)
+@pytest.mark.parametrize("name", PROBLEM_NAMES)
+def test_gd_states_and_closed_form_match_matrix_powers(name, r, start, problems):
+    X, y, problem = problems[name]
+    lam_max = np.linalg.eigvalsh(hessian(X))[-1]
+    lr = r / lam_max
+    w_star = lstsq(X, y)
+    w0 = None if start == "zeros" else w_star + np.linspace(-2.0, 3.0, len(w_star))
+    steps = np.arange(81)
+    expected = gd_closed_form(X, y, lr, steps, w0)
+    scale = np.abs(expected).max()
+
+    states = list(run(problem, opt.gd(lr), tol=0, max_steps=80, init_params=w0))
+    got = np.array([s.params for s in states])
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-10 * scale)
+
+    cf = analysis.closed_form(problem, lr, steps, init_params=w0)
+    assert cf.shape == (81, problem.n_params)
+    np.testing.assert_allclose(cf, expected, rtol=1e-9, atol=1e-10 * scale)
+    # Far-away steps in any order, without running there.
+    far = [5000, 3, 250]
+    np.testing.assert_allclose(
+        analysis.closed_form(problem, lr, far, init_params=w0),
+        gd_closed_form(X, y, lr, far, w0),
+        rtol=1e-8,
+        atol=1e-9 * scale,
+    )
+
+
+@pytest.mark.parametrize("r", RATIOS)
+@pytest.mark.parametrize("name", PROBLEM_NAMES)
+def test_predicted_loss_matches_run_losses(name, r, problems):
+    X, y, problem = problems[name]
+    lr = r / np.linalg.eigvalsh(hessian(X))[-1]
+    traj = collect(run(problem, opt.gd(lr), tol=0, max_steps=120))
+    predicted = analysis.predicted_loss(problem, lr, traj.step)
+    np.testing.assert_allclose(predicted, traj.loss, rtol=1e-9)
+    # And the naive mean squared error at the closed-form params.
+    oracle_params = gd_closed_form(X, y, lr, [0, 7, 120])
+    naive = [np.mean((design(X) @ w - y) ** 2) for w in oracle_params]
+    np.testing.assert_allclose(analysis.predicted_loss(problem, lr, [0, 7, 120]), naive, rtol=1e-9)
+
+
+@pytest.mark.parametrize("tol", [1e-3, 1e-8])
+@pytest.mark.parametrize("r", [0.1, 0.5, 1.0, 1.5, 1.9])
+@pytest.mark.parametrize("name", PROBLEM_NAMES)
+def test_predicted_steps_match_measured_steps(name, r, tol, problems):
+    X, _, problem = problems[name]
+    lr = r / np.linalg.eigvalsh(hessian(X))[-1]
+    traj = collect(run(problem, opt.gd(lr), tol=tol, max_steps=200_000))
+    assert traj.status is Status.CONVERGED
+    measured = int(traj.step[-1])
+    predicted = analysis.predicted_steps(problem, lr, tol=tol)
+    assert isinstance(predicted, float)
+    assert abs(predicted - measured) <= 1
+    if predicted != measured:
+        # Only a rounding-level tie with tol can flip the count by one.
+        k = int(min(predicted, measured))
+        assert traj.update_norm[k] == pytest.approx(tol, rel=1e-6, abs=0)
+
+
+def test_predicted_steps_with_init_params_and_arrays(problems):
+    X, y, problem = problems["random3"]
+    lam_max = np.linalg.eigvalsh(hessian(X))[-1]
+    w0 = np.full(problem.n_params, 2.0)
+    rates = np.array([[0.3, 0.8], [1.2, 1.7]]) / lam_max
+    predicted = analysis.predicted_steps(problem, rates, tol=1e-6, init_params=w0)
+    assert predicted.shape == (2, 2)
+    for lr, p in zip(rates.ravel(), predicted.ravel(), strict=True):
+        traj = collect(run(problem, opt.gd(lr), tol=1e-6, init_params=w0, max_steps=100_000))
+        assert abs(p - traj.step[-1]) <= 1
+
+
+def test_predicted_steps_is_inf_when_the_rule_is_never_met(problems):
+    X, _, problem = problems["line"]
+    lam_max = np.linalg.eigvalsh(hessian(X))[-1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert analysis.predicted_steps(problem, 2.05 / lam_max) == float("inf")
+        assert analysis.predicted_steps(problem, 0.5 / lam_max, tol=0.0) == float("inf")
+        both = analysis.predicted_steps(problem, np.array([0.5, 2.5]) / lam_max)
+    assert np.isfinite(both[0]) and both[1] == float("inf")
+
+
+def test_closed_form_of_a_divergent_rate_leaks_no_warning(problems):
+    X, y, problem = problems["line"]
+    lr = 3.0 / np.linalg.eigvalsh(hessian(X))[-1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = analysis.closed_form(problem, lr, [0, 10, 10_000])
+        loss = analysis.predicted_loss(problem, lr, [0, 10, 10_000])
+    np.testing.assert_allclose(out[:2], gd_closed_form(X, y, lr, [0, 10]), rtol=1e-9)
+    assert not np.all(np.isfinite(out[2]))
+    assert loss[2] == float("inf")
+
+
+def test_closed_form_rejects_bad_input(problems):
+    _, _, problem = problems["line"]
+    with pytest.raises(gdviz.InputError, match="The 'learning_rate' parameter of closed_form"):
+        analysis.closed_form(problem, -0.1, [1])
+    with pytest.raises(gdviz.InputError, match="The 'steps' parameter of closed_form"):
+        analysis.closed_form(problem, 0.1, [1, -2])
+    with pytest.raises(gdviz.InputError, match="The 'init_params' parameter"):
+        analysis.closed_form(problem, 0.1, [1], init_params=np.zeros(5))
+
+
+# --------------------------------------------------------------------------------------------
+# Learning-rate sweep
+# --------------------------------------------------------------------------------------------
+
+SWEEP_RATIOS = np.array([0.05, 0.3, 0.9, 1.0, 1.5, 1.9, 1.99, 2.01, 2.5, 10.0])
+
+
+@pytest.mark.parametrize("tol", [1e-4, 1e-9])
+@pytest.mark.parametrize("name", PROBLEM_NAMES)
+def test_lr_sweep_matches_separate_runs(name, tol, problems):
+    X, _, problem = problems[name]
+    rates = SWEEP_RATIOS / np.linalg.eigvalsh(hessian(X))[-1]
+    calls = []
+    max_steps = 3000
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sweep = analysis.lr_sweep(problem, rates, tol=tol, max_steps=max_steps, progress=calls.append)
+    np.testing.assert_array_equal(sweep.learning_rate, rates)
+    assert sweep.steps.shape == sweep.final_loss.shape == sweep.status.shape == rates.shape
+    assert calls, "progress was never called"
+    assert all(0 < c <= 1 for c in calls) and calls == sorted(calls)
+
+    for k, lr in enumerate(rates):
+        traj = collect(run(problem, opt.gd(lr), tol=tol, max_steps=max_steps))
+        assert sweep.status[k] == traj.status.value, (k, lr)
+        measured = int(traj.step[-1])
+        if sweep.steps[k] != measured:
+            assert abs(int(sweep.steps[k]) - measured) == 1
+            # Allowed only where the update norm sits on the tolerance to round-off.
+            k_step = min(int(sweep.steps[k]), measured)
+            assert traj.update_norm[k_step] == pytest.approx(tol, rel=1e-9, abs=0)
+        if np.isfinite(traj.loss[-1]):
+            assert sweep.final_loss[k] == pytest.approx(traj.loss[-1], rel=1e-9, abs=0)
+        else:
+            assert not np.isfinite(sweep.final_loss[k])
+    # The sweep's spread of regimes: the two largest rates diverge, the smallest one runs out of steps.
+    assert list(sweep.status[-2:]) == ["diverged", "diverged"]
+    assert sweep.status[0] in ("max_steps", "converged")
+
+
+def test_lr_sweep_reports_max_steps_and_progress_to_the_end(problems):
+    _, _, problem = problems["line"]
+    calls = []
+    sweep = analysis.lr_sweep(problem, [1e-4, 2e-4], tol=0, max_steps=500, progress=calls.append)
+    assert list(sweep.status) == ["max_steps", "max_steps"]
+    np.testing.assert_array_equal(sweep.steps, [500, 500])
+    assert calls[-1] == pytest.approx(1.0)
+    assert 90 <= len(calls) <= 110
+    traj = collect(run(problem, opt.gd(2e-4), tol=0, max_steps=500))
+    assert sweep.final_loss[1] == pytest.approx(traj.loss[-1], rel=1e-12, abs=0)
+
+
+def test_lr_sweep_with_init_params(problems):
+    X, _, problem = problems["random1"]
+    rates = np.array([0.2, 0.7, 1.3]) / np.linalg.eigvalsh(hessian(X))[-1]
+    w0 = np.array([1.0, -2.0, 0.5])
+    sweep = analysis.lr_sweep(problem, rates, tol=1e-7, max_steps=5000, init_params=w0)
+    for k, lr in enumerate(rates):
+        traj = collect(run(problem, opt.gd(lr), tol=1e-7, max_steps=5000, init_params=w0))
+        assert abs(int(sweep.steps[k]) - int(traj.step[-1])) <= 1
+        assert sweep.status[k] == traj.status.value
+
+
+def test_lr_sweep_with_zero_max_steps_is_like_run(problems):
+    _, y, problem = problems["line"]
+    sweep = analysis.lr_sweep(problem, [0.01, 100.0], max_steps=0)
+    (only,) = list(run(problem, opt.gd(0.01), max_steps=0))
+    assert list(sweep.status) == [only.status.value] * 2 == ["max_steps"] * 2
+    np.testing.assert_array_equal(sweep.steps, [0, 0])
+    np.testing.assert_allclose(sweep.final_loss, [np.mean(y**2)] * 2, rtol=1e-12)
+
+
+def test_lr_sweep_rejects_bad_rates(problems):
+    _, _, problem = problems["line"]
+    for bad in ([], [0.1, -0.1], [0.0], [np.nan], [np.inf]):
+        with pytest.raises(gdviz.InputError, match="The 'learning_rates' parameter of lr_sweep"):
+            analysis.lr_sweep(problem, bad)
+    with pytest.raises(gdviz.InputError, match="The 'tol' parameter of lr_sweep"):
+        analysis.lr_sweep(problem, [0.1], tol=-1.0)
+    with pytest.raises(gdviz.InputError, match="The 'max_steps' parameter of lr_sweep"):
+        analysis.lr_sweep(problem, [0.1], max_steps=-3)
+
+
+# --------------------------------------------------------------------------------------------
+# Loss grid
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["optimum", "elsewhere"])
+@pytest.mark.parametrize(("i", "j"), [(0, 1), (1, 0), (2, 0), (1, 4)])
+def test_loss_grid_matches_a_double_loop(i, j, where, problems):
+    X, y, problem = problems["random3"]  # 5 params
+    center = None if where == "optimum" else problem.solution() + np.array([0.5, -1.0, 2.0, 0.3, -0.7])
+    x_range, y_range = (-3.0, 1.0), (0.5, 6.5)  # different ranges: a transposed z would not match
+    grid = analysis.loss_grid(problem, i, j, x_range=x_range, y_range=y_range, n=9, center=center)
+    ctr = problem.solution() if center is None else center
+    np.testing.assert_allclose(grid.center, ctr)
+    np.testing.assert_allclose(grid.x, np.linspace(*x_range, 9))
+    np.testing.assert_allclose(grid.y, np.linspace(*y_range, 9))
+    assert grid.z.shape == (len(grid.y), len(grid.x))
+    assert (grid.i, grid.j) == (i, j)
+    for row, yv in enumerate(grid.y):
+        for col, xv in enumerate(grid.x):
+            w = ctr.copy()
+            w[i], w[j] = xv, yv
+            assert grid.z[row, col] == pytest.approx(problem.loss(w), rel=1e-11, abs=0)
+            assert grid.z[row, col] == pytest.approx(np.mean((design(X) @ w - y) ** 2), rel=1e-10, abs=0)
+
+
+def test_loss_grid_default_center_is_the_optimum(problems):
+    _, _, problem = problems["line"]
+    w_star = problem.solution()
+    grid = analysis.loss_grid(
+        problem, 0, 1, x_range=(w_star[0] - 1, w_star[0] + 1), y_range=(w_star[1] - 1, w_star[1] + 1), n=5
+    )
+    np.testing.assert_array_equal(grid.center, w_star)
+    assert grid.z[2, 2] == pytest.approx(problem.loss(w_star), rel=1e-12, abs=0)  # the middle of an odd grid
+    assert grid.z.min() == grid.z[2, 2]
+
+
+def test_loss_grid_rejects_bad_input(problems):
+    _, _, problem = problems["line"]
+    with pytest.raises(gdviz.InputError, match="two different params"):
+        analysis.loss_grid(problem, 1, 1, x_range=(0, 1), y_range=(0, 1))
+    with pytest.raises(gdviz.InputError, match="The 'j' parameter of loss_grid"):
+        analysis.loss_grid(problem, 0, 2, x_range=(0, 1), y_range=(0, 1))
+    with pytest.raises(gdviz.InputError, match="finite increasing ranges"):
+        analysis.loss_grid(problem, 0, 1, x_range=(1, 0), y_range=(0, 1))
+    with pytest.raises(gdviz.InputError, match="finite increasing ranges"):
+        analysis.loss_grid(problem, 0, 1, x_range=(0, np.inf), y_range=(0, 1))
+
+
+# --------------------------------------------------------------------------------------------
+# Property: the closed form is what a run does
+# --------------------------------------------------------------------------------------------
+
+
+@st.composite
+def problem_and_ratio(draw):
+    d = draw(st.integers(1, 4))
+    n = draw(st.integers(d + 3, 12))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    spread = np.array(draw(st.lists(st.floats(0.5, 2.0), min_size=d, max_size=d)))
+    centre = np.array(draw(st.lists(st.floats(-2.0, 2.0), min_size=d, max_size=d)))
+    X = centre + spread * rng.standard_normal((n, d))
+    y = rng.uniform(-5, 5, n)
+    eig = np.linalg.eigvalsh(hessian(X))
+    assume(eig[0] > 1e-3 * eig[-1])
+    return X, y, draw(st.floats(0.01, 1.95))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problem_and_ratio())
+def test_property_closed_form_matches_the_run(case):
+    X, y, r = case
+    problem = make_problem(X, y)
+    lr = r / np.linalg.eigvalsh(hessian(X))[-1]
+    traj = collect(run(problem, opt.gd(lr), tol=0, max_steps=40))
+    cf = analysis.closed_form(problem, lr, traj.step)
+    scale = np.abs(traj.params).max() + np.abs(problem.solution()).max()
+    np.testing.assert_allclose(cf, traj.params, rtol=1e-8, atol=1e-9 * scale)
+    np.testing.assert_allclose(cf, gd_closed_form(X, y, lr, traj.step), rtol=1e-8, atol=1e-9 * scale)

@@ -1,0 +1,58 @@
+"""The one-way import rules of STYLE.md section 1, checked in fresh interpreters.
+
+A fresh subprocess matters: in the test process itself other tests may already have imported
+streamlit, scikit-learn or pandas, which would hide a stray import.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def modules_after_importing(*names: str) -> set[str]:
+    """The top-level package names in sys.modules after importing ``names`` in a new interpreter."""
+    code = (
+        "import importlib, json, sys\n"
+        f"for name in {list(names)!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_the_probe_sees_what_is_imported():
+    # A probe that came back empty would pass every test below; show that it does see imports.
+    assert {"numpy", "gdviz"} <= modules_after_importing("gdviz.engine")
+    assert "sklearn" in modules_after_importing("gdviz.data")
+
+
+def test_core_does_not_import_streamlit():
+    loaded = modules_after_importing("gdviz", "gdviz.optimizers", "gdviz.engine", "gdviz.analysis", "gdviz.data")
+    assert "streamlit" not in loaded
+
+
+@pytest.fixture(scope="module")
+def numpy_core_modules() -> set[str]:
+    return modules_after_importing("gdviz.optimizers", "gdviz.engine", "gdviz.analysis")
+
+
+@pytest.mark.parametrize("heavy", ["sklearn", "pandas", "streamlit", "plotly", "scipy"])
+def test_numpy_only_modules_stay_numpy_only(heavy, numpy_core_modules):
+    assert heavy not in numpy_core_modules
+
+
+def test_core_modules_do_not_mention_streamlit():
+    for name in ("_errors", "optimizers", "engine", "analysis", "data", "__init__"):
+        source = (REPO / "gdviz" / f"{name}.py").read_text()
+        assert "import streamlit" not in source and "from streamlit" not in source, name

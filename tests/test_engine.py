@@ -1,0 +1,567 @@
+"""Tests for gdviz.engine: the Problem's maths against naive formulas, and run()'s step and stop semantics.
+
+Oracles: finite differences, the textbook mean squared error on the raw rows, exact Decimal arithmetic,
+np.linalg.lstsq and scikit-learn's LinearRegression, and descent loops written here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from decimal import Decimal, localcontext
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from sklearn.linear_model import LinearRegression
+
+import gdviz
+from gdviz import optimizers as opt
+from gdviz.data import make_problem, synthetic_line
+from gdviz.engine import Problem, State, Status, Trajectory, collect, run
+
+
+def design(X):
+    return np.column_stack([np.ones(len(X)), X])
+
+
+def hessian(X):
+    X1 = design(X)
+    return 2.0 / len(X) * X1.T @ X1
+
+
+def naive_loss(X, y, w):
+    return float(np.mean((design(X) @ w - y) ** 2))
+
+
+def exact_loss(X, y, w) -> Decimal:
+    """mean((X1 w - y)^2) in exact decimal arithmetic on the given floats."""
+    with localcontext() as ctx:
+        ctx.prec = 80
+        wd = [Decimal(float(v)) for v in w]
+        total = Decimal(0)
+        for row, target in zip(X, y, strict=True):
+            r = wd[0] + sum((Decimal(float(a)) * b for a, b in zip(row, wd[1:], strict=True)), Decimal(0))
+            r -= Decimal(float(target))
+            total += r * r
+        return total / len(y)
+
+
+def standardised(X):
+    return (X - X.mean(axis=0)) / X.std(axis=0)
+
+
+@pytest.fixture(scope="module")
+def problems(line_xy, diabetes_xy, random_xy):
+    """name -> (X as the problem sees it, y, problem)."""
+    out = {}
+    X, y = line_xy
+    out["line"] = (X, y, make_problem(X, y))
+    X, y = diabetes_xy
+    out["diabetes_standard"] = (standardised(X), y, make_problem(X, y, scaling="standard"))
+    for seed in (1, 2, 3):
+        X, y = random_xy(seed, n_samples=25 + 10 * seed, n_features=seed + 1)
+        out[f"random{seed}"] = (X, y, make_problem(X, y))
+    return out
+
+
+PROBLEM_NAMES = ["line", "diabetes_standard", "random1", "random2", "random3"]
+
+
+# --------------------------------------------------------------------------------------------
+# Loss, gradient and Hessian
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", PROBLEM_NAMES)
+def test_loss_matches_naive_mean_squared_error(name, problems):
+    X, y, problem = problems[name]
+    rng = np.random.default_rng(0)
+    W = problem.solution() + rng.normal(scale=3.0, size=(7, problem.n_params))
+    for w in W:
+        assert problem.loss(w) == pytest.approx(naive_loss(X, y, w), rel=1e-11, abs=0)
+    # Batched over leading axes.
+    batch = problem.loss(W.reshape(7, 1, -1))
+    assert batch.shape == (7, 1)
+    np.testing.assert_allclose(batch[:, 0], [naive_loss(X, y, w) for w in W], rtol=1e-11)
+    assert problem.loss(np.zeros(problem.n_params)) == pytest.approx(np.mean(y**2), rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("name", PROBLEM_NAMES)
+def test_grad_matches_central_differences(name, problems):
+    X, y, problem = problems[name]
+    rng = np.random.default_rng(1)
+    h = 1e-3
+    for w in (np.zeros(problem.n_params), problem.solution() + rng.normal(size=problem.n_params)):
+        fd = np.empty(problem.n_params)
+        for i in range(problem.n_params):
+            e = np.zeros(problem.n_params)
+            e[i] = h
+            fd[i] = (problem.loss(w + e) - problem.loss(w - e)) / (2 * h)
+        g = problem.grad(w)
+        np.testing.assert_allclose(g, fd, rtol=1e-7, atol=1e-7 * np.abs(fd).max())
+        # And the textbook formula on the raw rows.
+        np.testing.assert_allclose(g, 2.0 / len(y) * design(X).T @ (design(X) @ w - y), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", PROBLEM_NAMES)
+def test_hessian_matches_differences_of_grad(name, problems):
+    X, y, problem = problems[name]
+    H = problem.hessian()
+    p = problem.n_params
+    w = np.linspace(-1.0, 1.0, p)
+    fd = np.column_stack([(problem.grad(w + 0.5 * e) - problem.grad(w - 0.5 * e)) for e in np.eye(p)])
+    np.testing.assert_allclose(H, fd, rtol=1e-9, atol=1e-9 * np.abs(H).max())
+    np.testing.assert_allclose(H, hessian(X), rtol=1e-12, atol=1e-12 * np.abs(H).max())
+    np.testing.assert_array_equal(H, H.T)
+
+
+def test_loss_is_accurate_next_to_an_exact_fit():
+    # Noise-free data: J* is ~0, so J(w* + delta) is the tiny quadratic form itself. A formula such as
+    # c - 2 b.w + w.A.w would bury it under round-off of the size of mean(y**2) * 1e-16.
+    ds = synthetic_line(noise=0.0)
+    X, y = np.array(ds.X), np.array(ds.y)
+    problem = make_problem(X, y)
+    v = np.array([0.6, -0.8])
+    for size in (1e-9, 1e-7, 1e-4):
+        w = problem.solution() + size * v
+        exact = float(exact_loss(X, y, w))
+        assert exact > 0
+        assert problem.loss(w) == pytest.approx(exact, rel=1e-5, abs=0)
+    assert problem.loss(problem.solution()) < 1e-25
+
+
+@pytest.mark.parametrize("name", ["line", "random2"])
+def test_loss_excess_is_accurate_near_a_noisy_optimum(name, problems):
+    X, y, problem = problems[name]
+    w_star = problem.solution()
+    rng = np.random.default_rng(2)
+    v = rng.normal(size=problem.n_params)
+    v /= np.linalg.norm(v)
+    j_star = exact_loss(X, y, w_star)
+    assert problem.loss(w_star) == pytest.approx(float(j_star), rel=1e-13, abs=0)
+    for size in (1e-5, 1e-3):
+        w = w_star + size * v
+        exact_excess = float(exact_loss(X, y, w) - j_star)
+        got = problem.loss(w) - problem.loss(w_star)
+        assert got == pytest.approx(exact_excess, rel=1e-3, abs=0)
+
+
+# --------------------------------------------------------------------------------------------
+# The optimum: closed form and plain GD against lstsq and scikit-learn
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", PROBLEM_NAMES)
+def test_solution_and_gd_reach_lstsq_and_sklearn(name, problems):
+    X, y, problem = problems[name]
+    w_lstsq, *_ = np.linalg.lstsq(design(X), y, rcond=None)
+    model = LinearRegression().fit(X, y)
+    w_sklearn = np.concatenate([[model.intercept_], model.coef_])
+    scale = np.abs(w_lstsq).max()
+    np.testing.assert_allclose(w_sklearn, w_lstsq, rtol=1e-9, atol=1e-10 * scale)  # the two oracles agree
+
+    np.testing.assert_allclose(problem.solution(), w_lstsq, rtol=1e-9, atol=1e-10 * scale)
+
+    lam_max = np.linalg.eigvalsh(hessian(X))[-1]
+    traj = collect(run(problem, opt.gd(1.0 / lam_max), tol=1e-12, max_steps=100_000))
+    assert traj.status is Status.CONVERGED
+    np.testing.assert_allclose(traj.params[-1], w_lstsq, rtol=1e-7, atol=1e-8 * scale)
+    np.testing.assert_allclose(traj.params[-1], w_sklearn, rtol=1e-7, atol=1e-8 * scale)
+    assert traj.loss[-1] == pytest.approx(naive_loss(X, y, w_lstsq), rel=1e-10, abs=0)
+
+
+def test_solution_is_a_copy(problems):
+    _, _, problem = problems["line"]
+    w = problem.solution()
+    w[:] = 0.0
+    assert np.all(problem.solution() != 0.0)
+
+
+# --------------------------------------------------------------------------------------------
+# run(): step 0, stop rules
+# --------------------------------------------------------------------------------------------
+
+
+def test_step_zero_is_the_start(problems):
+    X, y, problem = problems["random2"]
+    first = next(run(problem, opt.gd(0.01)))
+    assert first.step == 0
+    np.testing.assert_array_equal(first.params, np.zeros(problem.n_params))
+    assert first.loss == pytest.approx(np.mean(y**2), rel=1e-12, abs=0)
+    np.testing.assert_allclose(first.grads, -2.0 / len(y) * design(X).T @ y, rtol=1e-12)
+    assert np.isnan(first.update_norm) and np.isnan(first.learning_rate)
+    assert first.status is Status.RUNNING
+
+
+def test_step_zero_uses_init_params_without_aliasing(problems):
+    X, y, problem = problems["random2"]
+    w0 = np.arange(problem.n_params, dtype=float)
+    gen = run(problem, opt.gd(0.01), init_params=w0)
+    w0[:] = 99.0  # the caller reusing its array must not move the run's start
+    first = next(gen)
+    np.testing.assert_array_equal(first.params, np.arange(problem.n_params, dtype=float))
+    assert first.loss == pytest.approx(naive_loss(X, y, first.params), rel=1e-12, abs=0)
+    # A list is fine too.
+    assert next(run(problem, opt.gd(0.01), init_params=list(range(problem.n_params)))).params.dtype == np.float64
+
+
+def naive_gd_until(X, y, lr, tol, max_steps):
+    """Plain GD on the raw rows with the stop rule ||w_t - w_{t-1}|| < tol; returns (steps, norms, ws)."""
+    X1 = design(X)
+    n = len(y)
+    w = np.zeros(X1.shape[1])
+    norms, ws = [], [w]
+    for t in range(1, max_steps + 1):
+        w_new = w - lr * (2.0 / n) * X1.T @ (X1 @ w - y)
+        norms.append(float(np.linalg.norm(w_new - w)))
+        w = w_new
+        ws.append(w)
+        if norms[-1] < tol:
+            return t, np.array(norms), np.array(ws)
+    return max_steps, np.array(norms), np.array(ws)
+
+
+@pytest.mark.parametrize("name", ["line", "random1", "random3"])
+@pytest.mark.parametrize("stop_after", [1, 7, 60])
+def test_converged_counts_the_update_that_met_tol(name, stop_after, problems):
+    X, y, problem = problems[name]
+    lr = 0.5 / np.linalg.eigvalsh(hessian(X))[-1]
+    _, norms, _ = naive_gd_until(X, y, lr, 0.0, stop_after + 1)
+    # A tol strictly between the norms of updates stop_after and stop_after + 1 (1-based), far from both.
+    tol = float(np.sqrt(norms[stop_after - 1] * norms[stop_after]))
+    steps, _, ws = naive_gd_until(X, y, lr, tol, 10_000)
+    assert steps == stop_after + 1
+
+    states = list(run(problem, opt.gd(lr), tol=tol, max_steps=10_000))
+    assert [s.step for s in states] == list(range(steps + 1))
+    assert states[-1].status is Status.CONVERGED
+    assert all(s.status is Status.RUNNING for s in states[:-1])
+    assert states[-1].update_norm < tol
+    assert all(s.update_norm >= tol for s in states[1:-1])
+    for state, w in zip(states, ws, strict=True):
+        np.testing.assert_allclose(state.params, w, rtol=1e-11, atol=1e-12)
+
+
+def test_converged_on_the_very_first_update(problems):
+    _, _, problem = problems["line"]
+    states = list(run(problem, opt.gd(1e-6), tol=1.0))
+    assert [s.step for s in states] == [0, 1]
+    assert states[-1].status is Status.CONVERGED
+
+
+def test_tol_zero_runs_to_max_steps_even_at_a_fixed_point(problems):
+    _, _, problem = problems["line"]
+    lam_max = np.linalg.eigvalsh(problem.hessian())[-1]
+    traj = collect(run(problem, opt.gd(1.0 / lam_max), tol=0, max_steps=6_000))
+    assert traj.status is Status.MAX_STEPS
+    assert traj.step[-1] == 6_000
+    assert traj.n_states == 6_001
+    np.testing.assert_array_equal(traj.step, np.arange(6_001))
+    assert np.any(traj.update_norm[1:] == 0.0)  # it reached a floating-point fixed point and went on
+
+
+def test_max_steps_zero_yields_only_the_start(problems):
+    _, _, problem = problems["line"]
+    states = list(run(problem, opt.gd(0.01), max_steps=0))
+    assert len(states) == 1
+    assert states[0].step == 0
+    assert states[0].status is Status.MAX_STEPS
+
+
+def test_max_steps_status_on_the_last_state(problems):
+    _, _, problem = problems["line"]
+    states = list(run(problem, opt.gd(0.001), tol=1e-300, max_steps=17))
+    assert [s.step for s in states] == list(range(18))
+    assert states[-1].status is Status.MAX_STEPS
+    assert all(s.status is Status.RUNNING for s in states[:-1])
+
+
+def safe_naive_loss(X1, y, w):
+    """mean(r**2) computed so that it overflows only when the true value exceeds float64's range."""
+    r = X1 @ w - y
+    if not np.all(np.isfinite(r)):
+        return np.inf
+    m = np.abs(r).max()
+    return m * (m * float(np.mean((r / m) ** 2))) if m > 0 else 0.0
+
+
+@pytest.mark.parametrize("factor", [2.05, 3.0, 50.0])
+def test_diverged_at_the_first_non_finite_state(factor, problems):
+    X, y, problem = problems["random2"]
+    lr = factor / np.linalg.eigvalsh(hessian(X))[-1]
+    X1 = design(X)
+    n = len(y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        states = list(run(problem, opt.gd(lr), max_steps=1_000_000))
+        # The naive oracle: the first step whose true loss or params leave float64.
+        w = np.zeros(X1.shape[1])
+        with np.errstate(all="ignore"):
+            for t in itertools.count(1):
+                w = w - lr * (2.0 / n) * X1.T @ (X1 @ w - y)
+                if not (np.all(np.isfinite(w)) and np.isfinite(safe_naive_loss(X1, y, w))):
+                    first_bad = t
+                    break
+    last = states[-1]
+    assert last.status is Status.DIVERGED
+    assert last.step == first_bad
+    assert not (np.isfinite(last.loss) and np.all(np.isfinite(last.params)))
+    kept = states[:-1]
+    assert [s.step for s in states] == list(range(last.step + 1))
+    assert all(s.status is Status.RUNNING for s in kept)
+    assert all(np.isfinite(s.loss) and np.all(np.isfinite(s.params)) and np.all(np.isfinite(s.grads)) for s in kept)
+
+
+def test_divergence_leaks_no_runtime_warning(problems):
+    _, _, problem = problems["diabetes_standard"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for name in sorted(opt.OPTIMIZERS):
+            rate = 1e3 if name in {"gd", "momentum", "nesterov"} else 1e305
+            traj = collect(run(problem, opt.make_optimizer(name, rate), max_steps=20_000))
+            assert traj.status is Status.DIVERGED, name
+            assert np.all(np.isfinite(traj.loss[:-1])), name
+
+
+def test_huge_rate_diverges_on_the_first_update_without_warnings(problems):
+    _, _, problem = problems["line"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        states = list(run(problem, opt.gd(1e300), max_steps=100))
+    assert [s.step for s in states] == [0, 1]
+    assert states[-1].status is Status.DIVERGED
+
+
+@pytest.mark.parametrize(
+    ("name", "learning_rate"),
+    [
+        ("gd", 0.02),
+        ("momentum", opt.inverse_time(0.01, 0.05)),
+        ("nesterov", 0.005),
+        ("adagrad", opt.step_decay(0.5, every=5)),
+        ("rmsprop", 0.05),
+        ("adam", opt.exponential_decay(0.1, 0.98)),
+    ],
+)
+@pytest.mark.parametrize("split", [1, 37, 300])
+def test_resume_continues_exactly(name, learning_rate, split, problems):
+    _, _, problem = problems["random3"]
+    make = lambda: opt.make_optimizer(name, learning_rate)  # noqa: E731
+    whole = list(run(problem, make(), tol=0, max_steps=800))
+    head = list(itertools.islice(run(problem, make(), tol=0, max_steps=800), split + 1))
+    assert head[-1].step == split
+    tail = list(run(problem, make(), tol=0, max_steps=800, start=head[-1]))
+    assert [s.step for s in tail] == list(range(split + 1, 801))
+    for a, b in zip(whole[split + 1 :], tail, strict=True):
+        assert a.step == b.step
+        np.testing.assert_array_equal(a.params, b.params)
+        np.testing.assert_allclose(a.grads, b.grads, rtol=1e-14, atol=0)
+        assert a.loss == pytest.approx(b.loss, rel=1e-13, abs=0)
+        assert a.update_norm == pytest.approx(b.update_norm, rel=1e-13, abs=0)
+        assert a.learning_rate == b.learning_rate
+        assert a.status is b.status
+
+
+def test_resume_from_a_converged_state_with_a_smaller_tol(problems):
+    _, _, problem = problems["line"]
+    lr = 0.5 / np.linalg.eigvalsh(problem.hessian())[-1]
+    first = list(run(problem, opt.gd(lr), tol=1e-3))
+    assert first[-1].status is Status.CONVERGED
+    more = list(run(problem, opt.gd(lr), tol=1e-9, start=first[-1]))
+    whole = list(run(problem, opt.gd(lr), tol=1e-9))
+    assert more[-1].step == whole[-1].step
+    np.testing.assert_array_equal(more[-1].params, whole[-1].params)
+
+
+def test_max_steps_is_a_total_when_resuming(problems):
+    _, _, problem = problems["line"]
+    head = list(itertools.islice(run(problem, opt.gd(0.01), tol=0), 11))
+    tail = list(run(problem, opt.gd(0.01), tol=0, max_steps=15, start=head[-1]))
+    assert [s.step for s in tail] == [11, 12, 13, 14, 15]
+    assert tail[-1].status is Status.MAX_STEPS
+    assert list(run(problem, opt.gd(0.01), tol=0, max_steps=10, start=head[-1])) == []
+
+
+def test_nothing_follows_a_diverged_state(problems):
+    _, _, problem = problems["line"]
+    states = list(run(problem, opt.gd(1e300)))
+    assert states[-1].status is Status.DIVERGED
+    assert list(run(problem, opt.gd(1e300), start=states[-1])) == []
+
+
+def test_run_is_lazy(problems):
+    _, _, problem = problems["line"]
+    # With tol=0 and a huge max_steps the full run would never end; taking a few States must be instant.
+    taken = list(itertools.islice(run(problem, opt.gd(0.01), tol=0, max_steps=10**12), 5))
+    assert [s.step for s in taken] == [0, 1, 2, 3, 4]
+
+
+# --------------------------------------------------------------------------------------------
+# collect()
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("max_steps", [0, 5, 3000])
+def test_collect_rows_match_the_states(max_steps, problems):
+    _, _, problem = problems["random1"]
+    optimizer = opt.adam(opt.inverse_time(0.1, 0.01))
+    states = list(run(problem, optimizer, tol=0, max_steps=max_steps))
+    traj = collect(iter(states))
+    assert isinstance(traj, Trajectory)
+    assert traj.n_states == len(states)
+    assert traj.step.dtype.kind == "i"
+    for i, s in enumerate(states):
+        assert traj.step[i] == s.step
+        np.testing.assert_array_equal(traj.params[i], s.params)
+        np.testing.assert_array_equal(traj.grads[i], s.grads)
+        np.testing.assert_array_equal(traj.loss[i], s.loss)
+        np.testing.assert_array_equal(traj.update_norm[i], s.update_norm)
+        np.testing.assert_array_equal(traj.learning_rate[i], s.learning_rate)
+    assert traj.status is states[-1].status
+    assert traj.last_state.step == states[-1].step
+    np.testing.assert_array_equal(traj.last_state.params, states[-1].params)
+    for a in (traj.params, traj.grads, traj.loss, traj.update_norm, traj.learning_rate):
+        assert a.dtype == np.float64
+
+
+def test_collect_of_a_diverged_run_keeps_status_and_finite_prefix(problems):
+    _, _, problem = problems["line"]
+    traj = collect(run(problem, opt.gd(10.0)))
+    assert traj.status is Status.DIVERGED
+    assert np.all(np.isfinite(traj.loss[:-1]))
+    assert not np.isfinite(traj.loss[-1]) or not np.all(np.isfinite(traj.params[-1]))
+
+
+def test_collect_of_an_empty_sequence_is_an_input_error():
+    with pytest.raises(gdviz.InputError, match="at least one State"):
+        collect([])
+
+
+def test_long_trajectory_memory(random_xy):
+    X, y = random_xy(4, n_samples=50, n_features=8)
+    problem = make_problem(X, y, scaling="standard")
+    assert problem.n_params == 9
+    traj = collect(run(problem, opt.gd(1e-3), tol=0, max_steps=100_000))
+    assert traj.n_states == 100_001
+    assert traj.status is Status.MAX_STEPS
+    assert traj.nbytes < 30e6
+    arrays = (traj.step, traj.params, traj.grads, traj.loss, traj.update_norm, traj.learning_rate)
+    assert sum(a.nbytes for a in arrays) == traj.nbytes
+
+
+# --------------------------------------------------------------------------------------------
+# Input errors of run()
+# --------------------------------------------------------------------------------------------
+
+
+def test_negative_tol_is_an_input_error(problems):
+    _, _, problem = problems["line"]
+    for bad in (-1e-6, float("nan"), "small"):
+        with pytest.raises(
+            gdviz.InputError, match=r"The 'tol' parameter of run must be a float in the range \[0, inf\)"
+        ):
+            run(problem, opt.gd(0.01), tol=bad)
+
+
+def test_negative_max_steps_is_an_input_error(problems):
+    _, _, problem = problems["line"]
+    for bad in (-1, 2.5, float("inf"), "10", True):
+        with pytest.raises(gdviz.InputError, match=r"The 'max_steps' parameter of run must be an int in the range"):
+            run(problem, opt.gd(0.01), max_steps=bad)
+
+
+def test_bad_init_params_is_an_input_error(problems):
+    _, _, problem = problems["line"]
+    with pytest.raises(gdviz.InputError, match=r"The 'init_params' parameter of run must have shape \(2,\)") as exc:
+        run(problem, opt.gd(0.01), init_params=np.zeros(3))
+    assert "intercept" in str(exc.value)
+    with pytest.raises(gdviz.InputError, match="The 'init_params' parameter of run must be finite"):
+        run(problem, opt.gd(0.01), init_params=[0.0, np.nan])
+    with pytest.raises(gdviz.InputError, match="The 'init_params' parameter of run must be an array of floats"):
+        run(problem, opt.gd(0.01), init_params=["a", "b"])
+
+
+def test_wrong_types_are_input_errors(problems):
+    _, _, problem = problems["line"]
+    with pytest.raises(gdviz.InputError, match="The 'problem' parameter of run must be a Problem"):
+        run("problem", opt.gd(0.01))
+    with pytest.raises(gdviz.InputError, match="The 'optimizer' parameter of run must be an Optimizer"):
+        run(problem, 0.01)
+    with pytest.raises(gdviz.InputError, match="The 'start' parameter of run must be a State"):
+        run(problem, opt.gd(0.01), start={"step": 3})
+
+
+def test_problem_arrays_are_read_only(problems):
+    _, _, problem = problems["line"]
+    assert isinstance(problem, Problem)
+    for a in (problem.gram, problem.moment, problem.optimum, problem.X1, problem.y):
+        with pytest.raises(ValueError):
+            a[0] = 1.0
+
+
+def test_states_are_states(problems):
+    _, _, problem = problems["line"]
+    states = list(run(problem, opt.gd(0.1), max_steps=3))
+    assert all(isinstance(s, State) for s in states)
+    assert all(isinstance(s.status, Status) and isinstance(s.loss, float) for s in states)
+
+
+# --------------------------------------------------------------------------------------------
+# Properties on random well-posed problems
+# --------------------------------------------------------------------------------------------
+
+
+@st.composite
+def well_posed(draw):
+    """(X, y) with 1-4 features, bounded values and a bounded condition number of the Hessian."""
+    d = draw(st.integers(1, 4))
+    n = draw(st.integers(d + 3, 12))
+    seed = draw(st.integers(0, 2**32 - 1))
+    spread = np.array(draw(st.lists(st.floats(0.5, 2.0), min_size=d, max_size=d)))
+    centre = np.array(draw(st.lists(st.floats(-2.0, 2.0), min_size=d, max_size=d)))
+    rng = np.random.default_rng(seed)
+    X = centre + spread * rng.standard_normal((n, d))
+    y = rng.uniform(-5, 5) + X @ rng.uniform(-3, 3, d) + draw(st.floats(0.0, 1.0)) * rng.standard_normal(n)
+    eig = np.linalg.eigvalsh(hessian(X))
+    assume(eig[0] > 0 and eig[-1] / eig[0] < 300)
+    return X, y
+
+
+PROPERTY_SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPERTY_SETTINGS
+@given(well_posed())
+def test_property_gd_at_half_inverse_lambda_max_reaches_lstsq(xy):
+    X, y = xy
+    problem = make_problem(X, y)
+    eig = np.linalg.eigvalsh(hessian(X))
+    tol = 1e-10
+    traj = collect(run(problem, opt.gd(0.5 / eig[-1]), tol=tol, max_steps=200_000))
+    assert traj.status is Status.CONVERGED
+    w_lstsq, *_ = np.linalg.lstsq(design(X), y, rcond=None)
+    # Stopping at ||u|| < tol leaves an error of at most ||u|| / (lr * lambda_min) = 2 cond tol.
+    bound = 2 * eig[-1] / eig[0] * tol
+    assert np.linalg.norm(traj.params[-1] - w_lstsq) <= bound + 1e-9 * np.linalg.norm(w_lstsq)
+
+
+@PROPERTY_SETTINGS
+@given(well_posed(), st.floats(0.01, 1.0))
+def test_property_loss_never_increases_below_inverse_lambda_max(xy, fraction):
+    X, y = xy
+    problem = make_problem(X, y)
+    lam_max = np.linalg.eigvalsh(hessian(X))[-1]
+    traj = collect(run(problem, opt.gd(fraction / lam_max), tol=0, max_steps=300))
+    slack = 1e-12 * traj.loss[0]
+    assert np.all(np.diff(traj.loss) <= slack)
+    assert traj.loss[-1] < traj.loss[0]
+
+
+@pytest.mark.parametrize("field", ["tol", "max_steps"])
+def test_numbers_given_as_text_are_rejected(field):
+    ds = gdviz.data.synthetic_line()
+    problem = gdviz.data.make_problem(ds.X, ds.y)
+    with pytest.raises(gdviz.InputError, match=f"'{field}' parameter of run"):
+        gdviz.engine.run(problem, gdviz.optimizers.gd(0.01), **{field: "1"})
