@@ -64,3 +64,26 @@ def fresh_loader_cache():
     data._load.cache_clear()
     yield
     data._load.cache_clear()
+
+
+def standardised(X):
+    """Standard scaling written out, as an oracle for scikit-learn's StandardScaler."""
+    return (X - X.mean(axis=0)) / X.std(axis=0)
+
+
+def build_problems(line_xy, diabetes_xy, random_xy, random_sizes):
+    """name -> (X as the problem sees it, y, problem) for the line, standardised diabetes and random problems.
+
+    ``random_sizes`` maps a seed to n_samples; that seed's problem has seed + 1 features.
+    """
+    from gdviz.data import make_problem
+
+    out = {}
+    X, y = line_xy
+    out["line"] = (X, y, make_problem(X, y))
+    X, y = diabetes_xy
+    out["diabetes_standard"] = (standardised(X), y, make_problem(X, y, scaling="standard"))
+    for seed, n in random_sizes.items():
+        X, y = random_xy(seed, n_samples=n, n_features=seed + 1)
+        out[f"random{seed}"] = (X, y, make_problem(X, y))
+    return out

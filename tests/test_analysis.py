@@ -20,6 +20,7 @@ from gdviz import optimizers as opt
 from gdviz.analysis import Regime
 from gdviz.data import make_problem
 from gdviz.engine import Status, collect, run
+from tests.conftest import build_problems
 
 
 def design(X):
@@ -45,22 +46,10 @@ def gd_closed_form(X, y, lr, steps, w0=None):
     return np.array([w_star + np.linalg.matrix_power(M, int(t)) @ (w0 - w_star) for t in steps])
 
 
-def standardised(X):
-    return (X - X.mean(axis=0)) / X.std(axis=0)
-
-
 @pytest.fixture(scope="module")
 def problems(line_xy, diabetes_xy, random_xy):
     """name -> (X as the problem sees it, y, problem)."""
-    out = {}
-    X, y = line_xy
-    out["line"] = (X, y, make_problem(X, y))
-    X, y = diabetes_xy
-    out["diabetes_standard"] = (standardised(X), y, make_problem(X, y, scaling="standard"))
-    for seed in (1, 3):
-        X, y = random_xy(seed, n_samples=30, n_features=seed + 1)
-        out[f"random{seed}"] = (X, y, make_problem(X, y))
-    return out
+    return build_problems(line_xy, diabetes_xy, random_xy, {1: 30, 3: 30})
 
 
 PROBLEM_NAMES = ["line", "diabetes_standard", "random1", "random3"]

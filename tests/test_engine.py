@@ -20,6 +20,7 @@ import gdviz
 from gdviz import optimizers as opt
 from gdviz.data import make_problem, synthetic_line
 from gdviz.engine import Problem, State, Status, Trajectory, collect, run
+from tests.conftest import build_problems
 
 
 def design(X):
@@ -48,22 +49,10 @@ def exact_loss(X, y, w) -> Decimal:
         return total / len(y)
 
 
-def standardised(X):
-    return (X - X.mean(axis=0)) / X.std(axis=0)
-
-
 @pytest.fixture(scope="module")
 def problems(line_xy, diabetes_xy, random_xy):
     """name -> (X as the problem sees it, y, problem)."""
-    out = {}
-    X, y = line_xy
-    out["line"] = (X, y, make_problem(X, y))
-    X, y = diabetes_xy
-    out["diabetes_standard"] = (standardised(X), y, make_problem(X, y, scaling="standard"))
-    for seed in (1, 2, 3):
-        X, y = random_xy(seed, n_samples=25 + 10 * seed, n_features=seed + 1)
-        out[f"random{seed}"] = (X, y, make_problem(X, y))
-    return out
+    return build_problems(line_xy, diabetes_xy, random_xy, {1: 35, 2: 45, 3: 55})
 
 
 PROBLEM_NAMES = ["line", "diabetes_standard", "random1", "random2", "random3"]
