@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from gdviz._errors import InputError, check_float, check_int
-from gdviz.engine import Problem, Status, Trajectory, _check_params
+from gdviz.engine import Problem, Status, Trajectory, check_params
 
 
 class Regime(enum.StrEnum):
@@ -174,7 +174,7 @@ def observed_regime(problem: Problem, trajectory: Trajectory) -> Regime:
 
 def _modes(problem: Problem, learning_rate, init_params):
     s = spectrum(problem)
-    w0 = _check_params(init_params, problem, "init_params")
+    w0 = check_params(init_params, problem, "init_params")
     c = s.eigenvectors.T @ (w0 - problem.optimum)  # start error in the eigenbasis
     lr = np.asarray(learning_rate, dtype=float)
     q = 1.0 - lr[..., None] * s.eigenvalues  # (..., n_params)
@@ -314,7 +314,7 @@ def loss_grid(
     if i == j:
         raise InputError(f"loss_grid needs two different params; got i = j = {i}.")
     n = check_int(n, "n", "loss_grid", low=2, high=2000)
-    ctr = problem.solution() if center is None else _check_params(center, problem, "center")
+    ctr = problem.solution() if center is None else check_params(center, problem, "center")
     (x0, x1), (y0, y1) = (tuple(map(float, x_range)), tuple(map(float, y_range)))
     if not all(np.isfinite([x0, x1, y0, y1])) or x0 >= x1 or y0 >= y1:
         raise InputError(f"loss_grid needs finite increasing ranges; got {x_range!r} and {y_range!r}.")
@@ -375,7 +375,7 @@ def lr_sweep(
         )
     tol = check_float(tol, "tol", "lr_sweep", low=0, low_open=False)
     max_steps = check_int(max_steps, "max_steps", "lr_sweep", low=0)
-    w0 = _check_params(init_params, problem, "init_params")
+    w0 = check_params(init_params, problem, "init_params")
     R = lrs.size
     steps = np.zeros(R, dtype=np.int64)
     status = np.full(R, Status.MAX_STEPS.value, dtype=object)

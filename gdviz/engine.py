@@ -225,7 +225,8 @@ class Trajectory(NamedTuple):
         )
 
 
-def _check_params(params: object, problem: Problem, name: str) -> np.ndarray:
+def check_params(params: object, problem: Problem, name: str) -> np.ndarray:
+    """Validate a params vector for ``problem`` (zeros when None); raise InputError naming ``name``."""
     if params is None:
         return np.zeros(problem.n_params)
     try:
@@ -290,7 +291,7 @@ def run(
     tol = check_float(tol, "tol", "run", low=0, low_open=False)
     max_steps = check_int(max_steps, "max_steps", "run", low=0)
     if start is None:
-        first = start_state(problem, optimizer, _check_params(init_params, problem, "init_params"), max_steps)
+        first = start_state(problem, optimizer, check_params(init_params, problem, "init_params"), max_steps)
         return _generate(problem, optimizer, first, tol, max_steps, yield_first=True)
     if not isinstance(start, State):
         raise InputError(f"The 'start' parameter of run must be a State. Got {type(start).__name__} instead.")

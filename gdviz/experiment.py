@@ -78,7 +78,8 @@ class RunConfig:
         check_float(self.tol, "tol", owner, low=0, high=1e6, low_open=False)
         check_int(self.max_steps, "max_steps", owner, low=1, high=MAX_STEPS_LIMIT)
         # The rest is checked by the constructors they feed, so messages name the right owner.
-        self.make_dataset() if self.dataset == "synthetic_line" else None
+        if self.dataset == "synthetic_line":
+            self.make_dataset()
         self.make_optimizer()
 
     def replace(self, **changes) -> RunConfig:

@@ -104,8 +104,6 @@ def as_schedule(learning_rate: float | Schedule | Callable, owner: str) -> Sched
     if callable(learning_rate):
         return Schedule("custom", (), learning_rate)
     try:
-        if isinstance(learning_rate, str | bytes):  # float("0.1") would let a text slip through
-            raise InputError
         v = check_float(learning_rate, "learning_rate", owner, low=0)
     except InputError:
         raise InputError(
