@@ -134,12 +134,18 @@ def one_feature_problem(config: RunConfig) -> engine.Problem:
     return data.problem_from_dataset(ds, scaling=config.scaling, features=[feature])
 
 
-def simulate(config: RunConfig, problem: engine.Problem | None = None) -> engine.Trajectory:
-    """Run ``config`` to its end on the one-feature problem (or on ``problem``) and collect it."""
-    problem = problem if problem is not None else one_feature_problem(config)
+def init_params(config: RunConfig, problem: engine.Problem) -> np.ndarray:
+    """The start point: ``[init_intercept, init_slope]`` on a one-feature problem, zeros otherwise."""
     init = np.zeros(problem.n_params)
     if problem.n_params == 2:
         init[:] = (config.init_intercept, config.init_slope)
+    return init
+
+
+def simulate(config: RunConfig, problem: engine.Problem | None = None) -> engine.Trajectory:
+    """Run ``config`` to its end on the one-feature problem (or on ``problem``) and collect it."""
+    problem = problem if problem is not None else one_feature_problem(config)
+    init = init_params(config, problem)
     states = engine.run(problem, config.make_optimizer(), init_params=init, tol=config.tol, max_steps=config.max_steps)
     return engine.collect(states)
 
@@ -148,7 +154,4 @@ def predicted_loss_curve(config: RunConfig, problem: engine.Problem, steps: np.n
     """The closed-form loss at ``steps`` for constant-rate GD, or None for any other optimizer/schedule."""
     if not config.is_constant_gd:
         return None
-    init = np.zeros(problem.n_params)
-    if problem.n_params == 2:
-        init[:] = (config.init_intercept, config.init_slope)
-    return analysis.predicted_loss(problem, config.learning_rate, steps, init_params=init)
+    return analysis.predicted_loss(problem, config.learning_rate, steps, init_params=init_params(config, problem))

@@ -358,7 +358,8 @@ def contour_path(
         )
     )
     _base_layout(fig, title=title, x_title=names[0], y_title=names[1], height=height)
-    fig.update_layout(hovermode="closest")
+    fig.update_layout(hovermode="closest", legend={"y": -0.18, "yanchor": "top", "x": 0.0, "xanchor": "left"})
+    fig.update_layout(margin={"b": 90})
     fig.update_xaxes(range=[grid.x[0], grid.x[-1]])
     fig.update_yaxes(range=[grid.y[0], grid.y[-1]])
     return fig
@@ -373,6 +374,7 @@ def fitted_lines(
     x_name: str = "x",
     y_name: str = "y",
     n_faded: int = 12,
+    max_points: int = MAX_POINTS,
     height: int = 420,
 ) -> go.Figure:
     """The data with the fitted line at the current step (the last row of ``raw_params``), earlier ones faded.
@@ -381,16 +383,19 @@ def fitted_lines(
         x, y: arrays of shape (n_samples,), the raw feature and the target.
         raw_params: array of shape (k, 2), ``[intercept, slope]`` in raw units at each drawn step.
         optimum_raw: ``[intercept, slope]`` of the least-squares line, in raw units.
+        max_points: draw at most this many data points (a fixed random subset; the legend says so).
     """
     lo, hi = float(np.min(x)), float(np.max(x))
     xs = np.array([lo, hi])
+    n = len(x)
+    shown = np.sort(np.random.default_rng(0).choice(n, max_points, replace=False)) if n > max_points else slice(None)
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
-            x=x,
-            y=y,
+            x=x[shown],
+            y=y[shown],
             mode="markers",
-            name="data",
+            name="data" if n <= max_points else f"data ({max_points:,} of {n:,} points)",
             marker={"color": "#555555", "size": 7},
             hovertemplate=f"{x_name} %{{x:.4g}}<br>{y_name} %{{y:.4g}}<extra>data</extra>",
         )

@@ -1,40 +1,72 @@
-"""Playground: watch gradient descent fit a line and see its regime, predicted and observed."""
+"""Playground: step through gradient descent on a line fit and see why its learning rate is slow, good,
+oscillating or divergent, on the cost surface and in the theory of this very data."""
 
+import numpy as np
 import streamlit as st
 
-from gdviz import analysis, experiment, figures, ui
+from gdviz import analysis, experiment, figures, playback
+from gdviz.ui import controls, dataset_for, panels, player, problem_for
+from gdviz.ui.live_chart import live_chart
 
+P = "pg"
 st.title("Playground")
-st.caption("Gradient descent fits a line to noisy points. Change the learning rate and watch the regime change.")
-
-config = ui.get_config()
-problem = ui.problem_for(config)
-limits = analysis.thresholds(problem)
-with st.sidebar:
-    lr = st.number_input(
-        "Learning rate",
-        min_value=experiment.RATE_MIN,
-        max_value=experiment.RATE_MAX,
-        value=config.learning_rate,
-        format="%.6g",
-        key="pg_lr",
-        help=f"Step size of gradient descent. On this data plain GD oscillates above 1/lambda_max = "
-        f"{limits.monotone_max:.4g} and diverges from 2/lambda_max = {limits.stable_max:.4g}.",
-    )
-config = ui.set_config(config.replace(learning_rate=lr))
-
-trajectory = ui.trajectory_for(config)
-predicted, observed = ui.regimes_for(config, trajectory)
-c1, c2, c3, c4 = st.columns(4)
-c1.metric("Predicted regime", figures.REGIME_LABELS[predicted] if predicted else "n/a", help="From the Hessian.")
-c2.metric("Observed regime", figures.REGIME_LABELS[observed], help="Read off the run's iterates.")
-c3.metric("Steps", f"{trajectory.step[-1]:,}", help=f"The run stopped: {trajectory.status.value.replace('_', ' ')}.")
-c4.metric("Final loss", f"{trajectory.loss[-1]:.6g}")
-st.plotly_chart(
-    figures.loss_curve(
-        trajectory,
-        predicted=experiment.predicted_loss_curve(config, problem, trajectory.step),
-        floor=problem.optimum_loss,
-    ),
-    key="pg_loss",
+st.caption(
+    "Gradient descent fits a line (intercept + slope) to the points. Step through it, drag the learning rate, "
+    "and watch the path on the loss surface. Every number below is computed from this data."
 )
+controls.bind(P, controls.CONFIG_FIELDS)
+controls.sidebar(P)
+player.current(P)
+st.session_state.setdefault(f"{P}_speed", player.DEFAULT_SPEED)
+playing = st.session_state.get(f"{P}_playing", False)
+interval = player.SPEEDS[st.session_state.get(f"{P}_speed", player.DEFAULT_SPEED)][0]
+
+
+@st.fragment(run_every=interval if playing else None)
+def view() -> None:
+    config, traj, cursor = player.controls(P, playing)
+    problem = problem_for(config)
+    head = playback.head(traj, cursor)
+    ds = dataset_for(config)
+    feature = min(config.feature, ds.n_features - 1)
+    names = ("intercept", f"slope on {ds.feature_names[feature]}")
+    panels.readout(P, names, head)
+    panels.regime_banner(config, problem, traj, head)
+
+    start, opt = head.params[0], problem.solution()
+    (x0, x1), (y0, y1) = playback.window(head.params, np.vstack([start, opt]))
+    grid = analysis.loss_grid(problem, 0, 1, x_range=(x0, x1), y_range=(y0, y1), n=60)
+    idx = figures.downsample_indices(head.n_states)
+    left, right = st.columns(2)
+    with left:
+        fig = figures.surface_3d(
+            grid, head.params[idx], head.loss[idx], optimum=opt, optimum_loss=problem.optimum_loss, names=names
+        )
+        live_chart(fig, key=f"{P}_surface", revision=cursor)
+    with right:
+        live_chart(
+            figures.contour_path(grid, head.params[idx], optimum=opt, names=names), key=f"{P}_contour", revision=cursor
+        )
+    with left:
+        fig = figures.fitted_lines(
+            ds.X[:, feature],
+            ds.y,
+            problem.raw_params(head.params[-13:]),
+            optimum_raw=problem.raw_params(opt),
+            x_name=ds.feature_names[feature],
+            y_name=ds.target_name,
+        )
+        live_chart(fig, key=f"{P}_line", revision=cursor)
+    with right:
+        pred = experiment.predicted_loss_curve(config, problem, head.step)
+        fig = figures.loss_curve(head, predicted=pred, floor=problem.optimum_loss, current_step=cursor)
+        live_chart(fig, key=f"{P}_loss", revision=cursor)
+    with left:
+        live_chart(figures.grad_history(head, names, current_step=cursor), key=f"{P}_grads", revision=cursor)
+    with right:
+        live_chart(figures.grad_bars(head.grads[-1], names), key=f"{P}_bars", revision=cursor)
+    with st.expander("Why this regime: the theory on this data", expanded=True):
+        panels.theory(config, problem)
+
+
+view()

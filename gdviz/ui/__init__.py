@@ -10,7 +10,7 @@ import dataclasses
 
 import streamlit as st
 
-from gdviz import analysis, experiment
+from gdviz import analysis, data, experiment
 from gdviz.engine import Problem, Trajectory
 from gdviz.experiment import RunConfig
 
@@ -40,6 +40,16 @@ def data_key(config: RunConfig) -> RunConfig:
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _problem(key: RunConfig) -> Problem:
     return experiment.one_feature_problem(key)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _dataset(key: RunConfig) -> data.Dataset:
+    return key.make_dataset()
+
+
+def dataset_for(config: RunConfig) -> data.Dataset:
+    """The (cached, read-only) raw Dataset of ``config``."""
+    return _dataset(data_key(config))
 
 
 def problem_for(config: RunConfig) -> Problem:

@@ -1,0 +1,139 @@
+"""Plain-language read-outs of the theory on the user's own data: pure functions from numbers to sentences.
+
+Every number in these sentences is computed here from the Problem and the run, so a page only has to
+show them. Rates are printed with 3 significant figures; ratios with 3.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from gdviz import analysis
+from gdviz.analysis import Regime
+from gdviz.engine import Problem, Status, Trajectory
+
+REGIME_MEANING: dict[str, str] = {
+    Regime.SLOW: "every step shrinks the error along the stiffest direction by less than 20%, so the run "
+    "crawls: it gets there, after many steps",
+    Regime.GOOD: "every step shrinks the error along every direction without overshooting, so the path "
+    "slides straight down the valley",
+    Regime.OSCILLATING: "every step overshoots the valley floor along the stiffest direction and flips "
+    "sides, so the path zig-zags while it still closes in",
+    Regime.DIVERGENT: "every step overshoots by more than it corrects, so the error grows each step and "
+    "the loss explodes",
+}
+
+
+def fmt(x: float) -> str:
+    """A number for prose: 3 significant figures, plain or scientific, 'inf'/'nan' as such."""
+    if not np.isfinite(x):
+        return str(float(x))
+    return f"{x:.3g}"
+
+
+class Comparison(NamedTuple):
+    """The chosen rate against one threshold rate of this data."""
+
+    name: str
+    formula: str
+    threshold: float
+    ratio: float
+    sentence: str
+
+
+def rate_comparisons(problem: Problem, learning_rate: float) -> list[Comparison]:
+    """The rate against 1/lambda_max, 2/(lambda_min + lambda_max) and 2/lambda_max, as ratios and sentences.
+
+    E.g. "0.08 is 1.29x the divergence threshold 2/lambda_max = 0.062".
+    """
+    t = analysis.thresholds(problem)
+    rows = [
+        ("oscillation threshold", "1/lambda_max", t.monotone_max),
+        ("fastest rate", "2/(lambda_min + lambda_max)", t.optimal),
+        ("divergence threshold", "2/lambda_max", t.stable_max),
+    ]
+    out = []
+    for name, formula, value in rows:
+        ratio = learning_rate / value
+        out.append(
+            Comparison(
+                name, formula, value, ratio, f"{fmt(learning_rate)} is {ratio:.3g}x the {name} {formula} = {fmt(value)}"
+            )
+        )
+    return out
+
+
+class Direction(NamedTuple):
+    """One eigen-direction of the Hessian and what a constant-rate GD step does along it."""
+
+    eigenvalue: float
+    factor: float  # |1 - lr * lambda|
+    effect: str
+
+
+def direction_factors(problem: Problem, learning_rate: float) -> list[Direction]:
+    """Per Hessian eigen-direction (ascending eigenvalue): |1 - lr*lambda| and what it does to the error."""
+    s = analysis.spectrum(problem)
+    out = []
+    for lam in s.eigenvalues:
+        q = 1.0 - learning_rate * lam
+        a = abs(q)
+        if a >= 1.0:
+            effect = "grows (flips sign each step)" if q < 0 else "does not shrink"
+        elif q < 0:
+            effect = f"shrinks {1 - a:.0%} per step, flipping sign (zig-zag)"
+        else:
+            effect = f"shrinks {1 - a:.2%} per step" if 1 - a < 0.01 else f"shrinks {1 - a:.0%} per step"
+        out.append(Direction(float(lam), float(a), effect))
+    return out
+
+
+def regime_sentence(regime: Regime, learning_rate: float, problem: Problem) -> str:
+    """Why a constant rate falls in ``regime`` on this data, with r = rate * lambda_max."""
+    lam = analysis.spectrum(problem).lambda_max
+    r = learning_rate * lam
+    zones = "slow < 0.2 <= good < 1 <= oscillating < 2 <= divergent"
+    return f"{REGIME_MEANING[regime].capitalize()} (rate x lambda_max = {r:.3g}; the zones are {zones})."
+
+
+def divergence_explanation(problem: Problem, traj: Trajectory, learning_rate: float, *, constant_gd: bool) -> str:
+    """Why a run blew up, and where: the step of the first non-finite value, and the factor behind it."""
+    last = int(traj.step[-1])
+    finite = traj.loss[np.isfinite(traj.loss)]
+    peak = fmt(float(finite.max())) if finite.size else "inf"
+    where = (
+        f"At step {last} the numbers overflowed float64 (the largest finite loss was {peak})."
+        if traj.status is Status.DIVERGED
+        else f"By step {last} the loss has grown to {fmt(float(traj.loss[-1]))} and keeps growing."
+    )
+    if constant_gd:
+        s = analysis.spectrum(problem)
+        q = abs(1.0 - learning_rate * s.lambda_max)
+        stable = analysis.thresholds(problem).stable_max
+        why = (
+            f"The rate {fmt(learning_rate)} is above 2/lambda_max = {fmt(stable)} "
+            f"({learning_rate / stable:.3g}x), so along the stiffest direction each step multiplies the error "
+            f"by 1 - rate x lambda_max = {1.0 - learning_rate * s.lambda_max:.3g}: the path overshoots the "
+            f"valley, lands further up the other side, and the error grows {q:.3g}x per step."
+        )
+    else:
+        why = (
+            "The steps this optimizer took were too large for the curvature of this loss: each one overshot "
+            "the valley and landed higher up the other side, so the error grew instead of shrinking."
+        )
+    return f"Diverged. {why} {where} Lower the rate below 2/lambda_max, or scale the feature, to make it converge."
+
+
+def status_sentence(traj: Trajectory, step: int) -> str:
+    """Where the run is at ``step``: still going, or why and when it stopped."""
+    last = int(traj.step[-1])
+    if traj.status is Status.RUNNING or step < last:
+        more = "" if traj.status is Status.RUNNING else f" (the run stops at step {last}: {traj.status.value})"
+        return f"Step {step}: running{more}."
+    return {
+        Status.CONVERGED: f"Converged at step {last}: the last update was shorter than tol.",
+        Status.DIVERGED: f"Diverged at step {last}: the loss or the params stopped being finite numbers.",
+        Status.MAX_STEPS: f"Stopped at max steps ({last}) before the updates got shorter than tol.",
+    }[traj.status]

@@ -1,0 +1,131 @@
+"""Lazy playback of one run: the Trajectory grows on demand from the engine's generator, never from zero.
+
+A page keeps the Trajectory computed so far (plain arrays, fine for session state) and a current step.
+Stepping past the computed end resumes ``engine.run`` from ``trajectory.last_state`` and appends what it
+yields; going back or scrubbing only reads rows that are already there. Row k of a Trajectory started at
+step 0 is the State at step k, so a step is also a row index.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import numpy as np
+
+from gdviz import engine
+from gdviz.engine import Problem, State, Status, Trajectory
+from gdviz.experiment import RunConfig, init_params
+
+# Steps computed ahead of the one asked for, so that stepping one at a time rarely resumes the engine.
+LOOKAHEAD_MIN = 256
+LOOKAHEAD_MAX = 4_096
+# Run-to-end works in blocks of this many steps, so a progress bar can move between them.
+BLOCK = 20_000
+
+
+def begin(config: RunConfig, problem: Problem) -> Trajectory:
+    """The run of ``config`` with only its start State (step 0) computed."""
+    states = engine.run(
+        problem,
+        config.make_optimizer(),
+        init_params=init_params(config, problem),
+        tol=config.tol,
+        max_steps=config.max_steps,
+    )
+    return engine.collect(itertools.islice(states, 1))
+
+
+def finished(traj: Trajectory) -> bool:
+    """True when the run has stopped (converged, diverged or reached max_steps): nothing more to compute."""
+    return traj.status is not Status.RUNNING
+
+
+def extend(config: RunConfig, problem: Problem, traj: Trajectory, n: int) -> Trajectory:
+    """``traj`` with up to ``n`` more States, resumed from its last State (fewer if the run stops first)."""
+    if finished(traj) or n <= 0:
+        return traj
+    states = engine.run(
+        problem, config.make_optimizer(), tol=config.tol, max_steps=config.max_steps, start=traj.last_state
+    )
+    more = next(states, None)
+    if more is None:
+        return traj
+    new = engine.collect(itertools.chain((more,), itertools.islice(states, n - 1)))
+    return Trajectory(
+        *(np.concatenate([old, add]) for old, add in zip(traj[:6], new[:6], strict=True)),
+        status=new.status,
+        last_state=new.last_state,
+    )
+
+
+def advance(config: RunConfig, problem: Problem, traj: Trajectory, step: int) -> Trajectory:
+    """``traj`` computed at least up to ``step`` (or to the run's end), plus a bounded look-ahead."""
+    last = int(traj.step[-1])
+    if step <= last or finished(traj):
+        return traj
+    lookahead = int(np.clip(last // 2, LOOKAHEAD_MIN, LOOKAHEAD_MAX))
+    return extend(config, problem, traj, step - last + lookahead)
+
+
+def run_to_end(
+    config: RunConfig, problem: Problem, traj: Trajectory, *, progress: Callable[[float], None] | None = None
+) -> Trajectory:
+    """``traj`` computed until the run stops, in blocks; ``progress(fraction of max_steps)`` after each."""
+    while not finished(traj):
+        traj = extend(config, problem, traj, BLOCK)
+        if progress is not None:
+            progress(min(1.0, int(traj.step[-1]) / config.max_steps))
+    return traj
+
+
+def clamp_step(traj: Trajectory, step: int) -> int:
+    """``step`` moved into the computed range [0, last computed step]."""
+    return int(np.clip(step, 0, int(traj.step[-1])))
+
+
+def head(traj: Trajectory, step: int) -> Trajectory:
+    """The run as it was at ``step``: rows 0..step (views, no copy). Its status is RUNNING unless ``step``
+    is the final step of a finished run; its last_state has no optimizer state (read-only display)."""
+    k = clamp_step(traj, step)
+    if k == traj.n_states - 1:
+        return traj
+    arrays = [a[: k + 1] for a in traj[:6]]
+    last = State(
+        k,
+        arrays[1][k],
+        arrays[2][k],
+        float(arrays[3][k]),
+        float(arrays[4][k]),
+        float(arrays[5][k]),
+        None,
+        Status.RUNNING,
+    )
+    return Trajectory(*arrays, status=Status.RUNNING, last_state=last)
+
+
+def window(
+    points: np.ndarray, anchors: np.ndarray, *, pad: float = 0.2, min_half_width: float = 1e-3
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """A 2-D view window that holds every finite row of ``points`` and ``anchors``, in steps of powers of 2.
+
+    The window is centred between the anchors (the start and the optimum) and its half-widths only take
+    values ``base * 2**k``: a path that stays inside keeps exactly the same window (so a chart can update
+    in place), while an oscillating or diverging path makes it grow, never clip.
+
+    Args:
+        points: array of shape (k, 2), e.g. the path so far.
+        anchors: array of shape (m, 2), e.g. the start and the optimum (always inside, never empty).
+    """
+    a = np.asarray(anchors, dtype=float).reshape(-1, 2)
+    p = np.asarray(points, dtype=float).reshape(-1, 2)
+    p = p[np.isfinite(p).all(axis=1)]
+    center = 0.5 * (a.min(axis=0) + a.max(axis=0))
+    base = np.maximum(0.5 * (a.max(axis=0) - a.min(axis=0)) * (1 + pad), min_half_width)
+    base = np.maximum(base, 1e-6 * np.abs(center))
+    need = np.max(np.abs(np.vstack([a, p]) - center), axis=0) * (1 + pad)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        k = np.ceil(np.log2(np.maximum(need / base, 1.0)))
+        half = base * np.exp2(k)
+    half = np.where(np.isfinite(half), half, np.finfo(float).max / 4)
+    return ((center[0] - half[0], center[0] + half[0]), (center[1] - half[1], center[1] + half[1]))

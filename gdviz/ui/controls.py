@@ -1,0 +1,374 @@
+"""Sidebar controls bound to the shared RunConfig: every widget edits one field, validated by RunConfig.
+
+Widgets are keyed ``f"{prefix}_{field}"`` and only read their value from session state (never ``value=``):
+``bind`` seeds missing keys from the config (a widget's state is dropped when the user leaves its page),
+and each widget's callback writes the new field into the config. A value RunConfig rejects, or a dataset
+that cannot be loaded, is reported with its message and the widget goes back to the previous value, so
+nothing the user had is lost.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import streamlit as st
+
+from gdviz import analysis, data
+from gdviz._errors import InputError
+from gdviz.analysis import Regime
+from gdviz.experiment import MAX_STEPS_LIMIT
+from gdviz.figures import REGIME_COLORS, REGIME_LABELS
+from gdviz.ui import get_config, problem_for, set_config
+
+# The learning-rate slider: 1e-6 .. 10 on a log grid of 20 values per decade, 3 significant figures.
+RATE_LO, RATE_HI = 1e-6, 10.0
+RATE_GRID: tuple[float, ...] = tuple(float(f"{v:.3g}") for v in np.logspace(-6, 1, 141))
+
+OPTIMIZER_LABELS = {
+    "gd": "Plain gradient descent",
+    "momentum": "Momentum (heavy ball)",
+    "nesterov": "Nesterov momentum",
+    "adagrad": "AdaGrad",
+    "rmsprop": "RMSProp",
+    "adam": "Adam",
+}
+SCHEDULE_LABELS = {
+    "constant": "Constant",
+    "inverse_time": "Inverse time: lr / (1 + decay * t)",
+    "inverse_scaling": "Inverse scaling: lr / (t + 1)^power",
+    "exponential_decay": "Exponential: lr * (1 - decay)^t",
+    "step_decay": "Step: lr * factor every N steps",
+}
+PRESETS = ("slow", "good", "fastest", "oscillating", "divergent")
+PRESET_HELP = {
+    "slow": "rate = 0.05 / lambda_max: every step shrinks the stiff direction's error by only 5%.",
+    "good": "rate = 0.5 / lambda_max: fast and monotone.",
+    "fastest": "rate = 2 / (lambda_min + lambda_max): the best constant rate for plain GD. It lies above "
+    "1/lambda_max, so the stiff direction zig-zags while the slow one is as fast as it can be.",
+    "oscillating": "rate = 1.6 / lambda_max: overshoots the valley every step but still converges.",
+    "divergent": "rate = 2.1 / lambda_max: just past 2/lambda_max, every step overshoots by more than it corrects.",
+}
+
+
+def _key(prefix: str, field: str) -> str:
+    return f"{prefix}_{field}"
+
+
+def nearest_grid_rate(rate: float) -> float:
+    """The slider position for an exact rate: the nearest grid value in log terms."""
+    grid = np.asarray(RATE_GRID)
+    return float(grid[np.argmin(np.abs(np.log(grid) - np.log(max(rate, 1e-300))))])
+
+
+def bind(prefix: str, fields: tuple[str, ...]) -> None:
+    """Seed the widget keys of ``fields`` from the config where they are missing."""
+    config = get_config()
+    for field in fields:
+        key = _key(prefix, field)
+        if key not in st.session_state:
+            st.session_state[key] = getattr(config, field)
+    if _key(prefix, "lr_slider") not in st.session_state:
+        st.session_state[_key(prefix, "lr_slider")] = nearest_grid_rate(config.learning_rate)
+
+
+def _apply(prefix: str, **changes) -> bool:
+    """Write ``changes`` into the config; on a rejected value report it and restore the widgets."""
+    old = get_config()
+    try:
+        new = old.replace(**changes)
+        problem_for(new)  # loads the dataset: a fetch that fails offline is reported here
+    except InputError as err:
+        st.session_state[_key(prefix, "error")] = str(err)
+        for field in changes:
+            if _key(prefix, field) in st.session_state:
+                st.session_state[_key(prefix, field)] = getattr(old, field)
+        return False
+    st.session_state.pop(_key(prefix, "error"), None)
+    set_config(new)
+    return True
+
+
+def _on_field(prefix: str, field: str) -> None:
+    _apply(prefix, **{field: st.session_state[_key(prefix, field)]})
+
+
+def _on_dataset(prefix: str) -> None:
+    if _apply(prefix, dataset=st.session_state[_key(prefix, "dataset")], feature=0):
+        st.session_state[_key(prefix, "feature")] = 0
+
+
+def set_rate(prefix: str, rate: float) -> None:
+    """Set the learning rate everywhere: config, exact box and slider."""
+    if _apply(prefix, learning_rate=float(rate)):
+        st.session_state[_key(prefix, "learning_rate")] = float(rate)
+        st.session_state[_key(prefix, "lr_slider")] = nearest_grid_rate(rate)
+
+
+def _on_slider(prefix: str) -> None:
+    set_rate(prefix, st.session_state[_key(prefix, "lr_slider")])
+
+
+def _on_exact(prefix: str) -> None:
+    value = st.session_state[_key(prefix, "learning_rate")]
+    if value is None:  # a cleared box keeps the rate it had
+        st.session_state[_key(prefix, "learning_rate")] = get_config().learning_rate
+        return
+    set_rate(prefix, value)
+
+
+def _preset(prefix: str, name: str) -> None:
+    set_rate(prefix, float(f"{analysis.regime_rates(problem_for(get_config()))[name]:.4g}"))
+
+
+def _number(prefix: str, field: str, label: str, help: str, **kwargs) -> None:
+    st.number_input(label, key=_key(prefix, field), help=help, on_change=_on_field, args=(prefix, field), **kwargs)
+
+
+def regime_band_html(problem, rate: float) -> str:
+    """A coloured band on the slider's log scale (1e-6 .. 10): where each regime lies for this data."""
+    lam = analysis.spectrum(problem).lambda_max
+    lo, hi = np.log10(RATE_LO), np.log10(RATE_HI)
+    edges = [RATE_LO, 0.2 / lam, 1.0 / lam, 2.0 / lam, RATE_HI]
+    pos = [float(np.clip((np.log10(e) - lo) / (hi - lo), 0, 1)) * 100 for e in edges]
+    short = {Regime.SLOW: "slow", Regime.GOOD: "good", Regime.OSCILLATING: "osc.", Regime.DIVERGENT: "diverges"}
+    cells = []
+    for k, regime in enumerate((Regime.SLOW, Regime.GOOD, Regime.OSCILLATING, Regime.DIVERGENT)):
+        width = pos[k + 1] - pos[k]
+        if width <= 0:
+            continue
+        label = short[regime] if width > 7 else ""
+        title = f"{REGIME_LABELS[regime]}: {edges[k]:.3g} to {edges[k + 1]:.3g}"
+        cells.append(
+            f'<div title="{html.escape(title)}" style="flex:0 0 {width:.3f}%;background:{REGIME_COLORS[regime]};'
+            f'color:#000;font-size:0.7rem;text-align:center;overflow:hidden;white-space:nowrap">{label}</div>'
+        )
+    mark = float(np.clip((np.log10(rate) - lo) / (hi - lo), 0, 1)) * 100
+    return (
+        '<div data-testid="gdviz-regime-band" style="position:relative;margin:-0.6rem 0 0.2rem 0">'
+        f'<div style="display:flex;height:1.1rem;border-radius:3px;overflow:hidden">{"".join(cells)}</div>'
+        f'<div style="position:absolute;top:-3px;left:calc({mark:.3f}% - 1px);width:3px;height:calc(1.1rem + 6px);'
+        'background:#000"></div>'
+        f'<div style="font-size:0.7rem;color:#555">Regimes of plain GD on this data: slow below {edges[1]:.3g}, '
+        f"oscillating from {edges[2]:.3g}, diverging from {edges[3]:.3g}.</div></div>"
+    )
+
+
+def sidebar(prefix: str) -> None:
+    """Every control of a one-feature run, in the sidebar: data, learning rate, optimizer, scaling, start."""
+    config = get_config()
+    problem = problem_for(config)
+    p = prefix
+    with st.sidebar:
+        if err := st.session_state.get(_key(p, "error")):
+            st.error(err)
+        st.subheader("Data")
+        st.selectbox(
+            "Dataset",
+            data.DATASETS,
+            format_func=data.DATASET_LABELS.get,
+            key=_key(p, "dataset"),
+            on_change=_on_dataset,
+            args=(p,),
+            help="The synthetic line is the textbook picture: a handful of noisy points. The others are real "
+            "tables; the Playground fits one of their features.",
+        )
+        if config.dataset == "synthetic_line":
+            with st.expander("Synthetic line settings"):
+                _number(p, "n_samples", "Points", "How many noisy points.", min_value=2, max_value=10_000, step=1)
+                _number(p, "slope", "True slope", "The slope of the line the points scatter around.", format="%g")
+                _number(p, "intercept", "True intercept", "Where the true line crosses x = 0.", format="%g")
+                _number(p, "noise", "Noise", "Standard deviation of the noise on y.", min_value=0.0, format="%g")
+                _number(p, "x_loc", "x centre", "Mean of x. Far from 0, the intercept crawls.", format="%g")
+                _number(p, "x_scale", "x spread", "Standard deviation of x.", min_value=1e-6, format="%g")
+                _number(p, "seed", "Seed", "Random seed: the same seed gives the same points.", min_value=0, step=1)
+        else:
+            names = config.make_dataset().feature_names
+            st.selectbox(
+                "Feature",
+                range(len(names)),
+                format_func=lambda i: names[i],
+                key=_key(p, "feature"),
+                on_change=_on_field,
+                args=(p, "feature"),
+                help="The one feature the line is fitted on.",
+            )
+        st.selectbox(
+            "Feature scaling",
+            data.SCALINGS,
+            format_func=data.SCALING_LABELS.get,
+            key=_key(p, "scaling"),
+            on_change=_on_field,
+            args=(p, "scaling"),
+            help="Rescale the feature before fitting (scikit-learn's scalers). The line is still drawn in raw units.",
+        )
+
+        st.subheader("Learning rate")
+        st.select_slider(
+            "Learning rate (log scale)",
+            RATE_GRID,
+            format_func=lambda v: f"{v:g}",
+            key=_key(p, "lr_slider"),
+            on_change=_on_slider,
+            args=(p,),
+            help="Drag along a log scale from 1e-6 to 10. The band below shows this data's regimes.",
+        )
+        st.html(regime_band_html(problem, config.learning_rate))
+        st.number_input(
+            "Exact learning rate",
+            min_value=1e-12,
+            max_value=1e6,
+            format="%.6g",
+            key=_key(p, "learning_rate"),
+            on_change=_on_exact,
+            args=(p,),
+            help="Type any rate; the slider moves to the nearest grid value.",
+        )
+        st.caption("Set the rate to a regime of this data:")
+        with st.container(horizontal=True, gap="small"):
+            for name in PRESETS:
+                st.button(
+                    name.capitalize(),
+                    key=_key(p, f"preset_{name}"),
+                    on_click=_preset,
+                    args=(p, name),
+                    help=PRESET_HELP[name],
+                )
+
+        st.subheader("Optimizer")
+        st.selectbox(
+            "Optimizer",
+            list(OPTIMIZER_LABELS),
+            format_func=OPTIMIZER_LABELS.get,
+            key=_key(p, "optimizer"),
+            on_change=_on_field,
+            args=(p, "optimizer"),
+            help="Plain GD is what the theory panel predicts exactly; the others adapt or accelerate the step.",
+        )
+        if config.optimizer in ("momentum", "nesterov"):
+            _number(
+                p,
+                "beta",
+                "Momentum beta",
+                "Fraction of the previous update carried into the next.",
+                min_value=0.0,
+                max_value=0.999,
+                format="%.3f",
+            )
+        if config.optimizer == "rmsprop":
+            _number(
+                p,
+                "rms_decay",
+                "Decay",
+                "Weight of the past in the running mean of squared gradients.",
+                min_value=0.0,
+                max_value=0.9999,
+                format="%.4f",
+            )
+        if config.optimizer == "adam":
+            _number(
+                p,
+                "b1",
+                "beta1",
+                "Decay of the running mean of gradients.",
+                min_value=0.0,
+                max_value=0.9999,
+                format="%.4f",
+            )
+            _number(
+                p,
+                "b2",
+                "beta2",
+                "Decay of the running mean of squared gradients.",
+                min_value=0.0,
+                max_value=0.99999,
+                format="%.5f",
+            )
+        if config.optimizer in ("adagrad", "rmsprop", "adam"):
+            _number(p, "eps", "epsilon", "Added to the denominator so it is never zero.", min_value=0.0, format="%.1e")
+        st.selectbox(
+            "Schedule",
+            list(SCHEDULE_LABELS),
+            format_func=SCHEDULE_LABELS.get,
+            key=_key(p, "schedule"),
+            on_change=_on_field,
+            args=(p, "schedule"),
+            help="How the learning rate changes with the step t.",
+        )
+        if config.schedule in ("inverse_time", "exponential_decay"):
+            _number(
+                p,
+                "decay_rate",
+                "Decay",
+                "How fast the rate decays per step.",
+                min_value=0.0,
+                max_value=1.0,
+                format="%.4f",
+            )
+        if config.schedule == "inverse_scaling":
+            _number(p, "power_t", "Power", "The exponent of t.", min_value=0.0, max_value=10.0, format="%.3f")
+        if config.schedule == "step_decay":
+            _number(
+                p,
+                "factor",
+                "Factor",
+                "Multiply the rate by this every N steps.",
+                min_value=1e-6,
+                max_value=1.0,
+                format="%.3f",
+            )
+            _number(p, "every", "Every N steps", "How often the rate drops.", min_value=1, step=1)
+
+        st.subheader("Start and stop")
+        c1, c2 = st.columns(2)
+        with c1:
+            _number(p, "init_intercept", "Start intercept", "Where the run starts (intercept).", format="%g")
+        with c2:
+            _number(p, "init_slope", "Start slope", "Where the run starts (slope).", format="%g")
+        _number(
+            p,
+            "tol",
+            "tol",
+            "Stop as converged once an update moves the params less than this (0: never).",
+            min_value=0.0,
+            format="%.1e",
+        )
+        _number(
+            p,
+            "max_steps",
+            "Max steps",
+            f"Stop here at the latest (up to {MAX_STEPS_LIMIT:,}).",
+            min_value=1,
+            max_value=MAX_STEPS_LIMIT,
+            step=1000,
+        )
+
+
+CONFIG_FIELDS = (
+    "dataset",
+    "feature",
+    "n_samples",
+    "slope",
+    "intercept",
+    "noise",
+    "x_loc",
+    "x_scale",
+    "seed",
+    "scaling",
+    "learning_rate",
+    "optimizer",
+    "beta",
+    "rms_decay",
+    "b1",
+    "b2",
+    "eps",
+    "schedule",
+    "decay_rate",
+    "power_t",
+    "factor",
+    "every",
+    "init_intercept",
+    "init_slope",
+    "tol",
+    "max_steps",
+)

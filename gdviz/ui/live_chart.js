@@ -1,0 +1,103 @@
+// gdviz live chart: a Plotly figure that is updated in place (Plotly.react) on every rerun, never re-mounted.
+//
+// Streamlit re-mounts st.plotly_chart whenever its figure changes, which resets a rotated 3D camera and
+// costs seconds of WebGL set-up per step in a software renderer. This component keeps one Plotly div per
+// key for the life of the page, reuses unchanged traces (so a static surface is not re-uploaded), and
+// remembers the user's 3D camera per key, so even a re-mounted chart comes back with the same view.
+// Plotly itself is loaded once per page from the app's static folder.
+
+const loaded = (window.__gdvizPlotly = window.__gdvizPlotly || {});
+const cameras = (window.__gdvizCameras = window.__gdvizCameras || {});
+
+function loadPlotly(src) {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!loaded.promise) {
+    loaded.promise = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = new URL(src, document.baseURI).href;
+      script.async = true;
+      script.onload = () => resolve(window.Plotly);
+      script.onerror = () => {
+        loaded.promise = null;
+        reject(new Error("could not load " + src));
+      };
+      document.head.appendChild(script);
+    });
+  }
+  return loaded.promise;
+}
+
+function sceneNames(layout) {
+  return Object.keys(layout || {}).filter((k) => /^scene\d*$/.test(k));
+}
+
+async function draw(div, job) {
+  const Plotly = await loadPlotly(job.src);
+  const fig = JSON.parse(job.figure);
+  const layout = fig.layout || {};
+  // Traces whose JSON did not change keep their old object, so Plotly skips re-uploading them.
+  const texts = (fig.data || []).map((t) => JSON.stringify(t));
+  const before = div.__gdvizTexts || [];
+  const data = (fig.data || []).map((t, i) =>
+    before[i] === texts[i] && div.data && div.data[i] ? div.data[i] : t
+  );
+  for (const name of sceneNames(layout)) {
+    const kept = cameras[job.key + "/" + name];
+    if (kept) layout[name] = Object.assign({}, layout[name], { camera: kept });
+  }
+  const config = Object.assign(
+    { responsive: true, displaylogo: false, toImageButtonOptions: { filename: job.key, scale: 2 } },
+    job.config || {}
+  );
+  await Plotly.react(div, data, layout, config);
+  div.__gdvizTexts = texts;
+  if (!div.__gdvizListening) {
+    div.__gdvizListening = true;
+    div.on("plotly_relayout", (event) => {
+      for (const name of sceneNames(div.layout)) {
+        if (event[name + ".camera"]) cameras[job.key + "/" + name] = event[name + ".camera"];
+      }
+    });
+  }
+  await new Promise((resolve) => requestAnimationFrame(() => resolve()));
+  div.dataset.revision = job.revision;
+}
+
+export default function (component) {
+  const { data, parentElement } = component;
+  if (data.preload) {
+    loadPlotly(data.src).catch(() => {}); // start the download before any chart asks for it
+    return;
+  }
+  let div = parentElement.querySelector(".gdviz-live");
+  if (!div) {
+    div = document.createElement("div");
+    div.className = "gdviz-live";
+    div.style.width = "100%";
+    parentElement.appendChild(div);
+  }
+  div.dataset.key = data.key;
+  div.style.minHeight = data.height + "px";
+  // Draw only the newest figure: a rerun that arrives while one is drawing replaces the queued one.
+  div.__gdvizNext = data;
+  if (!div.__gdvizBusy) {
+    div.__gdvizBusy = true;
+    (async () => {
+      while (div.__gdvizNext) {
+        const job = div.__gdvizNext;
+        div.__gdvizNext = null;
+        try {
+          await draw(div, job);
+          div.dataset.error = "";
+        } catch (err) {
+          div.dataset.error = String(err);
+          div.textContent = "This chart could not be drawn: " + err;
+        }
+      }
+      div.__gdvizBusy = false;
+    })();
+  }
+  return () => {
+    if (window.Plotly && div.data) window.Plotly.purge(div);
+  };
+}

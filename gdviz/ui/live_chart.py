@@ -1,0 +1,50 @@
+"""``live_chart``: a Plotly figure that updates in place across reruns (see live_chart.js for why).
+
+The figure travels as Plotly JSON (NumPy arrays as base64 ``bdata``); the browser loads Plotly once per
+page from ``static/`` (served with ``server.enableStaticServing``) and calls ``Plotly.react`` on one
+persistent div per key. A rotated 3D camera is kept per key in the browser.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import plotly.graph_objects as go
+import streamlit as st
+
+PLOTLY_JS = "app/static/plotly-gdviz.min.js"
+COMPONENT = "gdviz_live_chart"
+
+_render = st.components.v2.component(
+    COMPONENT, js=(Path(__file__).with_name("live_chart.js")).read_text(), isolate_styles=False
+)
+
+
+def live_chart(fig: go.Figure, *, key: str, revision: object = None) -> None:
+    """Draw ``fig`` under ``key``; later calls with the same key update the same chart in place.
+
+    Args:
+        fig: the figure (its ``layout.height`` sets the chart's height).
+        key: a page-prefixed key, stable across reruns (the identity of the chart).
+        revision: any label of what is drawn (e.g. the step); the browser writes it to the chart div's
+            ``data-revision`` once drawn, which is how tests and benchmarks know a step has landed.
+    """
+    height = int(fig.layout.height or 450)
+    _render(
+        key=key,
+        data={"figure": fig.to_json(), "key": key, "src": PLOTLY_JS, "revision": str(revision), "height": height},
+        height=height,
+    )
+
+
+def preload_plotly() -> None:
+    """Start loading Plotly in the browser at once (call it first thing on every page): the charts further
+    down then find it parsed, instead of each page waiting for its first chart to ask for it."""
+    _render(key="gdviz_plotly_preload", data={"preload": True, "src": PLOTLY_JS}, height="content")
+
+
+def figure_of(element) -> dict:
+    """The Plotly figure JSON inside a live chart element of an AppTest run (for tests)."""
+    payload = json.loads(element.proto.json)
+    return json.loads(payload["figure"])

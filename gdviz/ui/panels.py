@@ -1,0 +1,102 @@
+"""Read-out and theory panels shared by pages: metrics and sentences, no figures, no maths of their own."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from gdviz import analysis, explain
+from gdviz.analysis import Regime
+from gdviz.engine import Problem, Status, Trajectory
+from gdviz.experiment import RunConfig, init_params
+from gdviz.figures import REGIME_LABELS
+
+# How a regime is announced: Streamlit's alert boxes come in these tones (text always names the regime).
+_ALERT = {Regime.SLOW: st.info, Regime.GOOD: st.success, Regime.OSCILLATING: st.warning, Regime.DIVERGENT: st.warning}
+
+
+def num(x: float) -> str:
+    """A number for a metric: 6 significant figures; inf and nan spelled out."""
+    return f"{x:.6g}" if np.isfinite(x) else str(float(x))
+
+
+def readout(prefix: str, names: tuple[str, ...], head: Trajectory) -> None:
+    """The current state: step, loss, params (one name each), gradient, update norm, rate used and status."""
+    s = head.last_state
+    with st.container(horizontal=True, key=f"{prefix}_readout"):
+        st.metric("Step", f"{s.step:,}", help="Updates applied so far (step 0 is the start point).")
+        st.metric("Loss", num(s.loss), help="Mean squared error at this step.")
+        for name, value in zip(names, s.params, strict=True):
+            st.metric(name.capitalize(), num(value), help=f"The {name} at this step (in the units the run fits).")
+        for name, value in zip(names, s.grads, strict=True):
+            st.metric(f"dJ/d {name}", num(value), help=f"The gradient of the loss with respect to the {name}.")
+        st.metric("Update norm", num(s.update_norm), help="Length of the last update; the run stops once it is < tol.")
+        st.metric("Rate used", num(s.learning_rate), help="The learning rate of the last update (after the schedule).")
+        st.metric("Status", s.status.value.replace("_", " "), help="running, converged, diverged or max steps.")
+
+
+def regime_banner(config: RunConfig, problem: Problem, traj: Trajectory, head: Trajectory) -> Regime:
+    """Predicted vs observed regime, in one coloured, labelled sentence; the divergence story when it blew up."""
+    observed = analysis.observed_regime(problem, head)
+    predicted = analysis.predict_regime(problem, config.learning_rate) if config.is_constant_gd else None
+    where = "so far" if head.status is Status.RUNNING else "over the whole run"
+    text = f"**Observed regime ({where}): {REGIME_LABELS[observed]}.**"
+    if predicted is not None:
+        text += f" Predicted from the Hessian: **{REGIME_LABELS[predicted]}**. "
+        text += explain.regime_sentence(predicted, config.learning_rate, problem)
+    else:
+        text += " (The Hessian predicts regimes for plain GD at a constant rate only.)"
+    _ALERT[observed](text)
+    if observed is Regime.DIVERGENT:
+        st.warning(
+            explain.divergence_explanation(problem, head, config.learning_rate, constant_gd=config.is_constant_gd)
+        )
+    return observed
+
+
+def theory(config: RunConfig, problem: Problem) -> None:
+    """The regime panel: spectrum, thresholds and how the rate compares, per-direction factors, steps."""
+    s = analysis.spectrum(problem)
+    lr = config.learning_rate
+    c1, c2, c3 = st.columns(3)
+    c1.metric("lambda_min", f"{s.lambda_min:.4g}", help="Smallest eigenvalue of the Hessian (2/n) X1^T X1.")
+    c2.metric("lambda_max", f"{s.lambda_max:.4g}", help="Largest eigenvalue: the stiffest direction of the bowl.")
+    c3.metric(
+        "Condition number", f"{s.condition_number:.4g}", help="lambda_max / lambda_min: how elongated the valley is."
+    )
+    rows = explain.rate_comparisons(problem, lr)
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "threshold": [f"{r.name} {r.formula}" for r in rows],
+                "rate": [f"{r.threshold:.4g}" for r in rows],
+                "your rate / threshold": [f"{r.ratio:.3g}x" for r in rows],
+            }
+        ),
+        hide_index=True,
+        key="theory_thresholds",
+    )
+    for r in rows:
+        st.markdown(f"- {r.sentence}")
+    dirs = explain.direction_factors(problem, lr)
+    st.markdown("**Per direction, for plain GD at this rate** (eigen-directions of the Hessian):")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "lambda": [f"{d.eigenvalue:.4g}" for d in dirs],
+                "|1 - rate x lambda|": [f"{d.factor:.4g}" for d in dirs],
+                "what each step does to the error": [d.effect for d in dirs],
+            }
+        ),
+        hide_index=True,
+        key="theory_factors",
+    )
+    if config.is_constant_gd:
+        steps = analysis.predicted_steps(problem, lr, tol=config.tol, init_params=init_params(config, problem))
+        text = f"{steps:,.0f}" if np.isfinite(steps) else "never (the rule ||update|| < tol is never met)"
+        st.metric(
+            "Predicted steps to converge", text, help="From the closed form w_t = w* + (I - rate H)^t (w_0 - w*)."
+        )
+    else:
+        st.caption("Predicted steps come from the closed form of plain GD at a constant rate; pick those to see them.")

@@ -1,0 +1,167 @@
+"""The Playground's player: the run computed so far and the current step, kept in session state.
+
+Session keys (plain data only): ``{prefix}_traj`` the Trajectory computed so far, ``{prefix}_traj_config``
+the RunConfig it belongs to, ``{prefix}_cursor`` the current step, ``{prefix}_playing``. A new config
+starts a new run at step 0; every other move only reads rows already computed or resumes the engine from
+the last one (``gdviz.playback``).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from gdviz import playback
+from gdviz.engine import Trajectory
+from gdviz.experiment import RunConfig
+from gdviz.ui import get_config, problem_for
+
+# Play speeds: label -> (seconds between ticks, steps per tick).
+SPEEDS: dict[str, tuple[float, int]] = {
+    "1 step/s": (1.0, 1),
+    "4 steps/s": (0.25, 1),
+    "20 steps/s": (0.25, 5),
+    "100 steps/s": (0.25, 25),
+    "1,000 steps/s": (0.25, 250),
+}
+DEFAULT_SPEED = "4 steps/s"
+# Run to end shows a progress bar when this many steps or more are still to compute.
+PROGRESS_FROM = 20_000
+
+
+def _k(prefix: str, name: str) -> str:
+    return f"{prefix}_{name}"
+
+
+def current(prefix: str) -> tuple[RunConfig, Trajectory, int]:
+    """(config, run computed so far, current step); a changed config restarts the run at step 0."""
+    config = get_config()
+    if st.session_state.get(_k(prefix, "traj_config")) != config or _k(prefix, "traj") not in st.session_state:
+        st.session_state[_k(prefix, "traj")] = playback.begin(config, problem_for(config))
+        st.session_state[_k(prefix, "traj_config")] = config
+        st.session_state[_k(prefix, "cursor")] = 0
+        st.session_state[_k(prefix, "playing")] = False
+    traj = st.session_state[_k(prefix, "traj")]
+    cursor = playback.clamp_step(traj, st.session_state.get(_k(prefix, "cursor"), 0))
+    return config, traj, cursor
+
+
+def go_to(prefix: str, step: int) -> int:
+    """Move to ``step``, computing forward as needed (clamped to the run's end); returns the new step."""
+    config, traj, _ = current(prefix)
+    traj = playback.advance(config, problem_for(config), traj, step)
+    st.session_state[_k(prefix, "traj")] = traj
+    step = playback.clamp_step(traj, step)
+    st.session_state[_k(prefix, "cursor")] = step
+    st.session_state[_k(prefix, "scrub")] = step
+    return step
+
+
+def step_by(prefix: str, n: int) -> None:
+    _, _, cursor = current(prefix)
+    go_to(prefix, cursor + n)
+
+
+def reset(prefix: str) -> None:
+    st.session_state[_k(prefix, "playing")] = False
+    go_to(prefix, 0)
+
+
+def run_to_end(prefix: str, progress=None) -> None:
+    """Compute the whole run and move to its last step; ``progress`` is an st.progress-like element."""
+    config, traj, _ = current(prefix)
+    remaining = config.max_steps - int(traj.step[-1])
+    bar = progress if progress is not None and remaining >= PROGRESS_FROM and not playback.finished(traj) else None
+
+    def report(fraction: float) -> None:
+        if bar is not None:
+            bar.progress(fraction, text=f"Computing the run: {fraction:.0%} of max steps")
+
+    traj = playback.run_to_end(config, problem_for(config), traj, progress=report)
+    st.session_state[_k(prefix, "traj")] = traj
+    go_to(prefix, int(traj.step[-1]))
+    st.session_state[_k(prefix, "playing")] = False
+
+
+def request_run_to_end(prefix: str) -> None:
+    """Button callback: the page runs the run to its end in its body, where it can show a progress bar."""
+    st.session_state[_k(prefix, "run_end")] = True
+
+
+def on_scrub(prefix: str) -> None:
+    go_to(prefix, int(st.session_state[_k(prefix, "scrub")]))
+
+
+def on_goto(prefix: str) -> None:
+    value = st.session_state.get(_k(prefix, "goto"))
+    if value is not None:
+        go_to(prefix, int(value))
+
+
+def toggle_play(prefix: str) -> None:
+    st.session_state[_k(prefix, "playing")] = not st.session_state.get(_k(prefix, "playing"), False)
+
+
+def tick(prefix: str) -> None:
+    """One Play tick: advance by the chosen speed; stop playing at the end of the run."""
+    _, steps = SPEEDS[st.session_state.get(_k(prefix, "speed"), DEFAULT_SPEED)]
+    _, traj, cursor = current(prefix)
+    new = go_to(prefix, cursor + steps)
+    if new == cursor and playback.finished(st.session_state[_k(prefix, "traj")]):
+        st.session_state[_k(prefix, "playing")] = False
+
+
+def _act(prefix: str, fn, *args) -> None:
+    """A button press: mark the run as user-driven (no Play tick), pause Play unless it is Play itself."""
+    st.session_state[_k(prefix, "acted")] = True
+    if fn is not toggle_play:
+        st.session_state[_k(prefix, "playing")] = False
+    fn(*args)
+
+
+def controls(prefix: str, playing: bool) -> tuple[RunConfig, Trajectory, int]:
+    """The stepping controls (call inside the page's fragment); returns (config, run so far, current step).
+
+    Args:
+        playing: whether Play was on when the fragment was built (its ``run_every`` depends on it). A run
+            that is not a button press while playing is a Play tick. When Play is toggled the whole page
+            reruns, so that the fragment is rebuilt with the right tick interval.
+    """
+    p = prefix
+    if not st.session_state.pop(_k(p, "acted"), False) and st.session_state.get(_k(p, "playing")):
+        tick(p)
+    if st.session_state.get(_k(p, "playing"), False) != playing:
+        st.rerun(scope="app")
+    if st.session_state.pop(_k(p, "run_end"), False):
+        run_to_end(p, st.progress(0.0))
+    config, traj, cursor = current(p)
+    last = int(traj.step[-1])
+    done = playback.finished(traj)
+    at_end = done and cursor == last
+    with st.container(horizontal=True, key=_k(p, "buttons")):
+        buttons = [
+            ("Step", "step1", (step_by, p, 1), at_end, "Apply one update."),
+            ("Step x10", "step10", (step_by, p, 10), at_end, "Apply ten updates."),
+            ("Back", "back", (step_by, p, -1), cursor == 0, "Go back one step (nothing is recomputed)."),
+            ("Run to end", "end", (request_run_to_end, p), at_end, "Compute until it converges, diverges or stops."),
+            ("Reset", "reset", (reset, p), cursor == 0, "Back to step 0 (the run computed so far is kept)."),
+            ("Pause" if playing else "Play", "play", (toggle_play, p), at_end and not playing,
+             "Step automatically at the chosen speed."),
+        ]  # fmt: skip
+        for label, name, args, disabled, help in buttons:
+            st.button(label, key=_k(p, name), on_click=_act, args=(p, *args), disabled=disabled, help=help)
+        st.selectbox(
+            "Speed", list(SPEEDS), key=_k(p, "speed"), label_visibility="collapsed", help="How fast Play steps.",
+            width=150,
+        )  # fmt: skip
+        st.number_input(
+            "Go to step", min_value=0, max_value=config.max_steps, step=100, value=None, key=_k(p, "goto"),
+            on_change=_act, args=(p, on_goto, p), placeholder="Go to step...", label_visibility="collapsed",
+            width=170, help="Jump to any step; it is computed if needed.",
+        )  # fmt: skip
+    st.session_state[_k(p, "scrub")] = cursor
+    st.slider(
+        "Scrub through the steps computed so far", 0, max(last, 1), key=_k(p, "scrub"), on_change=_act,
+        args=(p, on_scrub, p), disabled=last == 0,
+        help=f"Steps 0 to {last:,} are computed" + (" (the run has ended)." if done else "."),
+    )  # fmt: skip
+    return config, traj, cursor
