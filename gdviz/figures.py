@@ -7,8 +7,11 @@ palette (colour-blind safe) and are always paired with a text label.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from gdviz.analysis import Regime
 from gdviz.engine import Status, Trajectory
@@ -43,16 +46,39 @@ def downsample_indices(n: int, max_points: int = MAX_POINTS) -> np.ndarray:
     return np.unique(np.concatenate([head, logs, even, [n - 1]]))
 
 
+# The look of every figure. Builders leave it out (validating a full template costs ~15 ms a figure, more
+# than the figure itself); the browser side (gdviz.ui.live_chart) or ``styled`` puts it back.
+TEMPLATE = "plotly_white"
+
+
+def _figure() -> go.Figure:
+    """An empty figure with an empty template (so Plotly's default template is neither validated nor sent)."""
+    return go.Figure(layout={"template": {}})
+
+
+@functools.cache
+def template_json() -> str:
+    """The JSON of TEMPLATE, serialised once."""
+    return pio.to_json(pio.templates[TEMPLATE], validate=False)
+
+
+def styled(fig: go.Figure) -> go.Figure:
+    """A copy of ``fig`` with TEMPLATE applied, for use outside the live charts (e.g. a standalone file)."""
+    out = go.Figure(fig)
+    out.update_layout(template=TEMPLATE)
+    return out
+
+
 def _base_layout(fig: go.Figure, *, title: str, x_title: str, y_title: str, height: int) -> go.Figure:
     fig.update_layout(
         title={"text": title, "x": 0.0, "xanchor": "left"},
         xaxis_title=x_title,
         yaxis_title=y_title,
         height=height,
-        margin={"l": 60, "r": 20, "t": 60, "b": 50},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
+        margin={"l": 60, "r": 20, "t": 50, "b": 40},
+        # Below the plot, left-aligned: a legend at the top collides with the title on narrow screens.
+        legend={"orientation": "h", "yanchor": "top", "y": -0.22, "xanchor": "left", "x": 0.0},
         hovermode="x unified",
-        template="plotly_white",
     )
     return fig
 
@@ -85,7 +111,7 @@ def loss_curve(
     idx = downsample_indices(traj.n_states)
     steps = traj.step[idx]
     loss = traj.loss[idx]
-    fig = go.Figure()
+    fig = _figure()
     if predicted is not None:
         pred = np.asarray(predicted, dtype=float)[idx]
         ok = np.isfinite(pred) & ((pred > 0) if log_y else True)
@@ -209,7 +235,7 @@ def surface_3d(
     """
     ok = _finite_rows(path) & np.isfinite(path_loss)
     p, z = path[ok], path_loss[ok]
-    fig = go.Figure()
+    fig = _figure()
     fig.add_trace(
         go.Surface(
             x=grid.x,
@@ -301,7 +327,7 @@ def contour_path(
     z = np.log10(np.maximum(grid.z, np.finfo(float).tiny))
     ok = _finite_rows(path)
     p = path[ok]
-    fig = go.Figure()
+    fig = _figure()
     fig.add_trace(
         go.Contour(
             x=grid.x,
@@ -358,8 +384,7 @@ def contour_path(
         )
     )
     _base_layout(fig, title=title, x_title=names[0], y_title=names[1], height=height)
-    fig.update_layout(hovermode="closest", legend={"y": -0.18, "yanchor": "top", "x": 0.0, "xanchor": "left"})
-    fig.update_layout(margin={"b": 90})
+    fig.update_layout(hovermode="closest")
     fig.update_xaxes(range=[grid.x[0], grid.x[-1]])
     fig.update_yaxes(range=[grid.y[0], grid.y[-1]])
     return fig
@@ -389,7 +414,7 @@ def fitted_lines(
     xs = np.array([lo, hi])
     n = len(x)
     shown = np.sort(np.random.default_rng(0).choice(n, max_points, replace=False)) if n > max_points else slice(None)
-    fig = go.Figure()
+    fig = _figure()
     fig.add_trace(
         go.Scatter(
             x=x[shown],
@@ -438,8 +463,12 @@ def fitted_lines(
         )
     _base_layout(fig, title="The fitted line over the data", x_title=x_name, y_title=y_name, height=height)
     fig.update_layout(hovermode="closest")
-    pad = 0.15 * (float(np.max(y)) - float(np.min(y)) or 1.0)
-    fig.update_yaxes(range=[float(np.min(y)) - pad, float(np.max(y)) + pad])
+    # The y range holds the data and the current line: a diverging line widens the view, it is never cut off.
+    ends = (rows[-1, 0] + rows[-1, 1] * xs) if len(rows) else np.array([])
+    span = np.concatenate([np.asarray(y, dtype=float), ends])
+    lo_y, hi_y = float(np.min(span)), float(np.max(span))
+    pad = 0.15 * ((hi_y - lo_y) or 1.0)
+    fig.update_yaxes(range=[lo_y - pad, hi_y + pad])
     return fig
 
 
@@ -449,7 +478,7 @@ def grad_history(
     """|gradient| of each param over the steps, on a log axis: why one param crawls while another settles."""
     idx = downsample_indices(traj.n_states)
     steps = traj.step[idx]
-    fig = go.Figure()
+    fig = _figure()
     for k, name in enumerate(names):
         g = np.abs(traj.grads[idx, k])
         ok = np.isfinite(g) & (g > 0)
@@ -482,7 +511,8 @@ def grad_bars(
     g = np.abs(np.asarray(grads, dtype=float))
     ok = np.isfinite(g) & (g > 0)
     labels = [f"{v:.3g}" if np.isfinite(v) else "non-finite" for v in g]
-    fig = go.Figure(
+    fig = _figure()
+    fig.add_trace(
         go.Bar(
             x=[n for n, o in zip(names, ok, strict=True) if o],
             y=g[ok],

@@ -35,6 +35,14 @@ async function draw(div, job) {
   const Plotly = await loadPlotly(job.src);
   const fig = JSON.parse(job.figure);
   const layout = fig.layout || {};
+  if (job.template) {
+    // The Python figures leave the template out (it is costly to build there); it arrives once as text.
+    if (loaded.templateText !== job.template) {
+      loaded.templateText = job.template;
+      loaded.template = JSON.parse(job.template);
+    }
+    layout.template = loaded.template;
+  }
   // Traces whose JSON did not change keep their old object, so Plotly skips re-uploading them.
   const texts = (fig.data || []).map((t) => JSON.stringify(t));
   const before = div.__gdvizTexts || [];

@@ -13,6 +13,8 @@ from pathlib import Path
 import plotly.graph_objects as go
 import streamlit as st
 
+from gdviz import figures
+
 PLOTLY_JS = "app/static/plotly-gdviz.min.js"
 COMPONENT = "gdviz_live_chart"
 
@@ -33,7 +35,14 @@ def live_chart(fig: go.Figure, *, key: str, revision: object = None) -> None:
     height = int(fig.layout.height or 450)
     _render(
         key=key,
-        data={"figure": fig.to_json(), "key": key, "src": PLOTLY_JS, "revision": str(revision), "height": height},
+        data={
+            "figure": fig.to_json(validate=False),
+            "template": figures.template_json(),
+            "key": key,
+            "src": PLOTLY_JS,
+            "revision": str(revision),
+            "height": height,
+        },
         height=height,
     )
 

@@ -94,9 +94,12 @@ def theory(config: RunConfig, problem: Problem) -> None:
     )
     if config.is_constant_gd:
         steps = analysis.predicted_steps(problem, lr, tol=config.tol, init_params=init_params(config, problem))
-        text = f"{steps:,.0f}" if np.isfinite(steps) else "never (the rule ||update|| < tol is never met)"
+        text = f"{steps:,.0f}" if np.isfinite(steps) else "never"
         st.metric(
-            "Predicted steps to converge", text, help="From the closed form w_t = w* + (I - rate H)^t (w_0 - w*)."
+            "Predicted steps to converge",
+            text,
+            help="From the closed form w_t = w* + (I - rate H)^t (w_0 - w*). 'never': the updates never get "
+            "shorter than tol (a divergent rate, or tol = 0).",
         )
     else:
         st.caption("Predicted steps come from the closed form of plain GD at a constant rate; pick those to see them.")

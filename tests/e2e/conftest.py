@@ -118,12 +118,24 @@ def screenshot_dir() -> Path:
     return SHOTS
 
 
-def wait_for_app(page, timeout: float = 30_000) -> None:
-    """Wait until Streamlit finished its run and at least one Plotly chart has drawn."""
+def wait_for_app(page, n_charts: int = 1, timeout: float = 60_000) -> None:
+    """Wait until Streamlit finished its run and ``n_charts`` live charts have drawn (gdviz.ui.live_chart
+    marks a chart's div with ``data-revision`` once Plotly has drawn it)."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && document.querySelectorAll('.js-plotly-plot .main-svg').length > 0",
+        "n => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && document.querySelectorAll('.gdviz-live[data-revision] .main-svg').length >= n",
+        arg=n_charts,
+        timeout=timeout,
+    )
+
+
+def wait_for_chart(page, key: str, revision: str, timeout: float = 30_000) -> None:
+    """Wait until the live chart ``key`` has drawn ``revision`` (the Playground uses the current step)."""
+    page.wait_for_function(
+        "([k, r]) => { const d = document.querySelector(`.gdviz-live[data-key=\"${k}\"]`);"
+        " return d && d.dataset.revision === r; }",
+        arg=[key, revision],
         timeout=timeout,
     )
 

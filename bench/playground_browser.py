@@ -1,0 +1,163 @@
+"""Playground speed in a real browser (Debian Chromium, software WebGL): first load and Step latency.
+
+Starts ``streamlit run app.py`` and, as the same-process baseline, ``bench/baseline_app.py`` (the same 3D
+figure drawn with ``st.plotly_chart``, which Streamlit re-mounts on every change), then prints a table.
+
+  first load  navigation -> read-out shown; -> all 2D charts drawn; -> 3D chart drawn (fresh context each)
+  step (a)    Step click -> read-out shows the new step and all five 2D charts have drawn it
+  step (b)    Step click -> the 3D chart has drawn it
+
+Times are taken inside the page (``performance.now()`` at the click, and in a requestAnimationFrame loop
+that notices each condition), so Playwright's own round trips are not counted.
+
+Usage: .venv/bin/python bench/playground_browser.py [--steps 20] [--loads 5]
+Targets (issue 3, this 2-core machine): first load < 3 s, median (a) < 300 ms, median (b) < 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("GDVIZ_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+CHARTS_2D = ("pg_contour", "pg_line", "pg_loss", "pg_grads", "pg_bars")
+
+# Watches the page from the click on: records when the read-out and each chart show step `target`.
+WATCH = """([target, charts2d, mode]) => new Promise(resolve => {
+  const t0 = performance.now();
+  const out = {};
+  const readoutOk = () => [...document.querySelectorAll('[data-testid="stMetric"]')].some(m =>
+      m.innerText.startsWith('Step') && m.querySelector('[data-testid="stMetricValue"]')?.innerText.trim() === target);
+  const rev = k => document.querySelector(`.gdviz-live[data-key="${k}"]`)?.dataset.revision;
+  const baseline3d = () => { const el = document.querySelector('.js-plotly-plot');
+      return el && el._fullData && el._fullData[1] && String(el._fullData[1].x.length - 1) === target
+             && el.querySelector('canvas') !== null; };
+  const check = () => {
+    const now = performance.now() - t0;
+    if (mode === 'gdviz') {
+      if (out.a === undefined && readoutOk() && charts2d.every(k => rev(k) === target)) out.a = now;
+      if (out.b === undefined && rev('pg_surface') === target) out.b = now;
+    } else if (out.b === undefined && baseline3d()) { out.a = now; out.b = now; }
+    if ((out.a !== undefined && out.b !== undefined) || now > 30000) resolve(out);
+    else requestAnimationFrame(check);
+  };
+  [...document.querySelectorAll('button')].find(b => b.innerText.trim() === 'Step').click();
+  requestAnimationFrame(check);
+})"""
+
+LOAD = """([charts2d, mode]) => new Promise(resolve => {
+  const out = {};
+  const rev = k => document.querySelector(`.gdviz-live[data-key="${k}"]`)?.dataset.revision;
+  const check = () => {
+    const now = performance.now();  // since navigation start
+    if (out.readout === undefined && document.querySelector('[data-testid="stMetric"]')) out.readout = now;
+    if (mode === 'gdviz') {
+      if (out.charts2d === undefined && charts2d.every(k => rev(k) !== undefined)) out.charts2d = now;
+      if (out.chart3d === undefined && rev('pg_surface') !== undefined) out.chart3d = now;
+    } else if (out.chart3d === undefined && document.querySelector('.js-plotly-plot canvas')) {
+      out.charts2d = now; out.chart3d = now;
+    }
+    if ((out.readout && out.charts2d && out.chart3d) || now > 60000) resolve(out);
+    else requestAnimationFrame(check);
+  };
+  check();
+})"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(script: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=tempfile.TemporaryFile(), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise SystemExit(f"{script} did not start")
+
+
+def measure(browser, url: str, mode: str, n_loads: int, n_steps: int) -> dict[str, list[float]]:
+    res: dict[str, list[float]] = {"readout": [], "charts2d": [], "chart3d": [], "a": [], "b": []}
+    for i in range(n_loads):
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = ctx.new_page()
+        page.goto(url, wait_until="commit")
+        load = page.evaluate(LOAD, [list(CHARTS_2D), mode])
+        for k in ("readout", "charts2d", "chart3d"):
+            res[k].append(load.get(k, float("nan")) / 1000)
+        if i == n_loads - 1:  # step in the last context, once the page is idle
+            page.wait_for_timeout(1500)
+            for step in range(1, n_steps + 1):
+                got = page.evaluate(WATCH, [str(step), list(CHARTS_2D), mode])
+                res["a"].append(got.get("a", float("nan")) / 1000)
+                res["b"].append(got.get("b", float("nan")) / 1000)
+                page.wait_for_timeout(300)
+        ctx.close()
+    return res
+
+
+def p95(xs: list[float]) -> float:
+    return sorted(xs)[max(0, int(round(0.95 * len(xs))) - 1)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--loads", type=int, default=5)
+    args = ap.parse_args()
+    servers = {"gdviz": serve("app.py"), "baseline": serve("bench/baseline_app.py")}
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            got = {mode: measure(browser, url, mode, args.loads, args.steps) for mode, (_, url) in servers.items()}
+            browser.close()
+    finally:
+        for proc, _ in servers.values():
+            proc.terminate()
+    g, b = got["gdviz"], got["baseline"]
+    med = statistics.median
+    print(f"Playground in Chromium {CHROMIUM} (software WebGL); {args.loads} fresh loads, {args.steps} Steps\n")
+    print("| metric | gdviz (median) | p95 / max | baseline: st.plotly_chart (median) | ratio | target |")
+    print("|---|---|---|---|---|---|")
+    rows = [
+        ("first load: read-out shown", g["readout"], b["readout"], None),
+        ("first load: all 2D charts drawn", g["charts2d"], None, 3.0),
+        ("first load: 3D chart drawn", g["chart3d"], b["chart3d"], 3.0),
+        ("Step -> read-out and 2D charts (a)", g["a"], None, 0.3),
+        ("Step -> 3D chart (b)", g["b"], b["b"], 1.0),
+    ]
+    for name, mine, base, target in rows:
+        base_txt = f"{med(base):.3f} s" if base else "-"
+        ratio = f"{med(base) / med(mine):.1f}x faster" if base else "-"
+        tgt = f"< {target:g} s" if target else "-"
+        print(f"| {name} | {med(mine):.3f} s | {max(mine) if len(mine) < 10 else p95(mine):.3f} s | {base_txt} | "
+              f"{ratio} | {tgt} |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""The Playground in a real browser: stepping, the 3D camera under a real mouse drag, the divergent preset,
+and one screenshot per regime (looked at by a person; saved under tests/e2e/screenshots/)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gdviz import data
+from tests.e2e.conftest import exception_boxes, wait_for_app, wait_for_chart
+
+CHARTS = ("pg_surface", "pg_contour", "pg_line", "pg_loss", "pg_grads", "pg_bars")
+
+
+def metric(page, label: str) -> str:
+    box = page.locator('[data-testid="stMetric"]').filter(
+        has=page.locator('[data-testid="stMetricLabel"]', has_text=label)
+    )
+    return box.first.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def naive_gd(lr: float, steps: int) -> np.ndarray:
+    """Plain GD on the default synthetic line, written out here: params after each step."""
+    ds = data.synthetic_line()
+    X1 = np.column_stack([np.ones(len(ds.y)), ds.X[:, 0]])
+    w = np.zeros(2)
+    out = [w]
+    for _ in range(steps):
+        w = w - lr * (2 / len(ds.y)) * X1.T @ (X1 @ w - ds.y)
+        out.append(w)
+    return np.array(out)
+
+
+def click(page, name: str) -> None:
+    page.get_by_role("button", name=name, exact=True).first.click()
+
+
+def camera_eye(page) -> dict:
+    return page.evaluate(
+        "() => { const c = document.querySelector('.gdviz-live[data-key=\"pg_surface\"]')._fullLayout.scene.camera;"
+        " return {x: c.eye.x, y: c.eye.y, z: c.eye.z}; }"
+    )
+
+
+@pytest.fixture
+def playground(page, app_url):
+    page.goto(app_url)
+    wait_for_app(page, n_charts=len(CHARTS))
+    return page
+
+
+def test_step_step_step_back_updates_the_readout_and_charts(playground):
+    page = playground
+    assert metric(page, "Step") == "0"
+    for k in (1, 2, 3):
+        click(page, "Step")
+        for key in CHARTS:
+            wait_for_chart(page, key, str(k))
+    click(page, "Back")
+    for key in CHARTS:
+        wait_for_chart(page, key, "2")
+    assert metric(page, "Step") == "2"
+    w = naive_gd(0.05, 2)[-1]
+    assert float(metric(page, "Intercept")) == pytest.approx(w[0], rel=1e-5)
+    assert float(metric(page, "Slope on x")) == pytest.approx(w[1], rel=1e-5)
+    # The contour's path really has the three points of steps 0..2.
+    n = page.evaluate(
+        "() => document.querySelector('.gdviz-live[data-key=\"pg_contour\"]')._fullData"
+        ".filter(t => t.name === 'path')[0].x.length"
+    )
+    assert n == 3
+    assert exception_boxes(page) == []
+
+
+def test_rotated_camera_survives_step_back_and_play(playground):
+    page = playground
+    default = camera_eye(page)
+    box = page.locator('.gdviz-live[data-key="pg_surface"]').bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    for i in range(1, 13):
+        page.mouse.move(cx + 12 * i, cy + 4 * i)
+    page.mouse.up()
+    page.wait_for_timeout(300)
+    rotated = camera_eye(page)
+    assert rotated != pytest.approx(default, abs=1e-3), "the drag did not rotate the camera"
+
+    click(page, "Step")
+    wait_for_chart(page, "pg_surface", "1")
+    assert camera_eye(page) == pytest.approx(rotated, abs=1e-9)
+    click(page, "Back")
+    wait_for_chart(page, "pg_surface", "0")
+    assert camera_eye(page) == pytest.approx(rotated, abs=1e-9)
+    click(page, "Play")
+    wait_for_chart(page, "pg_surface", "2", timeout=30_000)
+    click(page, "Pause")
+    assert camera_eye(page) == pytest.approx(rotated, abs=1e-9)
+    # Updated in place: one WebGL scene for the whole session, not one per step.
+    assert page.evaluate("() => document.querySelectorAll('.gdviz-live[data-key=\"pg_surface\"] canvas').length") >= 1
+
+
+def test_divergent_preset_is_explained_without_an_error_box(playground, screenshot_dir):
+    page = playground
+    click(page, "Divergent")
+    page.get_by_text("Predicted from the Hessian: Divergent").wait_for(timeout=30_000)
+    click(page, "Run to end")
+    page.get_by_text("Diverged.", exact=False).first.wait_for(timeout=30_000)
+    assert metric(page, "Status") == "diverged"
+    assert exception_boxes(page) == []
+    text = page.inner_text("body")
+    assert "above 2/lambda_max" in text and "overflowed float64" in text
+    ymax = page.evaluate(
+        "() => Math.max(...document.querySelector('.gdviz-live[data-key=\"pg_loss\"]')._fullData"
+        ".filter(t => t.name === 'measured loss')[0].y)"
+    )
+    assert ymax > 1e100  # drawn on a log axis, not clipped
+    page.screenshot(path=str(screenshot_dir / "playground_divergent_top.png"))
+
+
+@pytest.mark.parametrize("regime", ["Slow", "Good", "Oscillating", "Divergent"])
+def test_screenshot_of_each_regime(page, app_url, screenshot_dir, regime):
+    page.set_viewport_size({"width": 1400, "height": 3400})
+    page.goto(app_url)
+    wait_for_app(page, n_charts=len(CHARTS))
+    click(page, regime)
+    page.get_by_text(f"Predicted from the Hessian: {regime}").wait_for(timeout=30_000)
+    click(page, "Step x10")
+    for key in CHARTS:
+        wait_for_chart(page, key, "10")
+    assert exception_boxes(page) == []
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(screenshot_dir / f"playground_{regime.lower()}.png"))
+
+
+def test_phone_layout_has_no_error(page, app_url, screenshot_dir):
+    page.set_viewport_size({"width": 390, "height": 2400})
+    page.goto(app_url)
+    wait_for_app(page, n_charts=len(CHARTS))
+    click(page, "Step x10")
+    wait_for_chart(page, "pg_loss", "10")
+    assert exception_boxes(page) == []
+    page.screenshot(path=str(screenshot_dir / "playground_phone.png"))
