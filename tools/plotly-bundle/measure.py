@@ -84,12 +84,29 @@ def fig3d() -> dict:
     px, py, pz = path()
     return {
         "data": [
-            {"type": "surface", "x": x.tolist(), "y": y.tolist(), "z": z.tolist(), "colorscale": "Viridis", "opacity": 0.9},
-            {"type": "scatter3d", "x": px.tolist(), "y": py.tolist(), "z": (pz + 0.05).tolist(),
-             "mode": "lines+markers", "marker": {"size": 3, "color": "red"}, "line": {"color": "red", "width": 4}},
+            {
+                "type": "surface",
+                "x": x.tolist(),
+                "y": y.tolist(),
+                "z": z.tolist(),
+                "colorscale": "Viridis",
+                "opacity": 0.9,
+            },
+            {
+                "type": "scatter3d",
+                "x": px.tolist(),
+                "y": py.tolist(),
+                "z": (pz + 0.05).tolist(),
+                "mode": "lines+markers",
+                "marker": {"size": 3, "color": "red"},
+                "line": {"color": "red", "width": 4},
+            },
         ],
-        "layout": {"uirevision": "keep", "margin": {"l": 0, "r": 0, "t": 30, "b": 0},
-                   "scene": {"camera": {"eye": {"x": 1.5, "y": 1.5, "z": 1.0}}, "uirevision": "keep"}},
+        "layout": {
+            "uirevision": "keep",
+            "margin": {"l": 0, "r": 0, "t": 30, "b": 0},
+            "scene": {"camera": {"eye": {"x": 1.5, "y": 1.5, "z": 1.0}}, "uirevision": "keep"},
+        },
     }
 
 
@@ -98,8 +115,21 @@ def fig2d() -> dict:
     px, py, _ = path()
     return {
         "data": [
-            {"type": "contour", "x": x.tolist(), "y": y.tolist(), "z": z.tolist(), "ncontours": 25, "colorscale": "Viridis"},
-            {"type": "scatter", "x": px.tolist(), "y": py.tolist(), "mode": "lines+markers", "marker": {"color": "red"}},
+            {
+                "type": "contour",
+                "x": x.tolist(),
+                "y": y.tolist(),
+                "z": z.tolist(),
+                "ncontours": 25,
+                "colorscale": "Viridis",
+            },
+            {
+                "type": "scatter",
+                "x": px.tolist(),
+                "y": py.tolist(),
+                "mode": "lines+markers",
+                "marker": {"color": "red"},
+            },
         ],
         "layout": {"xaxis": {"title": {"text": "x"}}, "yaxis": {"title": {"text": "y"}}, "showlegend": True},
     }
@@ -112,18 +142,41 @@ def smoke_figs() -> dict[str, dict]:
     return {
         "scene": fig3d(),
         "contour": fig2d(),
-        "heatmap": {"data": [{"type": "heatmap", "z": z.tolist(), "colorscale": "RdBu"}], "layout": {"title": {"text": "heatmap"}}},
-        "bar": {"data": [{"type": "bar", "x": ["a", "b", "c"], "y": [3, 1, 2], "name": "bars"},
-                         {"type": "bar", "x": ["a", "b", "c"], "y": [1, 2, 3], "name": "more"}],
-                "layout": {"barmode": "group", "showlegend": True}},
+        "heatmap": {
+            "data": [{"type": "heatmap", "z": z.tolist(), "colorscale": "RdBu"}],
+            "layout": {"title": {"text": "heatmap"}},
+        },
+        "bar": {
+            "data": [
+                {"type": "bar", "x": ["a", "b", "c"], "y": [3, 1, 2], "name": "bars"},
+                {"type": "bar", "x": ["a", "b", "c"], "y": [1, 2, 3], "name": "more"},
+            ],
+            "layout": {"barmode": "group", "showlegend": True},
+        },
         "logscatter": {
-            "data": [{"type": "scatter", "x": steps.tolist(), "y": loss.tolist(), "mode": "lines", "name": "loss"},
-                     {"type": "scatter", "x": steps.tolist(), "y": (loss * 2).tolist(), "mode": "lines", "name": "2x"}],
-            "layout": {"yaxis": {"type": "log"}, "xaxis": {"type": "log"}, "showlegend": True, "hovermode": "x unified",
-                       "annotations": [{"x": 1, "y": float(np.log10(loss[9])), "text": "step 10", "showarrow": True}],
-                       # annotations on log axes take log10 coordinates, shapes take data coordinates
-                       "shapes": [{"type": "line", "x0": 1, "x1": 100, "y0": 0.02, "y1": 0.02, "line": {"dash": "dash", "color": "gray"}},
-                                  {"type": "rect", "x0": 10, "x1": 30, "y0": 0.05, "y1": 1, "fillcolor": "orange", "opacity": 0.2}]},
+            "data": [
+                {"type": "scatter", "x": steps.tolist(), "y": loss.tolist(), "mode": "lines", "name": "loss"},
+                {"type": "scatter", "x": steps.tolist(), "y": (loss * 2).tolist(), "mode": "lines", "name": "2x"},
+            ],
+            "layout": {
+                "yaxis": {"type": "log"},
+                "xaxis": {"type": "log"},
+                "showlegend": True,
+                "hovermode": "x unified",
+                "annotations": [{"x": 1, "y": float(np.log10(loss[9])), "text": "step 10", "showarrow": True}],
+                # annotations on log axes take log10 coordinates, shapes take data coordinates
+                "shapes": [
+                    {
+                        "type": "line",
+                        "x0": 1,
+                        "x1": 100,
+                        "y0": 0.02,
+                        "y1": 0.02,
+                        "line": {"dash": "dash", "color": "gray"},
+                    },
+                    {"type": "rect", "x0": 10, "x1": 30, "y0": 0.05, "y1": 1, "fillcolor": "orange", "opacity": 0.2},
+                ],
+            },
         },
     }
 
@@ -134,7 +187,12 @@ SMOKE_CHECKS = {
     "contour": {"g.contour": 1, ".scatterlayer .trace path.js-line": 1, ".legend": 1},
     "heatmap": {"g.hm image": 1, ".colorbar": 1},
     "bar": {".barlayer .point path": 6, ".legend .traces": 2},
-    "logscatter": {".scatterlayer .trace": 2, ".annotation-text": 1, ".shapelayer path": 2, ".modebar-btn[data-title='Download plot as a PNG']": 1},
+    "logscatter": {
+        ".scatterlayer .trace": 2,
+        ".annotation-text": 1,
+        ".shapelayer path": 2,
+        ".modebar-btn[data-title='Download plot as a PNG']": 1,
+    },
 }
 
 SMOKE_JS = """async ([fig, checks]) => {
@@ -178,7 +236,9 @@ def run_once(browser, bundle: Path, errors: list[str], label: str) -> dict[str, 
         page.add_script_tag(path=str(bundle))
         inject = (time.perf_counter() - t0) * 1000
         load = page.evaluate("window.__loadMs")
-        assert page.evaluate("typeof window.Plotly === 'object' && typeof Plotly.react === 'function'"), "no window.Plotly"
+        assert page.evaluate("typeof window.Plotly === 'object' && typeof Plotly.react === 'function'"), (
+            "no window.Plotly"
+        )
         r3 = page.evaluate(REACT, ["a", fig3d()])
         r2 = page.evaluate(REACT, ["b", fig2d()])
         return {"load": load, "inject": inject, "react3d": r3, "react2d": r2}
@@ -206,7 +266,9 @@ def smoke(browser, bundle: Path, errors: list[str], label: str, shots: Path | No
                 problems.append(f"{label}/{name}: axes are {res['xtype']}/{res['ytype']}")
             if name in ("scene", "logscatter"):  # the modebar's "download plot as png" button
                 with page.expect_download(timeout=20000) as dl:
-                    page.evaluate("document.querySelector(\"#a .modebar-btn[data-title='Download plot as a PNG']\").click()")
+                    page.evaluate(
+                        "document.querySelector(\"#a .modebar-btn[data-title='Download plot as a PNG']\").click()"
+                    )
                 if not dl.value.suggested_filename.endswith(".png"):
                     problems.append(f"{label}/{name}: download gave {dl.value.suggested_filename!r}")
             if shots:
@@ -249,8 +311,10 @@ def main() -> int:
         print(f"{label:<8} {raw:>9} {gz:>8} " + " ".join(f"{med[c]:>8.0f}" for c in cols))
     for label in bundles:
         print(f"  {label} runs: " + "; ".join(" ".join(f"{c}={r[c]:.0f}" for c in cols) for r in results[label]))
-    print("smoke test (scene, contour, heatmap, bar, log scatter + annotations/shapes, restyle/relayout/toImage): "
-          + ("OK" if not problems else "FAILED"))
+    print(
+        "smoke test (scene, contour, heatmap, bar, log scatter + annotations/shapes, restyle/relayout/toImage): "
+        + ("OK" if not problems else "FAILED")
+    )
     for p in problems:
         print("  " + p)
     print("console/page errors: " + ("none" if not errors else str(len(errors))))
