@@ -139,6 +139,9 @@ def main() -> None:
         for proc, _ in servers.values():
             proc.terminate()
     g, b = got["gdviz"], got["baseline"]
+    missing = [f"{mode}:{k}" for mode, res in got.items() for k, xs in res.items() if any(x != x for x in xs)]
+    if missing:
+        raise SystemExit(f"some measurements never completed (a chart did not draw?): {missing}")
     med = statistics.median
     print(f"Playground in Chromium {CHROMIUM} (software WebGL); {args.loads} fresh loads, {args.steps} Steps\n")
     print("| metric | gdviz (median) | p95 / max | baseline: st.plotly_chart (median) | ratio | target |")

@@ -8,10 +8,12 @@ palette (colour-blind safe) and are always paired with a text label.
 from __future__ import annotations
 
 import functools
+import json
 
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
+import plotly.utils
 
 from gdviz.analysis import Regime
 from gdviz.engine import Status, Trajectory
@@ -59,7 +61,7 @@ def _figure() -> go.Figure:
 @functools.cache
 def template_json() -> str:
     """The JSON of TEMPLATE, serialised once."""
-    return pio.to_json(pio.templates[TEMPLATE], validate=False)
+    return json.dumps(pio.templates[TEMPLATE].to_plotly_json(), cls=plotly.utils.PlotlyJSONEncoder)
 
 
 def styled(fig: go.Figure) -> go.Figure:

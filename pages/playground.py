@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from gdviz import analysis, experiment, figures, playback
-from gdviz.ui import controls, dataset_for, panels, player, problem_for
+from gdviz.ui import controls, dataset_for, get_config, panels, player, problem_for
 from gdviz.ui.live_chart import live_chart
 
 P = "pg"
@@ -65,8 +65,9 @@ def view() -> None:
         live_chart(figures.grad_history(head, names, current_step=cursor), key=f"{P}_grads", revision=cursor)
     with right:
         live_chart(figures.grad_bars(head.grads[-1], names), key=f"{P}_bars", revision=cursor)
-    with st.expander("Why this regime: the theory on this data", expanded=True):
-        panels.theory(config, problem)
 
 
 view()
+config = get_config()
+with st.expander("Why this regime: the theory on this data", expanded=True):  # outside the fragment: no redraw per step
+    panels.theory(config, problem_for(config))

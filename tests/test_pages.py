@@ -1,68 +1,934 @@
-"""Pages under AppTest: each runs without exception and its widgets do what they say."""
+"""The Playground page under AppTest: every widget does what it says, checked against oracles written here.
+
+The oracles are independent of gdviz: the Hessian spectrum from ``np.linalg.eigvalsh`` of (2/n) X1^T X1,
+a naive gradient-descent loop (and a heavy-ball loop) written in this file, ``np.linalg.lstsq`` and
+scikit-learn for the optimum, and the closed form ``w_t = w* + (I - lr H)^t (w_0 - w*)``. The page is
+driven through its widgets only; what is asserted is what changed: session state, the read-out metrics,
+the regime banner and the data inside the live charts.
+
+AppTest notes: the page's fragment runs once per ``.run()`` (``run_every`` never ticks by itself), so
+after Play every further ``at.run()`` is one Play tick. The charts are a custom component: their Plotly
+figure is read with ``live_figure``.
+"""
 
 from __future__ import annotations
 
+import json
+import pickle
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
+import plotly.io as pio
 import pytest
+from sklearn.datasets import load_diabetes
+from sklearn.linear_model import LinearRegression
+from sklearn.preprocessing import StandardScaler
 from streamlit.testing.v1 import AppTest
 
-from gdviz import analysis, data
-from tests.chart_utils import chart_figure, trace_by_name, trace_xy
+from gdviz.optimizers import OPTIMIZERS
+from gdviz.ui import controls, player
+from gdviz.ui.live_chart import figure_of
+from tests.chart_utils import decode, trace_by_name
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
+CHART_KEYS = ("pg_surface", "pg_contour", "pg_line", "pg_loss", "pg_grads", "pg_bars")
+DEFAULT_LR, DEFAULT_TOL, DEFAULT_MAX_STEPS = 0.05, 1e-6, 10_000
+# Metrics show 6 significant figures, theory metrics 4.
+READOUT_REL, THEORY_REL = 6e-6, 6e-4
 
 
-@pytest.fixture
-def app() -> AppTest:
-    return AppTest.from_file(APP, default_timeout=60).run()
+# ---------------------------------------------------------------------------------------------
+# Oracles (no gdviz code)
+# ---------------------------------------------------------------------------------------------
+
+
+def design(x: np.ndarray) -> np.ndarray:
+    return np.column_stack([np.ones(len(x)), np.ravel(x)])
+
+
+def loss_of(X1: np.ndarray, y: np.ndarray, w) -> float:
+    """mean((X1 w - y)^2), computed so that it only overflows when the true value exceeds float64."""
+    r = X1 @ np.asarray(w, dtype=float) - y
+    s = np.max(np.abs(r))
+    if not np.isfinite(s):
+        return float("inf")
+    if s == 0:
+        return 0.0
+    return float((s * np.sqrt(np.mean((r / s) ** 2))) ** 2)
+
+
+def grad_of(X1: np.ndarray, y: np.ndarray, w) -> np.ndarray:
+    return 2.0 / len(y) * X1.T @ (X1 @ np.asarray(w, dtype=float) - y)
+
+
+def hessian_eigs(X1: np.ndarray) -> np.ndarray:
+    return np.linalg.eigvalsh(2.0 / len(X1) * X1.T @ X1)
+
+
+def sig(x: float, digits: int = 4) -> float:
+    return float(f"{x:.{digits}g}")
+
+
+class NaiveRun(NamedTuple):
+    params: np.ndarray  # (steps + 1, 2): row t is the params after t updates (finite rows only)
+    loss: np.ndarray  # (steps + 1,)
+    status: str  # "converged", "diverged" or "max steps", as the read-out spells it
+    steps: int  # the step at which it stopped (for "diverged": the first non-finite step)
+
+
+def naive_gd(X1, y, lr, *, w0=(0.0, 0.0), tol=DEFAULT_TOL, max_steps=DEFAULT_MAX_STEPS) -> NaiveRun:
+    """Plain gradient descent, one update at a time, with the stop rules of STYLE.md section 3."""
+    w = np.array(w0, dtype=float)
+    ws, losses = [w], [loss_of(X1, y, w)]
+    with np.errstate(all="ignore"):
+        for t in range(1, max_steps + 1):
+            new = w - lr * grad_of(X1, y, w)
+            loss = loss_of(X1, y, new) if np.isfinite(new).all() else float("inf")
+            if not np.isfinite(loss):
+                return NaiveRun(np.array(ws), np.array(losses), "diverged", t)
+            ws.append(new)
+            losses.append(loss)
+            if np.linalg.norm(new - w) < tol:
+                return NaiveRun(np.array(ws), np.array(losses), "converged", t)
+            w = new
+    return NaiveRun(np.array(ws), np.array(losses), "max steps", max_steps)
+
+
+def heavy_ball(X1, y, lr, beta, steps, w0=(0.0, 0.0)) -> np.ndarray:
+    """Momentum written out: m_t = g_t + beta m_{t-1}, w_{t+1} = w_t - lr m_t. Rows 0..steps."""
+    w, m = np.array(w0, dtype=float), np.zeros(2)
+    out = [w]
+    for _ in range(steps):
+        m = grad_of(X1, y, w) + beta * m
+        w = w - lr * m
+        out.append(w)
+    return np.array(out)
+
+
+def lstsq_line(x, y) -> np.ndarray:
+    return np.linalg.lstsq(design(x), y, rcond=None)[0]
+
+
+@pytest.fixture(scope="module")
+def line(line_xy):
+    """The default synthetic line: (x, X1, y)."""
+    X, y = line_xy
+    return X[:, 0], design(X[:, 0]), y
+
+
+@pytest.fixture(scope="module")
+def default_run(line) -> NaiveRun:
+    _, X1, y = line
+    return naive_gd(X1, y, DEFAULT_LR)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the page
+# ---------------------------------------------------------------------------------------------
+
+
+def ok(at: AppTest) -> AppTest:
+    """``at`` after checking that its last run raised nothing (with the messages when it did)."""
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def new_app() -> AppTest:
+    return ok(AppTest.from_file(APP, default_timeout=60).run())
 
 
 def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-def default_problem():
-    ds = data.synthetic_line()
-    return data.make_problem(ds.X, ds.y)
+def number(at: AppTest, label: str) -> float:
+    return float(metrics(at)[label].replace(",", ""))
 
 
-def test_playground_default_run_is_good(app):
-    assert not app.exception
-    m = metrics(app)
-    assert m["Predicted regime"] == "Good"
-    assert m["Observed regime"] == "Good"
-    fig = chart_figure(app, 0)
-    x, y = trace_xy(trace_by_name(fig, "measured loss"))
-    assert x[0] == 0 and len(x) > 100
-    # The measured curve starts at the loss of the zero start, computed here from the raw data.
-    ds = data.synthetic_line()
-    assert y[0] == pytest.approx(np.mean(ds.y**2), rel=1e-12)
-    assert fig["layout"]["yaxis"]["type"] == "log"
+def step_of(at: AppTest) -> int:
+    return int(metrics(at)["Step"].replace(",", ""))
+
+
+def config(at: AppTest):
+    return at.session_state["gdviz_config"]
+
+
+def live_element(at: AppTest, key: str):
+    for element in at.get("bidi_component"):
+        if json.loads(element.proto.json).get("key") == key:
+            return element
+    raise AssertionError(f"no live chart {key!r} on the page")
+
+
+def live_figure(at: AppTest, key: str) -> dict:
+    """The Plotly figure (JSON) of the live chart ``key`` in the last run."""
+    return figure_of(live_element(at, key))
+
+
+def chart_keys(at: AppTest) -> list[str]:
+    keys = [json.loads(e.proto.json).get("key") for e in at.get("bidi_component")]
+    return [k for k in keys if k is not None and k != "gdviz_plotly_preload"]
+
+
+def xy(trace: dict) -> tuple[np.ndarray, np.ndarray]:
+    return decode(trace["x"]).astype(float), decode(trace["y"]).astype(float)
+
+
+def trace_starting(fig: dict, prefix: str) -> dict:
+    matches = [t for t in fig["data"] if str(t.get("name", "")).startswith(prefix)]
+    assert len(matches) == 1, [t.get("name") for t in fig["data"]]
+    return matches[0]
+
+
+def contour_path(at: AppTest) -> np.ndarray:
+    x, y = xy(trace_by_name(live_figure(at, "pg_contour"), "path"))
+    return np.column_stack([x, y])
+
+
+def measured_loss(at: AppTest) -> tuple[np.ndarray, np.ndarray]:
+    return xy(trace_by_name(live_figure(at, "pg_loss"), "measured loss"))
+
+
+def banner(at: AppTest) -> str:
+    texts = [e.value for kind in ("success", "info", "warning") for e in getattr(at, kind)]
+    found = [t for t in texts if t.startswith("**Observed regime")]
+    assert len(found) == 1, texts
+    return found[0]
+
+
+def diverged_note(at: AppTest) -> str | None:
+    found = [w.value for w in at.warning if w.value.startswith("Diverged.")]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
+def has_widget(at: AppTest, key: str) -> bool:
+    kinds = ("number_input", "selectbox", "select_slider", "slider", "button")
+    return any(key == w.key for kind in kinds for w in getattr(at, kind))
+
+
+def widget(at: AppTest, key: str):
+    for kind in ("number_input", "selectbox", "select_slider", "slider"):
+        try:
+            return getattr(at, kind)(key=key)
+        except KeyError:
+            continue
+    raise AssertionError(f"no widget {key!r}")
+
+
+def set_field(at: AppTest, field: str, value) -> AppTest:
+    return ok(widget(at, f"pg_{field}").set_value(value).run())
+
+
+def click(at: AppTest, key: str) -> AppTest:
+    return ok(at.button(key=key).click().run())
+
+
+def assert_readout(at: AppTest, step: int, w, X1, y, *, feature: str = "x") -> None:
+    """Step, loss, params and gradient of the read-out against the oracle at params ``w``."""
+    m = metrics(at)
+    assert int(m["Step"].replace(",", "")) == step
+    assert float(m["Loss"]) == pytest.approx(loss_of(X1, y, w), rel=READOUT_REL)
+    assert float(m["Intercept"]) == pytest.approx(w[0], rel=READOUT_REL, abs=1e-12)
+    assert float(m[f"Slope on {feature}"]) == pytest.approx(w[1], rel=READOUT_REL, abs=1e-12)
+    g = grad_of(X1, y, w)
+    assert float(m["dJ/d intercept"]) == pytest.approx(g[0], rel=READOUT_REL, abs=1e-9)
+    assert float(m[f"dJ/d slope on {feature}"]) == pytest.approx(g[1], rel=READOUT_REL, abs=1e-9)
+
+
+def traj_snapshot(at: AppTest) -> tuple[object, int, list[np.ndarray]]:
+    traj = at.session_state["pg_traj"]
+    return traj, traj.n_states, [np.array(a, copy=True) for a in traj[:6]]
+
+
+def assert_not_recomputed(at: AppTest, snapshot) -> None:
+    traj, n_states, arrays = snapshot
+    now = at.session_state["pg_traj"]
+    assert now is traj
+    assert now.n_states == n_states
+    for old, new in zip(arrays, now[:6], strict=True):
+        np.testing.assert_array_equal(new, old)
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Default load
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def default_app() -> AppTest:
+    """The page as first loaded (read only: no test may press anything on it)."""
+    return new_app()
+
+
+def test_default_load_reads_step_0_at_the_zero_start(default_app, line):
+    _, X1, y = line
+    assert_readout(default_app, 0, np.zeros(2), X1, y)
+    assert number(default_app, "Loss") == pytest.approx(np.mean(y**2), rel=READOUT_REL)
+    assert metrics(default_app)["Status"] == "running"
+    assert default_app.session_state["pg_cursor"] == 0
+    assert default_app.session_state["pg_playing"] is False
+    assert not default_app.error
+
+
+def test_default_load_draws_six_live_charts(default_app):
+    assert sorted(chart_keys(default_app)) == sorted(CHART_KEYS)
+    white = pio.templates["plotly_white"].layout
+    for key in CHART_KEYS:
+        assert live_figure(default_app, key)["data"], key
+        payload = json.loads(live_element(default_app, key).proto.json)
+        assert payload["revision"] == "0"  # the step drawn, for the browser tests
+        template = json.loads(payload["template"])  # the look, applied in the browser
+        assert template["layout"]["plot_bgcolor"] == white.plot_bgcolor
+
+
+def test_default_surface_is_the_loss_with_the_path_on_it(default_app, line):
+    _, X1, y = line
+    fig = live_figure(default_app, "pg_surface")
+    types = [t["type"] for t in fig["data"]]
+    assert types.count("surface") == 1
+    surface = next(t for t in fig["data"] if t["type"] == "surface")
+    gx, gy, z = decode(surface["x"]), decode(surface["y"]), decode(surface["z"]).astype(float)
+    assert z.shape == (len(gy), len(gx))
+    b, m = np.meshgrid(gx, gy)  # row k is slope gy[k]
+    resid = b[..., None] + m[..., None] * X1[:, 1] - y
+    np.testing.assert_allclose(z, np.mean(resid**2, axis=-1), rtol=1e-9, atol=1e-9)
+    path = trace_by_name(fig, "path")
+    assert path["type"] == "scatter3d"
+    np.testing.assert_allclose(decode(path["x"]), [0.0])
+    np.testing.assert_allclose(decode(path["y"]), [0.0])
+    np.testing.assert_allclose(decode(path["z"]), [np.mean(y**2)], rtol=1e-12)
+    # The window holds the start and the least-squares optimum.
+    opt = lstsq_line(X1[:, 1], y)
+    for value, axis in ((0.0, gx), (opt[0], gx), (0.0, gy), (opt[1], gy)):
+        assert axis.min() <= value <= axis.max()
+
+
+def test_default_contour_path_is_the_start_point(default_app, line):
+    np.testing.assert_allclose(contour_path(default_app), [[0.0, 0.0]])
+    x, y = xy(trace_by_name(live_figure(default_app, "pg_contour"), "least-squares optimum"))
+    np.testing.assert_allclose([x[0], y[0]], lstsq_line(line[0], line[2]), rtol=1e-9)
+
+
+def test_default_theory_matches_eigvalsh(default_app, line):
+    lam = hessian_eigs(line[1])
+    assert number(default_app, "lambda_min") == pytest.approx(lam[0], rel=THEORY_REL)
+    assert number(default_app, "lambda_max") == pytest.approx(lam[-1], rel=THEORY_REL)
+    assert number(default_app, "Condition number") == pytest.approx(lam[-1] / lam[0], rel=THEORY_REL)
+
+
+def test_default_predicted_steps_match_a_naive_loop(default_app, default_run):
+    assert default_run.status == "converged"
+    assert number(default_app, "Predicted steps to converge") == default_run.steps
+
+
+def test_default_banner_is_good_both_ways(default_app, line):
+    lam_max = hessian_eigs(line[1])[-1]
+    assert 0.2 <= DEFAULT_LR * lam_max <= 1  # the oracle's own reading of the default rate
+    text = banner(default_app)
+    assert text.startswith("**Observed regime (so far): Good.**")
+    assert "Predicted from the Hessian: **Good**" in text
+    assert diverged_note(default_app) is None
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Stepping: Step, Step x10, Back, scrubber, Go to step, Reset
+# ---------------------------------------------------------------------------------------------
+
+
+def assert_at_step(at: AppTest, t: int, run: NaiveRun, X1, y) -> None:
+    """Read-out, cursor and every chart's path against the naive loop at step ``t``."""
+    assert_readout(at, t, run.params[t], X1, y)
+    assert at.session_state["pg_cursor"] == t
+    if t > 0:
+        m = metrics(at)
+        assert float(m["Update norm"]) == pytest.approx(
+            np.linalg.norm(run.params[t] - run.params[t - 1]), rel=READOUT_REL
+        )
+        assert float(m["Rate used"]) == pytest.approx(DEFAULT_LR, rel=1e-12)
+    np.testing.assert_allclose(contour_path(at), run.params[: t + 1], rtol=1e-9, atol=1e-12)
+    steps, loss = measured_loss(at)
+    np.testing.assert_array_equal(steps, np.arange(t + 1))
+    np.testing.assert_allclose(loss, run.loss[: t + 1], rtol=1e-9)
+    surface_path = trace_by_name(live_figure(at, "pg_surface"), "path")
+    assert len(decode(surface_path["x"])) == t + 1
+    bars = trace_by_name(live_figure(at, "pg_bars"), "|gradient|")
+    np.testing.assert_allclose(decode(bars["y"]), np.abs(grad_of(X1, y, run.params[t])), rtol=1e-9)
+    grads = live_figure(at, "pg_grads")
+    gx, gy = xy(trace_by_name(grads, "|dJ/d slope on x|"))
+    np.testing.assert_array_equal(gx, np.arange(t + 1))
+    expected = [abs(grad_of(X1, y, w)[1]) for w in run.params[: t + 1]]
+    np.testing.assert_allclose(gy, expected, rtol=1e-9)
+    assert at.slider(key="pg_scrub").value == t
+
+
+def test_step_buttons_scrubber_and_go_to(line, default_run):
+    _, X1, y = line
+    run = default_run
+    at = new_app()
+
+    click(at, "pg_step1")
+    assert_at_step(at, 1, run, X1, y)
+
+    click(at, "pg_step10")
+    assert_at_step(at, 11, run, X1, y)
+
+    snapshot = traj_snapshot(at)
+    assert snapshot[1] > 11  # computed ahead: the next moves must not recompute
+    click(at, "pg_back")
+    assert_at_step(at, 10, run, X1, y)
+    assert_not_recomputed(at, snapshot)
+
+    ok(at.slider(key="pg_scrub").set_value(4).run())
+    assert_at_step(at, 4, run, X1, y)
+    assert_not_recomputed(at, snapshot)
+
+    ok(at.number_input(key="pg_goto").set_value(7).run())
+    assert_at_step(at, 7, run, X1, y)
+    assert_not_recomputed(at, snapshot)
+
+    click(at, "pg_reset")
+    assert_at_step(at, 0, run, X1, y)
+    assert_not_recomputed(at, snapshot)
+    assert at.button(key="pg_back").disabled and at.button(key="pg_reset").disabled
+
+    # Past what is computed: the run is extended, and the steps already there stay as they were.
+    target = snapshot[1] + 100
+    ok(at.number_input(key="pg_goto").set_value(target).run())
+    assert_at_step(at, target, run, X1, y)
+    traj = at.session_state["pg_traj"]
+    assert traj.n_states > target
+    for old, new in zip(snapshot[2], traj[:6], strict=True):
+        np.testing.assert_array_equal(new[: len(old)], old)
+
+
+def test_go_to_the_same_step_twice():
+    at = new_app()
+    ok(at.number_input(key="pg_goto").set_value(7).run())
+    click(at, "pg_reset")
+    ok(at.number_input(key="pg_goto").set_value(7).run())
+    assert step_of(at) == 7
+
+
+def test_back_at_step_0_is_disabled_and_step_is_not(default_app):
+    assert default_app.button(key="pg_back").disabled
+    assert default_app.button(key="pg_reset").disabled
+    assert not default_app.button(key="pg_step1").disabled
+    assert default_app.slider(key="pg_scrub").disabled  # nothing computed beyond step 0 yet
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Run to end, max steps, a long jump
+# ---------------------------------------------------------------------------------------------
+
+
+def test_run_to_end_converges_where_the_naive_loop_does(line, default_run):
+    _, X1, y = line
+    at = click(new_app(), "pg_end")
+    assert metrics(at)["Status"] == "converged"
+    t = default_run.steps
+    assert_readout(at, t, default_run.params[t], X1, y)
+    assert at.session_state["pg_cursor"] == t
+    assert at.session_state["pg_traj"].n_states == t + 1
+    np.testing.assert_allclose(number(at, "Intercept"), lstsq_line(X1[:, 1], y)[0], rtol=1e-4)
+    assert banner(at).startswith("**Observed regime (over the whole run): Good.**")
+    for key in ("pg_step1", "pg_step10", "pg_end", "pg_play"):
+        assert at.button(key=key).disabled, key
+    steps, loss = measured_loss(at)
+    assert steps[-1] == t
+
+
+def test_run_to_end_stops_at_max_steps(line):
+    _, X1, y = line
+    at = set_field(new_app(), "max_steps", 5)
+    assert config(at).max_steps == 5
+    click(at, "pg_end")
+    run = naive_gd(X1, y, DEFAULT_LR, max_steps=5)
+    assert run.status == "max steps"
+    assert metrics(at)["Status"] == "max steps"
+    assert_readout(at, 5, run.params[5], X1, y)
+    assert at.session_state["pg_traj"].n_states == 6
+
+
+def test_go_to_step_50000_on_a_slow_rate(line):
+    _, X1, y = line
+    lr = 1e-4
+    at = new_app()
+    set_field(at, "learning_rate", lr)
+    set_field(at, "max_steps", 100_000)
+    ok(at.number_input(key="pg_goto").set_value(50_000).run())
+    assert step_of(at) == 50_000
+    assert at.session_state["pg_cursor"] == 50_000
+    assert metrics(at)["Status"] == "running"
+    # Closed form for constant-rate GD, from lstsq and a matrix power.
+    H = 2.0 / len(y) * X1.T @ X1
+    w_star = lstsq_line(X1[:, 1], y)
+    w = w_star + np.linalg.matrix_power(np.eye(2) - lr * H, 50_000) @ (np.zeros(2) - w_star)
+    assert_readout(at, 50_000, w, X1, y)
+    np.testing.assert_allclose(contour_path(at)[-1], w, rtol=1e-8)
+    steps, _ = measured_loss(at)
+    assert steps[0] == 0 and steps[-1] == 50_000 and len(steps) <= 5_000  # downsampled, ends at the cursor
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Presets
+# ---------------------------------------------------------------------------------------------
+
+PRESETS = {
+    # name -> (rate from (lambda_min, lambda_max), regime shown both observed and predicted)
+    "slow": (lambda lo, hi: 0.05 / hi, "Slow"),
+    "good": (lambda lo, hi: 0.5 / hi, "Good"),
+    "fastest": (lambda lo, hi: 2.0 / (lo + hi), "Oscillating"),
+    "oscillating": (lambda lo, hi: 1.6 / hi, "Oscillating"),
+    "divergent": (lambda lo, hi: 2.1 / hi, "Divergent"),
+}
+
+
+def nearest_on_slider(rate: float) -> float:
+    grid = np.asarray(controls.RATE_GRID)  # the slider's own options
+    return float(grid[np.argmin(np.abs(np.log(grid) - np.log(rate)))])
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_preset_sets_the_rate_and_the_regime(name, line):
+    _, X1, y = line
+    lam = hessian_eigs(X1)
+    rate_of, label = PRESETS[name]
+    rate = sig(rate_of(lam[0], lam[-1]))
+    at = click(new_app(), f"pg_preset_{name}")
+    assert config(at).learning_rate == pytest.approx(rate, rel=1e-12)
+    assert at.number_input(key="pg_learning_rate").value == pytest.approx(rate, rel=1e-12)
+    assert at.select_slider(key="pg_lr_slider").value == nearest_on_slider(rate)
+    assert step_of(at) == 0
+
+    click(at, "pg_end")
+    run = naive_gd(X1, y, rate)
+    m = metrics(at)
+    assert m["Status"] == run.status
+    assert step_of(at) == run.steps
+    text = banner(at)
+    assert text.startswith(f"**Observed regime (over the whole run): {label}.**"), text
+    assert f"Predicted from the Hessian: **{label}**" in text
+    note = diverged_note(at)
+    if name != "divergent":
+        assert note is None
+        assert_readout(at, run.steps, run.params[run.steps], X1, y)
+        return
+    assert run.status == "diverged"
+    assert note is not None
+    assert f"At step {run.steps} " in note, note
+    assert f"the largest finite loss was {float(np.max(run.loss)):.3g}" in note
+    _, loss = measured_loss(at)
+    assert np.max(loss) > 1e100  # the blow-up is drawn, not clipped
+    assert np.max(loss) <= np.max(run.loss) * (1 + 1e-9)
+    assert at.session_state["pg_traj"].n_states == run.steps + 1
+    # The last finite state is kept: the read-out shows the step it blew up at.
+    assert m["Loss"] in ("inf", "nan")
+
+
+def test_presets_follow_the_data(line):
+    """On another dataset the preset is computed from that data's spectrum."""
+    diabetes = load_diabetes(scaled=False)
+    x = diabetes.data[:, 0]
+    lam = hessian_eigs(design(x))
+    at = new_app()
+    ok(at.selectbox(key="pg_dataset").set_value("diabetes").run())
+    click(at, "pg_preset_good")
+    assert config(at).learning_rate == pytest.approx(sig(0.5 / lam[-1]), rel=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. Learning-rate slider <-> exact box
+# ---------------------------------------------------------------------------------------------
+
+
+def test_slider_and_exact_box_follow_each_other(line):
+    _, X1, y = line
+    at = new_app()
+    assert at.select_slider(key="pg_lr_slider").value == nearest_on_slider(DEFAULT_LR)
+
+    ok(at.select_slider(key="pg_lr_slider").set_value(0.1).run())
+    assert config(at).learning_rate == 0.1
+    assert at.number_input(key="pg_learning_rate").value == 0.1
+
+    exact = 0.0123456  # between grid values
+    assert exact not in controls.RATE_GRID
+    set_field(at, "learning_rate", exact)
+    assert config(at).learning_rate == exact
+    assert at.number_input(key="pg_learning_rate").value == exact
+    assert at.select_slider(key="pg_lr_slider").value == nearest_on_slider(exact)
+    assert at.select_slider(key="pg_lr_slider").value == 0.0126
+
+    click(at, "pg_step1")
+    assert number(at, "Rate used") == exact
+    w1 = np.zeros(2) - exact * grad_of(X1, y, np.zeros(2))
+    assert_readout(at, 1, w1, X1, y)
+    assert config(at).learning_rate == exact  # the slider's rerun did not snap the rate to the grid
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. Data
+# ---------------------------------------------------------------------------------------------
+
+
+def data_points(at: AppTest) -> tuple[np.ndarray, np.ndarray]:
+    return xy(trace_by_name(live_figure(at, "pg_line"), "data"))
+
+
+def test_synthetic_settings_change_the_data():
+    at = new_app()
+    set_field(at, "n_samples", 37)
+    x, y = data_points(at)
+    assert len(x) == len(y) == 37
+    assert config(at).n_samples == 37
+
+    set_field(at, "noise", 0.0)
+    x, y = data_points(at)
+    np.testing.assert_allclose(y, 4.0 + 3.0 * x, rtol=1e-12)  # noise-free: on the true line
+
+    set_field(at, "slope", -2.5)
+    x, y = data_points(at)
+    np.testing.assert_allclose(y, 4.0 - 2.5 * x, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(lstsq_line(x, y), [4.0, -2.5], atol=1e-9)
+    # The read-out and theory are of this new data.
+    X1 = design(x)
+    assert_readout(at, 0, np.zeros(2), X1, y)
+    assert number(at, "lambda_max") == pytest.approx(hessian_eigs(X1)[-1], rel=THEORY_REL)
+    line = trace_by_name(live_figure(at, "pg_line"), "least-squares line")
+    lx, ly = xy(line)
+    np.testing.assert_allclose(ly, 4.0 - 2.5 * lx, rtol=1e-9)
+
+
+def test_diabetes_feature_selectbox_changes_the_spectrum():
+    diabetes = load_diabetes(scaled=False)
+    at = new_app()
+    assert not has_widget(at, "pg_feature")
+    ok(at.selectbox(key="pg_dataset").set_value("diabetes").run())
+    assert config(at).dataset == "diabetes" and config(at).feature == 0
+    assert has_widget(at, "pg_feature")
+    assert not has_widget(at, "pg_n_samples")  # the synthetic settings are gone
+    lam0 = hessian_eigs(design(diabetes.data[:, 0]))
+    assert number(at, "lambda_max") == pytest.approx(lam0[-1], rel=THEORY_REL)
+    x, _ = data_points(at)
+    assert len(x) == 442
+
+    bmi = list(diabetes.feature_names).index("bmi")
+    ok(at.selectbox(key="pg_feature").set_value(bmi).run())
+    assert config(at).feature == bmi
+    X1 = design(diabetes.data[:, bmi])
+    lam = hessian_eigs(X1)
+    assert number(at, "lambda_max") == pytest.approx(lam[-1], rel=THEORY_REL)
+    assert number(at, "lambda_min") == pytest.approx(lam[0], rel=THEORY_REL)
+    assert abs(lam[-1] - lam0[-1]) > 1e-3 * lam0[-1]  # the change is visible at 4 significant figures
+    assert_readout(at, 0, np.zeros(2), X1, diabetes.target, feature="bmi")
+    x, _ = data_points(at)
+    np.testing.assert_allclose(np.sort(x), np.sort(diabetes.data[:, bmi]))
+
+
+def test_standard_scaling_fits_the_raw_line(line):
+    x, X1, y = line
+    at = new_app()
+    ok(at.selectbox(key="pg_scaling").set_value("standard").run())
+    assert config(at).scaling == "standard"
+    # The theory is of the scaled feature.
+    Xs = StandardScaler().fit_transform(x[:, None])[:, 0]
+    lam = hessian_eigs(design(Xs))
+    assert number(at, "lambda_max") == pytest.approx(lam[-1], rel=THEORY_REL)
+    click(at, "pg_end")
+    assert metrics(at)["Status"] == "converged"
+    reg = LinearRegression().fit(x[:, None], y)
+    b, m = lstsq_line(x, y)
+    assert (b, m) == pytest.approx((reg.intercept_, reg.coef_[0]), rel=1e-9)
+    fx, fy = xy(trace_starting(live_figure(at, "pg_line"), "current fit: "))
+    np.testing.assert_allclose(fx, [x.min(), x.max()])
+    np.testing.assert_allclose(fy, b + m * fx, rtol=1e-5)
+    # The read-out is in the scaled units the run fits.
+    scaled = LinearRegression().fit(Xs[:, None], y)
+    assert number(at, "Intercept") == pytest.approx(scaled.intercept_, rel=1e-5)
+    assert number(at, "Slope on x") == pytest.approx(scaled.coef_[0], rel=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. Optimizers and schedules
+# ---------------------------------------------------------------------------------------------
+
+HYPER_WIDGETS = ("pg_beta", "pg_rms_decay", "pg_b1", "pg_b2", "pg_eps")
+EXPECTED_HYPER = {
+    "gd": set(),
+    "momentum": {"pg_beta"},
+    "nesterov": {"pg_beta"},
+    "adagrad": {"pg_eps"},
+    "rmsprop": {"pg_rms_decay", "pg_eps"},
+    "adam": {"pg_b1", "pg_b2", "pg_eps"},
+}
+
+
+def test_every_registered_optimizer_has_its_widgets_listed():
+    assert set(EXPECTED_HYPER) == set(OPTIMIZERS)
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_each_optimizer_selects_and_steps(name, line):
+    _, X1, y = line
+    at = new_app()
+    ok(at.selectbox(key="pg_optimizer").set_value(name).run())
+    assert config(at).optimizer == name
+    assert {k for k in HYPER_WIDGETS if has_widget(at, k)} == EXPECTED_HYPER[name]
+    click(at, "pg_step10")
+    assert step_of(at) == 10
+    assert at.session_state["pg_traj"].n_states > 10
+    loss = number(at, "Loss")
+    assert np.isfinite(loss) and loss < np.mean(y**2)
+    w = [number(at, "Intercept"), number(at, "Slope on x")]
+    assert loss == pytest.approx(loss_of(X1, y, w), rel=1e-4)
+    assert len(contour_path(at)) == 11
+    text = banner(at)
+    if name == "gd":
+        assert "Predicted from the Hessian" in text
+        assert "Predicted steps to converge" in metrics(at)
+    else:
+        assert "The Hessian predicts regimes for plain GD at a constant rate only" in text
+        assert "Predicted steps to converge" not in metrics(at)
+    for key in at.session_state:
+        if key.startswith(("pg_", "gdviz_")) and key not in CHART_KEYS:
+            pickle.dumps(at.session_state[key])
+
+
+def test_momentum_first_two_steps_are_heavy_ball(line):
+    _, X1, y = line
+    at = new_app()
+    ok(at.selectbox(key="pg_optimizer").set_value("momentum").run())
+    set_field(at, "beta", 0.8)
+    assert config(at).beta == 0.8
+    expected = heavy_ball(X1, y, DEFAULT_LR, 0.8, 2)
+    for t in (1, 2):
+        click(at, "pg_step1")
+        assert_readout(at, t, expected[t], X1, y)
+    np.testing.assert_allclose(at.session_state["pg_traj"].params[:3], expected, rtol=1e-12)
+    # Plain GD's second step would be elsewhere: the momentum is really there.
+    assert not np.allclose(expected[2], naive_gd(X1, y, DEFAULT_LR).params[2], rtol=1e-3)
+
+
+@pytest.mark.parametrize(("factor", "every"), [(0.5, 2), (0.25, 3)])
+def test_step_decay_rate_used(factor, every):
+    at = new_app()
+    ok(at.selectbox(key="pg_schedule").set_value("step_decay").run())
+    assert has_widget(at, "pg_factor") and has_widget(at, "pg_every")
+    set_field(at, "factor", factor)
+    set_field(at, "every", every)
+    assert (config(at).factor, config(at).every) == (factor, every)
+    for t in range(1, 2 * every + 2):
+        click(at, "pg_step1")
+        # update t is the (t-1)-th, 0-based: the rate drops by `factor` after every `every` updates
+        assert number(at, "Rate used") == pytest.approx(DEFAULT_LR * factor ** ((t - 1) // every), rel=1e-12), t
+    assert "Predicted steps to converge" not in metrics(at)
 
 
 @pytest.mark.parametrize(
-    ("factor", "expected"),
-    [(0.1, "Slow"), (0.5, "Good"), (1.5, "Oscillating"), (2.2, "Divergent")],
+    ("schedule", "widgets"),
+    [
+        ("constant", set()),
+        ("inverse_time", {"pg_decay_rate"}),
+        ("inverse_scaling", {"pg_power_t"}),
+        ("exponential_decay", {"pg_decay_rate"}),
+        ("step_decay", {"pg_factor", "pg_every"}),
+    ],
 )
-def test_playground_learning_rate_sets_regime(app, factor, expected):
-    X1 = np.column_stack([np.ones(20), data.synthetic_line().X[:, 0]])
-    lam_max = np.linalg.eigvalsh(2 / 20 * X1.T @ X1).max()  # independent of gdviz.analysis
-    app.number_input(key="pg_lr").set_value(factor / lam_max).run()
-    assert not app.exception
-    m = metrics(app)
-    assert m["Predicted regime"] == expected
-    assert m["Observed regime"] == expected
-    assert app.session_state["gdviz_config"].learning_rate == pytest.approx(factor / lam_max)
+def test_each_schedule_shows_its_widgets_and_steps(schedule, widgets):
+    at = new_app()
+    ok(at.selectbox(key="pg_schedule").set_value(schedule).run())
+    keys = ("pg_decay_rate", "pg_power_t", "pg_factor", "pg_every")
+    assert {k for k in keys if has_widget(at, k)} == widgets
+    click(at, "pg_step10")
+    assert step_of(at) == 10
+    rates = at.session_state["pg_traj"].learning_rate[1:11]
+    assert rates[0] == DEFAULT_LR and np.all(np.diff(rates) <= 0)
 
 
-def test_playground_divergent_run_is_shown_not_hidden(app):
-    lam_max = analysis.spectrum(default_problem()).lambda_max
-    app.number_input(key="pg_lr").set_value(2.5 / lam_max).run()
-    fig = chart_figure(app, 0)
-    _, y = trace_xy(trace_by_name(fig, "measured loss"))
-    assert np.nanmax(y) > 1e100  # the blow-up is drawn, not clipped
-    notes = " ".join(a.get("text", "") for a in fig["layout"].get("annotations", []))
-    assert "diverged at step" in notes
-    assert metrics(app)["Final loss"] in ("inf", "nan")
+# ---------------------------------------------------------------------------------------------
+# 8. Start point, and a changed setting restarts the run
+# ---------------------------------------------------------------------------------------------
+
+
+def test_start_point_boxes(line):
+    _, X1, y = line
+    at = new_app()
+    set_field(at, "init_intercept", 2.5)
+    set_field(at, "init_slope", -1.5)
+    w0 = np.array([2.5, -1.5])
+    assert_readout(at, 0, w0, X1, y)
+    np.testing.assert_allclose(contour_path(at), [w0])
+    run = naive_gd(X1, y, DEFAULT_LR, w0=w0)
+    click(at, "pg_step10")
+    assert_readout(at, 10, run.params[10], X1, y)
+    click(at, "pg_end")
+    assert step_of(at) == run.steps and metrics(at)["Status"] == run.status
+
+
+@pytest.fixture(scope="module")
+def changing_app() -> AppTest:
+    """One page on which each case below changes one more setting (cases depend only on the current state)."""
+    return new_app()
+
+
+CHANGES = [
+    ("n_samples", 25),
+    ("slope", 2.0),
+    ("intercept", -1.0),
+    ("noise", 0.5),
+    ("x_loc", 1.0),
+    ("x_scale", 2.0),
+    ("seed", 3),
+    ("scaling", "minmax"),
+    ("learning_rate", 0.02),
+    ("optimizer", "nesterov"),
+    ("beta", 0.5),
+    ("schedule", "inverse_time"),
+    ("decay_rate", 0.05),
+    ("init_intercept", 1.0),
+    ("init_slope", 0.5),
+    ("tol", 1e-5),
+    ("max_steps", 5_000),
+    ("dataset", "diabetes"),
+    ("feature", 3),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), CHANGES, ids=[c[0] for c in CHANGES])
+def test_changing_a_setting_restarts_at_step_0_and_keeps_the_rest(changing_app, field, value):
+    at = changing_app
+    click(at, "pg_step10")
+    assert step_of(at) == 10
+    before = config(at)
+    assert getattr(before, field) != value
+    set_field(at, field, value)
+    after = config(at)
+    assert getattr(after, field) == value
+    expected = {f: getattr(before, f) for f in controls.CONFIG_FIELDS if f != field}
+    if field == "dataset":
+        expected["feature"] = 0  # a new table starts at its first feature
+    assert {f: getattr(after, f) for f in expected} == expected
+    assert step_of(at) == 0
+    assert at.session_state["pg_cursor"] == 0
+    assert at.session_state["pg_traj"].n_states == 1
+    assert at.session_state["pg_traj_config"] == after
+    # Every widget still shows the config.
+    for f in controls.CONFIG_FIELDS:
+        if has_widget(at, f"pg_{f}"):
+            assert widget(at, f"pg_{f}").value == getattr(after, f), f
+    if field in ("init_intercept", "init_slope"):
+        assert [number(at, "Intercept"), number(at, "Slope on x")] == [after.init_intercept, after.init_slope]
+
+
+# ---------------------------------------------------------------------------------------------
+# 9. Play
+# ---------------------------------------------------------------------------------------------
+
+
+def test_play_ticks_at_the_chosen_speed_and_pauses(line, default_run):
+    _, X1, y = line
+    speed = "100 steps/s"
+    per_tick = player.SPEEDS[speed][1]
+    assert per_tick > 1
+    at = new_app()
+    ok(at.selectbox(key="pg_speed").set_value(speed).run())
+    assert step_of(at) == 0
+
+    click(at, "pg_play")
+    assert at.session_state["pg_playing"] is True
+    assert at.button(key="pg_play").label == "Pause"
+    assert step_of(at) == 0  # pressing Play is not itself a tick
+    for k in (1, 2):
+        ok(at.run())
+        assert_readout(at, k * per_tick, default_run.params[k * per_tick], X1, y)
+        assert at.session_state["pg_cursor"] == k * per_tick
+        assert at.session_state["pg_playing"] is True
+
+    click(at, "pg_play")  # Pause
+    assert at.session_state["pg_playing"] is False
+    assert at.button(key="pg_play").label == "Play"
+    assert step_of(at) == 2 * per_tick
+    ok(at.run())
+    assert step_of(at) == 2 * per_tick  # paused: a rerun does not step
+
+    click(at, "pg_play")
+    ok(at.run())
+    assert step_of(at) == 3 * per_tick
+    click(at, "pg_step1")  # any other button pauses, and does its own job once
+    assert at.session_state["pg_playing"] is False
+    assert step_of(at) == 3 * per_tick + 1
+    ok(at.run())
+    assert step_of(at) == 3 * per_tick + 1
+
+
+def test_play_stops_at_the_end_of_the_run(line):
+    _, X1, y = line
+    per_tick = player.SPEEDS[player.DEFAULT_SPEED][1]
+    at = set_field(new_app(), "max_steps", 3 * per_tick)
+    click(at, "pg_play")
+    for _ in range(3):
+        ok(at.run())
+    assert step_of(at) == 3 * per_tick
+    assert metrics(at)["Status"] == "max steps"
+    ok(at.run())
+    assert at.session_state["pg_playing"] is False
+    assert step_of(at) == 3 * per_tick
+    assert at.button(key="pg_play").disabled
+
+
+# ---------------------------------------------------------------------------------------------
+# 10. Bad input
+# ---------------------------------------------------------------------------------------------
+
+
+def test_unloadable_california_is_reported_and_nothing_is_lost(monkeypatch, tmp_path, fresh_loader_cache, line):
+    _, X1, y = line
+    missing = tmp_path / "no_such_california.csv"
+    monkeypatch.setenv("GDVIZ_CALIFORNIA_CSV", str(missing))
+    at = new_app()
+    click(at, "pg_step10")
+    before = config(at)
+    ok(at.selectbox(key="pg_dataset").set_value("california_housing").run())
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1, errors
+    assert "California housing" in errors[0] and str(missing) in errors[0]
+    assert "Traceback" not in errors[0]
+    assert config(at) == before
+    assert at.selectbox(key="pg_dataset").value == "synthetic_line"
+    assert has_widget(at, "pg_n_samples") and not has_widget(at, "pg_feature")
+    assert step_of(at) == 10  # the run in progress is kept
+    assert sorted(chart_keys(at)) == sorted(CHART_KEYS)
+    # The next good change clears the message.
+    set_field(at, "noise", 0.5)
+    assert not at.error
+
+
+# ---------------------------------------------------------------------------------------------
+# 11. Session state pickles
+# ---------------------------------------------------------------------------------------------
+
+
+def test_everything_gdviz_keeps_in_session_state_pickles():
+    at = new_app()
+    click(at, "pg_preset_divergent")
+    click(at, "pg_end")
+    ok(at.selectbox(key="pg_optimizer").set_value("adam").run())
+    click(at, "pg_step10")
+    ok(at.number_input(key="pg_goto").set_value(40).run())
+    ok(at.slider(key="pg_scrub").set_value(20).run())
+    keys = [k for k in at.session_state if k.startswith(("pg_", "gdviz_"))]
+    assert {"gdviz_config", "pg_traj", "pg_traj_config", "pg_cursor", "pg_playing"} <= set(keys)
+    for key in keys:
+        value = at.session_state[key]
+        if key in CHART_KEYS:
+            # The chart keys hold Streamlit's own component presenter, not anything gdviz stored.
+            assert type(value).__module__.startswith("streamlit"), key
+            continue
+        copy = pickle.loads(pickle.dumps(value))
+        if key == "pg_traj":
+            for a, b in zip(copy[:6], value[:6], strict=True):
+                np.testing.assert_array_equal(a, b)
+            assert copy.status == value.status and copy.last_state.step == value.last_state.step
+        else:
+            assert copy == value, key

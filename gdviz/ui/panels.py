@@ -31,8 +31,16 @@ def readout(prefix: str, names: tuple[str, ...], head: Trajectory) -> None:
             st.metric(name.capitalize(), num(value), help=f"The {name} at this step (in the units the run fits).")
         for name, value in zip(names, s.grads, strict=True):
             st.metric(f"dJ/d {name}", num(value), help=f"The gradient of the loss with respect to the {name}.")
-        st.metric("Update norm", num(s.update_norm), help="Length of the last update; the run stops once it is < tol.")
-        st.metric("Rate used", num(s.learning_rate), help="The learning rate of the last update (after the schedule).")
+        st.metric(
+            "Update norm",
+            num(s.update_norm) if s.step else "-",
+            help="Length of the last update; the run stops once it is < tol.",
+        )
+        st.metric(
+            "Rate used",
+            num(s.learning_rate) if s.step else "-",
+            help="The learning rate of the last update (after the schedule).",
+        )
         st.metric("Status", s.status.value.replace("_", " "), help="running, converged, diverged or max steps.")
 
 

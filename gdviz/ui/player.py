@@ -95,6 +95,7 @@ def on_goto(prefix: str) -> None:
     value = st.session_state.get(_k(prefix, "goto"))
     if value is not None:
         go_to(prefix, int(value))
+    st.session_state[_k(prefix, "goto")] = None  # empty again, so the same number can be typed again
 
 
 def toggle_play(prefix: str) -> None:
