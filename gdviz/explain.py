@@ -82,10 +82,9 @@ def direction_factors(problem: Problem, learning_rate: float) -> list[Direction]
         a = abs(q)
         if a >= 1.0:
             effect = "grows (flips sign each step)" if q < 0 else "does not shrink"
-        elif q < 0:
-            effect = f"shrinks {1 - a:.0%} per step, flipping sign (zig-zag)"
         else:
-            effect = f"shrinks {1 - a:.2%} per step" if 1 - a < 0.01 else f"shrinks {1 - a:.0%} per step"
+            shrink = f"{1 - a:.2%}" if 1 - a < 0.01 else f"{1 - a:.0%}"  # 0.2% must not read as 0%
+            effect = f"shrinks {shrink} per step" + (", flipping sign (zig-zag)" if q < 0 else "")
         out.append(Direction(float(lam), float(a), effect))
     return out
 
@@ -94,7 +93,7 @@ def regime_sentence(regime: Regime, learning_rate: float, problem: Problem) -> s
     """Why a constant rate falls in ``regime`` on this data, with r = rate * lambda_max."""
     lam = analysis.spectrum(problem).lambda_max
     r = learning_rate * lam
-    zones = "slow < 0.2 <= good < 1 <= oscillating < 2 <= divergent"
+    zones = "slow < 0.2 <= good <= 1 < oscillating < 2 <= divergent"  # as analysis.regime_of_ratio
     return f"{REGIME_MEANING[regime].capitalize()} (rate x lambda_max = {r:.3g}; the zones are {zones})."
 
 
