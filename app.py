@@ -10,6 +10,5 @@ page = st.navigation(
         st.Page("pages/playground.py", title="Playground", icon=":material/play_circle:", default=True),
     ]
 )
-with st.sidebar:
-    preload_plotly()  # every page draws its charts with the Plotly this starts loading
+preload_plotly()  # first element of every page: starts loading the Plotly its charts are drawn with
 page.run()

@@ -37,34 +37,23 @@ def view() -> None:
     (x0, x1), (y0, y1) = playback.window(head.params, np.vstack([start, opt]))
     grid = analysis.loss_grid(problem, 0, 1, x_range=(x0, x1), y_range=(y0, y1), n=60)
     idx = figures.downsample_indices(head.n_states)
-    left, right = st.columns(2)
-    with left:
-        fig = figures.surface_3d(
-            grid, head.params[idx], head.loss[idx], optimum=opt, optimum_loss=problem.optimum_loss, names=names
-        )
-        live_chart(fig, key=f"{P}_surface", revision=cursor)
-    with right:
-        live_chart(
-            figures.contour_path(grid, head.params[idx], optimum=opt, names=names), key=f"{P}_contour", revision=cursor
-        )
-    with left:
-        fig = figures.fitted_lines(
-            ds.X[:, feature],
-            ds.y,
-            problem.raw_params(head.params[-13:]),
-            optimum_raw=problem.raw_params(opt),
-            x_name=ds.feature_names[feature],
-            y_name=ds.target_name,
-        )
-        live_chart(fig, key=f"{P}_line", revision=cursor)
-    with right:
-        pred = experiment.predicted_loss_curve(config, problem, head.step)
-        fig = figures.loss_curve(head, predicted=pred, floor=problem.optimum_loss, current_step=cursor)
-        live_chart(fig, key=f"{P}_loss", revision=cursor)
-    with left:
-        live_chart(figures.grad_history(head, names, current_step=cursor), key=f"{P}_grads", revision=cursor)
-    with right:
-        live_chart(figures.grad_bars(head.grads[-1], names), key=f"{P}_bars", revision=cursor)
+    path = head.params[idx]
+    pred = experiment.predicted_loss_curve(config, problem, head.step)
+    x, raw_path = ds.X[:, feature], problem.raw_params(head.params[-13:])
+    charts = {  # in rows of two, so that a phone's single column keeps this order
+        "surface": figures.surface_3d(grid, path, head.loss[idx], optimum=opt, optimum_loss=problem.optimum_loss,
+                                      names=names),
+        "contour": figures.contour_path(grid, path, optimum=opt, names=names),
+        "line": figures.fitted_lines(x, ds.y, raw_path, optimum_raw=problem.raw_params(opt),
+                                     x_name=ds.feature_names[feature], y_name=ds.target_name),
+        "loss": figures.loss_curve(head, predicted=pred, floor=problem.optimum_loss, current_step=cursor),
+        "grads": figures.grad_history(head, names, current_step=cursor),
+        "bars": figures.grad_bars(head.grads[-1], names),
+    }  # fmt: skip
+    for row in (("surface", "contour"), ("line", "loss"), ("grads", "bars")):
+        for column, name in zip(st.columns(2), row, strict=True):
+            with column:
+                live_chart(charts[name], key=f"{P}_{name}", revision=cursor)
 
 
 view()

@@ -33,6 +33,7 @@ function sceneNames(layout) {
 
 async function draw(div, job) {
   const Plotly = await loadPlotly(job.src);
+  const started = performance.now();
   const fig = JSON.parse(job.figure);
   const layout = fig.layout || {};
   if (job.template) {
@@ -68,7 +69,36 @@ async function draw(div, job) {
     });
   }
   await new Promise((resolve) => requestAnimationFrame(() => resolve()));
+  div.dataset.drawMs = Math.round(performance.now() - started); // for the benchmark's break-down
   div.dataset.revision = job.revision;
+}
+
+// One queue for all charts on the page: the newest figure per chart, 2D charts before 3D ones (a 3D draw
+// blocks the main thread for longest, and the read-out and 2D charts should not wait behind it).
+const queue = (window.__gdvizQueue = window.__gdvizQueue || { jobs: new Map(), busy: false });
+
+async function drain() {
+  queue.busy = true;
+  while (queue.jobs.size) {
+    await new Promise((resolve) => setTimeout(resolve, 0)); // let the rest of this rerun's charts arrive
+    let pick = null;
+    for (const entry of queue.jobs) {
+      if (!entry[1].is3d) {
+        pick = entry;
+        break;
+      }
+    }
+    const [div, job] = pick || queue.jobs.entries().next().value;
+    queue.jobs.delete(div);
+    try {
+      await draw(div, job);
+      div.dataset.error = "";
+    } catch (err) {
+      div.dataset.error = String(err);
+      div.textContent = "This chart could not be drawn: " + err;
+    }
+  }
+  queue.busy = false;
 }
 
 export default function (component) {
@@ -86,26 +116,11 @@ export default function (component) {
   }
   div.dataset.key = data.key;
   div.style.minHeight = data.height + "px";
-  // Draw only the newest figure: a rerun that arrives while one is drawing replaces the queued one.
-  div.__gdvizNext = data;
-  if (!div.__gdvizBusy) {
-    div.__gdvizBusy = true;
-    (async () => {
-      while (div.__gdvizNext) {
-        const job = div.__gdvizNext;
-        div.__gdvizNext = null;
-        try {
-          await draw(div, job);
-          div.dataset.error = "";
-        } catch (err) {
-          div.dataset.error = String(err);
-          div.textContent = "This chart could not be drawn: " + err;
-        }
-      }
-      div.__gdvizBusy = false;
-    })();
-  }
+  div.dataset.receivedAt = Math.round(performance.now());
+  queue.jobs.set(div, data);
+  if (!queue.busy) drain();
   return () => {
+    queue.jobs.delete(div);
     if (window.Plotly && div.data) window.Plotly.purge(div);
   };
 }

@@ -23,20 +23,25 @@ _render = st.components.v2.component(
 )
 
 
-def live_chart(fig: go.Figure, *, key: str, revision: object = None) -> None:
+def live_chart(fig: go.Figure | dict, *, key: str, revision: object = None) -> None:
     """Draw ``fig`` under ``key``; later calls with the same key update the same chart in place.
 
     Args:
-        fig: the figure (its ``layout.height`` sets the chart's height).
+        fig: a figure spec from ``gdviz.figures`` (or a go.Figure); its layout height sets the chart's height.
         key: a page-prefixed key, stable across reruns (the identity of the chart).
         revision: any label of what is drawn (e.g. the step); the browser writes it to the chart div's
             ``data-revision`` once drawn, which is how tests and benchmarks know a step has landed.
     """
-    height = int(fig.layout.height or 450)
+    if isinstance(fig, go.Figure):
+        text, layout = fig.to_json(validate=False), fig.layout.to_plotly_json()
+    else:
+        text, layout = figures.to_json(fig), fig.get("layout", {})
+    height = int(layout.get("height") or 450)
     _render(
         key=key,
         data={
-            "figure": fig.to_json(validate=False),
+            "figure": text,
+            "is3d": "scene" in layout,
             "template": figures.template_json(),
             "key": key,
             "src": PLOTLY_JS,
