@@ -1,17 +1,127 @@
-"""Figures carry the right meaning: trace names, data, axis types, masking and annotations."""
+"""Figures carry the right meaning: trace names, data, axis types, masking and annotations.
+
+Builders return plain Plotly figure specs (dicts). Oracles: Plotly's own validation (``go.Figure(spec)``)
+and its own JSON encoding of the same spec, base64 bytes written here with NumPy, and the raw runs.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
+import math
+
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
 
-from gdviz import data, engine, figures, optimizers
+from gdviz import analysis, data, engine, figures, optimizers, playback
+from tests.chart_utils import decode
+
+BUILDERS = ("surface_3d", "contour_path", "fitted_lines", "loss_curve", "grad_history", "grad_bars")
 
 
 def _run(lr, max_steps=3000):
     ds = data.synthetic_line()
     problem = data.make_problem(ds.X, ds.y)
     return problem, engine.collect(engine.run(problem, optimizers.gd(lr), max_steps=max_steps))
+
+
+def _trace(fig: dict, name: str) -> dict:
+    matches = [t for t in fig["data"] if t.get("name") == name]
+    assert matches, f"no trace named {name!r}; have {[t.get('name') for t in fig['data']]}"
+    return matches[0]
+
+
+def _regime_run(regime: str, max_steps: int = 10_000):
+    """(dataset, problem, run) of plain GD at this regime's representative rate on the default line."""
+    ds = data.synthetic_line()
+    problem = data.make_problem(ds.X, ds.y, feature_names=["x"])
+    lr = 0.05 if regime == "ordinary" else analysis.regime_rates(problem)[regime]
+    return ds, problem, engine.collect(engine.run(problem, optimizers.gd(lr), max_steps=max_steps))
+
+
+def _all_figures(ds, problem, traj, step: int | None = None) -> dict[str, dict]:
+    """The six Playground figures of ``traj`` at ``step`` (default: its last), built as the page builds them."""
+    head = traj if step is None else playback.head(traj, step)
+    cursor = int(head.step[-1])
+    opt = problem.optimum
+    (x0, x1), (y0, y1) = playback.window(head.params, np.vstack([head.params[0], opt]))
+    grid = analysis.loss_grid(problem, 0, 1, x_range=(x0, x1), y_range=(y0, y1), n=30)
+    idx = figures.downsample_indices(head.n_states)
+    names = ("intercept", "slope")
+    raw = problem.raw_params
+    return {
+        "surface_3d": figures.surface_3d(
+            grid, head.params[idx], head.loss[idx], optimum=opt, optimum_loss=problem.optimum_loss, names=names
+        ),
+        "contour_path": figures.contour_path(grid, head.params[idx], optimum=opt, names=names),
+        "fitted_lines": figures.fitted_lines(ds.X[:, 0], ds.y, raw(head.params[-13:]), optimum_raw=raw(opt)),
+        "loss_curve": figures.loss_curve(
+            head, predicted=np.linspace(100, 1, head.n_states), floor=problem.optimum_loss, current_step=cursor
+        ),
+        "grad_history": figures.grad_history(head, names, current_step=cursor),
+        "grad_bars": figures.grad_bars(head.grads[-1], names),
+    }
+
+
+def _numbers(value) -> np.ndarray:
+    """Every number in a spec value (an array, a nested list, a scalar), as float64; None and strings skipped."""
+    flat = np.ravel(np.asarray(value, dtype=object))
+    return np.array([v for v in flat if v is not None and not isinstance(v, str)], dtype=float)
+
+
+def _strict_loads(text: str):
+    """json.loads as JSON.parse: NaN, Infinity and -Infinity are errors."""
+
+    def reject(constant):
+        raise ValueError(f"not JSON: {constant}")
+
+    return json.loads(text, parse_constant=reject)
+
+
+def _decoded(value):
+    """A JSON value with every typed array (and every list of numbers) as a float64 array, for comparison."""
+    if isinstance(value, dict) and "bdata" in value:
+        return decode(value).astype(float)
+    if isinstance(value, dict):
+        return {k: _decoded(v) for k, v in value.items()}
+    if isinstance(value, list) and value and all(isinstance(v, (int, float, bool)) or v is None for v in value):
+        return np.array([np.nan if v is None else v for v in value], dtype=float)
+    if isinstance(value, list):
+        return [_decoded(v) for v in value]
+    return value
+
+
+def _assert_same(mine, theirs, where="figure"):
+    if isinstance(theirs, np.ndarray):
+        assert isinstance(mine, np.ndarray), where
+        assert mine.shape == theirs.shape, where
+        np.testing.assert_array_equal(mine, theirs, err_msg=where)  # NaN == NaN here; inf == inf
+    elif isinstance(theirs, dict):
+        assert set(mine) == set(theirs), (where, set(mine) ^ set(theirs))
+        for k in theirs:
+            _assert_same(mine[k], theirs[k], f"{where}.{k}")
+    elif isinstance(theirs, list):
+        assert len(mine) == len(theirs), where
+        for i, (a, b) in enumerate(zip(mine, theirs, strict=True)):
+            _assert_same(a, b, f"{where}[{i}]")
+    else:
+        assert mine == theirs, where
+
+
+def _assert_encodes_like_plotly(spec: dict) -> dict:
+    """figures.to_json(spec) is valid strict JSON that decodes to what Plotly's own encoding decodes to."""
+    mine = _strict_loads(figures.to_json(spec))
+    theirs = json.loads(go.Figure(spec).to_json())
+    theirs["layout"].pop("template", None)  # go.Figure adds Plotly's default template
+    _assert_same(_decoded(mine), _decoded(theirs))
+    return mine
+
+
+# ---------------------------------------------------------------------------------------------
+# Meaning of each figure
+# ---------------------------------------------------------------------------------------------
 
 
 def test_downsample_keeps_ends_and_bounds_size():
@@ -26,26 +136,27 @@ def test_loss_curve_traces_and_log_axis():
     problem, traj = _run(0.05)
     pred = np.linspace(10, 1, traj.n_states)
     fig = figures.loss_curve(traj, predicted=pred, floor=problem.optimum_loss, current_step=5)
-    assert isinstance(fig, go.Figure)
-    names = [t.name for t in fig.data]
+    assert isinstance(fig, dict) and set(fig) == {"data", "layout"}
+    names = [t["name"] for t in fig["data"]]
     assert names[0] == "predicted (closed form)"  # drawn behind the measured curve
     assert "measured loss" in names
     assert any(n.startswith("least-squares floor") for n in names)
-    assert fig.layout.yaxis.type == "log"
-    measured = next(t for t in fig.data if t.name == "measured loss")
-    np.testing.assert_allclose(measured.y, traj.loss)
-    floor = next(t for t in fig.data if t.name.startswith("least-squares floor"))
-    assert floor.y[0] == problem.optimum_loss
+    assert fig["layout"]["yaxis"]["type"] == "log"
+    np.testing.assert_allclose(_trace(fig, "measured loss")["y"], traj.loss)
+    floor = next(t for t in fig["data"] if t["name"].startswith("least-squares floor"))
+    assert floor["y"][0] == problem.optimum_loss
+    marker = _trace(fig, "step 5")
+    assert marker["x"] == [5] and marker["y"] == [traj.loss[5]]
 
 
 def test_loss_curve_masks_and_annotates_divergence():
     _, traj = _run(0.25, max_steps=10_000)
     assert traj.status == engine.Status.DIVERGED
     fig = figures.loss_curve(traj)
-    measured = next(t for t in fig.data if t.name == "measured loss")
-    assert np.all(np.isfinite(measured.y))
-    assert max(measured.y) > 1e200  # astronomically large values stay visible on the log axis
-    texts = [a.text for a in fig.layout.annotations]
+    measured = _trace(fig, "measured loss")
+    assert np.all(np.isfinite(measured["y"]))
+    assert max(measured["y"]) > 1e200  # astronomically large values stay visible on the log axis
+    texts = [a["text"] for a in fig["layout"]["annotations"]]
     assert any(f"diverged at step {traj.step[-1]}" in t for t in texts)
 
 
@@ -61,8 +172,6 @@ def test_view_range_covers_the_whole_path_and_the_optimum():
 
 
 def test_path_figures_draw_the_run():
-    from gdviz import analysis
-
     ds = data.synthetic_line()
     problem = data.make_problem(ds.X, ds.y, feature_names=["x"])
     traj = engine.collect(
@@ -81,22 +190,199 @@ def test_path_figures_draw_the_run():
     surf = figures.surface_3d(
         grid, path, traj.loss, optimum=problem.optimum, optimum_loss=problem.optimum_loss, names=names
     )
-    assert [t.type for t in surf.data][:2] == ["surface", "scatter3d"]
-    drawn = next(t for t in surf.data if t.name == "path")
-    np.testing.assert_allclose(drawn.x, path[:, 0])
-    np.testing.assert_allclose(drawn.z, traj.loss)
+    assert [t["type"] for t in surf["data"]][:2] == ["surface", "scatter3d"]
+    np.testing.assert_array_equal(surf["data"][0]["z"], grid.z)
+    drawn = _trace(surf, "path")
+    np.testing.assert_allclose(drawn["x"], path[:, 0])
+    np.testing.assert_allclose(drawn["z"], traj.loss)
+    assert surf["layout"]["scene"]["xaxis"]["title"]["text"] == "intercept"
+    assert surf["layout"]["scene"]["xaxis"]["range"] == [grid.x[0], grid.x[-1]]
     cont = figures.contour_path(grid, path, optimum=problem.optimum, names=names)
-    assert cont.data[0].type == "contour"
+    assert cont["data"][0]["type"] == "contour"
+    np.testing.assert_allclose(cont["data"][0]["z"], np.log10(grid.z))
+    assert cont["layout"]["xaxis"]["range"] == [grid.x[0], grid.x[-1]]
     # Every drawn point lies inside the plotted range: the path is never clipped.
     assert grid.x[0] <= path[:, 0].min() and path[:, 0].max() <= grid.x[-1]
     lines = figures.fitted_lines(
         ds.X[:, 0], ds.y, problem.raw_params(path), optimum_raw=problem.raw_params(problem.optimum)
     )
-    current = next(t for t in lines.data if t.name.startswith("current fit"))
+    current = next(t for t in lines["data"] if t["name"].startswith("current fit"))
     b, m = path[-1]  # no scaling: raw params are the params
-    np.testing.assert_allclose(current.y, b + m * np.array([ds.X.min(), ds.X.max()]))
-    hist = figures.grad_history(traj, names)
-    np.testing.assert_allclose(hist.data[0].y, np.abs(traj.grads[:, 0]))
+    np.testing.assert_allclose(current["y"], b + m * np.array([ds.X.min(), ds.X.max()]))
+    lo, hi = lines["layout"]["yaxis"]["range"]
+    assert lo < min(ds.y.min(), *current["y"]) and max(ds.y.max(), *current["y"]) < hi
+    hist = figures.grad_history(traj, names, current_step=7)
+    np.testing.assert_allclose(hist["data"][0]["y"], np.abs(traj.grads[:, 0]))
+    assert hist["layout"]["yaxis"]["type"] == "log"
+    (vline,) = hist["layout"]["shapes"]
+    assert vline["type"] == "line" and vline["x0"] == vline["x1"] == 7 and vline["yref"] == "y domain"
     bars = figures.grad_bars(traj.grads[3], names)
-    np.testing.assert_allclose(bars.data[0].y, np.abs(traj.grads[3]))
-    assert bars.layout.yaxis.type == "log"
+    np.testing.assert_allclose(bars["data"][0]["y"], np.abs(traj.grads[3]))
+    assert bars["layout"]["yaxis"]["type"] == "log"
+
+
+def test_surface_keeps_the_camera():
+    _, problem, traj = _regime_run("ordinary", max_steps=5)
+    camera = {"eye": {"x": 1.5, "y": -1.0, "z": 0.7}}
+    grid = analysis.loss_grid(problem, 0, 1, x_range=(-1.0, 6.0), y_range=(-1.0, 5.0), n=10)
+    spec = figures.surface_3d(
+        grid, traj.params, traj.loss, optimum=problem.optimum, optimum_loss=1.0, names=("a", "b"), camera=camera
+    )
+    assert spec["layout"]["scene"]["camera"] == camera
+    assert figures.to_figure(spec).layout.scene.camera.eye.x == 1.5
+
+
+# ---------------------------------------------------------------------------------------------
+# Specs: valid Plotly, no template, finite plotted data
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("regime", ["ordinary", "slow", "oscillating", "divergent"])
+def test_every_builder_returns_a_valid_spec_without_template(regime):
+    ds, problem, traj = _regime_run(regime)
+    for step in (0, 3, traj.n_states // 2, None):
+        specs = _all_figures(ds, problem, traj, step)
+        assert set(specs) == set(BUILDERS)
+        for name, spec in specs.items():
+            assert isinstance(spec, dict) and set(spec) == {"data", "layout"}, name
+            assert "template" not in spec["layout"], name
+            fig = figures.to_figure(spec)  # Plotly validates every property; raises on an invalid one
+            assert isinstance(fig, go.Figure)
+            assert [t.type for t in fig.data] == [t["type"] for t in spec["data"]], name
+
+
+def test_to_figure_raises_on_an_invalid_property():
+    with pytest.raises(ValueError, match="colour"):
+        figures.to_figure({"data": [{"type": "scatter", "x": [1], "y": [2], "colour": "red"}], "layout": {}})
+    with pytest.raises(ValueError):
+        figures.to_figure({"data": [], "layout": {"yaxis": {"type": "logarithmic"}}})
+
+
+def test_styled_applies_the_template_and_keeps_the_spec():
+    _, _, traj = _regime_run("ordinary", max_steps=20)
+    spec = figures.loss_curve(traj)
+    fig = figures.styled(spec)
+    assert isinstance(fig, go.Figure)
+    white = pio.templates[figures.TEMPLATE].layout
+    assert fig.layout.template.layout.plot_bgcolor == white.plot_bgcolor
+    assert [t.name for t in fig.data] == [t["name"] for t in spec["data"]]
+    assert "template" not in spec["layout"]  # the spec itself is left alone
+
+
+def test_divergent_figures_plot_only_finite_numbers():
+    ds, problem, traj = _regime_run("divergent")
+    assert traj.status == engine.Status.DIVERGED
+    for step in (traj.n_states - 3, None):
+        specs = _all_figures(ds, problem, traj, step)
+        for name, spec in specs.items():
+            for trace in spec["data"]:
+                for key in ("x", "y", "z"):
+                    if key in trace:
+                        values = _numbers(trace[key])
+                        assert np.isfinite(values).all(), (name, trace.get("name"), key)
+        measured = _trace(specs["loss_curve"], "measured loss")
+        assert np.max(measured["y"]) > 1e200
+    # The window the page draws at the end holds losses beyond float64: those cells are gaps (None), not inf.
+    head_params = traj.params
+    (x0, x1), (y0, y1) = playback.window(head_params, np.vstack([head_params[0], problem.optimum]))
+    grid = analysis.loss_grid(problem, 0, 1, x_range=(x0, x1), y_range=(y0, y1), n=30)
+    assert not np.isfinite(grid.z).all()
+    z = np.asarray(specs["surface_3d"]["data"][0]["z"], dtype=object)
+    gaps = np.vectorize(lambda v: v is None)(z)
+    np.testing.assert_array_equal(gaps, ~np.isfinite(grid.z))
+    np.testing.assert_array_equal(z[~gaps].astype(float), grid.z[np.isfinite(grid.z)])
+
+
+# ---------------------------------------------------------------------------------------------
+# to_json: Plotly's encoding, fast
+# ---------------------------------------------------------------------------------------------
+
+
+def test_to_json_encodes_arrays_as_plotly_does():
+    rng = np.random.default_rng(1)
+    surface_z = rng.normal(size=(4, 5))
+    surface_z[1, 2], surface_z[3, 0], surface_z[0, 4] = np.nan, np.inf, -np.inf
+    spec = {
+        "data": [
+            {
+                "type": "surface",
+                "x": np.linspace(0, 1, 5),
+                "y": np.arange(4, dtype=np.int64),
+                "z": surface_z,
+                "name": "surface",
+            },
+            {
+                "type": "scatter",
+                "x": np.arange(300, dtype=np.int64),  # int16 range
+                "y": np.array([1.5, np.nan, np.inf, -np.inf, 2.0] * 60),
+                "error_y": {"array": np.array([0, 70_000, -3], dtype=np.int64)},  # int32 range
+                "ids": np.array(["a", "b"]),
+                "marker": {
+                    "size": np.array([4, 8, 250], dtype=np.uint8),
+                    "opacity": np.array([0.5, 1.0], dtype=np.float32),
+                    "color": ["#000000", "#FFFFFF"],
+                },
+                "customdata": [np.float64(1.25), np.int64(3), "label"],
+            },
+            {
+                "type": "scatter",
+                "x": np.array([0, 2**40, -(2**35)], dtype=np.int64),  # beyond int32
+                "y": np.arange(12.0).reshape(3, 4)[:, 1],  # a non-contiguous view
+                "selectedpoints": np.array([True, False, True]),
+            },
+            {
+                "type": "heatmap",
+                "z": np.asfortranarray(np.arange(6.0).reshape(2, 3)),  # column-major in memory
+                "x": np.array([1.0, 2.0, 3.0], dtype=">f8"),  # big-endian
+            },
+            {"type": "scatter", "x": [1, 2, 3], "y": [1.0, float("nan"), float("inf")], "name": np.str_("py")},
+        ],
+        "layout": {
+            "height": np.int64(300),
+            "xaxis": {"range": np.array([0.0, 2.5])},
+            "annotations": [{"x": np.float32(0.5), "y": np.float64(2.0), "text": "note"}],
+        },
+    }
+    mine = _assert_encodes_like_plotly(spec)
+    surface, scatter, wide, heatmap, py_lists = mine["data"]
+
+    # Independent byte-level oracle: base64 of the little-endian float64 values, NaN and inf included.
+    assert surface["z"]["dtype"] == "f8" and surface["z"]["shape"] == "4, 5"
+    assert base64.b64decode(surface["z"]["bdata"]) == surface_z.astype("<f8").tobytes()
+    y = decode(scatter["y"])
+    assert np.isnan(y[1]) and y[2] == np.inf and y[3] == -np.inf
+    # No 64-bit integers in plotly.js typed arrays; bool as uint8.
+    assert surface["y"]["dtype"] in {"i1", "i2", "i4"} and scatter["x"]["dtype"] in {"i2", "i4"}
+    assert scatter["error_y"]["array"]["dtype"] == "i4"
+    np.testing.assert_array_equal(decode(wide["x"]), [0, 2**40, -(2**35)])
+    assert wide["x"]["dtype"] == "f8"
+    assert wide["selectedpoints"]["dtype"] == "u1"
+    np.testing.assert_array_equal(decode(wide["selectedpoints"]), [1, 0, 1])
+    np.testing.assert_array_equal(decode(heatmap["z"]), np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(decode(heatmap["x"]), [1.0, 2.0, 3.0])
+    assert scatter["ids"] == ["a", "b"] and scatter["customdata"] == [1.25, 3, "label"]
+    # Non-finite Python floats become null; NumPy scalars become numbers; ranges stay lists.
+    assert py_lists["y"] == [1.0, None, None] and py_lists["name"] == "py"
+    assert mine["layout"]["height"] == 300 and mine["layout"]["xaxis"]["range"] == [0.0, 2.5]
+    assert mine["layout"]["annotations"][0]["x"] == 0.5
+    # The spec is not modified by encoding it.
+    assert isinstance(spec["data"][0]["z"], np.ndarray) and math.isinf(spec["data"][0]["z"][3, 0])
+
+
+def test_to_json_rejects_what_json_cannot_hold():
+    with pytest.raises(TypeError):
+        figures.to_json({"data": [{"type": "scatter", "x": [object()]}], "layout": {}})
+
+
+@pytest.mark.parametrize("regime", ["ordinary", "divergent"])
+def test_to_json_of_every_builder_matches_plotly(regime):
+    ds, problem, traj = _regime_run(regime)
+    for spec in _all_figures(ds, problem, traj).values():
+        mine = _assert_encodes_like_plotly(spec)
+        for trace in mine["data"]:
+            for value in trace.values():
+                if isinstance(value, dict) and "dtype" in value:
+                    assert value["dtype"] in {"f8", "f4", "i1", "i2", "i4", "u1", "u2", "u4"}
+    surface = json.loads(figures.to_json(_all_figures(ds, problem, traj)["surface_3d"]))["data"][0]
+    if regime == "ordinary":
+        assert surface["z"]["shape"] == "30, 30"  # a 2-D typed array
