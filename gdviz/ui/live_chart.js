@@ -36,14 +36,9 @@ async function draw(div, job) {
   const started = performance.now();
   const fig = JSON.parse(job.figure);
   const layout = fig.layout || {};
-  if (job.template) {
-    // The Python figures leave the template out (it is costly to build there); it arrives once as text.
-    if (loaded.templateText !== job.template) {
-      loaded.templateText = job.template;
-      loaded.template = JSON.parse(job.template);
-    }
-    layout.template = loaded.template;
-  }
+  // The Python figures leave the template out (costly to build there, and the same for every chart):
+  // it arrives once per page with the preload element.
+  if (loaded.template && !layout.template) layout.template = loaded.template;
   // Traces whose JSON did not change keep their old object, so Plotly skips re-uploading them.
   const texts = (fig.data || []).map((t) => JSON.stringify(t));
   const before = div.__gdvizTexts || [];
@@ -88,6 +83,13 @@ async function drain() {
         break;
       }
     }
+    if (!pick && !queue.waited) {
+      // Only 3D left: give the rerun's remaining 2D charts a moment to arrive before the long 3D draw.
+      queue.waited = true;
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      continue;
+    }
+    queue.waited = false;
     const [div, job] = pick || queue.jobs.entries().next().value;
     queue.jobs.delete(div);
     try {
@@ -105,6 +107,10 @@ export default function (component) {
   const { data, parentElement } = component;
   if (data.preload) {
     loadPlotly(data.src).catch(() => {}); // start the download before any chart asks for it
+    if (data.template && loaded.templateText !== data.template) {
+      loaded.templateText = data.template;
+      loaded.template = JSON.parse(data.template);
+    }
     return;
   }
   let div = parentElement.querySelector(".gdviz-live");

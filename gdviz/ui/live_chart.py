@@ -42,7 +42,6 @@ def live_chart(fig: go.Figure | dict, *, key: str, revision: object = None) -> N
         data={
             "figure": text,
             "is3d": "scene" in layout,
-            "template": figures.template_json(),
             "key": key,
             "src": PLOTLY_JS,
             "revision": str(revision),
@@ -54,8 +53,13 @@ def live_chart(fig: go.Figure | dict, *, key: str, revision: object = None) -> N
 
 def preload_plotly() -> None:
     """Start loading Plotly in the browser at once (call it first thing on every page): the charts further
-    down then find it parsed, instead of each page waiting for its first chart to ask for it."""
-    _render(key="gdviz_plotly_preload", data={"preload": True, "src": PLOTLY_JS}, height="content")
+    down then find it parsed, instead of each page waiting for its first chart to ask for it. It also
+    carries the figure template that every live chart on the page uses."""
+    _render(
+        key="gdviz_plotly_preload",
+        data={"preload": True, "src": PLOTLY_JS, "template": figures.template_json()},
+        height="content",
+    )
 
 
 def figure_of(element) -> dict:
