@@ -335,9 +335,12 @@ def surface_3d(
     optimum_loss: float,
     names: tuple[str, str],
     camera: dict | None = None,
+    note: str | None = None,
     height: int = 520,
 ) -> dict:
     """The loss surface over two params with the path, its start, its current point and the optimum.
+
+    ``note``, when given, is shown above the scene (e.g. why the 3D path stops early, see ``webgl_rows``).
 
     Args:
         grid: an ``analysis.LossGrid``.
@@ -426,7 +429,24 @@ def surface_3d(
         "legend": {"orientation": "h", "y": 1.02, "x": 0.0},
         "scene": scene,
     }
+    if note:
+        layout["title"] = {"text": note, "x": 0.0, "xanchor": "left", "font": {"size": 12, "color": "#A04000"}}
+        layout["margin"]["t"] = 70
+        layout["legend"]["y"] = 0.98
     return _spec(data, layout)
+
+
+# WebGL draws in float32 and squares coordinates in its camera maths: far beyond this the 3D scene breaks.
+WEBGL_LIMIT = 1e12
+
+
+def webgl_rows(points: np.ndarray, values: np.ndarray, limit: float = WEBGL_LIMIT) -> int:
+    """How many leading rows of ``points`` (k, d) and ``values`` (k,) a 3D scene can draw: all finite and
+    below ``limit`` in size. A diverging path leaves that range; the 2D charts (float64 SVG) still show it."""
+    ok = np.isfinite(points).all(axis=1) & (np.abs(points) < limit).all(axis=1)
+    ok &= np.isfinite(values) & (np.abs(values) < limit)
+    bad = np.flatnonzero(~ok)
+    return int(bad[0]) if bad.size else len(ok)
 
 
 def contour_path(

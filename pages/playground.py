@@ -34,16 +34,23 @@ def view() -> None:
     panels.regime_banner(config, problem, traj, head)
 
     start, opt = head.params[0], problem.solution()
-    (x0, x1), (y0, y1) = playback.window(head.params, np.vstack([start, opt]))
+    n3d = max(figures.webgl_rows(head.params, head.loss), 1)  # a diverged path outgrows WebGL's float32
+    note = None if n3d == head.n_states else (
+        f"The 3D path stops at step {n3d - 1}: after it the values are too large for WebGL (over 1e12). "
+        "The contour and loss charts show every step."
+    )  # fmt: skip
+    (x0, x1), (y0, y1) = playback.window(head.params[:n3d], np.vstack([start, opt]))
     grid = analysis.loss_grid(problem, 0, 1, x_range=(x0, x1), y_range=(y0, y1), n=60)
+    (x0, x1), (y0, y1) = playback.window(head.params, np.vstack([start, opt]))
+    contour_grid = analysis.loss_grid(problem, 0, 1, x_range=(x0, x1), y_range=(y0, y1), n=60)
     idx = figures.downsample_indices(head.n_states)
-    path = head.params[idx]
+    path, idx3 = head.params[idx], figures.downsample_indices(n3d)
     pred = experiment.predicted_loss_curve(config, problem, head.step)
     x, raw_path = ds.X[:, feature], problem.raw_params(head.params[-13:])
     charts = {  # in rows of two, so that a phone's single column keeps this order
-        "surface": figures.surface_3d(grid, path, head.loss[idx], optimum=opt, optimum_loss=problem.optimum_loss,
-                                      names=names),
-        "contour": figures.contour_path(grid, path, optimum=opt, names=names),
+        "surface": figures.surface_3d(grid, head.params[idx3], head.loss[idx3], optimum=opt, note=note,
+                                      optimum_loss=problem.optimum_loss, names=names),
+        "contour": figures.contour_path(contour_grid, path, optimum=opt, names=names),
         "line": figures.fitted_lines(x, ds.y, raw_path, optimum_raw=problem.raw_params(opt),
                                      x_name=ds.feature_names[feature], y_name=ds.target_name),
         "loss": figures.loss_curve(head, predicted=pred, floor=problem.optimum_loss, current_step=cursor),

@@ -386,3 +386,26 @@ def test_to_json_of_every_builder_matches_plotly(regime):
     surface = json.loads(figures.to_json(_all_figures(ds, problem, traj)["surface_3d"]))["data"][0]
     if regime == "ordinary":
         assert surface["z"]["shape"] == "30, 30"  # a 2-D typed array
+
+
+def test_webgl_rows_counts_the_leading_drawable_rows():
+    pts = np.array([[0.0, 1.0], [1e11, -1e11], [2e12, 0.0], [1.0, 1.0]])
+    vals = np.array([1.0, 5.0, 7.0, 1.0])
+    assert figures.webgl_rows(pts, vals) == 2  # row 2 is beyond 1e12; later rows do not come back
+    assert figures.webgl_rows(pts[:2], vals[:2]) == 2
+    assert figures.webgl_rows(pts[:2], np.array([1.0, np.inf])) == 1
+    assert figures.webgl_rows(np.array([[np.nan, 0.0]]), np.array([1.0])) == 0
+
+
+def test_surface_note_is_shown_as_its_title():
+    ds = data.synthetic_line()
+    problem = data.make_problem(ds.X, ds.y)
+    from gdviz import analysis
+
+    grid = analysis.loss_grid(problem, 0, 1, x_range=(-1, 1), y_range=(-1, 1), n=5)
+    path = np.zeros((1, 2))
+    spec = figures.surface_3d(grid, path, problem.loss(path), optimum=problem.optimum, optimum_loss=1.0,
+                              names=("a", "b"), note="stops at step 3")  # fmt: skip
+    assert spec["layout"]["title"]["text"] == "stops at step 3"
+    assert "title" not in figures.surface_3d(grid, path, problem.loss(path), optimum=problem.optimum,
+                                             optimum_loss=1.0, names=("a", "b"))["layout"]  # fmt: skip

@@ -43,6 +43,11 @@ READOUT_REL, THEORY_REL = 6e-6, 6e-4
 # ---------------------------------------------------------------------------------------------
 
 
+def scrubber(at):
+    """The step scrubber (its key changes with the step, see gdviz.ui.player.scrub_key)."""
+    return at.slider(key=player.scrub_key("pg", at.session_state["pg_cursor"]))
+
+
 def design(x: np.ndarray) -> np.ndarray:
     return np.column_stack([np.ones(len(x)), np.ravel(x)])
 
@@ -279,8 +284,12 @@ def test_default_load_draws_six_live_charts(default_app):
         assert live_figure(default_app, key)["data"], key
         payload = json.loads(live_element(default_app, key).proto.json)
         assert payload["revision"] == "0"  # the step drawn, for the browser tests
-        template = json.loads(payload["template"])  # the look, applied in the browser
-        assert template["layout"]["plot_bgcolor"] == white.plot_bgcolor
+    # The look travels once per page, with the Plotly preload element, and the browser applies it.
+    preload = [json.loads(e.proto.json) for e in default_app.get("bidi_component")]
+    preload = [p for p in preload if p.get("preload")]
+    assert len(preload) == 1
+    template = json.loads(preload[0]["template"])
+    assert template["layout"]["plot_bgcolor"] == white.plot_bgcolor
 
 
 def test_default_surface_is_the_loss_with_the_path_on_it(default_app, line):
@@ -360,7 +369,7 @@ def assert_at_step(at: AppTest, t: int, run: NaiveRun, X1, y) -> None:
     np.testing.assert_array_equal(gx, np.arange(t + 1))
     expected = [abs(grad_of(X1, y, w)[1]) for w in run.params[: t + 1]]
     np.testing.assert_allclose(gy, expected, rtol=1e-9)
-    assert at.slider(key="pg_scrub").value == t
+    assert scrubber(at).value == t
 
 
 def test_step_buttons_scrubber_and_go_to(line, default_run):
@@ -380,7 +389,7 @@ def test_step_buttons_scrubber_and_go_to(line, default_run):
     assert_at_step(at, 10, run, X1, y)
     assert_not_recomputed(at, snapshot)
 
-    ok(at.slider(key="pg_scrub").set_value(4).run())
+    ok(scrubber(at).set_value(4).run())
     assert_at_step(at, 4, run, X1, y)
     assert_not_recomputed(at, snapshot)
 
@@ -415,7 +424,7 @@ def test_back_at_step_0_is_disabled_and_step_is_not(default_app):
     assert default_app.button(key="pg_back").disabled
     assert default_app.button(key="pg_reset").disabled
     assert not default_app.button(key="pg_step1").disabled
-    assert default_app.slider(key="pg_scrub").disabled  # nothing computed beyond step 0 yet
+    assert scrubber(default_app).disabled  # nothing computed beyond step 0 yet
 
 
 # ---------------------------------------------------------------------------------------------
@@ -916,7 +925,7 @@ def test_everything_gdviz_keeps_in_session_state_pickles():
     ok(at.selectbox(key="pg_optimizer").set_value("adam").run())
     click(at, "pg_step10")
     ok(at.number_input(key="pg_goto").set_value(40).run())
-    ok(at.slider(key="pg_scrub").set_value(20).run())
+    ok(scrubber(at).set_value(20).run())
     keys = [k for k in at.session_state if k.startswith(("pg_", "gdviz_"))]
     assert {"gdviz_config", "pg_traj", "pg_traj_config", "pg_cursor", "pg_playing"} <= set(keys)
     for key in keys:

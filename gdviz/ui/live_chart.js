@@ -76,28 +76,26 @@ async function drain() {
   queue.busy = true;
   while (queue.jobs.size) {
     await new Promise((resolve) => setTimeout(resolve, 0)); // let the rest of this rerun's charts arrive
-    let pick = null;
-    for (const entry of queue.jobs) {
-      if (!entry[1].is3d) {
-        pick = entry;
-        break;
-      }
-    }
-    if (!pick && !queue.waited) {
+    const only3d = [...queue.jobs.values()].every((job) => job.is3d);
+    if (only3d && !queue.waited) {
       // Only 3D left: give the rerun's remaining 2D charts a moment to arrive before the long 3D draw.
       queue.waited = true;
       await new Promise((resolve) => setTimeout(resolve, 60));
       continue;
     }
     queue.waited = false;
-    const [div, job] = pick || queue.jobs.entries().next().value;
-    queue.jobs.delete(div);
-    try {
-      await draw(div, job);
-      div.dataset.error = "";
-    } catch (err) {
-      div.dataset.error = String(err);
-      div.textContent = "This chart could not be drawn: " + err;
+    // Draw what is queued now, 2D first; what arrives meanwhile waits for the next round, so a stream of
+    // 2D updates (Play) can delay the 3D chart by one round but never starve it.
+    const batch = [...queue.jobs.entries()].sort((a, b) => a[1].is3d - b[1].is3d);
+    queue.jobs.clear();
+    for (const [div, job] of batch) {
+      try {
+        await draw(div, job);
+        div.dataset.error = "";
+      } catch (err) {
+        div.dataset.error = String(err);
+        div.textContent = "This chart could not be drawn: " + err;
+      }
     }
   }
   queue.busy = false;

@@ -52,7 +52,6 @@ def go_to(prefix: str, step: int) -> int:
     st.session_state[_k(prefix, "traj")] = traj
     step = playback.clamp_step(traj, step)
     st.session_state[_k(prefix, "cursor")] = step
-    st.session_state[_k(prefix, "scrub")] = step
     return step
 
 
@@ -87,8 +86,15 @@ def request_run_to_end(prefix: str) -> None:
     st.session_state[_k(prefix, "run_end")] = True
 
 
-def on_scrub(prefix: str) -> None:
-    go_to(prefix, int(st.session_state[_k(prefix, "scrub")]))
+def scrub_key(prefix: str, cursor: int) -> str:
+    """The scrubber's key at ``cursor``. A new key per step: the slider is created at the current step
+    instead of being moved by the server, so a rerun request that still carries the slider position of
+    an earlier step (rapid clicks, Play ticks) cannot drag the run back to it."""
+    return _k(prefix, f"scrub_{cursor}")
+
+
+def on_scrub(prefix: str, key: str) -> None:
+    go_to(prefix, int(st.session_state[key]))
 
 
 def on_goto(prefix: str) -> None:
@@ -159,10 +165,13 @@ def controls(prefix: str, playing: bool) -> tuple[RunConfig, Trajectory, int]:
             on_change=_act, args=(p, on_goto, p), placeholder="Go to step...", label_visibility="collapsed",
             width=170, help="Jump to any step; it is computed if needed.",
         )  # fmt: skip
-    st.session_state[_k(p, "scrub")] = cursor
-    st.slider(
-        "Scrub through the steps computed so far", 0, max(last, 1), key=_k(p, "scrub"), on_change=_act,
-        args=(p, on_scrub, p), disabled=last == 0,
-        help=f"Steps 0 to {last:,} are computed" + (" (the run has ended)." if done else "."),
-    )  # fmt: skip
+    if playing:  # no slider while playing: each tick would race the user's hand
+        st.progress(cursor / max(last, 1), text=f"Playing: step {cursor:,} of the {last:,} computed so far")
+    else:
+        key = scrub_key(p, cursor)
+        st.slider(
+            "Scrub through the steps computed so far", 0, max(last, 1), value=cursor, key=key, on_change=_act,
+            args=(p, on_scrub, p, key), disabled=last == 0,
+            help=f"Steps 0 to {last:,} are computed" + (" (the run has ended)." if done else "."),
+        )  # fmt: skip
     return config, traj, cursor

@@ -124,7 +124,7 @@ def wait_for_app(page, n_charts: int = 1, timeout: float = 60_000) -> None:
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
     page.wait_for_function(
         "n => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && document.querySelectorAll('.gdviz-live[data-revision] .main-svg').length >= n",
+        " && document.querySelectorAll('.gdviz-live[data-revision]').length >= n",
         arg=n_charts,
         timeout=timeout,
     )
