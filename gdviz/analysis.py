@@ -137,7 +137,7 @@ def observed_regime(problem: Problem, trajectory: Trajectory) -> Regime:
     if trajectory.status is Status.DIVERGED:
         return Regime.DIVERGENT
     loss = trajectory.loss
-    if loss.size > 1 and loss[-1] > loss[0]:
+    if loss.size > 1 and loss[-1] > loss[0] * (1 + 1e-9) + 1e-12:  # grew, beyond round-off at the floor
         return Regime.DIVERGENT
     s = spectrum(problem)
     consecutive = np.diff(trajectory.step) == 1

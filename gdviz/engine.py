@@ -86,7 +86,7 @@ class Problem(NamedTuple):
         """
         d = np.asarray(params, dtype=float) - self.optimum
         excess = np.einsum("...i,...i->...", d, d @ self.gram + 2.0 * self.residual)
-        out = self.optimum_loss + excess
+        out = np.maximum(self.optimum_loss + excess, 0.0)  # round-off must not make a squared error negative
         return float(out) if np.ndim(out) == 0 else out
 
     def grad(self, params: np.ndarray) -> np.ndarray:

@@ -36,8 +36,8 @@ def view() -> None:
     start, opt = head.params[0], problem.solution()
     n3d = max(figures.webgl_rows(head.params, head.loss), 1)  # a diverged path outgrows WebGL's float32
     note = None if n3d == head.n_states else (
-        f"The 3D path stops at step {n3d - 1}: after it the values are too large for WebGL (over 1e12). "
-        "The contour and loss charts show every step."
+        f"3D path stops at step {n3d - 1}:<br>later values pass 1e12, too large for WebGL.<br>"
+        "The 2D charts show every step."
     )  # fmt: skip
     (x0, x1), (y0, y1) = playback.window(head.params[:n3d], np.vstack([start, opt]))
     grid = analysis.loss_grid(problem, 0, 1, x_range=(x0, x1), y_range=(y0, y1), n=60)

@@ -336,7 +336,7 @@ def test_default_banner_is_good_both_ways(default_app, line):
     lam_max = hessian_eigs(line[1])[-1]
     assert 0.2 <= DEFAULT_LR * lam_max <= 1  # the oracle's own reading of the default rate
     text = banner(default_app)
-    assert text.startswith("**Observed regime (so far): Good.**")
+    assert text.startswith("**Observed regime: step twice to see it.**")  # step 0: nothing observed yet
     assert "Predicted from the Hessian: **Good**" in text
     assert diverged_note(default_app) is None
 
@@ -846,7 +846,7 @@ def test_play_ticks_at_the_chosen_speed_and_pauses(line, default_run):
 
     click(at, "pg_play")
     assert at.session_state["pg_playing"] is True
-    assert at.button(key="pg_play").label == "Pause"
+    assert at.button(key="pg_pause").label == "Pause"
     assert step_of(at) == 0  # pressing Play is not itself a tick
     for k in (1, 2):
         ok(at.run())
@@ -854,9 +854,12 @@ def test_play_ticks_at_the_chosen_speed_and_pauses(line, default_run):
         assert at.session_state["pg_cursor"] == k * per_tick
         assert at.session_state["pg_playing"] is True
 
-    click(at, "pg_play")  # Pause
+    click(at, "pg_pause")
     assert at.session_state["pg_playing"] is False
     assert at.button(key="pg_play").label == "Play"
+    click(at, "pg_play")
+    click(at, "pg_pause")
+    assert at.session_state["pg_playing"] is False
     assert step_of(at) == 2 * per_tick
     ok(at.run())
     assert step_of(at) == 2 * per_tick  # paused: a rerun does not step
@@ -941,3 +944,34 @@ def test_everything_gdviz_keeps_in_session_state_pickles():
             assert copy.status == value.status and copy.last_state.step == value.last_state.step
         else:
             assert copy == value, key
+
+
+def test_a_stalled_run_is_not_sold_as_reaching_the_minimum(line):
+    # At rate 1e-12 the first update is far shorter than tol: the stop rule fires at step 1 with the loss
+    # still at the start. The page must say that the run stopped, not that it found the minimum.
+    _, X1, y = line
+    at = new_app()
+    ok(at.number_input(key="pg_learning_rate").set_value(1e-12).run())
+    click(at, "pg_end")
+    assert metrics(at)["Status"] == "converged"
+    notes = [e.value for e in at.info if "not at the minimum" in e.value]
+    assert len(notes) == 1
+    w_star = np.linalg.lstsq(X1, y, rcond=None)[0]
+    floor = np.mean((X1 @ w_star - y) ** 2)
+    assert f"{floor:.4g}" in notes[0]
+    assert diverged_note(at) is None
+
+
+def test_a_run_started_at_the_optimum_is_neither_divergent_nor_negative():
+    at = new_app()
+    ok(at.number_input(key="pg_noise").set_value(0.0).run())
+    ok(at.number_input(key="pg_init_intercept").set_value(4.0).run())
+    ok(at.number_input(key="pg_init_slope").set_value(3.0).run())  # y = 4 + 3x exactly: the optimum
+    assert float(metrics(at)["Loss"]) >= 0.0
+    for optimizer in ("gd", "adam"):
+        ok(at.selectbox(key="pg_optimizer").set_value(optimizer).run())
+        click(at, "pg_step1")
+        if not at.button(key="pg_end").disabled:
+            click(at, "pg_end")
+        assert float(metrics(at)["Loss"]) >= 0.0
+        assert diverged_note(at) is None  # round-off at the floor is not divergence

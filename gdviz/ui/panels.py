@@ -44,10 +44,17 @@ def readout(prefix: str, names: tuple[str, ...], head: Trajectory) -> None:
         st.metric("Status", s.status.value.replace("_", " "), help="running, converged, diverged or max steps.")
 
 
-def regime_banner(config: RunConfig, problem: Problem, traj: Trajectory, head: Trajectory) -> Regime:
+def regime_banner(config: RunConfig, problem: Problem, traj: Trajectory, head: Trajectory) -> Regime | None:
     """Predicted vs observed regime, in one coloured, labelled sentence; the divergence story when it blew up."""
-    observed = analysis.observed_regime(problem, head)
     predicted = analysis.predict_regime(problem, config.learning_rate) if config.is_constant_gd else None
+    if head.n_states < 3 and head.status is Status.RUNNING:  # fewer than two updates: nothing to read yet
+        text = "**Observed regime: step twice to see it.**"
+        if predicted is not None:
+            text += f" Predicted from the Hessian: **{REGIME_LABELS[predicted]}**. "
+            text += explain.regime_sentence(predicted, config.learning_rate, problem)
+        st.info(text)
+        return predicted
+    observed = analysis.observed_regime(problem, head)
     where = "so far" if head.status is Status.RUNNING else "over the whole run"
     text = f"**Observed regime ({where}): {REGIME_LABELS[observed]}.**"
     if predicted is not None:
@@ -56,6 +63,13 @@ def regime_banner(config: RunConfig, problem: Problem, traj: Trajectory, head: T
     else:
         text += " (The Hessian predicts regimes for plain GD at a constant rate only.)"
     _ALERT[observed](text)
+    gap, start_gap = head.loss[-1] - problem.optimum_loss, head.loss[0] - problem.optimum_loss
+    if head.status is Status.CONVERGED and gap > 0.01 * start_gap:
+        st.info(
+            f"Converged by the stop rule (the last update moved less than tol = {config.tol:g}), not at the "
+            f"minimum: the loss is still {gap:.3g} above the least-squares floor {problem.optimum_loss:.4g}. "
+            "The steps got too small before the run got there: raise the rate, or lower tol."
+        )
     if observed is Regime.DIVERGENT:
         st.warning(
             explain.divergence_explanation(problem, head, config.learning_rate, constant_gd=config.is_constant_gd)

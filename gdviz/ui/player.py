@@ -104,8 +104,13 @@ def on_goto(prefix: str) -> None:
     st.session_state[_k(prefix, "goto")] = None  # empty again, so the same number can be typed again
 
 
-def toggle_play(prefix: str) -> None:
-    st.session_state[_k(prefix, "playing")] = not st.session_state.get(_k(prefix, "playing"), False)
+def play(prefix: str) -> None:
+    st.session_state[_k(prefix, "playing")] = True
+
+
+def pause(prefix: str) -> None:
+    # Explicit set, not a toggle: a click that reaches a callback twice (fragment and app reruns) still pauses.
+    st.session_state[_k(prefix, "playing")] = False
 
 
 def tick(prefix: str) -> None:
@@ -120,7 +125,7 @@ def tick(prefix: str) -> None:
 def _act(prefix: str, fn, *args) -> None:
     """A button press: mark the run as user-driven (no Play tick), pause Play unless it is Play itself."""
     st.session_state[_k(prefix, "acted")] = True
-    if fn is not toggle_play:
+    if fn is not play:
         st.session_state[_k(prefix, "playing")] = False
     fn(*args)
 
@@ -151,8 +156,8 @@ def controls(prefix: str, playing: bool) -> tuple[RunConfig, Trajectory, int]:
             ("Back", "back", (step_by, p, -1), cursor == 0, "Go back one step (nothing is recomputed)."),
             ("Run to end", "end", (request_run_to_end, p), at_end, "Compute until it converges, diverges or stops."),
             ("Reset", "reset", (reset, p), cursor == 0, "Back to step 0 (the run computed so far is kept)."),
-            ("Pause" if playing else "Play", "play", (toggle_play, p), at_end and not playing,
-             "Step automatically at the chosen speed."),
+            ("Pause", "pause", (pause, p), False, "Stop playing.") if playing else
+            ("Play", "play", (play, p), at_end, "Step automatically at the chosen speed."),
         ]  # fmt: skip
         for label, name, args, disabled, help in buttons:
             st.button(label, key=_k(p, name), on_click=_act, args=(p, *args), disabled=disabled, help=help)

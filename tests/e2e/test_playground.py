@@ -120,7 +120,7 @@ def test_divergent_preset_is_explained_without_an_error_box(playground, screensh
     assert exception_boxes(page) == []
     text = page.inner_text("body")
     assert "above 2/lambda_max" in text and "overflowed float64" in text
-    assert "The 3D path stops at step" in text  # said, not silently cut
+    assert "3D path stops at step" in text  # said, not silently cut
     ymax = page.evaluate(
         "() => Math.max(...document.querySelector('.gdviz-live[data-key=\"pg_loss\"]')._fullData"
         ".filter(t => t.name === 'measured loss')[0].y)"
