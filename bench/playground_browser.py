@@ -144,7 +144,7 @@ def main() -> None:
         raise SystemExit(f"some measurements never completed (a chart did not draw?): {missing}")
     med = statistics.median
     print(f"Playground in Chromium {CHROMIUM} (software WebGL); {args.loads} fresh loads, {args.steps} Steps\n")
-    print("| metric | gdviz (median) | p95 / max | baseline: st.plotly_chart (median) | ratio | target |")
+    print("| metric | gdviz (median) | p95 / max | baseline: st.plotly_chart (median) | baseline / gdviz | target |")
     print("|---|---|---|---|---|---|")
     rows = [
         ("first load: read-out shown", g["readout"], b["readout"], None),
@@ -155,7 +155,7 @@ def main() -> None:
     ]
     for name, mine, base, target in rows:
         base_txt = f"{med(base):.3f} s" if base else "-"
-        ratio = f"{med(base) / med(mine):.1f}x faster" if base else "-"
+        ratio = f"{med(base) / med(mine):.2f}" if base else "-"
         tgt = f"< {target:g} s" if target else "-"
         print(f"| {name} | {med(mine):.3f} s | {max(mine) if len(mine) < 10 else p95(mine):.3f} s | {base_txt} | "
               f"{ratio} | {tgt} |")  # fmt: skip
