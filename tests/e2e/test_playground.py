@@ -36,10 +36,11 @@ def click(page, name: str) -> None:
 
 
 def camera_eye(page) -> dict:
-    return page.evaluate(
-        "() => { const c = document.querySelector('.gdviz-live[data-key=\"pg_surface\"]')._fullLayout.scene.camera;"
-        " return {x: c.eye.x, y: c.eye.y, z: c.eye.z}; }"
-    )
+    """The drawn 3D chart's camera eye. Play/Pause rebuilds the stepping fragment, so for a moment the old
+    (purged) chart div and the new one can both be in the page: wait for the one that is drawn."""
+    drawn = "[...document.querySelectorAll('.gdviz-live[data-key=\"pg_surface\"]')].find(d => d._fullLayout)"
+    page.wait_for_function(f"() => {{ const d = {drawn}; return d && d.dataset.revision; }}", timeout=30_000)
+    return page.evaluate(f"() => {{ const c = {drawn}._fullLayout.scene.camera; return {{...c.eye}}; }}")
 
 
 @pytest.fixture
