@@ -31,7 +31,7 @@ def view() -> None:
     feature = min(config.feature, ds.n_features - 1)
     names = ("intercept", f"slope on {ds.feature_names[feature]}")
     panels.readout(P, names, head)
-    panels.regime_banner(config, problem, traj, head)
+    panels.regime_banner(config, problem, head)
 
     start, opt = head.params[0], problem.solution()
     n3d = max(figures.webgl_rows(head.params, head.loss), 1)  # a diverged path outgrows WebGL's float32
@@ -39,10 +39,13 @@ def view() -> None:
         f"3D path stops at step {n3d - 1}:<br>later values pass 1e12, too large for WebGL.<br>"
         "The 2D charts show every step."
     )  # fmt: skip
-    (x0, x1), (y0, y1) = playback.window(head.params[:n3d], np.vstack([start, opt]))
-    grid = analysis.loss_grid(problem, 0, 1, x_range=(x0, x1), y_range=(y0, y1), n=60)
-    (x0, x1), (y0, y1) = playback.window(head.params, np.vstack([start, opt]))
-    contour_grid = analysis.loss_grid(problem, 0, 1, x_range=(x0, x1), y_range=(y0, y1), n=60)
+
+    def grid_around(points):  # the loss over a window that holds ``points``, the start and the optimum
+        x_range, y_range = playback.window(points, np.vstack([start, opt]))
+        return analysis.loss_grid(problem, 0, 1, x_range=x_range, y_range=y_range, n=60)
+
+    contour_grid = grid_around(head.params)
+    grid = contour_grid if n3d == head.n_states else grid_around(head.params[:n3d])
     idx = figures.downsample_indices(head.n_states)
     path, idx3 = head.params[idx], figures.downsample_indices(n3d)
     pred = experiment.predicted_loss_curve(config, problem, head.step)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from gdviz import figures
@@ -23,19 +22,16 @@ _render = st.components.v2.component(
 )
 
 
-def live_chart(fig: go.Figure | dict, *, key: str, revision: object = None) -> None:
+def live_chart(fig: dict, *, key: str, revision: object = None) -> None:
     """Draw ``fig`` under ``key``; later calls with the same key update the same chart in place.
 
     Args:
-        fig: a figure spec from ``gdviz.figures`` (or a go.Figure); its layout height sets the chart's height.
+        fig: a figure spec from ``gdviz.figures``; its layout height sets the chart's height.
         key: a page-prefixed key, stable across reruns (the identity of the chart).
         revision: any label of what is drawn (e.g. the step); the browser writes it to the chart div's
             ``data-revision`` once drawn, which is how tests and benchmarks know a step has landed.
     """
-    if isinstance(fig, go.Figure):
-        text, layout = fig.to_json(validate=False), fig.layout.to_plotly_json()
-    else:
-        text, layout = figures.to_json(fig), fig.get("layout", {})
+    text, layout = figures.to_json(fig), fig.get("layout", {})
     height = int(layout.get("height") or 450)
     _render(
         key=key,

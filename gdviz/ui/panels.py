@@ -44,7 +44,7 @@ def readout(prefix: str, names: tuple[str, ...], head: Trajectory) -> None:
         st.metric("Status", s.status.value.replace("_", " "), help="running, converged, diverged or max steps.")
 
 
-def regime_banner(config: RunConfig, problem: Problem, traj: Trajectory, head: Trajectory) -> Regime | None:
+def regime_banner(config: RunConfig, problem: Problem, head: Trajectory) -> Regime | None:
     """Predicted vs observed regime, in one coloured, labelled sentence; the divergence story when it blew up."""
     predicted = analysis.predict_regime(problem, config.learning_rate) if config.is_constant_gd else None
     if head.n_states < 3 and head.status is Status.RUNNING:  # fewer than two updates: nothing to read yet

@@ -116,7 +116,7 @@ def pause(prefix: str) -> None:
 def tick(prefix: str) -> None:
     """One Play tick: advance by the chosen speed; stop playing at the end of the run."""
     _, steps = SPEEDS[st.session_state.get(_k(prefix, "speed"), DEFAULT_SPEED)]
-    _, traj, cursor = current(prefix)
+    cursor = current(prefix)[2]
     new = go_to(prefix, cursor + steps)
     if new == cursor and playback.finished(st.session_state[_k(prefix, "traj")]):
         st.session_state[_k(prefix, "playing")] = False
