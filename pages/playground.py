@@ -6,7 +6,7 @@ import streamlit as st
 
 from gdviz import analysis, experiment, figures, playback
 from gdviz.ui import controls, dataset_for, get_config, panels, player, problem_for
-from gdviz.ui.live_chart import live_chart
+from gdviz.ui.live_chart import live_chart, new_batch
 
 P = "pg"
 st.title("Playground")
@@ -60,10 +60,11 @@ def view() -> None:
         "grads": figures.grad_history(head, names, current_step=cursor),
         "bars": figures.grad_bars(head.grads[-1], names),
     }  # fmt: skip
+    batch = new_batch(len(charts))
     for row in (("surface", "contour"), ("line", "loss"), ("grads", "bars")):
         for column, name in zip(st.columns(2), row, strict=True):
             with column:
-                live_chart(charts[name], key=f"{P}_{name}", revision=cursor)
+                live_chart(charts[name], key=f"{P}_{name}", revision=cursor, batch=batch)
 
 
 view()

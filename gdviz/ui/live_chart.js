@@ -63,39 +63,52 @@ async function draw(div, job) {
       }
     });
   }
-  await new Promise((resolve) => requestAnimationFrame(() => resolve()));
   div.dataset.drawMs = Math.round(performance.now() - started); // for the benchmark's break-down
-  div.dataset.revision = job.revision;
 }
 
-// One queue for all charts on the page: the newest figure per chart, 2D charts before 3D ones (a 3D draw
-// blocks the main thread for longest, and the read-out and 2D charts should not wait behind it).
+async function drawSafe(div, job) {
+  try {
+    await draw(div, job);
+    div.dataset.error = "";
+  } catch (err) {
+    div.dataset.error = String(err);
+    div.textContent = "This chart could not be drawn: " + err;
+  }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// Resolves once the browser has painted what was drawn so far (rAF runs just before a paint).
+const painted = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+
+// One queue for all charts on the page: the newest figure per chart. A rerun's charts share a batch id and
+// know how many they are; the queue waits (briefly) for the whole batch, then draws the 2D charts, lets
+// the browser paint them, and only then draws the 3D ones, which block the main thread for longest.
 const queue = (window.__gdvizQueue = window.__gdvizQueue || { jobs: new Map(), busy: false });
+const BATCH_WAIT_MS = 150;
+
+function batchesComplete() {
+  const counts = new Map();
+  for (const job of queue.jobs.values()) counts.set(job.batch, (counts.get(job.batch) || 0) + 1);
+  return [...queue.jobs.values()].every((job) => !job.batch || counts.get(job.batch) >= job.batchSize);
+}
 
 async function drain() {
   queue.busy = true;
   while (queue.jobs.size) {
-    await new Promise((resolve) => setTimeout(resolve, 0)); // let the rest of this rerun's charts arrive
-    const only3d = [...queue.jobs.values()].every((job) => job.is3d);
-    if (only3d && !queue.waited) {
-      // Only 3D left: give the rerun's remaining 2D charts a moment to arrive before the long 3D draw.
-      queue.waited = true;
-      await new Promise((resolve) => setTimeout(resolve, 60));
-      continue;
-    }
-    queue.waited = false;
-    // Draw what is queued now, 2D first; what arrives meanwhile waits for the next round, so a stream of
-    // 2D updates (Play) can delay the 3D chart by one round but never starve it.
-    const batch = [...queue.jobs.entries()].sort((a, b) => a[1].is3d - b[1].is3d);
+    await sleep(0); // let the rest of this rerun's messages arrive
+    const first = performance.now();
+    while (!batchesComplete() && performance.now() - first < BATCH_WAIT_MS) await sleep(4);
+    if (!window.Plotly) await loadPlotly(queue.jobs.values().next().value.src).catch(() => {});
+    // What arrives while this round draws waits for the next round, so a stream of 2D updates (Play)
+    // can delay the 3D chart by one round but never starve it.
+    const round = [...queue.jobs.entries()];
     queue.jobs.clear();
-    for (const [div, job] of batch) {
-      try {
-        await draw(div, job);
-        div.dataset.error = "";
-      } catch (err) {
-        div.dataset.error = String(err);
-        div.textContent = "This chart could not be drawn: " + err;
-      }
+    for (const wanted of [false, true]) {
+      const part = round.filter(([, job]) => job.is3d === wanted);
+      if (!part.length) continue;
+      for (const [div, job] of part) await drawSafe(div, job);
+      await painted();
+      for (const [div, job] of part) div.dataset.revision = job.revision; // drawn and on screen
     }
   }
   queue.busy = false;

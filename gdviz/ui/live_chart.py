@@ -8,6 +8,7 @@ persistent div per key. A rotated 3D camera is kept per key in the browser.
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import streamlit as st
@@ -22,7 +23,7 @@ _render = st.components.v2.component(
 )
 
 
-def live_chart(fig: dict, *, key: str, revision: object = None) -> None:
+def live_chart(fig: dict, *, key: str, revision: object = None, batch: tuple[str, int] | None = None) -> None:
     """Draw ``fig`` under ``key``; later calls with the same key update the same chart in place.
 
     Args:
@@ -30,6 +31,8 @@ def live_chart(fig: dict, *, key: str, revision: object = None) -> None:
         key: a page-prefixed key, stable across reruns (the identity of the chart).
         revision: any label of what is drawn (e.g. the step); the browser writes it to the chart div's
             ``data-revision`` once drawn, which is how tests and benchmarks know a step has landed.
+        batch: (id, size) shared by the charts of one rerun: the browser waits (briefly) until all ``size``
+            charts of batch ``id`` have arrived, then draws them together, 2D first (see new_batch).
     """
     text, layout = figures.to_json(fig), fig.get("layout", {})
     height = int(layout.get("height") or 450)
@@ -42,9 +45,16 @@ def live_chart(fig: dict, *, key: str, revision: object = None) -> None:
             "src": PLOTLY_JS,
             "revision": str(revision),
             "height": height,
+            "batch": batch[0] if batch else "",
+            "batchSize": batch[1] if batch else 0,
         },
         height=height,
     )
+
+
+def new_batch(size: int) -> tuple[str, int]:
+    """A batch id for the ``size`` live charts that one run of a page (or fragment) is about to draw."""
+    return uuid.uuid4().hex[:12], size
 
 
 def preload_plotly() -> None:
