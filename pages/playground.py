@@ -6,7 +6,7 @@ import streamlit as st
 
 from gdviz import analysis, experiment, figures, playback
 from gdviz.ui import controls, dataset_for, get_config, panels, player, problem_for
-from gdviz.ui.live_chart import live_chart, new_batch
+from gdviz.ui.live_chart import live_charts
 
 P = "pg"
 st.title("Playground")
@@ -50,21 +50,17 @@ def view() -> None:
     path, idx3 = head.params[idx], figures.downsample_indices(n3d)
     pred = experiment.predicted_loss_curve(config, problem, head.step)
     x, raw_path = ds.X[:, feature], problem.raw_params(head.params[-13:])
-    charts = {  # in rows of two, so that a phone's single column keeps this order
-        "surface": figures.surface_3d(grid, head.params[idx3], head.loss[idx3], optimum=opt, note=note,
+    charts = {  # in rows of two; a phone's single column keeps this order
+        f"{P}_surface": figures.surface_3d(grid, head.params[idx3], head.loss[idx3], optimum=opt, note=note,
                                       optimum_loss=problem.optimum_loss, names=names),
-        "contour": figures.contour_path(contour_grid, path, optimum=opt, names=names),
-        "line": figures.fitted_lines(x, ds.y, raw_path, optimum_raw=problem.raw_params(opt),
+        f"{P}_contour": figures.contour_path(contour_grid, path, optimum=opt, names=names),
+        f"{P}_line": figures.fitted_lines(x, ds.y, raw_path, optimum_raw=problem.raw_params(opt),
                                      x_name=ds.feature_names[feature], y_name=ds.target_name),
-        "loss": figures.loss_curve(head, predicted=pred, floor=problem.optimum_loss, current_step=cursor),
-        "grads": figures.grad_history(head, names, current_step=cursor),
-        "bars": figures.grad_bars(head.grads[-1], names),
+        f"{P}_loss": figures.loss_curve(head, predicted=pred, floor=problem.optimum_loss, current_step=cursor),
+        f"{P}_grads": figures.grad_history(head, names, current_step=cursor),
+        f"{P}_bars": figures.grad_bars(head.grads[-1], names),
     }  # fmt: skip
-    batch = new_batch(len(charts))
-    for row in (("surface", "contour"), ("line", "loss"), ("grads", "bars")):
-        for column, name in zip(st.columns(2), row, strict=True):
-            with column:
-                live_chart(charts[name], key=f"{P}_{name}", revision=cursor, batch=batch)
+    live_charts(charts, revision=cursor, key=f"{P}_charts")
 
 
 view()

@@ -28,11 +28,12 @@ from streamlit.testing.v1 import AppTest
 
 from gdviz.optimizers import OPTIMIZERS
 from gdviz.ui import controls, player
-from gdviz.ui.live_chart import figure_of
+from gdviz.ui.live_chart import figures_of
 from tests.chart_utils import decode, trace_by_name
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 CHART_KEYS = ("pg_surface", "pg_contour", "pg_line", "pg_loss", "pg_grads", "pg_bars")
+CHARTS_ELEMENT = "pg_charts"  # the one live-charts element that holds them
 DEFAULT_LR, DEFAULT_TOL, DEFAULT_MAX_STEPS = 0.05, 1e-6, 10_000
 # Metrics show 6 significant figures, theory metrics 4.
 READOUT_REL, THEORY_REL = 6e-6, 6e-4
@@ -160,20 +161,20 @@ def config(at: AppTest):
 
 
 def live_element(at: AppTest, key: str):
+    """The live-charts element that holds the chart ``key`` in the last run."""
     for element in at.get("bidi_component"):
-        if json.loads(element.proto.json).get("key") == key:
+        if key in figures_of(element):
             return element
     raise AssertionError(f"no live chart {key!r} on the page")
 
 
 def live_figure(at: AppTest, key: str) -> dict:
     """The Plotly figure (JSON) of the live chart ``key`` in the last run."""
-    return figure_of(live_element(at, key))
+    return figures_of(live_element(at, key))[key]
 
 
 def chart_keys(at: AppTest) -> list[str]:
-    keys = [json.loads(e.proto.json).get("key") for e in at.get("bidi_component")]
-    return [k for k in keys if k is not None and k != "gdviz_plotly_preload"]
+    return [key for element in at.get("bidi_component") for key in figures_of(element)]
 
 
 def xy(trace: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -700,7 +701,7 @@ def test_each_optimizer_selects_and_steps(name, line):
         assert "The Hessian predicts regimes for plain GD at a constant rate only" in text
         assert "Predicted steps to converge" not in metrics(at)
     for key in at.session_state:
-        if key.startswith(("pg_", "gdviz_")) and key not in CHART_KEYS:
+        if key.startswith(("pg_", "gdviz_")) and key != CHARTS_ELEMENT:  # Streamlit's own component state
             pickle.dumps(at.session_state[key])
 
 
@@ -933,8 +934,8 @@ def test_everything_gdviz_keeps_in_session_state_pickles():
     assert {"gdviz_config", "pg_traj", "pg_traj_config", "pg_cursor", "pg_playing"} <= set(keys)
     for key in keys:
         value = at.session_state[key]
-        if key in CHART_KEYS:
-            # The chart keys hold Streamlit's own component presenter, not anything gdviz stored.
+        if key == CHARTS_ELEMENT:
+            # The live-charts element's key holds Streamlit's own component presenter, not anything gdviz stored.
             assert type(value).__module__.startswith("streamlit"), key
             continue
         copy = pickle.loads(pickle.dumps(value))

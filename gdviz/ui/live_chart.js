@@ -1,9 +1,11 @@
-// gdviz live chart: a Plotly figure that is updated in place (Plotly.react) on every rerun, never re-mounted.
+// gdviz live charts: Plotly figures that are updated in place (Plotly.react) on every rerun, never re-mounted.
 //
 // Streamlit re-mounts st.plotly_chart whenever its figure changes, which resets a rotated 3D camera and
 // costs seconds of WebGL set-up per step in a software renderer. This component keeps one Plotly div per
-// key for the life of the page, reuses unchanged traces (so a static surface is not re-uploaded), and
+// chart key for the life of the page, reuses unchanged traces (so a static surface is not re-uploaded), and
 // remembers the user's 3D camera per key, so even a re-mounted chart comes back with the same view.
+// One element holds a whole group of charts (laid out in a grid of at most two columns): a rerun then
+// delivers them together, in one Streamlit element, and they are drawn as one batch.
 // Plotly itself is loaded once per page from the app's static folder.
 
 const loaded = (window.__gdvizPlotly = window.__gdvizPlotly || {});
@@ -53,8 +55,21 @@ async function draw(div, job) {
     { responsive: true, displaylogo: false, toImageButtonOptions: { filename: job.key, scale: 2 } },
     job.config || {}
   );
-  await Plotly.react(div, data, layout, config);
+  const layoutText = JSON.stringify(layout);
+  const moved = pathOnly(div, fig.data || [], texts, layoutText);
+  if (moved) {
+    // Only the x/y of some scatter traces changed over fixed axes (e.g. the path on the contours): move
+    // them without recomputing and redrawing the rest of the chart (a contour costs most of a redraw).
+    await Plotly.animate(
+      div,
+      { data: moved.map((i) => ({ x: fig.data[i].x, y: fig.data[i].y })), traces: moved },
+      { mode: "immediate", transition: { duration: 0 }, frame: { duration: 0, redraw: false } }
+    );
+  } else {
+    await Plotly.react(div, data, layout, config);
+  }
   div.__gdvizTexts = texts;
+  div.__gdvizLayoutText = layoutText;
   if (!div.__gdvizListening) {
     div.__gdvizListening = true;
     div.on("plotly_relayout", (event) => {
@@ -64,6 +79,30 @@ async function draw(div, job) {
     });
   }
   div.dataset.drawMs = Math.round(performance.now() - started); // for the benchmark's break-down
+}
+
+const withoutXY = (text) => {
+  const t = JSON.parse(text);
+  delete t.x;
+  delete t.y;
+  return JSON.stringify(t);
+};
+
+// The indices of the traces to move when nothing but the x/y of scatter traces changed on a chart whose
+// axes have fixed ranges; null when the chart needs a full Plotly.react.
+function pathOnly(div, traces, texts, layoutText) {
+  const before = div.__gdvizTexts;
+  if (!div.data || !before || before.length !== texts.length || div.__gdvizLayoutText !== layoutText) return null;
+  const layout = div.layout || {};
+  const fixed = (axis) => axis && Array.isArray(axis.range) && axis.type !== "log" && axis.autorange !== true;
+  if (!fixed(layout.xaxis) || !fixed(layout.yaxis)) return null;
+  const moved = [];
+  for (let i = 0; i < texts.length; i++) {
+    if (texts[i] === before[i]) continue;
+    if (traces[i].type !== "scatter" || withoutXY(texts[i]) !== withoutXY(before[i])) return null;
+    moved.push(i);
+  }
+  return moved.length ? moved : null;
 }
 
 async function drawSafe(div, job) {
@@ -80,24 +119,14 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 // Resolves once the browser has painted what was drawn so far (rAF runs just before a paint).
 const painted = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 
-// One queue for all charts on the page: the newest figure per chart. A rerun's charts share a batch id and
-// know how many they are; the queue waits (briefly) for the whole batch, then draws the 2D charts, lets
+// One queue for all charts on the page: the newest figure per chart. Each round draws the 2D charts, lets
 // the browser paint them, and only then draws the 3D ones, which block the main thread for longest.
 const queue = (window.__gdvizQueue = window.__gdvizQueue || { jobs: new Map(), busy: false });
-const BATCH_WAIT_MS = 150;
-
-function batchesComplete() {
-  const counts = new Map();
-  for (const job of queue.jobs.values()) counts.set(job.batch, (counts.get(job.batch) || 0) + 1);
-  return [...queue.jobs.values()].every((job) => !job.batch || counts.get(job.batch) >= job.batchSize);
-}
 
 async function drain() {
   queue.busy = true;
   while (queue.jobs.size) {
     await sleep(0); // let the rest of this rerun's messages arrive
-    const first = performance.now();
-    while (!batchesComplete() && performance.now() - first < BATCH_WAIT_MS) await sleep(4);
     if (!window.Plotly) await loadPlotly(queue.jobs.values().next().value.src).catch(() => {});
     // What arrives while this round draws waits for the next round, so a stream of 2D updates (Play)
     // can delay the 3D chart by one round but never starve it.
@@ -114,6 +143,11 @@ async function drain() {
   queue.busy = false;
 }
 
+// At most two columns, one on a narrow screen (a phone keeps the charts in their order).
+const GRID_STYLE =
+  "display:grid;gap:1rem 1.5rem;width:100%;" +
+  "grid-template-columns:repeat(auto-fit,minmax(max(340px,calc(50% - 0.75rem)),1fr));";
+
 export default function (component) {
   const { data, parentElement } = component;
   if (data.preload) {
@@ -124,20 +158,40 @@ export default function (component) {
     }
     return;
   }
-  let div = parentElement.querySelector(".gdviz-live");
-  if (!div) {
-    div = document.createElement("div");
-    div.className = "gdviz-live";
-    div.style.width = "100%";
-    parentElement.appendChild(div);
+  let grid = parentElement.querySelector(".gdviz-grid");
+  if (!grid) {
+    grid = document.createElement("div");
+    grid.className = "gdviz-grid";
+    grid.style.cssText = GRID_STYLE;
+    parentElement.appendChild(grid);
   }
-  div.dataset.key = data.key;
-  div.style.minHeight = data.height + "px";
-  div.dataset.receivedAt = Math.round(performance.now());
-  queue.jobs.set(div, data);
+  const now = Math.round(performance.now());
+  const divs = data.charts.map((chart) => {
+    let div = [...grid.children].find((d) => d.dataset.key === chart.key);
+    if (!div) {
+      div = document.createElement("div");
+      div.className = "gdviz-live";
+      div.dataset.key = chart.key;
+      div.style.minWidth = "0";
+    }
+    grid.appendChild(div); // in the order given (a no-op when already in place)
+    div.style.minHeight = chart.height + "px";
+    div.dataset.receivedAt = now;
+    queue.jobs.set(div, Object.assign({ src: data.src, revision: data.revision }, chart));
+    return div;
+  });
+  for (const old of [...grid.children]) {
+    if (!divs.includes(old)) {
+      queue.jobs.delete(old);
+      if (window.Plotly && old.data) window.Plotly.purge(old);
+      old.remove();
+    }
+  }
   if (!queue.busy) drain();
   return () => {
-    queue.jobs.delete(div);
-    if (window.Plotly && div.data) window.Plotly.purge(div);
+    for (const div of divs) {
+      queue.jobs.delete(div);
+      if (window.Plotly && div.data) window.Plotly.purge(div);
+    }
   };
 }

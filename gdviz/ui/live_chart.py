@@ -1,4 +1,4 @@
-"""``live_chart``: a Plotly figure that updates in place across reruns (see live_chart.js for why).
+"""``live_charts``: Plotly figures that update in place across reruns (see live_chart.js for why).
 
 The figure travels as Plotly JSON (NumPy arrays as base64 ``bdata``); the browser loads Plotly once per
 page from ``static/`` (served with ``server.enableStaticServing``) and calls ``Plotly.react`` on one
@@ -8,7 +8,6 @@ persistent div per key. A rotated 3D camera is kept per key in the browser.
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 
 import streamlit as st
@@ -23,38 +22,40 @@ _render = st.components.v2.component(
 )
 
 
-def live_chart(fig: dict, *, key: str, revision: object = None, batch: tuple[str, int] | None = None) -> None:
-    """Draw ``fig`` under ``key``; later calls with the same key update the same chart in place.
+def live_charts(figs: dict[str, dict], *, revision: object = None, key: str | None = None) -> None:
+    """Draw several figures as one element: a grid of at most two columns (one on a narrow screen), in the
+    order given. Later calls update each chart in place; a rerun delivers the group at once and the browser
+    draws its 2D charts first, then the 3D ones.
 
     Args:
-        fig: a figure spec from ``gdviz.figures``; its layout height sets the chart's height.
-        key: a page-prefixed key, stable across reruns (the identity of the chart).
-        revision: any label of what is drawn (e.g. the step); the browser writes it to the chart div's
-            ``data-revision`` once drawn, which is how tests and benchmarks know a step has landed.
-        batch: (id, size) shared by the charts of one rerun: the browser waits (briefly) until all ``size``
-            charts of batch ``id`` have arrived, then draws them together, 2D first (see new_batch).
+        figs: chart key -> figure spec from ``gdviz.figures``. The chart keys are page-prefixed and stable
+            across reruns (the identity of each chart, e.g. for its 3D camera); a layout height sets the
+            chart's height.
+        revision: any label of what is drawn (e.g. the step); the browser writes it to each chart div's
+            ``data-revision`` once drawn and painted, which is how tests and benchmarks know a step landed.
+        key: the element's key (default: the chart keys joined).
     """
-    text, layout = figures.to_json(fig), fig.get("layout", {})
-    height = int(layout.get("height") or 450)
+    charts = []
+    for chart_key, fig in figs.items():
+        layout = fig.get("layout", {})
+        charts.append(
+            {
+                "key": chart_key,
+                "figure": figures.to_json(fig),
+                "is3d": "scene" in layout,
+                "height": int(layout.get("height") or 450),
+            }
+        )
     _render(
-        key=key,
-        data={
-            "figure": text,
-            "is3d": "scene" in layout,
-            "key": key,
-            "src": PLOTLY_JS,
-            "revision": str(revision),
-            "height": height,
-            "batch": batch[0] if batch else "",
-            "batchSize": batch[1] if batch else 0,
-        },
-        height=height,
+        key=key or "+".join(figs),
+        data={"charts": charts, "src": PLOTLY_JS, "revision": str(revision)},
+        height="content",
     )
 
 
-def new_batch(size: int) -> tuple[str, int]:
-    """A batch id for the ``size`` live charts that one run of a page (or fragment) is about to draw."""
-    return uuid.uuid4().hex[:12], size
+def live_chart(fig: dict, *, key: str, revision: object = None) -> None:
+    """Draw one figure under ``key`` (see ``live_charts``); later calls with the same key update it in place."""
+    live_charts({key: fig}, revision=revision, key=key)
 
 
 def preload_plotly() -> None:
@@ -68,7 +69,7 @@ def preload_plotly() -> None:
     )
 
 
-def figure_of(element) -> dict:
-    """The Plotly figure JSON inside a live chart element of an AppTest run (for tests)."""
+def figures_of(element) -> dict[str, dict]:
+    """chart key -> Plotly figure JSON inside a live chart element of an AppTest run (for tests)."""
     payload = json.loads(element.proto.json)
-    return json.loads(payload["figure"])
+    return {chart["key"]: json.loads(chart["figure"]) for chart in payload.get("charts", [])}

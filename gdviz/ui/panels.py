@@ -88,31 +88,28 @@ def theory(config: RunConfig, problem: Problem) -> None:
         "Condition number", f"{s.condition_number:.4g}", help="lambda_max / lambda_min: how elongated the valley is."
     )
     rows = explain.rate_comparisons(problem, lr)
-    st.dataframe(
+    # st.table, not st.dataframe: a plain table of a few rows, and no data-grid bundle to load on first paint.
+    st.table(
         pd.DataFrame(
             {
                 "threshold": [f"{r.name} {r.formula}" for r in rows],
                 "rate": [f"{r.threshold:.4g}" for r in rows],
                 "your rate / threshold": [f"{r.ratio:.3g}x" for r in rows],
             }
-        ),
-        hide_index=True,
-        key="theory_thresholds",
+        ).set_index("threshold")
     )
     for r in rows:
         st.markdown(f"- {r.sentence}")
     dirs = explain.direction_factors(problem, lr)
     st.markdown("**Per direction, for plain GD at this rate** (eigen-directions of the Hessian):")
-    st.dataframe(
+    st.table(
         pd.DataFrame(
             {
                 "lambda": [f"{d.eigenvalue:.4g}" for d in dirs],
                 "|1 - rate x lambda|": [f"{d.factor:.4g}" for d in dirs],
                 "what each step does to the error": [d.effect for d in dirs],
             }
-        ),
-        hide_index=True,
-        key="theory_factors",
+        ).set_index("lambda")
     )
     if config.is_constant_gd:
         steps = analysis.predicted_steps(problem, lr, tol=config.tol, init_params=init_params(config, problem))
