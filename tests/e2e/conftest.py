@@ -133,8 +133,8 @@ def wait_for_app(page, n_charts: int = 1, timeout: float = 60_000) -> None:
 def wait_for_chart(page, key: str, revision: str, timeout: float = 30_000) -> None:
     """Wait until the live chart ``key`` has drawn ``revision`` (the Playground uses the current step)."""
     page.wait_for_function(
-        '([k, r]) => { const d = document.querySelector(`.gdviz-live[data-key="${k}"]`);'
-        " return d && d.dataset.revision === r; }",
+        '([k, r]) => [...document.querySelectorAll(`.gdviz-live[data-key="${k}"]`)]'
+        ".some(d => d.dataset.revision === r)",  # a re-mounted chart's old div may linger for a moment
         arg=[key, revision],
         timeout=timeout,
     )

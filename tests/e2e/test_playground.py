@@ -96,9 +96,12 @@ def test_rotated_camera_survives_step_back_and_play(playground):
     wait_for_chart(page, "pg_surface", "0")
     assert camera_eye(page) == pytest.approx(rotated, abs=1e-9)
     click(page, "Play")
-    page.wait_for_function(  # Play may skip drawing a step (only the newest figure is drawn), so: >= 2
-        "() => +document.querySelector('.gdviz-live[data-key=\"pg_surface\"]').dataset.revision >= 2",
-        timeout=30_000,
+    # Play may skip drawing a step (only the newest figure is drawn), so: >= 2. Play rebuilds the stepping
+    # fragment, so the old chart div can linger beside the new one for a moment: any of them will do.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.gdviz-live[data-key=\"pg_surface\"]')]"
+        ".some(d => +d.dataset.revision >= 2)",
+        timeout=60_000,
     )
     click(page, "Pause")
     assert camera_eye(page) == pytest.approx(rotated, abs=1e-9)
