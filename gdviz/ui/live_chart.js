@@ -55,21 +55,8 @@ async function draw(div, job) {
     { responsive: true, displaylogo: false, toImageButtonOptions: { filename: job.key, scale: 2 } },
     job.config || {}
   );
-  const layoutText = JSON.stringify(layout);
-  const moved = pathOnly(div, fig.data || [], texts, layoutText);
-  if (moved) {
-    // Only the x/y of some scatter traces changed over fixed axes (e.g. the path on the contours): move
-    // them without recomputing and redrawing the rest of the chart (a contour costs most of a redraw).
-    await Plotly.animate(
-      div,
-      { data: moved.map((i) => ({ x: fig.data[i].x, y: fig.data[i].y })), traces: moved },
-      { mode: "immediate", transition: { duration: 0 }, frame: { duration: 0, redraw: false } }
-    );
-  } else {
-    await Plotly.react(div, data, layout, config);
-  }
+  await Plotly.react(div, data, layout, config);
   div.__gdvizTexts = texts;
-  div.__gdvizLayoutText = layoutText;
   if (!div.__gdvizListening) {
     div.__gdvizListening = true;
     div.on("plotly_relayout", (event) => {
@@ -81,37 +68,23 @@ async function draw(div, job) {
   div.dataset.drawMs = Math.round(performance.now() - started); // for the benchmark's break-down
 }
 
-const withoutXY = (text) => {
-  const t = JSON.parse(text);
-  delete t.x;
-  delete t.y;
-  return JSON.stringify(t);
-};
-
-// The indices of the traces to move when nothing but the x/y of scatter traces changed on a chart whose
-// axes have fixed ranges; null when the chart needs a full Plotly.react.
-function pathOnly(div, traces, texts, layoutText) {
-  const before = div.__gdvizTexts;
-  if (!div.data || !before || before.length !== texts.length || div.__gdvizLayoutText !== layoutText) return null;
-  const layout = div.layout || {};
-  const fixed = (axis) => axis && Array.isArray(axis.range) && axis.type !== "log" && axis.autorange !== true;
-  if (!fixed(layout.xaxis) || !fixed(layout.yaxis)) return null;
-  const moved = [];
-  for (let i = 0; i < texts.length; i++) {
-    if (texts[i] === before[i]) continue;
-    if (traces[i].type !== "scatter" || withoutXY(texts[i]) !== withoutXY(before[i])) return null;
-    moved.push(i);
-  }
-  return moved.length ? moved : null;
-}
+// A draw that has not finished after this long is given up, so one stuck chart (e.g. a div that Streamlit
+// removed mid-draw) can never hold up the queue of every chart on the page.
+const DRAW_TIMEOUT_MS = 10000;
 
 async function drawSafe(div, job) {
+  if (!div.isConnected) return; // removed from the page (its element was re-mounted): nothing to draw
   try {
-    await draw(div, job);
+    let timer;
+    const late = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error("drawing took over " + DRAW_TIMEOUT_MS / 1000 + " s")), DRAW_TIMEOUT_MS);
+    });
+    await Promise.race([draw(div, job), late]).finally(() => clearTimeout(timer));
     div.dataset.error = "";
   } catch (err) {
     div.dataset.error = String(err);
-    div.textContent = "This chart could not be drawn: " + err;
+    // A slow draw may still land; only a draw that failed replaces the chart with the message.
+    if (!/took over/.test(String(err))) div.textContent = "This chart could not be drawn: " + err;
   }
 }
 

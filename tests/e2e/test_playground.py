@@ -31,6 +31,13 @@ def naive_gd(lr: float, steps: int) -> np.ndarray:
     return np.array(out)
 
 
+def contour_lines(page) -> int:
+    return page.evaluate(
+        "() => document.querySelector('.gdviz-live[data-key=\"pg_contour\"]')"
+        ".querySelectorAll('.contourlevel path, .contourfill path').length"
+    )
+
+
 def click(page, name: str) -> None:
     page.get_by_role("button", name=name, exact=True).first.click()
 
@@ -57,6 +64,7 @@ def test_step_step_step_back_updates_the_readout_and_charts(playground):
         click(page, "Step")
         for key in CHARTS:
             wait_for_chart(page, key, str(k))
+        assert contour_lines(page) > 10, k  # an update that moved only the path once wiped the contours
     click(page, "Back")
     for key in CHARTS:
         wait_for_chart(page, key, "2")
