@@ -76,7 +76,11 @@ def panel_contour(
                     "x": float(head.params[k, 0]),
                     "y": float(head.params[k, 1]),
                     "text": f"diverged at step {int(head.step[-1]):,}<br>"
-                    f"(last finite point: step {int(head.step[k]):,})",
+                    + (
+                        "(the loss overflowed float64 here)"
+                        if k == head.n_states - 1
+                        else f"(last finite point: step {int(head.step[k]):,})"
+                    ),
                     "showarrow": True,
                     "arrowhead": 2,
                     "ax": 0,

@@ -157,7 +157,8 @@ def decay_story(problem: Problem, traj: Trajectory) -> str:
         return text + f"The rate never fell below 2/lambda_max = {t.stable_max:.3g} in this run: it {outcome(traj)}."
     text += f"From step {cross:,} on the rate is below 2/lambda_max = {t.stable_max:.3g}. "
     if rise > 1:
-        text += f"Until then each step overshot and the loss rose to {rise:.3g}x its start; "
+        times = f"{rise:,.0f}" if rise < 1e6 else f"{rise:.3g}"
+        text += f"Until then each step overshot and the loss rose to {times}x its start; "
     if traj.status is Status.CONVERGED:
         return text + f"then the decay rescued it: it {outcome(traj)}."
     return text + f"it {outcome(traj)}."

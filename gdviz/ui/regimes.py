@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from gdviz import analysis, data, experiment, figures_regimes, playback, regimes
+from gdviz._errors import InputError
 from gdviz.engine import Problem, Trajectory
 from gdviz.figures import REGIME_LABELS
 from gdviz.regimes import Lane
@@ -92,11 +93,20 @@ def pinned_rates(prefix: str) -> list[float]:
 
 
 def _on_rate(prefix: str, slot: str) -> None:
-    value = st.session_state[_k(prefix, f"rate_{slot}")]
+    """A typed rate: checked by RunConfig; a rejected one is reported and the box keeps the previous rate."""
+    key = _k(prefix, f"rate_{slot}")
+    value = st.session_state[key]
     custom = dict(custom_rates(prefix))
+    st.session_state.pop(_k(prefix, f"rate_error_{slot}"), None)
     if value is None:  # a cleared box: back to the preset
         custom.pop(slot, None)
     else:
+        try:
+            get_config().replace(learning_rate=float(value))
+        except InputError as err:
+            st.session_state[_k(prefix, f"rate_error_{slot}")] = str(err)
+            st.session_state[key] = custom.get(slot)
+            return
         custom[slot] = float(value)
     st.session_state[_k(prefix, "custom")] = custom
 
@@ -118,12 +128,15 @@ def _rate_controls(prefix: str, lane: Lane, preset: float | None) -> None:
     p = prefix
     with st.container(horizontal=True, vertical_alignment="bottom", key=_k(p, f"{lane.key}_inputs")):
         if lane.key in regimes.SLOTS:
+            if err := st.session_state.get(_k(p, f"rate_error_{lane.key}")):
+                st.error(err)
             key = _k(p, f"rate_{lane.key}")
             if key not in st.session_state:  # widget state is dropped off the page; the rate is kept
                 st.session_state[key] = custom_rates(p).get(lane.key)
             st.number_input(
                 "Your rate for this panel", min_value=experiment.RATE_MIN, max_value=experiment.RATE_MAX,
-                format="%.6g", key=key, placeholder=f"preset {preset:.4g}", on_change=_on_rate, args=(p, lane.key),
+                format="%.6g", value=None, key=key, placeholder=f"preset {preset:.4g}", on_change=_on_rate,
+                args=(p, lane.key),
                 help="Replace this panel's preset rate with your own; clear the box to go back to the preset.",
                 width=220,
             )  # fmt: skip
