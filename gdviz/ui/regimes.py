@@ -195,7 +195,18 @@ def badge_html(label: str, color: str) -> str:
 
 
 def lane_label(lane: Lane) -> str:
+    """The badge of a panel: its predicted regime in words (the decaying run has none)."""
     return "Decaying rate" if lane.regime is None else f"{REGIME_LABELS[lane.regime]} (predicted)"
+
+
+def chart_label(lane: Lane) -> str:
+    """How a run is named in the charts: by regime for a preset rate, by the rate itself for the user's own."""
+    if lane.regime is None:
+        return "Decaying rate"
+    if not lane.custom:
+        return REGIME_LABELS[lane.regime]
+    kind = "Pinned" if lane.key.startswith("pinned_") else "Your rate"
+    return f"{kind} {lane.config.learning_rate:.3g} ({REGIME_LABELS[lane.regime].lower()})"
 
 
 def panel(prefix: str, lane: Lane, traj: Trajectory, problem: Problem, step: int, names: tuple[str, str],
@@ -216,7 +227,7 @@ def panel(prefix: str, lane: Lane, traj: Trajectory, problem: Problem, step: int
         start, opt = head.params[0], problem.solution()
         x_range, y_range = playback.window(head.params, np.vstack([start, opt]))
         grid = analysis.loss_grid(problem, 0, 1, x_range=x_range, y_range=y_range, n=50)
-        short = lane_label(lane).replace(" (predicted)", "")
+        short = chart_label(lane)
         pred = experiment.predicted_loss_curve(lane.config, problem, head.step)
         charts = {
             _k(p, f"{lane.key}_contour"): figures_regimes.panel_contour(
@@ -232,7 +243,7 @@ def panel(prefix: str, lane: Lane, traj: Trajectory, problem: Problem, step: int
 def overview(prefix: str, lanes: list[Lane], trajs: list[Trajectory], problem: Problem, step: int) -> None:
     """Every run's loss above the floor on one chart, up to ``step``."""
     runs = [
-        (lane_label(lane), figures_regimes.regime_color(lane.regime), playback.head(traj, step))
+        (chart_label(lane), figures_regimes.regime_color(lane.regime), playback.head(traj, step))
         for lane, traj in zip(lanes, trajs, strict=True)
     ]
     spec = figures_regimes.loss_gaps(runs, floor=problem.optimum_loss)

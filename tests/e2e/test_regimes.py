@@ -96,3 +96,23 @@ def test_phone_width(page, app_url, screenshot_dir):
     width = page.evaluate("() => document.querySelector('.gdviz-live[data-key=\"rg_slow_contour\"]').clientWidth")
     assert width <= 390  # one column: a panel never overflows the screen
     page.screenshot(path=str(screenshot_dir / "regimes_phone.png"))
+
+
+def test_type_a_rate_and_pin_it(regimes_page, screenshot_dir):
+    page = regimes_page
+    box = page.locator('input[aria-label="Your rate for this panel"]').nth(1)  # the Good panel's
+    box.fill("0.12")
+    box.press("Enter")
+    page.get_by_text("Good slot: your rate", exact=False).first.wait_for(timeout=30_000)
+    pin = page.get_by_role("button", name="Pin").nth(1)
+    pin.click()
+    page.get_by_role("button", name="Unpin").wait_for(timeout=30_000)
+    page.wait_for_function(
+        "() => document.querySelector('.gdviz-live[data-key=\"rg_pinned_0_contour\"][data-revision]')",
+        timeout=30_000,
+    )
+    assert "Pinned: rate 0.12" in page.inner_text("body")
+    assert exception_boxes(page) == []
+    page.get_by_role("button", name="Unpin").scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(screenshot_dir / "regimes_pinned.png"))
