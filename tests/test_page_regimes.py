@@ -372,3 +372,14 @@ def test_scaling_set_here_is_the_shared_config():
     lam = np.linalg.eigvalsh(2.0 / len(x) * X1.T @ X1)
     y = np.array(ds.y)
     assert outcomes(at)[:4] == [naive_gd(X1, y, sig(SLOT_R[s] / lam[-1])).outcome for s in SLOTS]
+
+
+def test_long_runs_are_capped(line):
+    X1, y, lam = line
+    at = open_page(RunConfig(max_steps=200_000))
+    assert "after 20,000 steps" in next(m.value for m in at.markdown if m.value.startswith("On this data"))
+    slow = naive_gd(X1, y, sig(SLOT_R["slow"] / lam[-1]), max_steps=20_000)
+    assert outcomes(at)[0] == slow.outcome == "converged in 10,989 steps"
+    assert outcomes(at)[3] == naive_gd(X1, y, sig(SLOT_R["divergent"] / lam[-1]), max_steps=20_000).outcome
+    steps, _ = xy(trace(figure(at, "rg_slow_loss"), "loss ("))
+    assert steps[-1] == slow.steps and len(steps) <= 2_500  # downsampled, ends at the run's end
