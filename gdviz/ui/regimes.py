@@ -1,0 +1,272 @@
+"""The Regimes page's Streamlit parts: the data sidebar, the user's own and pinned rates, the shared step
+scrubber, one panel per run and the summary table.
+
+Session keys (plain data only): ``{prefix}_custom`` slot -> the user's rate for that slot, ``{prefix}_pinned``
+the pinned rates (a list of floats), ``{prefix}_step`` the scrubbed step. The data, scaling, start point,
+tol and max steps are the shared RunConfig's, edited through ``gdviz.ui.controls`` (so they carry over to
+and from the Playground).
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from gdviz import analysis, data, experiment, figures_regimes, playback, regimes
+from gdviz._errors import InputError
+from gdviz.engine import Problem, Trajectory
+from gdviz.figures import REGIME_LABELS
+from gdviz.regimes import Lane
+from gdviz.ui import controls, dataset_for, get_config, trajectory_for
+from gdviz.ui.live_chart import live_charts
+
+# The shared settings this page shows: what the runs have in common (the rates are the page's own).
+DATA_FIELDS = ("dataset", "feature", "n_samples", "slope", "intercept", "noise", "x_loc", "x_scale", "seed", "scaling",
+               "init_intercept", "init_slope", "tol", "max_steps")  # fmt: skip
+
+
+def _k(prefix: str, name: str) -> str:
+    return f"{prefix}_{name}"
+
+
+def sidebar(prefix: str) -> None:
+    """The shared data, scaling, start point, tol and max steps, bound to the shared RunConfig."""
+    p = prefix
+    controls.bind(p, DATA_FIELDS)
+    config = get_config()
+    num = controls._number  # the Playground's own field widgets: validated, and restored on a bad value
+    with st.sidebar:
+        if err := st.session_state.get(_k(p, "error")):
+            st.error(err)
+        st.caption("Shared with the Playground: change them here or there.")
+        st.subheader("Data")
+        st.selectbox(
+            "Dataset", data.DATASETS, format_func=data.DATASET_LABELS.get, key=_k(p, "dataset"),
+            on_change=controls._on_dataset, args=(p,), help="The data every run on this page fits.",
+        )  # fmt: skip
+        if config.dataset == "synthetic_line":
+            with st.expander("Synthetic line settings"):
+                num(p, "n_samples", "Points", "How many noisy points.", min_value=2, max_value=10_000, step=1)
+                num(p, "slope", "True slope", "The slope of the line the points scatter around.", format="%g")
+                num(p, "intercept", "True intercept", "Where the true line crosses x = 0.", format="%g")
+                num(p, "noise", "Noise", "Standard deviation of the noise on y.", min_value=0.0, format="%g")
+                num(p, "x_loc", "x centre", "Mean of x. Far from 0, the valley gets long and thin.", format="%g")
+                num(p, "x_scale", "x spread", "Standard deviation of x.", min_value=1e-6, format="%g")
+                num(p, "seed", "Seed", "Random seed: the same seed gives the same points.", min_value=0, step=1)
+        else:
+            names = dataset_for(config).feature_names
+            st.selectbox(
+                "Feature", range(len(names)), format_func=lambda i: names[i], key=_k(p, "feature"),
+                on_change=controls._on_field, args=(p, "feature"), help="The one feature the line is fitted on.",
+            )  # fmt: skip
+        st.selectbox(
+            "Feature scaling", data.SCALINGS, format_func=data.SCALING_LABELS.get,
+            key=_k(p, "scaling"), on_change=controls._on_field, args=(p, "scaling"),
+            help="Rescale the feature before fitting. Scaling changes the Hessian, so it moves every threshold.",
+        )  # fmt: skip
+        st.subheader("Start and stop")
+        c1, c2 = st.columns(2)
+        with c1:
+            num(p, "init_intercept", "Start intercept", "Where every run starts (intercept).", format="%g")
+        with c2:
+            num(p, "init_slope", "Start slope", "Where every run starts (slope).", format="%g")
+        num(p, "tol", "tol", "A run has converged once an update moves the params less than this (0: never).",
+            min_value=0.0, format="%.1e")  # fmt: skip
+        num(p, "max_steps", "Max steps", f"Each run stops here at the latest (on this page at most "
+            f"{regimes.STEP_CAP:,}).", min_value=1, max_value=experiment.MAX_STEPS_LIMIT, step=1000)  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# Custom and pinned rates
+# ---------------------------------------------------------------------------------------------
+
+
+def custom_rates(prefix: str) -> dict[str, float]:
+    return st.session_state.setdefault(_k(prefix, "custom"), {})
+
+
+def pinned_rates(prefix: str) -> list[float]:
+    return st.session_state.setdefault(_k(prefix, "pinned"), [])
+
+
+def _on_rate(prefix: str, slot: str) -> None:
+    """A typed rate: checked by RunConfig; a rejected one is reported and the box keeps the previous rate."""
+    key = _k(prefix, f"rate_{slot}")
+    value = st.session_state[key]
+    custom = dict(custom_rates(prefix))
+    st.session_state.pop(_k(prefix, f"rate_error_{slot}"), None)
+    if value is None:  # a cleared box: back to the preset
+        custom.pop(slot, None)
+    else:
+        try:
+            get_config().replace(learning_rate=float(value))
+        except InputError as err:
+            st.session_state[_k(prefix, f"rate_error_{slot}")] = str(err)
+            st.session_state[key] = custom.get(slot)
+            return
+        custom[slot] = float(value)
+    st.session_state[_k(prefix, "custom")] = custom
+
+
+def _pin(prefix: str, rate: float) -> None:
+    pins = pinned_rates(prefix)
+    if rate not in pins:
+        st.session_state[_k(prefix, "pinned")] = [*pins, float(rate)]
+
+
+def _unpin(prefix: str, index: int) -> None:
+    pins = list(pinned_rates(prefix))
+    if 0 <= index < len(pins):
+        pins.pop(index)
+    st.session_state[_k(prefix, "pinned")] = pins
+
+
+def _rate_controls(prefix: str, lane: Lane, preset: float | None) -> None:
+    p = prefix
+    with st.container(horizontal=True, vertical_alignment="bottom", key=_k(p, f"{lane.key}_inputs")):
+        if lane.key in regimes.SLOTS:
+            if err := st.session_state.get(_k(p, f"rate_error_{lane.key}")):
+                st.error(err)
+            key = _k(p, f"rate_{lane.key}")
+            if key not in st.session_state:  # widget state is dropped off the page; the rate is kept
+                st.session_state[key] = custom_rates(p).get(lane.key)
+            st.number_input(
+                "Your rate for this panel", min_value=experiment.RATE_MIN, max_value=experiment.RATE_MAX,
+                format="%.6g", value=None, key=key, placeholder=f"preset {preset:.4g}", on_change=_on_rate,
+                args=(p, lane.key),
+                help="Replace this panel's preset rate with your own; clear the box to go back to the preset.",
+                width=220,
+            )  # fmt: skip
+            rate = lane.config.learning_rate
+            pinned = rate in pinned_rates(p)
+            st.button(
+                "Pinned" if pinned else "Pin", key=_k(p, f"pin_{lane.key}"), on_click=_pin, args=(p, rate),
+                disabled=not lane.custom or pinned, icon=":material/push_pin:",
+                help="Keep this rate as an extra panel and table row, to compare it with the next one you try "
+                "(enter your own rate first).",
+            )  # fmt: skip
+        elif lane.key.startswith("pinned_"):
+            index = int(lane.key.split("_")[1])
+            st.button(
+                "Unpin", key=_k(p, f"unpin_{index}"), on_click=_unpin, args=(p, index), icon=":material/close:",
+                help="Remove this pinned run (panel and table row).",
+            )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# Runs, scrubber, panels, table
+# ---------------------------------------------------------------------------------------------
+
+
+def runs(lanes: list[Lane]) -> list[Trajectory]:
+    """Each lane's whole run (cached per RunConfig)."""
+    return [trajectory_for(lane.config) for lane in lanes]
+
+
+def scrubber(prefix: str, last: int) -> int:
+    """The shared step slider over steps 0..``last`` (every early step, then log-spaced); returns the step."""
+    p = prefix
+    steps = regimes.scrub_steps(last)
+    kept = st.session_state.get(_k(p, "step"))
+    value = regimes.nearest_step(steps, last if kept is None else kept)
+    key = _k(p, f"scrub_{last}")  # options change with the runs: a new slider, placed at the kept step
+    if key not in st.session_state:
+        st.session_state[key] = value
+    step = st.select_slider(
+        "Step shown in every panel (drag, or focus and use the arrow keys)", options=[int(s) for s in steps],
+        key=key, format_func=lambda s: f"step {s:,}",
+        help=f"Every chart below shows the runs up to this step. Steps 0-{min(regimes.SCRUB_DENSE, last)} one "
+        "by one, then log-spaced to the end of the longest run. A run that stopped earlier stays at its end.",
+    )  # fmt: skip
+    st.session_state[_k(p, "step")] = int(step)
+    return int(step)
+
+
+def badge_html(label: str, color: str) -> str:
+    """A colour swatch with its regime's name in text (colour is never the only cue)."""
+    text = "#fff" if color == figures_regimes.DECAY_COLOR else "#000"
+    return (
+        f'<span style="display:inline-block;padding:0.05rem 0.5rem;border-radius:0.3rem;background:{color};'
+        f'color:{text};font-weight:600;font-size:0.85rem">{html.escape(label)}</span>'
+    )
+
+
+def lane_label(lane: Lane) -> str:
+    """The badge of a panel: its predicted regime in words (the decaying run has none)."""
+    return "Decaying rate" if lane.regime is None else f"{REGIME_LABELS[lane.regime]} (predicted)"
+
+
+def chart_label(lane: Lane) -> str:
+    """How a run is named in the charts: by regime for a preset rate, by the rate itself for the user's own."""
+    if lane.regime is None:
+        return "Decaying rate"
+    if not lane.custom:
+        return REGIME_LABELS[lane.regime]
+    kind = "Pinned" if lane.key.startswith("pinned_") else "Your rate"
+    return f"{kind} {lane.config.learning_rate:.3g} ({REGIME_LABELS[lane.regime].lower()})"
+
+
+def panel(prefix: str, lane: Lane, traj: Trajectory, problem: Problem, step: int, names: tuple[str, str],
+          preset: float | None) -> None:  # fmt: skip
+    """One run: its rate against the thresholds, its outcome, the rate input, and its two charts at ``step``."""
+    p = prefix
+    color = figures_regimes.regime_color(lane.regime)
+    with st.container(border=True, key=_k(p, f"{lane.key}_panel")):
+        st.html(badge_html(lane_label(lane), color))
+        rate = lane.config.learning_rate
+        if lane.config.is_constant_gd:
+            st.markdown(f"**{lane.title}**: {regimes.rate_relation(rate, problem)}")
+        else:
+            st.markdown(f"**{lane.title}**: {regimes.decay_story(problem, traj)}")
+        st.markdown(f"Outcome: **{regimes.outcome(traj)}**")
+        _rate_controls(p, lane, preset)
+        head = playback.head(traj, step)
+        start, opt = head.params[0], problem.solution()
+        x_range, y_range = playback.window(head.params, np.vstack([start, opt]))
+        grid = analysis.loss_grid(problem, 0, 1, x_range=x_range, y_range=y_range, n=50)
+        short = chart_label(lane)
+        pred = experiment.predicted_loss_curve(lane.config, problem, head.step)
+        charts = {
+            _k(p, f"{lane.key}_contour"): figures_regimes.panel_contour(
+                grid, head, optimum=opt, names=names, color=color, label=short
+            ),
+            _k(p, f"{lane.key}_loss"): figures_regimes.panel_loss(
+                head, color=color, label=short, predicted=pred, floor=problem.optimum_loss
+            ),
+        }
+        live_charts(charts, revision=step, key=_k(p, f"{lane.key}_charts"))
+
+
+def overview(prefix: str, lanes: list[Lane], trajs: list[Trajectory], problem: Problem, step: int) -> None:
+    """Every run's loss above the floor on one chart, up to ``step``."""
+    runs = [
+        (chart_label(lane), figures_regimes.regime_color(lane.regime), playback.head(traj, step))
+        for lane, traj in zip(lanes, trajs, strict=True)
+    ]
+    spec = figures_regimes.loss_gaps(runs, floor=problem.optimum_loss)
+    live_charts({_k(prefix, "overview"): spec}, revision=step, key=_k(prefix, "overview_chart"))
+
+
+def panel_grid(prefix: str, lanes: list[Lane], trajs: list[Trajectory], problem: Problem, step: int,
+               names: tuple[str, str], presets: dict[str, float]) -> None:  # fmt: skip
+    """The panels, two per row (Streamlit stacks the columns on a phone)."""
+    for row in range(0, len(lanes), 2):
+        cols = st.columns(2, gap="medium")
+        for col, lane, traj in zip(cols, lanes[row : row + 2], trajs[row : row + 2], strict=False):
+            with col:
+                panel(prefix, lane, traj, problem, step, names, presets.get(lane.key))
+
+
+def summary_table(problem: Problem, lanes: list[Lane], trajs: list[Trajectory]) -> pd.DataFrame:
+    """The summary as a DataFrame (one row per run), shown with st.table."""
+    rows = [regimes.summary_row(problem, lane, traj) for lane, traj in zip(lanes, trajs, strict=True)]
+    frame = pd.DataFrame(
+        rows,
+        columns=["run", "rate", "regime predicted", "regime observed", "steps to converge: predicted",
+                 "steps to converge: measured", "final loss"],
+    ).set_index("run")  # fmt: skip
+    st.table(frame)
+    return frame
