@@ -158,11 +158,10 @@ def summary(swept: SweepRun) -> None:
     t = swept.table
     counts = {o: int(np.sum(t.outcome == o)) for o in sweep.Outcome}
     done = t.outcome == sweep.Outcome.CONVERGED
-    best = (
-        f" The fastest converged in {int(t.steps[done].min()):,} steps at rate {t.learning_rate[done][np.argmin(t.steps[done])]:.4g}."
-        if done.any()
-        else ""
-    )  # noqa: E501
+    best = ""
+    if done.any():
+        k = np.flatnonzero(done)[np.argmin(t.steps[done])]
+        best = f" The fastest converged in {int(t.steps[k]):,} steps, at rate {t.learning_rate[k]:.4g}."
     st.markdown(
         f"**{t.learning_rate.size:,} rates, {t.learning_rate[0]:.3g} to {t.learning_rate[-1]:.3g}, at most "
         f"{t.max_steps:,} steps each:** {counts[sweep.Outcome.CONVERGED]:,} converged, "
