@@ -47,8 +47,13 @@ def regime_backdrop(
                 "type": "rect", "name": f"zone: {regime}", "xref": "x", "yref": "paper", "x0": x0, "x1": x1,
                 "y0": 0, "y1": 1, "fillcolor": REGIME_COLORS[regime], "opacity": ZONE_OPACITY,
                 "line": {"width": 0}, "layer": "below",
-                "label": {"text": REGIME_LABELS[regime], "textposition": "top center",
-                          "font": {"size": 12, "color": "#000000"}},
+            }
+        )  # fmt: skip
+        shapes.append(  # the zone's name on a band above the plot, like the Playground's regime band
+            {
+                "type": "rect", "name": f"zone label: {regime}", "xref": "x", "yref": "paper", "x0": x0, "x1": x1,
+                "y0": 1.01, "y1": 1.075, "fillcolor": REGIME_COLORS[regime], "line": {"width": 0},
+                "label": {"text": REGIME_LABELS[regime], "font": {"size": 12, "color": "#000000"}},
             }
         )  # fmt: skip
     for name, x, dash in threshold_lines(thresholds):
@@ -94,6 +99,18 @@ def _x_range(rates: np.ndarray) -> tuple[float, float]:
     lo, hi = float(np.min(rates)), float(np.max(rates))
     pad = 0.03 * max(np.log10(hi / lo), 0.3)
     return lo / 10**pad, hi * 10**pad
+
+
+# log10 of the largest float64: Plotly's own autorange pads past it and labels the top tick "Infinity".
+_LOG10_MAX = float(np.log10(np.finfo(float).max))
+
+
+def _log_range(values: np.ndarray) -> list[float]:
+    """A log axis range (log10 units) holding every finite positive value, padded, never past float64's top."""
+    v = values[np.isfinite(values) & (values > 0)]
+    lo, hi = (float(np.log10(v.min())), float(np.log10(v.max()))) if v.size else (-1.0, 1.0)
+    pad = 0.05 * (hi - lo) or 0.5
+    return [lo - pad, min(hi + pad, _LOG10_MAX)]
 
 
 def _num(x: float) -> str:
@@ -152,11 +169,18 @@ def _layout(table: SweepTable, edges, thresholds: Thresholds, *, title: str, y_t
     layout["shapes"] = regime_backdrop(edges, thresholds, x_range)
     layout["annotations"] = threshold_labels(thresholds, x_range)
     layout["hovermode"] = "closest"
-    layout["margin"] = {"l": 70, "r": 20, "t": 60, "b": 50}
+    layout["margin"] = {"l": 70, "r": 20, "t": 95, "b": 50}
+    layout["title"]["y"] = 0.98
+    layout["title"]["yanchor"] = "top"
     layout["legend"]["y"] = -0.18
     layout["meta"] = meta
     layout["clickmode"] = "event+select"
     return layout
+
+
+def _note(layout: dict, text: str) -> None:
+    """A line under the title (what is not drawn where, and why)."""
+    layout["title"]["subtitle"] = {"text": text, "font": {"size": 12, "color": REGIME_COLORS[Regime.DIVERGENT]}}
 
 
 def steps_chart(
@@ -205,13 +229,7 @@ def steps_chart(
         y_title="steps (updates applied)", height=height, meta=meta,
     )  # fmt: skip
     if not ok.all():
-        layout["annotations"].append(
-            {
-                "x": 1.0, "xref": "paper", "xanchor": "right", "y": 1.0, "yref": "paper", "yanchor": "bottom",
-                "text": f"{int((~ok).sum()):,} rates never converge by the closed form (no dashed line there)",
-                "showarrow": False, "font": {"size": 11, "color": REGIME_COLORS[Regime.DIVERGENT]},
-            }
-        )  # fmt: skip
+        _note(layout, f"{int((~ok).sum()):,} rates never converge by the closed form (no dashed line there)")
     return _spec(data, layout)
 
 
@@ -264,6 +282,7 @@ def loss_chart(
         height=height, meta=meta,
     )  # fmt: skip
     layout["yaxis"]["domain"] = [0.0, 0.86]
+    layout["yaxis"]["range"] = _log_range(np.concatenate([loss[positive], [table.start_loss, floor]]))
     layout["yaxis2"] = {
         "domain": [0.9, 1.0], "type": "category", "categoryarray": [OVERFLOW_ROW], "anchor": "x",
         "showgrid": False, "fixedrange": True, "tickfont": {"color": REGIME_COLORS[Regime.DIVERGENT]},
@@ -275,11 +294,5 @@ def loss_chart(
     if zero.any():
         notes.append(f"{int(zero.sum()):,} runs reached loss 0 exactly (not drawable on a log axis)")
     if notes:
-        layout["annotations"].append(
-            {
-                "x": 1.0, "xref": "paper", "xanchor": "right", "y": 1.0, "yref": "paper", "yanchor": "bottom",
-                "text": "; ".join(notes), "showarrow": False,
-                "font": {"size": 11, "color": REGIME_COLORS[Regime.DIVERGENT]},
-            }
-        )  # fmt: skip
+        _note(layout, "; ".join(notes))
     return _spec(data, layout)

@@ -48,7 +48,7 @@ def test_loss_chart_never_drops_an_overflowed_run(table_and_problem):
     n_over = int(np.sum(table.outcome == sweep.Outcome.OVERFLOWED))
     assert n_over > 0 and len(over["x"]) == n_over and over["yaxis"] == "y2"
     assert set(over["y"]) == {"overflowed (inf)"}
-    assert any(f"{n_over} runs overflowed" in a["text"] for a in spec["layout"]["annotations"])
+    assert f"{n_over} runs overflowed" in spec["layout"]["title"]["subtitle"]["text"]
     row = over["customdata"][0]
     assert "overflowed float64" in row[1] and row[3] == "overflowed"
     markers = [t for t in spec["data"] if t["mode"] == "markers"]
@@ -61,5 +61,14 @@ def test_zones_are_clipped_to_the_swept_range(table_and_problem):
                                                        max_steps=50), tol=1e-6, max_steps=50)  # fmt: skip
     spec = steps_chart(narrow, sweep.regime_edges(problem), analysis.thresholds(problem))
     zones = [s["name"] for s in spec["layout"]["shapes"] if s["type"] == "rect"]
-    assert zones == ["zone: good"]
+    assert zones == ["zone: good", "zone label: good"]
     assert len([a for a in spec["layout"]["annotations"] if "λ" in a["text"]]) == 0  # no threshold in view
+
+
+def test_loss_axis_holds_every_finite_loss_and_stays_inside_float64(table_and_problem):
+    table, problem, _ = table_and_problem
+    spec = loss_chart(table, sweep.regime_edges(problem), analysis.thresholds(problem), floor=problem.optimum_loss)
+    lo, hi = spec["layout"]["yaxis"]["range"]
+    finite = table.final_loss[np.isfinite(table.final_loss) & (table.final_loss > 0)]
+    assert 10**lo <= min(finite.min(), problem.optimum_loss) and np.log10(finite.max()) <= hi
+    assert hi <= np.log10(np.finfo(float).max)

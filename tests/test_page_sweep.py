@@ -196,7 +196,7 @@ def test_prediction_matches_the_naive_loop_where_runs_converge(default_app, line
         assert py[px == r][0] == naive_gd(X1, y, r)[1]
     # No prediction is drawn from 2/lambda_max on (the closed form says "never"), and that is said.
     assert px.max() < 2 / eigs(X1)[-1]
-    assert any("never converge" in a["text"] for a in fig["layout"]["annotations"])
+    assert "never converge" in fig["layout"]["title"]["subtitle"]["text"]
 
 
 def test_final_loss_shows_every_run_and_labels_the_overflowed_ones(default_app, line):
