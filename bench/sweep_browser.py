@@ -94,7 +94,8 @@ def set_number(page, label: str, value: int) -> None:
     page.wait_for_function(IDLE)
 
 
-def measure_browser(url: str, runs: int) -> list[float]:
+def measure_browser(url: str, runs: int, expect: str) -> list[float]:
+    """Click times in seconds; ``expect`` is the start of the page's summary line for the same rates."""
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -116,10 +117,10 @@ def measure_browser(url: str, runs: int) -> list[float]:
                 raise SystemExit("the charts never showed the sweep")
             out.append(ms / 1000)
         title = page.locator("h1").first.inner_text()
-        dataset = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.inner_text()
+        summary = page.locator('[data-testid="stMarkdown"]', has_text="rates,").first.inner_text()
         browser.close()
-    if title != "Learning-rate sweep" or "Diabetes" not in dataset:
-        raise SystemExit(f"ended on the wrong page or data: {title!r}, {dataset!r}")
+    if title != "Learning-rate sweep" or not summary.startswith(expect):
+        raise SystemExit(f"ended on the wrong page or rates: {title!r}, {summary!r}, expected {expect!r}")
     return out
 
 
@@ -158,7 +159,8 @@ def main() -> None:
 
     proc, url = serve()
     try:
-        browser = measure_browser(url, args.runs)
+        expect = f"{N_RATES:,} rates, {rates[0]:.3g} to {rates[-1]:.3g}, at most {STEPS:,} steps"
+        browser = measure_browser(url, args.runs, expect)
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -22,7 +22,7 @@ from gdviz.engine import Problem, Status
 MAX_RATES = 1_000
 MAX_SWEEP_STEPS = 10_000  # a sweep's runs stop here at the latest, whatever the run settings say
 DEFAULT_SWEEP_STEPS = 1_000
-CHUNK = 250  # rates per lr_sweep call: progress is reported between (and within) chunks
+CHUNK = 500  # rates per lr_sweep call: progress is reported between (and within) chunks
 # Rates a run may use at all (RunConfig's bounds), so that any swept rate opens in the Playground.
 RATE_MIN, RATE_MAX = 1e-12, 1e6
 
