@@ -8,6 +8,7 @@ through its widgets; what is asserted is session state and the data inside its t
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -165,6 +166,7 @@ def test_default_sweep_covers_the_default_range_on_both_charts(default_app, line
         assert fig["layout"]["yaxis"]["type"] == "log"
         assert_backdrop(fig, lam, rates)
     assert not default_app.error
+    pickle.loads(pickle.dumps(default_app.session_state["sw_run"]))  # plain data only in session state
 
 
 def test_measured_steps_match_a_naive_loop(default_app, line):
