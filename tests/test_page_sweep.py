@@ -320,3 +320,13 @@ def test_choosing_a_rate_opens_it_in_the_playground(visited_playground):
     assert [t.value for t in at.title] == ["Playground"]
     assert at.number_input(key="pg_learning_rate").value == rate
     assert at.selectbox(key="pg_optimizer").value == "gd"
+
+
+def test_switching_modes_at_the_edge_of_the_boxes_is_no_traceback(line):
+    assert 2 / eigs(line[0])[-1] < 1  # so 1e-12 x 2/lambda_max falls below the boxes' minimum of 1e-12
+    at = sweep_app()
+    ok(at.number_input(key="sw_low").set_value(1e-12).run())
+    assert any("leave the range" in e.value for e in at.error)
+    ok(at.radio(key="sw_relative").set_value(False).run())
+    assert at.number_input(key="sw_low").value == 1e-12  # held at the box's bound, not an exception
+    assert not at.error

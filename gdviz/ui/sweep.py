@@ -58,7 +58,8 @@ def _on_mode() -> None:
     scale = 2.0 / _lambda_max()
     factor = 1.0 / scale if st.session_state[_k("relative")] else scale
     for name in ("low", "high"):
-        st.session_state[_k(name)] = float(f"{st.session_state[_k(name)] * factor:.4g}")
+        value = float(f"{st.session_state[_k(name)] * factor:.4g}")
+        st.session_state[_k(name)] = min(max(value, sweep.RATE_MIN), sweep.RATE_MAX)  # the boxes' own bounds
 
 
 def _lambda_max() -> float:
@@ -99,9 +100,10 @@ def settings_form() -> tuple[SweepSettings | None, bool]:
              help="Multiples of 2/lambda_max (the divergence threshold of this data) follow the data; "
                   "absolute rates stay put when the data changes.")  # fmt: skip
     unit = " (x 2/lambda_max)" if st.session_state[_k("relative")] else ""
-    c2.number_input(f"Lowest rate{unit}", min_value=1e-12, max_value=1e6, format="%.4g", key=_k("low"),
+    bounds = {"min_value": sweep.RATE_MIN, "max_value": sweep.RATE_MAX}
+    c2.number_input(f"Lowest rate{unit}", key=_k("low"), format="%.4g", **bounds,
                     help="The smallest rate swept. Rates are spaced evenly on a log scale.")  # fmt: skip
-    c3.number_input(f"Highest rate{unit}", min_value=1e-12, max_value=1e6, format="%.4g", key=_k("high"),
+    c3.number_input(f"Highest rate{unit}", key=_k("high"), format="%.4g", **bounds,
                     help="The largest rate swept. Above 1 x 2/lambda_max every run diverges.")  # fmt: skip
     c4.number_input("Number of rates", min_value=2, max_value=sweep.MAX_RATES, step=100, key=_k("n_rates"),
                     help=f"How many rates to run, all at once (vectorised), up to {sweep.MAX_RATES:,}.")  # fmt: skip
