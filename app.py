@@ -9,6 +9,9 @@ page = st.navigation(
     [
         st.Page("pages/playground.py", title="Playground", icon=":material/play_circle:", default=True),
         st.Page("pages/regimes.py", title="Regimes", icon=":material/compare:"),
+        st.Page("pages/sweep.py", title="Learning-rate sweep", icon=":material/ssid_chart:"),
+        st.Page("pages/scaling.py", title="Feature scaling", icon=":material/straighten:"),
+        st.Page("pages/math.py", title="The math", icon=":material/function:"),
     ]
 )
 preload_plotly()  # first element of every page: starts loading the Plotly its charts are drawn with

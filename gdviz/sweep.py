@@ -1,0 +1,185 @@
+"""A learning-rate sweep on one problem: a log grid of constant rates, run in chunks, and each rate's
+outcome next to what the theory predicts (NumPy only).
+
+``run_sweep`` splits the rates into chunks of ``analysis.lr_sweep`` calls so that a page can report
+progress; ``summarise`` adds, per rate, the closed-form step count, the regime the Hessian predicts and
+what the run did (converged, still moving at the step cap, growing, or overflowed).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from gdviz import analysis
+from gdviz._errors import InputError, check_float, check_int
+from gdviz.analysis import Regime, SweepResult
+from gdviz.engine import Problem, Status
+
+MAX_RATES = 1_000
+MAX_SWEEP_STEPS = 10_000  # a sweep's runs stop here at the latest, whatever the run settings say
+DEFAULT_SWEEP_STEPS = 1_000
+CHUNK = 500  # rates per lr_sweep call: progress is reported between (and within) chunks
+# Rates a run may use at all (RunConfig's bounds), so that any swept rate opens in the Playground.
+RATE_MIN, RATE_MAX = 1e-12, 1e6
+
+
+class Outcome(enum.StrEnum):
+    """What one run of a sweep did by its last step."""
+
+    CONVERGED = "converged"
+    STILL_MOVING = "still moving"  # stopped at the step cap with its loss below the start
+    GROWING = "growing"  # stopped at the step cap with its loss above the start: diverging, still finite
+    OVERFLOWED = "overflowed"  # diverged: a value passed float64's range (status DIVERGED)
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    """What to sweep, as scalars.
+
+    Attributes:
+        relative: when True, ``low`` and ``high`` are multiples of 2/lambda_max; else rates.
+        low, high: the ends of the log-spaced grid, 0 < low < high.
+        n_rates: how many rates, in [2, MAX_RATES].
+        max_steps: each run's step cap, in [1, MAX_SWEEP_STEPS].
+    """
+
+    relative: bool = True
+    low: float = 1e-3
+    high: float = 2.0
+    n_rates: int = 200
+    max_steps: int = DEFAULT_SWEEP_STEPS
+
+    def __post_init__(self) -> None:
+        owner = "SweepSettings"
+        check_float(self.low, "low", owner, low=0)
+        check_float(self.high, "high", owner, low=0)
+        if not self.low < self.high:
+            raise InputError(f"The rate range needs low < high. Got low = {self.low:g}, high = {self.high:g}.")
+        check_int(self.n_rates, "n_rates", owner, low=2, high=MAX_RATES)
+        check_int(self.max_steps, "max_steps", owner, low=1, high=MAX_SWEEP_STEPS)
+
+    def rates(self, problem: Problem) -> np.ndarray:
+        """The swept rates: ``n_rates`` log-spaced from low to high (times 2/lambda_max when relative).
+
+        Raises:
+            InputError: if a rate falls outside [RATE_MIN, RATE_MAX].
+        """
+        scale = analysis.thresholds(problem).stable_max if self.relative else 1.0
+        lo, hi = self.low * scale, self.high * scale
+        if not (np.isfinite(lo) and np.isfinite(hi) and lo >= RATE_MIN and hi <= RATE_MAX):
+            raise InputError(
+                f"The rates {lo:.3g} to {hi:.3g} leave the range a run accepts, [{RATE_MIN:g}, {RATE_MAX:g}]. "
+                "Narrow the range."
+            )
+        return np.geomspace(lo, hi, self.n_rates)
+
+
+def run_sweep(
+    problem: Problem,
+    learning_rates: np.ndarray,
+    *,
+    tol: float,
+    max_steps: int,
+    init_params: np.ndarray | None = None,
+    chunk: int = CHUNK,
+    progress=None,
+) -> SweepResult:
+    """``analysis.lr_sweep`` over ``learning_rates`` in chunks of ``chunk`` rates, joined in order.
+
+    Args:
+        progress: optional callable ``progress(fraction_done)`` (0..1), called within and after each chunk.
+
+    Returns:
+        The same SweepResult one ``lr_sweep`` call over all the rates gives.
+    """
+    rates = np.asarray(learning_rates, dtype=float).reshape(-1)
+    chunk = check_int(chunk, "chunk", "run_sweep", low=1)
+    parts = []
+    starts = range(0, max(rates.size, 1), chunk)
+    for k, start in enumerate(starts):
+        within = None if progress is None else (lambda f, k=k: progress((k + f) / len(starts)))
+        parts.append(
+            analysis.lr_sweep(
+                problem, rates[start : start + chunk], tol=tol, max_steps=max_steps, init_params=init_params,
+                progress=within,
+            )
+        )  # fmt: skip
+        if progress is not None:
+            progress((k + 1) / len(starts))
+    return SweepResult(*(np.concatenate(field) for field in zip(*parts, strict=True)))
+
+
+def regime_edges(problem: Problem) -> tuple[float, float, float]:
+    """The rates where the predicted regime changes: (slow -> good, good -> oscillating, oscillating ->
+    divergent), i.e. 0.2/lambda_max, 1/lambda_max and 2/lambda_max (see ``analysis.regime_of_ratio``).
+    The good zone includes both its ends; divergence starts at 2/lambda_max itself."""
+    lam = analysis.spectrum(problem).lambda_max
+    return analysis.SLOW_BELOW / lam, analysis.OSCILLATE_ABOVE / lam, analysis.DIVERGE_FROM / lam
+
+
+def regimes(problem: Problem, learning_rates: np.ndarray) -> np.ndarray:
+    """The predicted Regime value (str) of each rate, as ``analysis.predict_regime`` gives it."""
+    r = np.asarray(learning_rates, dtype=float) * analysis.spectrum(problem).lambda_max
+    return np.select(
+        [r >= analysis.DIVERGE_FROM, r > analysis.OSCILLATE_ABOVE, r >= analysis.SLOW_BELOW],
+        [Regime.DIVERGENT.value, Regime.OSCILLATING.value, Regime.GOOD.value],
+        Regime.SLOW.value,
+    )
+
+
+class SweepTable(NamedTuple):
+    """One row per swept rate: what each run did and what the theory says.
+
+    Attributes:
+        learning_rate: array of shape (n_rates,), ascending.
+        steps: int array, the step at which each run stopped (for an overflowed run: the first step with a
+            non-finite value; for one that hit the cap: the cap).
+        final_loss: float array, the loss at that step (inf or nan for an overflowed run).
+        status: str array, "converged", "diverged" or "max_steps" (``engine.Status`` values).
+        outcome: str array of ``Outcome`` values.
+        predicted_steps: float array, ``analysis.predicted_steps`` (inf when the rule is never met).
+        regime: str array of predicted ``Regime`` values.
+        start_loss: the loss at the start point (the same for every run).
+        max_steps: the step cap of the sweep.
+    """
+
+    learning_rate: np.ndarray
+    steps: np.ndarray
+    final_loss: np.ndarray
+    status: np.ndarray
+    outcome: np.ndarray
+    predicted_steps: np.ndarray
+    regime: np.ndarray
+    start_loss: float
+    max_steps: int
+
+
+def summarise(
+    problem: Problem, result: SweepResult, *, tol: float, max_steps: int, init_params: np.ndarray | None = None
+) -> SweepTable:
+    """Add the closed-form step count, the predicted regime and the outcome to each run of ``result``."""
+    w0 = np.zeros(problem.n_params) if init_params is None else np.asarray(init_params, dtype=float)
+    start_loss = float(problem.loss(w0))
+    status = np.asarray(result.status).astype(str)
+    with np.errstate(all="ignore"):
+        growing = ~(result.final_loss <= start_loss * (1 + 1e-9) + 1e-12)  # the observed_regime rule; nan grows
+    outcome = np.select(
+        [status == Status.CONVERGED.value, status == Status.DIVERGED.value, growing],
+        [Outcome.CONVERGED.value, Outcome.OVERFLOWED.value, Outcome.GROWING.value],
+        Outcome.STILL_MOVING.value,
+    )
+    predicted = np.asarray(analysis.predicted_steps(problem, result.learning_rate, tol=tol, init_params=w0), float)
+    return SweepTable(
+        result.learning_rate, result.steps, result.final_loss, status, outcome, predicted,
+        regimes(problem, result.learning_rate), start_loss, int(max_steps),
+    )  # fmt: skip
+
+
+def nearest_rate(table: SweepTable, rate: float) -> float:
+    """The swept rate closest to ``rate`` in log terms (a clicked point's x, read back from the browser)."""
+    rates = table.learning_rate
+    return float(rates[np.argmin(np.abs(np.log(rates) - np.log(max(float(rate), 1e-300))))])

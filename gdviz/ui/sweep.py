@@ -1,0 +1,205 @@
+"""The learning-rate sweep page's Streamlit layer: its controls, the sweep with a progress bar, and opening
+a swept rate in the Playground.
+
+Session keys (plain data only): ``sw_run`` the last SweepRun; widget keys ``sw_*`` are seeded from it, so
+the controls come back as they were when the user returns to the page.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import streamlit as st
+
+from gdviz import analysis, data, experiment, sweep
+from gdviz._errors import InputError
+from gdviz.experiment import RunConfig
+from gdviz.figures import REGIME_LABELS
+from gdviz.sweep import SweepSettings, SweepTable
+from gdviz.ui import controls, data_key, dataset_for, get_config, problem_for, set_config
+
+P = "sw"
+RUN_KEY = f"{P}_run"
+PLAYGROUND = "pages/playground.py"
+MODES = {True: "multiples of 2/lambda_max", False: "absolute rates"}
+
+
+class SweepRun(NamedTuple):
+    """One finished sweep: the run settings it used (data, start, tol), its own settings, its table, its id."""
+
+    config: RunConfig
+    settings: SweepSettings
+    table: SweepTable
+    run_id: int
+
+
+def sweep_key(config: RunConfig) -> RunConfig:
+    """What a sweep depends on besides its own settings: the data, the start point and tol."""
+    return data_key(config).replace(init_intercept=config.init_intercept, init_slope=config.init_slope, tol=config.tol)
+
+
+def _k(name: str) -> str:
+    return f"{P}_{name}"
+
+
+def _seed() -> None:
+    last = st.session_state.get(RUN_KEY)
+    cap = min(get_config().max_steps, sweep.DEFAULT_SWEEP_STEPS)
+    settings = last.settings if last else SweepSettings(max_steps=cap)
+    seeds = {"relative": settings.relative, "low": settings.low, "high": settings.high,
+             "n_rates": settings.n_rates, "max_steps": settings.max_steps}  # fmt: skip
+    for name, value in seeds.items():
+        st.session_state.setdefault(_k(name), value)
+
+
+def _on_mode() -> None:
+    """Keep the same rates when the range switches between multiples of 2/lambda_max and absolute rates."""
+    scale = 2.0 / _lambda_max()
+    factor = 1.0 / scale if st.session_state[_k("relative")] else scale
+    for name in ("low", "high"):
+        value = float(f"{st.session_state[_k(name)] * factor:.4g}")
+        st.session_state[_k(name)] = min(max(value, sweep.RATE_MIN), sweep.RATE_MAX)  # the boxes' own bounds
+
+
+def _lambda_max() -> float:
+    return analysis.spectrum(problem_for(get_config())).lambda_max
+
+
+def data_sidebar() -> None:
+    """The data the sweep runs on (shared with the Playground): dataset, feature and scaling."""
+    controls.bind(P, ("dataset", "feature", "scaling"))
+    config = get_config()
+    with st.sidebar:
+        if err := st.session_state.get(_k("error")):
+            st.error(err)
+        st.subheader("Data (shared with the Playground)")
+        # The Playground's own callbacks: same validation, same error reporting, same shared config.
+        st.selectbox("Dataset", data.DATASETS, format_func=data.DATASET_LABELS.get, key=_k("dataset"),
+                     on_change=controls._on_dataset, args=(P,),
+                     help="The data every page fits. The synthetic line's settings are in the Playground.")  # fmt: skip
+        if config.dataset != "synthetic_line":
+            names = dataset_for(config).feature_names
+            st.selectbox("Feature", range(len(names)), format_func=lambda i: names[i], key=_k("feature"),
+                         on_change=controls._on_field, args=(P, "feature"),
+                         help="The one feature the line is fitted on.")  # fmt: skip
+        st.selectbox("Feature scaling", data.SCALINGS, format_func=data.SCALING_LABELS.get, key=_k("scaling"),
+                     on_change=controls._on_field, args=(P, "scaling"),
+                     help="Scaling changes the Hessian, so it moves every threshold rate.")  # fmt: skip
+        st.caption(
+            f"Start point ({config.init_intercept:g}, {config.init_slope:g}) and tol = {config.tol:g} come from "
+            "the Playground's settings. The sweep always runs plain gradient descent at constant rates."
+        )
+
+
+def settings_form() -> tuple[SweepSettings | None, bool]:
+    """The sweep's own controls; returns (valid settings or None with the error shown, Run clicked)."""
+    _seed()
+    c1, c2, c3, c4, c5 = st.columns([1.4, 1, 1, 1, 1])
+    c1.radio("Rate range in", list(MODES), format_func=MODES.get, key=_k("relative"), on_change=_on_mode,
+             help="Multiples of 2/lambda_max (the divergence threshold of this data) follow the data; "
+                  "absolute rates stay put when the data changes.")  # fmt: skip
+    unit = " (x 2/lambda_max)" if st.session_state[_k("relative")] else ""
+    bounds = {"min_value": sweep.RATE_MIN, "max_value": sweep.RATE_MAX}
+    c2.number_input(f"Lowest rate{unit}", key=_k("low"), format="%.4g", **bounds,
+                    help="The smallest rate swept. Rates are spaced evenly on a log scale.")  # fmt: skip
+    c3.number_input(f"Highest rate{unit}", key=_k("high"), format="%.4g", **bounds,
+                    help="The largest rate swept. Above 1 x 2/lambda_max every run diverges.")  # fmt: skip
+    c4.number_input("Number of rates", min_value=2, max_value=sweep.MAX_RATES, step=100, key=_k("n_rates"),
+                    help=f"How many rates to run, all at once (vectorised), up to {sweep.MAX_RATES:,}.")  # fmt: skip
+    c5.number_input("Steps per run (cap)", min_value=1, max_value=sweep.MAX_SWEEP_STEPS, step=1000,
+                    key=_k("max_steps"),
+                    help=f"Each run stops here at the latest. Sweeps are capped at {sweep.MAX_SWEEP_STEPS:,} steps, "
+                         "whatever the Playground's max steps.")  # fmt: skip
+    clicked = st.button("Run sweep", key=_k("go"), type="primary", help="Run gradient descent at every rate.")
+    try:
+        values = {n: st.session_state[_k(n)] for n in ("relative", "low", "high", "n_rates", "max_steps")}
+        settings = SweepSettings(**values)
+        settings.rates(problem_for(get_config()))  # rates outside what a run accepts are reported here
+    except InputError as err:
+        st.error(str(err))
+        return None, False
+    return settings, clicked
+
+
+def current(settings: SweepSettings | None, clicked: bool) -> SweepRun | None:
+    """The sweep to show: run now on a click, or when there is none yet for this data, start and tol."""
+    config = get_config()
+    last: SweepRun | None = st.session_state.get(RUN_KEY)
+    stale = last is None or sweep_key(last.config) != sweep_key(config)
+    if settings is not None and (clicked or stale):
+        last = run(config, settings, (last.run_id + 1) if last else 1)
+        st.session_state[RUN_KEY] = last
+    elif last is not None and last.settings != settings:
+        st.info("The charts show the last sweep; press **Run sweep** to apply the changed settings.")
+    return last
+
+
+def run(config: RunConfig, settings: SweepSettings, run_id: int) -> SweepRun:
+    """Sweep the rates of ``settings`` on ``config``'s data with a progress bar (in chunks of rates)."""
+    problem = problem_for(config)
+    rates = settings.rates(problem)
+    init = experiment.init_params(config, problem)
+    bar = st.progress(0.0, text=f"Sweeping {rates.size:,} rates...")
+    shown = [0.0]
+
+    def report(fraction: float) -> None:
+        if fraction - shown[0] >= 0.02 or fraction >= 1.0:
+            shown[0] = fraction
+            bar.progress(min(fraction, 1.0), text=f"Sweeping {rates.size:,} rates: {fraction:.0%}")
+
+    result = sweep.run_sweep(problem, rates, tol=config.tol, max_steps=settings.max_steps, init_params=init,
+                             progress=report)  # fmt: skip
+    bar.empty()
+    table = sweep.summarise(problem, result, tol=config.tol, max_steps=settings.max_steps, init_params=init)
+    return SweepRun(config, settings, table, run_id)
+
+
+def summary(swept: SweepRun) -> None:
+    """One line on what the sweep found."""
+    t = swept.table
+    counts = {o: int(np.sum(t.outcome == o)) for o in sweep.Outcome}
+    done = t.outcome == sweep.Outcome.CONVERGED
+    best = ""
+    if done.any():
+        k = np.flatnonzero(done)[np.argmin(t.steps[done])]
+        best = f" The fastest converged in {int(t.steps[k]):,} steps, at rate {t.learning_rate[k]:.4g}."
+    st.markdown(
+        f"**{t.learning_rate.size:,} rates, {t.learning_rate[0]:.3g} to {t.learning_rate[-1]:.3g}, at most "
+        f"{t.max_steps:,} steps each:** {counts[sweep.Outcome.CONVERGED]:,} converged, "
+        f"{counts[sweep.Outcome.STILL_MOVING]:,} still moving at the cap, {counts[sweep.Outcome.GROWING]:,} growing, "
+        f"{counts[sweep.Outcome.OVERFLOWED]:,} overflowed.{best}"
+    )
+
+
+def picked_rate(swept: SweepRun, *events) -> float | None:
+    """The swept rate of the first clicked point in the charts' selection events, if any."""
+    for event in events:
+        points = (event or {}).get("selection", {}).get("points", [])
+        xs = [p.get("x") for p in points if isinstance(p.get("x"), int | float)]
+        if xs:
+            return sweep.nearest_rate(swept.table, xs[0])
+    return None
+
+
+def rate_picker(swept: SweepRun) -> float | None:
+    """A select box of the swept rates and an Open button; returns the rate when the button is pressed."""
+    t = swept.table
+
+    def label(k: int) -> str:
+        steps = f"{t.steps[k]:,} steps" if t.outcome[k] == sweep.Outcome.CONVERGED else str(t.outcome[k])
+        return f"{t.learning_rate[k]:.6g} ({REGIME_LABELS[str(t.regime[k])].lower()}, {steps})"
+
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    k = c1.selectbox("Open a swept rate in the Playground", range(t.learning_rate.size), format_func=label,
+                     index=int(np.argmin(np.where(t.outcome == sweep.Outcome.CONVERGED, t.steps, np.inf))),
+                     key=_k(f"pick_{swept.run_id}"), help="Or click a point in either chart.")  # fmt: skip
+    if c2.button("Open in Playground", key=_k("open"), help="Step through this rate in the Playground."):
+        return float(t.learning_rate[k])
+    return None
+
+
+def open_in_playground(rate: float) -> None:
+    """Set the shared rate (plain GD, constant schedule) and go to the Playground, whose widgets follow."""
+    set_config(get_config().replace(learning_rate=float(rate), optimizer="gd", schedule="constant"))
+    st.switch_page(PLAYGROUND)
