@@ -34,9 +34,24 @@ def _source(name: str) -> str | None:
     return os.environ.get(data.CALIFORNIA_ENV) or None if name == "california_housing" else None
 
 
-@st.cache_resource(max_entries=8, show_spinner="Loading the data...")
+# A failed load (California housing offline: scikit-learn retries the download) is remembered for a while,
+# so that each rerun does not wait for the network again.
+FAILED_LOAD_TTL = 600
+
+
+@st.cache_resource(max_entries=8, ttl=FAILED_LOAD_TTL, show_spinner="Loading the data...")
+def _load(name: str, source: str | None) -> tuple[data.Dataset | None, str]:
+    try:
+        return data.load_dataset(name, path=source), ""
+    except InputError as err:
+        return None, str(err)
+
+
 def _dataset(name: str, source: str | None) -> data.Dataset:
-    return data.load_dataset(name, path=source)
+    ds, error = _load(name, source)
+    if ds is None:
+        raise InputError(error)
+    return ds
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -81,7 +96,7 @@ def comparison(config: RunConfig) -> list[scaling.ScalingRow]:
 
 def clear_caches() -> None:
     """Forget every cached dataset, problem and run of this module (tests that change the data source)."""
-    for fn in (_dataset, _problem, _run, _comparison):
+    for fn in (_load, _problem, _run, _comparison):
         fn.clear()
 
 
@@ -278,10 +293,10 @@ def comparison_table(rows: list[scaling.ScalingRow], rate: float) -> None:
         pd.DataFrame(
             {
                 "scaling": [data.SCALING_LABELS[r.scaling] for r in rows],
-                "lambda_min": [fmt(r.lambda_min) for r in rows],
-                "lambda_max": [fmt(r.lambda_max) for r in rows],
-                "condition number": [fmt(r.condition_number) for r in rows],
-                "2/lambda_max": [fmt(r.stable_max) for r in rows],
+                "lambda_min": [f"{r.lambda_min:.4g}" for r in rows],
+                "lambda_max": [f"{r.lambda_max:.4g}" for r in rows],
+                "condition number": [f"{r.condition_number:.4g}" for r in rows],
+                "2/lambda_max": [f"{r.stable_max:.4g}" for r in rows],
                 f"rate {fmt(rate)} / threshold": [f"{r.ratio:.3g}x" for r in rows],
                 "predicted regime": [REGIME_LABELS[r.regime] for r in rows],
                 "what a run does": [scaling.outcome_text(r) for r in rows],
