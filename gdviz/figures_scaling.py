@@ -122,7 +122,10 @@ def loss_curve(traj: Trajectory, *, floor: float, current_step: int, height: int
     loss = traj.loss[np.isfinite(traj.loss) & (traj.loss > 0)]
     if loss.size and loss.max() > 1e250:
         lo = np.log10(min(loss.min(), floor if floor > 0 else loss.min()))
-        spec["layout"]["yaxis"]["range"] = [float(lo) - 0.5, min(float(np.log10(loss.max())) + 1.0, 308.0)]
+        spec["layout"]["yaxis"]["range"] = [
+            float(lo) - 0.5,
+            min(float(np.log10(loss.max())) + 1.0, float(np.log10(np.finfo(float).max))),
+        ]
     return spec
 
 
