@@ -111,7 +111,7 @@ def grad_bars(grads: np.ndarray, names: Sequence[str], *, step: int, height: int
         layout["yaxis"]["range"] = [float(lo) - 0.5, float(hi) + 0.15 * max(hi - lo, 1.0) + 0.3]
     layout["hovermode"] = "closest"
     layout["showlegend"] = False
-    layout["margin"]["t"] = 60
+    layout["margin"].update(t=60, r=40)  # room for the last (rotated) tick label
     return _spec(data, layout)
 
 
@@ -195,6 +195,9 @@ def slice_charts(view: SliceView, names: Sequence[str], *, height: int = 460) ->
     diverging path stops being drawable.
     """
     pair = (names[view.i], names[view.j])
+    idx = figures.downsample_indices(len(view.path))  # a long run: a few thousand points are plenty
+    path, path_loss = view.path[idx], view.path_loss[idx]
+    k3 = int(np.searchsorted(idx, min(view.n3d, view.n2d)))  # drawn rows that the 3D chart can hold
     held = f"others held at<br>{HOLD_MODES[view.hold]}"
     p3 = view.n3d if view.n3d <= view.n2d else view.n2d
     note3 = None
@@ -202,8 +205,8 @@ def slice_charts(view: SliceView, names: Sequence[str], *, height: int = 460) ->
         note3 = f"{held}.<br>3D path stops at step {p3 - 1}: later<br>values pass 1e12 (too large for WebGL)."
     surface = figures.surface_3d(
         view.grid3d,
-        view.path[:p3],
-        view.path_loss[:p3],
+        path[:k3],
+        path_loss[:k3],
         optimum=view.optimum,
         optimum_loss=view.optimum_loss,
         names=pair,
@@ -215,7 +218,7 @@ def slice_charts(view: SliceView, names: Sequence[str], *, height: int = 460) ->
             trace["name"] = "path (projected on this slice)"
     contour = figures.contour_path(
         view.grid,
-        view.path,
+        path,
         optimum=view.optimum,
         names=pair,
         title=f"Loss contours<br><sub>{held.replace('<br>', ' ')}</sub>",

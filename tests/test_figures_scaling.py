@@ -128,3 +128,13 @@ def test_slice_charts_of_a_diverged_run_say_where_the_path_stops(problem):
     assert f"path drawn to step {view.n2d - 1}" in contour["layout"]["title"]["text"]
     figures.to_json(surface)
     figures.to_json(contour)
+
+
+def test_slice_charts_downsample_a_long_path(problem):
+    traj = engine.collect(engine.run(problem, optimizers.gd(1e-7), tol=0.0, max_steps=20_000))
+    view = scaling.slice_view(problem, traj.params, 0, 2, n=9)
+    surface, contour = fs.slice_charts(view, problem.param_names)
+    path = [t for t in contour["data"] if t["name"] == "path (projected)"][0]
+    path3 = [t for t in surface["data"] if t["name"] == "path (projected on this slice)"][0]
+    assert len(path["x"]) == len(path3["x"]) <= figures.MAX_POINTS + 300
+    assert path["x"][0] == traj.params[0, 0] and path["x"][-1] == traj.params[-1, 0]  # first and last kept
