@@ -25,9 +25,9 @@ def short(v: float) -> str:
     if not np.isfinite(v):
         return str(float(v))
     a = abs(v)
-    if 1e3 <= a < 1e5:
+    if 1e3 <= a < 1e4:
         return f"{v:,.0f}"
-    if a >= 1e5 or (0 < a < 1e-3):
+    if a >= 1e4 or (0 < a < 1e-3):
         mantissa, exponent = f"{v:.1e}".split("e")
         return f"{mantissa}e{int(exponent)}"
     return f"{v:.3g}"
@@ -157,6 +157,7 @@ def thresholds(rows: Sequence[ScalingRow], learning_rate: float, *, height: int 
             "y": values,
             "text": [f"{fmt(r.stable_max)}<br>{REGIME_LABELS[r.regime]}" for r in rows],
             "textposition": "outside",
+            "cliponaxis": False,
             "marker": {"color": [REGIME_COLORS[r.regime] for r in rows]},
             "customdata": np.array([[r.lambda_max, r.ratio] for r in rows]),
             "hovertemplate": "%{x}<br>2/lambda_max %{y:.4g}<br>lambda_max %{customdata[0]:.4g}"
@@ -180,8 +181,10 @@ def thresholds(rows: Sequence[ScalingRow], learning_rate: float, *, height: int 
         height=height,
     )
     layout["yaxis"].update(_LOG_AXIS)
-    lo = float(np.log10(min(values.min(), learning_rate))) - 0.5
-    hi = float(np.log10(max(values.max(), learning_rate))) + 1.0
+    lo = float(np.log10(min(values.min(), learning_rate)))
+    hi = float(np.log10(max(values.max(), learning_rate)))
+    span = max(hi - lo, 1.0)  # log axis: ranges in decades; the two-line labels above the bars need ~a fifth
+    lo, hi = lo - 0.1 * span, hi + 0.25 * span
     layout["yaxis"]["range"] = [lo, hi]  # log axis: range in decades; room for the labels above the bars
     layout["hovermode"] = "closest"
     return _spec(data, layout)

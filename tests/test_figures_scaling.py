@@ -29,6 +29,7 @@ def test_short_labels():
     assert fs.short(5833.3) == "5,833"
     assert fs.short(12.345) == "12.3"
     assert fs.short(5.95e6) == "6.0e6"
+    assert fs.short(65935.0) == "6.6e4"
     assert fs.short(2.5e-5) == "2.5e-5"
     assert fs.short(float("inf")) == "inf"
 
