@@ -1,0 +1,125 @@
+"""The Feature scaling page in a real browser: switch to California housing, press the puzzle buttons, switch
+the scaling, and save screenshots (looked at by a person) under tests/e2e/screenshots/scaling*.png.
+
+The page needs California housing offline, so this module starts its own server with GDVIZ_CALIFORNIA_CSV
+pointing at the shared CSV (the session server of conftest.py may have been started without it).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import pytest
+
+from tests.conftest import CALIFORNIA_CSV
+from tests.e2e.conftest import ROOT, _free_port, exception_boxes, wait_for_app
+
+CHARTS = ("sc_grad_start", "sc_grad_step", "sc_grad_history", "sc_loss", "sc_contour", "sc_surface")
+
+
+@pytest.fixture(scope="module")
+def scaling_url():
+    if not CALIFORNIA_CSV.is_file():
+        pytest.skip(f"California housing CSV not found at {CALIFORNIA_CSV} (shared test data is missing)")
+    port = _free_port()
+    env = {**os.environ, "GDVIZ_CALIFORNIA_CSV": str(CALIFORNIA_CSV)}
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - the server writes to it while it runs
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
+           str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        log.seek(0)
+        pytest.fail("streamlit did not become healthy in 60 s:\n" + log.read().decode(errors="replace")[-3000:])
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def metric(page, label: str) -> str:
+    box = page.locator('[data-testid="stMetric"]').filter(
+        has=page.locator('[data-testid="stMetricLabel"]', has_text=label)
+    )
+    return box.first.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def wait_idle(page) -> None:
+    """Wait until the script run is over: no Stop button in the header and no stale (faded) element."""
+    page.wait_for_timeout(500)
+    page.get_by_role("button", name="Stop", exact=True).wait_for(state="hidden", timeout=60_000)
+    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=60_000)
+    page.wait_for_timeout(500)
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the selectbox labelled ``label``."""
+    page.get_by_label(label, exact=True).first.click()
+    page.get_by_role("option", name=option).first.click()
+
+
+def charts_drawn(page) -> dict:
+    """chart key -> (has a drawn Plotly layout, number of traces, error text)."""
+    return page.evaluate(
+        "() => Object.fromEntries([...document.querySelectorAll('.gdviz-live')].map(d => "
+        "[d.dataset.key, [!!d._fullLayout, (d._fullData || []).length, d.dataset.error || '']]))"
+    )
+
+
+def test_california_and_the_puzzle_buttons(page, scaling_url, screenshot_dir):
+    page.set_viewport_size({"width": 1400, "height": 5200})
+    page.goto(f"{scaling_url}/scaling")
+    wait_for_app(page, n_charts=len(CHARTS))
+    assert exception_boxes(page) == []
+
+    choose(page, "Dataset", "California housing (20,640 districts, 8 features)")
+    page.get_by_text("California housing", exact=False).first.wait_for(timeout=30_000)
+    page.locator("text=20,640 rows").first.wait_for(timeout=60_000)
+    wait_idle(page)
+    wait_for_app(page, n_charts=len(CHARTS))
+    assert exception_boxes(page) == []
+    drawn = charts_drawn(page)
+    assert all(drawn[k][0] and drawn[k][1] > 0 and not drawn[k][2] for k in CHARTS), drawn
+    # Two static charts (feature scales, thresholds) are st.plotly_chart.
+    assert page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').count() == 2
+    page.screenshot(path=str(screenshot_dir / "scaling_california.png"))
+
+    page.get_by_role("button", name="Try 1e-6").click()
+    page.locator('[data-testid="stMetricValue"]', has_text="diverged").first.wait_for(timeout=60_000)
+    wait_idle(page)
+    assert metric(page, "Status") == "diverged"
+    assert exception_boxes(page) == []
+    body = page.inner_text("body")
+    assert "overflowed float64" in body and "Population" in body
+    page.screenshot(path=str(screenshot_dir / "scaling_try_1e-6.png"))
+
+    page.get_by_role("button", name="Try 1e-7").click()
+    page.locator('[data-testid="stMetricValue"]', has_text="converged").first.wait_for(timeout=60_000)
+    wait_idle(page)
+    assert metric(page, "Status") == "converged"
+    assert exception_boxes(page) == []
+    page.screenshot(path=str(screenshot_dir / "scaling_try_1e-7.png"))
+
+    choose(page, "Feature scaling", "Standard (zero mean, unit variance)")
+    page.locator("text=scaling: standard").first.wait_for(timeout=60_000)
+    wait_idle(page)
+    assert exception_boxes(page) == []
+    drawn = charts_drawn(page)
+    assert all(drawn[k][0] and not drawn[k][2] for k in CHARTS), drawn
+    page.screenshot(path=str(screenshot_dir / "scaling_standard.png"))

@@ -1,0 +1,353 @@
+"""The Feature scaling page under AppTest, checked against oracles written here.
+
+The oracles never call gdviz: the data are read from the CSV with NumPy (or from scikit-learn), the design
+matrix, gradients and Hessians are built in this file, the spectra come from ``np.linalg.eigvalsh`` of
+the Hessian of each scikit-learn-scaled X, the optimum from ``np.linalg.lstsq``, and the runs from a naive
+gradient-descent loop below. The page is driven through its widgets; what is asserted is what it shows
+(metrics, table, chart data) and what it keeps in the shared config.
+"""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_diabetes
+from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
+from streamlit.testing.v1 import AppTest
+
+from gdviz import data
+from gdviz.ui import multi
+from gdviz.ui.live_chart import figures_of
+from tests.chart_utils import decode, trace_by_name
+from tests.conftest import CALIFORNIA_CSV
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+PAGE = "pages/scaling.py"
+CHART_KEYS = ("sc_grad_start", "sc_grad_step", "sc_grad_history", "sc_loss", "sc_contour", "sc_surface")
+NAMES = ("MedInc", "HouseAge", "AveRooms", "AveBedrms", "Population", "AveOccup", "Latitude", "Longitude")
+SCALERS = {"none": None, "standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}
+TOL, MAX_STEPS = 1e-6, 10_000  # the RunConfig defaults the page runs with
+
+# ---------------------------------------------------------------------------------------------
+# Oracles (no gdviz code)
+# ---------------------------------------------------------------------------------------------
+
+
+def design(X: np.ndarray) -> np.ndarray:
+    return np.column_stack([np.ones(len(X)), X])
+
+
+def loss_of(X1: np.ndarray, y: np.ndarray, w) -> float:
+    """mean((X1 w - y)^2), computed so that it only overflows when the true value exceeds float64."""
+    r = X1 @ np.asarray(w, dtype=float) - y
+    s = np.max(np.abs(r))
+    if not np.isfinite(s):
+        return float("inf")
+    return 0.0 if s == 0 else float((s * np.sqrt(np.mean((r / s) ** 2))) ** 2)
+
+
+def grad_of(X1, y, w) -> np.ndarray:
+    return 2.0 / len(y) * X1.T @ (X1 @ np.asarray(w, dtype=float) - y)
+
+
+def hessian_eigs(X1) -> np.ndarray:
+    return np.linalg.eigvalsh(2.0 / len(X1) * X1.T @ X1)
+
+
+def regime_of(lr: float, lambda_max: float) -> str:
+    """The regime zones of the product story, with r = lr * lambda_max."""
+    r = lr * lambda_max
+    return "Divergent" if r >= 2 else "Oscillating" if r > 1 else "Good" if r >= 0.2 else "Slow"
+
+
+def naive_gd(X1, y, lr, *, steps: int = MAX_STEPS, tol: float = TOL):
+    """Plain GD written out with the stop rules of STYLE.md: (status, stop step, params at each step)."""
+    w = np.zeros(X1.shape[1])
+    ws = [w]
+    with np.errstate(all="ignore"):
+        for t in range(1, steps + 1):
+            new = w - lr * grad_of(X1, y, w)
+            if not (np.isfinite(new).all() and np.isfinite(loss_of(X1, y, new))):
+                return "diverged", t, np.array(ws)
+            ws.append(new)
+            if np.linalg.norm(new - w) < tol:
+                return "converged", t, np.array(ws)
+            w = new
+    return "max steps", steps, np.array(ws)
+
+
+def scaled(X: np.ndarray, name: str) -> np.ndarray:
+    return X if SCALERS[name] is None else SCALERS[name]().fit_transform(X)
+
+
+@pytest.fixture(scope="module")
+def cal_xy():
+    if not CALIFORNIA_CSV.is_file():
+        pytest.skip(f"California housing CSV not found at {CALIFORNIA_CSV} (shared test data is missing)")
+    with CALIFORNIA_CSV.open() as f:
+        header = f.readline().strip().split(",")
+    values = np.loadtxt(CALIFORNIA_CSV, delimiter=",", skiprows=1)
+    assert tuple(header[:-1]) == NAMES
+    return values[:, :-1], values[:, -1]
+
+
+@pytest.fixture(autouse=True)
+def data_source(monkeypatch, tmp_path, fresh_loader_cache):
+    """No test here touches the network: California housing comes from the shared CSV, or from a path that
+    does not exist when the CSV is missing (the page's offline case). Caches are emptied around each test."""
+    path = CALIFORNIA_CSV if CALIFORNIA_CSV.is_file() else tmp_path / "missing.csv"
+    monkeypatch.setenv(data.CALIFORNIA_ENV, str(path))
+    multi.clear_caches()
+    yield
+    multi.clear_caches()
+
+
+@pytest.fixture
+def california(cal_xy):
+    """Raw California housing (X, y) read by the test; the page reads the same CSV (see data_source)."""
+    return cal_xy
+
+
+# ---------------------------------------------------------------------------------------------
+# Driving the page
+# ---------------------------------------------------------------------------------------------
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def new_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    return ok(at.switch_page(PAGE).run())
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def live_figure(at: AppTest, key: str) -> dict:
+    for element in at.get("bidi_component"):
+        figs = figures_of(element)
+        if key in figs:
+            return figs[key]
+    raise AssertionError(f"no live chart {key!r}")
+
+
+def bars(at: AppTest, key: str) -> dict[str, float]:
+    trace = live_figure(at, key)["data"][0]
+    return dict(zip(decode(trace["x"]).tolist(), decode(trace["y"]).astype(float).tolist(), strict=True))
+
+
+def table_rows(at: AppTest) -> dict[str, dict[str, str]]:
+    frame = at.table[0].value
+    return {index: row.to_dict() for index, row in frame.iterrows()}
+
+
+def click(at: AppTest, key: str) -> AppTest:
+    return ok(at.button(key=key).click().run())
+
+
+def set_rate(at: AppTest, rate: float) -> AppTest:
+    return ok(at.number_input(key="sc_learning_rate").set_value(rate).run())
+
+
+# ---------------------------------------------------------------------------------------------
+# Tests
+# ---------------------------------------------------------------------------------------------
+
+
+def test_default_page_draws_every_chart_and_the_theory_of_the_line():
+    at = new_page()
+    assert sorted(k for e in at.get("bidi_component") for k in figures_of(e)) == sorted(CHART_KEYS)
+    assert len(at.get("plotly_chart")) == 2  # feature scales and thresholds
+    ds = data.synthetic_line()
+    X1 = design(np.array(ds.X))
+    lam = hessian_eigs(X1)
+    raw = table_rows(at)["None (raw units)"]
+    assert float(raw["lambda_max"]) == pytest.approx(lam[-1], rel=2e-3)
+    assert float(raw["lambda_min"]) == pytest.approx(lam[0], rel=2e-3)
+    assert float(raw["2/lambda_max"]) == pytest.approx(2 / lam[-1], rel=2e-3)
+    assert metrics(at)["Status"] == naive_gd(X1, np.array(ds.y), 0.05)[0]
+
+
+def test_california_start_gradient_population_towers(california):
+    X, y = california
+    at = new_page()
+    ok(at.selectbox(key="sc_dataset").set_value("california_housing").run())
+    assert at.session_state["gdviz_config"].dataset == "california_housing"  # shared with the other pages
+    oracle = np.abs(grad_of(design(X), y, np.zeros(9)))
+    shown = bars(at, "sc_grad_start")
+    for name, value in zip(("intercept", *NAMES), oracle, strict=True):
+        assert shown[name] == pytest.approx(value, rel=1e-9)
+    ordered = sorted(shown.values(), reverse=True)
+    assert max(shown, key=shown.get) == "Population"
+    assert ordered[0] > 10 * ordered[1]
+    # Feature scales: the standard deviation bars are NumPy's.
+    spread = trace_by_name(live_or_static(at, 0), "standard deviation")
+    np.testing.assert_allclose(decode(spread["y"]).astype(float), X.std(axis=0), rtol=1e-12)
+
+
+def live_or_static(at: AppTest, index: int) -> dict:
+    import json
+
+    return json.loads(at.get("plotly_chart")[index].proto.spec)
+
+
+def test_puzzle_buttons_diverge_at_1e6_and_crawl_at_1e7(california):
+    X, y = california
+    X1 = design(X)
+    at = new_page()
+    click(at, "sc_try_1e-06")
+    config = at.session_state["gdviz_config"]
+    assert (config.dataset, config.scaling, config.learning_rate) == ("california_housing", "none", 1e-6)
+    status, stop, _ = naive_gd(X1, y, 1e-6)
+    m = metrics(at)
+    assert status == "diverged" and m["Status"] == "diverged"
+    assert abs(int(m["Steps"].replace(",", "")) - stop) <= 1  # the first non-finite step, up to round-off
+    assert m["Final loss"] == "inf"
+    warnings = [w.value for w in at.warning]
+    assert any("2/lambda_max" in w and "Population" in w and "overflowed float64" in w for w in warnings), warnings
+    lam = hessian_eigs(X1)
+    assert float(m["Rate / (2/lambda_max)"].rstrip("x")) == pytest.approx(1e-6 * lam[-1] / 2, rel=2e-3)
+
+    click(at, "sc_try_1e-07")
+    status, stop, ws = naive_gd(X1, y, 1e-7)
+    m = metrics(at)
+    assert status == "converged" and m["Status"] == "converged"
+    assert int(m["Steps"].replace(",", "")) == pytest.approx(stop, abs=2)
+    assert float(m["Final loss"]) == pytest.approx(loss_of(X1, y, ws[-1]), rel=2e-3)
+    optimum = np.linalg.lstsq(X1, y, rcond=None)[0]
+    assert np.linalg.norm(ws[-1]) < 1e-3 * np.linalg.norm(optimum)  # barely left the start
+    assert float(m["Least-squares floor"]) == pytest.approx(loss_of(X1, y, optimum), rel=2e-3)
+    assert not any("overflowed" in w.value for w in at.warning)
+
+
+def test_step_slider_moves_the_current_gradient_bars(california):
+    X, y = california
+    X1 = design(X)
+    at = new_page()
+    click(at, "sc_try_1e-07")
+    _, _, ws = naive_gd(X1, y, 1e-7, steps=30)
+    ok(at.slider(key="sc_step").set_value(25).run())
+    shown = bars(at, "sc_grad_step")
+    for name, value in zip(("intercept", *NAMES), np.abs(grad_of(X1, y, ws[25])), strict=True):
+        assert shown[name] == pytest.approx(value, rel=1e-6)
+    path = live_figure(at, "sc_contour")
+    x = decode(trace_by_name(path, "path (projected)")["x"]).astype(float)
+    assert len(x) == 26  # steps 0..25
+
+
+@pytest.mark.parametrize("rate", [1e-6, 0.1])
+def test_scaling_comparison_changes_the_regime_of_one_rate(california, rate):
+    X, y = california
+    at = new_page()
+    ok(at.selectbox(key="sc_dataset").set_value("california_housing").run())
+    set_rate(at, rate)
+    rows = table_rows(at)
+    regimes = {}
+    for name, label in data.SCALING_LABELS.items():
+        lam = hessian_eigs(design(scaled(X, name)))
+        row = rows[label]
+        assert float(row["lambda_max"]) == pytest.approx(lam[-1], rel=2e-3), name
+        assert float(row["condition number"]) == pytest.approx(lam[-1] / lam[0], rel=2e-3), name
+        assert float(row["2/lambda_max"]) == pytest.approx(2 / lam[-1], rel=2e-3), name
+        assert row["predicted regime"] == regime_of(rate, lam[-1]), name
+        regimes[name] = row["predicted regime"]
+    assert regimes["none"] == "Divergent"
+    assert len(set(regimes.values())) > 1  # one and the same rate, different regimes
+    if rate == 0.1:
+        assert regimes["standard"] == "Good"
+    sentence = [m.value for m in at.markdown if m.value.startswith("The same learning rate")]
+    assert len(sentence) == 1 and "divergent raw" in sentence[0]
+    assert f"{regimes['standard'].lower()} standardised" in sentence[0]
+
+
+def test_cost_surface_slice_matches_the_loss_with_others_at_the_optimum(california):
+    X, y = california
+    X1 = design(X)
+    optimum = np.linalg.lstsq(X1, y, rcond=None)[0]
+    at = new_page()
+    ok(at.selectbox(key="sc_dataset").set_value("california_housing").run())
+    ok(at.selectbox(key="sc_pair_x_california_housing").set_value(1).run())  # MedInc
+    ok(at.selectbox(key="sc_pair_y_california_housing").set_value(5).run())  # Population
+    ok(at.radio(key="sc_hold").set_value("optimum").run())
+    fig = live_figure(at, "sc_contour")
+    contour = fig["data"][0]
+    xs, ys = decode(contour["x"]).astype(float), decode(contour["y"]).astype(float)
+    z = decode(contour["z"]).astype(float)
+    for r, c in [(0, 0), (len(ys) - 1, len(xs) - 1), (len(ys) // 2, len(xs) // 3)]:
+        w = optimum.copy()
+        w[1], w[5] = xs[c], ys[r]
+        assert 10 ** z[r, c] == pytest.approx(loss_of(X1, y, w), rel=1e-6)
+    assert fig["layout"]["xaxis"]["title"]["text"] == "MedInc"
+    assert fig["layout"]["yaxis"]["title"]["text"] == "Population"
+    assert "least-squares optimum" in fig["layout"]["title"]["text"]
+    surface = live_figure(at, "sc_surface")
+    assert surface["data"][0]["type"] == "surface"
+
+
+def test_unavailable_california_is_a_notice_and_the_page_stays_usable(monkeypatch, tmp_path):
+    missing = tmp_path / "no_such_california.csv"
+    monkeypatch.setenv(data.CALIFORNIA_ENV, str(missing))
+    at = new_page()
+    before = at.session_state["gdviz_config"]
+    ok(at.selectbox(key="sc_dataset").set_value("california_housing").run())
+    errors = [e.value for e in at.error]
+    assert any("California housing" in e and str(missing) in e for e in errors), errors
+    assert at.session_state["gdviz_config"] == before
+    assert at.selectbox(key="sc_dataset").value == "synthetic_line"
+    click(at, "sc_try_1e-06")
+    assert at.session_state["gdviz_config"] == before
+    assert sorted(k for e in at.get("bidi_component") for k in figures_of(e)) == sorted(CHART_KEYS)
+    set_rate(at, 0.02)  # still usable: a good change goes through and clears the notice
+    assert at.session_state["gdviz_config"].learning_rate == 0.02
+    assert not any(str(missing) in e.value for e in at.error if "puzzle" not in e.value)
+
+
+def test_settings_are_shared_with_the_playground():
+    at = new_page()
+    ok(at.selectbox(key="sc_dataset").set_value("diabetes").run())
+    ok(at.selectbox(key="sc_scaling").set_value("standard").run())
+    set_rate(at, 0.123)
+    ok(at.switch_page("pages/playground.py").run())
+    assert at.selectbox(key="pg_dataset").value == "diabetes"
+    assert at.selectbox(key="pg_scaling").value == "standard"
+    assert at.number_input(key="pg_learning_rate").value == pytest.approx(0.123)
+    ok(at.number_input(key="pg_learning_rate").set_value(0.01).run())
+    ok(at.switch_page(PAGE).run())
+    assert at.number_input(key="sc_learning_rate").value == pytest.approx(0.01)
+    assert at.selectbox(key="sc_dataset").value == "diabetes"
+    # Diabetes: every feature is used (10 weights + intercept), against scikit-learn's raw data.
+    X, y = load_diabetes(return_X_y=True, scaled=False)
+    lam = hessian_eigs(design(StandardScaler().fit_transform(X)))
+    assert float(table_rows(at)["Standard (zero mean, unit variance)"]["lambda_max"]) == pytest.approx(
+        lam[-1], rel=2e-3
+    )
+    assert len(bars(at, "sc_grad_start")) == 11
+
+
+def test_rate_buttons_multiply_and_divide_by_ten():
+    at = new_page()
+    click(at, "sc_mul10")
+    assert at.session_state["gdviz_config"].learning_rate == pytest.approx(0.5)
+    assert at.number_input(key="sc_learning_rate").value == pytest.approx(0.5)
+    click(at, "sc_div10")
+    click(at, "sc_div10")
+    assert at.session_state["gdviz_config"].learning_rate == pytest.approx(0.005)
+    assert at.number_input(key="sc_learning_rate").value == pytest.approx(0.005)
+
+
+def test_what_the_page_keeps_in_session_state_pickles():
+    at = new_page()
+    click(at, "sc_mul10")
+    ok(at.slider(key="sc_step").set_value(3).run())
+    for key in [k for k in at.session_state if k.startswith(("sc_", "gdviz_"))]:
+        value = at.session_state[key]
+        if type(value).__module__.startswith("streamlit"):  # a live-charts element's presenter, not ours
+            continue
+        assert pickle.loads(pickle.dumps(value)) == value, key
