@@ -94,9 +94,18 @@ class StepNumbers(NamedTuple):
     sum_lambda_max: float
 
 
+def _mean_square(r: np.ndarray) -> float:
+    """mean(r ** 2), overflowing only when the true value is beyond float64 (near a divergence)."""
+    with np.errstate(all="ignore"):
+        top = float(np.max(np.abs(r)))
+        if not np.isfinite(top) or top == 0.0:
+            return top
+        return float(top * (top * np.mean((r / top) ** 2)))  # no intermediate overflow
+
+
 def _mse(X1: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
     with np.errstate(all="ignore"):
-        return float(np.mean((X1 @ w - y) ** 2))
+        return _mean_square(X1 @ w - y)
 
 
 def _decrease_below(g2: float, curvature: float) -> float:
@@ -127,7 +136,7 @@ def gradient_numbers(problem: Problem, trajectory: Trajectory, step: int) -> Gra
         grads_formula = (2.0 / n) * column_sums
         grads_engine = trajectory.grads[row]
         diff = float(np.max(np.abs(grads_formula - grads_engine)))
-        loss_formula = float(np.mean(residual**2))
+        loss_formula = _mean_square(residual)
     loss_engine = float(trajectory.loss[row])
     parts = (w, grads_formula, grads_engine, [loss_formula, loss_engine])
     finite = all(bool(np.all(np.isfinite(p))) for p in parts)
