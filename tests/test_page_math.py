@@ -179,7 +179,7 @@ def assert_page_shows(at: AppTest, X1, y, path: np.ndarray, step: int, lr: float
                                atol=1e-8)  # fmt: skip
     if w_next is not None:
         np.testing.assert_allclose(err["e_{t+1} in the run"].astype(float), w_next - w_star, rtol=REL, atol=1e-8)
-    assert f"One plain step from step {step:,}** at eta = {lr:.6g}" in texts(at, "markdown")
+    assert f"One plain step from step {step:,}** at $\\eta$ = {lr:.6g}" in texts(at, "markdown")
 
 
 @pytest.fixture(scope="module")
@@ -276,7 +276,7 @@ def test_a_divergent_rate_is_shown_and_explained(line):
     lr = 0.5  # 2.7x the divergence threshold 2/lambda_max of this data
     assert lr > 2 / lam
     ok(at.number_input(key="math_learning_rate").set_value(lr).run())
-    assert "This run diverged" in texts(at, "warning")
+    assert "Diverged." in texts(at, "warning") and "above 2/lambda_max" in texts(at, "warning")
     path = gd_path(X1, y, lr, 12)
     set_step(at, 12)
     assert_page_shows(at, X1, y, path, 12, lr)

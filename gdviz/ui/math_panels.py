@@ -63,8 +63,8 @@ def context(config: RunConfig, problem: Problem, traj: Trajectory, grad: Gradien
         )
     if traj.status is Status.DIVERGED:
         st.warning(
-            "This run diverged: "
-            + explain.divergence_explanation(problem, traj, config.learning_rate, constant_gd=config.is_constant_gd)
+            explain.divergence_explanation(problem, traj, config.learning_rate, constant_gd=config.is_constant_gd)
+            + " Section 6 below says where the bound 2/lambda_max comes from."
         )
     if not grad.finite:
         st.warning(
@@ -83,18 +83,16 @@ def loss_section(problem: Problem, grad: GradientNumbers) -> None:
     st.subheader("1. The loss")
     left, right = st.columns(COLUMNS)
     with left:
+        st.latex(r"J(w) = \frac{1}{n}\sum_{i=1}^{n}\left(w_0 + w_1 x_i - y_i\right)^2")
+        st.latex(r"= \frac{1}{n}\,\lVert X_1 w - y\rVert^2")
+        st.latex(r"X_1 = \begin{bmatrix}1 & x_1\\ 1 & x_2\\ \vdots & \vdots\\ 1 & x_n\end{bmatrix}")
         st.latex(
-            r"J(w) = \frac{1}{n}\sum_{i=1}^{n}\left(w_0 + w_1 x_i - y_i\right)^2"
-            r" = \frac{1}{n}\,\lVert X_1 w - y\rVert^2"
-        )
-        st.latex(
-            r"X_1 = \begin{bmatrix}1 & x_1\\ 1 & x_2\\ \vdots & \vdots\\ 1 & x_n\end{bmatrix},\qquad"
             r"w = \begin{bmatrix}w_0\\ w_1\end{bmatrix} = \begin{bmatrix}\text{intercept}\\ \text{slope}\end{bmatrix}"
         )
         st.markdown(
             "The column of ones lets the intercept ride along in the same product as the slope. There is no "
-            "1/2 in front: J is the plain mean of the squared errors, the Loss of the Playground. That is "
-            "where the 2 in the gradient will come from."
+            r"$\tfrac12$ in front: $J$ is the plain mean of the squared errors, the Loss of the Playground. That "
+            "is where the 2 in the gradient will come from."
         )
     with right:
         n, p = problem.X1.shape
@@ -122,16 +120,19 @@ def gradient_section(names: tuple[str, ...], grad: GradientNumbers) -> None:
         st.latex(r"J(w) = \frac{1}{n}\,(X_1 w - y)^\top (X_1 w - y)")
         st.latex(r"= \frac{1}{n}\left(w^\top X_1^\top X_1\, w \;-\; 2\, y^\top X_1 w \;+\; y^\top y\right)")
         st.markdown(
-            "The two cross terms are the same number (a scalar equals its transpose), hence the 2. Now take "
-            "the derivative term by term: a quadratic form in a symmetric matrix A gives 2Aw, a linear term "
-            "b^T w gives b, and y^T y does not depend on w:"
+            r"The two cross terms are the same number (a scalar equals its transpose), hence the 2. Now take "
+            r"the derivative term by term: $w^\top A w$ with $A$ symmetric gives $2Aw$, a linear term "
+            r"$b^\top w$ gives $b$, and $y^\top y$ does not depend on $w$:"
         )
         st.latex(r"\nabla J(w) = \frac{1}{n}\left(2\,X_1^\top X_1\, w - 2\,X_1^\top y\right)")
         st.latex(r"= \frac{2}{n}\, X_1^\top (X_1 w - y)")
-        st.markdown("The chain rule, one row at a time, gives the same thing, with r_i the error of row i:")
+        st.markdown(
+            r"The chain rule, one row at a time, gives the same thing. With $r_i = w_0 + w_1 x_i - y_i$ the "
+            r"error of row $i$, and $x_{ij}$ the entry of $X_1$ in row $i$, column $j$ ($x_{i0} = 1$):"
+        )
         st.latex(
             r"\frac{\partial J}{\partial w_j} = \frac{1}{n}\sum_{i=1}^{n} 2\, r_i\, \frac{\partial r_i}{\partial w_j}"
-            r"= \frac{2}{n}\sum_{i=1}^{n} r_i\, x_{ij},\qquad r_i = w_0 + w_1 x_i - y_i,\; x_{i0} = 1"
+            r" = \frac{2}{n}\sum_{i=1}^{n} r_i\, x_{ij}"
         )
     with right:
         st.markdown(f"**The gradient at step {grad.step:,}**, both ways:")
@@ -164,19 +165,19 @@ def transpose_section(names: tuple[str, ...], grad: GradientNumbers) -> None:
         st.latex(
             r"X_1^\top r = \begin{bmatrix}1 & 1 & \cdots & 1\\ x_1 & x_2 & \cdots & x_n\end{bmatrix}"
             r"\begin{bmatrix}r_1\\ \vdots\\ r_n\end{bmatrix}"
-            r" = \begin{bmatrix}\sum_i r_i\\ \sum_i x_i\, r_i\end{bmatrix}"
+        )
+        st.latex(r"= \begin{bmatrix}\sum_i r_i\\ \sum_i x_i\, r_i\end{bmatrix}")
+        st.markdown(
+            r"Row $j$ of $X_1^\top$ is column $j$ of $X_1$: how much parameter $j$ moves each row's prediction. "
+            "So each parameter collects the residuals weighted by its own column. The intercept moves every "
+            "prediction by 1 and gets the plain sum of the errors; the slope moves row $i$ by $x_i$ and gets the "
+            "$x$-weighted sum, so rows far from $x = 0$ pull hardest on it. The shapes agree: "
+            r"$(2 \times n)$ times $(n)$ gives 2 numbers, one per parameter, the shape of $w$."
         )
         st.markdown(
-            "Row j of X1^T is column j of X1: the values by which parameter j moves each row's prediction. So "
-            "each parameter collects the residuals weighted by its own column. The intercept moves every "
-            "prediction by 1 and gets the plain sum of the errors; the slope moves row i by x_i and gets the "
-            "x-weighted sum, so rows far from x = 0 pull hardest on it. The shapes agree: (2 x n) times (n) "
-            "gives 2 numbers, one per parameter, the shape of w."
-        )
-        st.markdown(
-            "A common way to write it flips the sign: with error = y - X1 w the gradient is "
-            "-(2/n) X1^T error, so adding rate x X1^T error / n to w is this same downhill step, with the 2 "
-            "folded into the rate."
+            r"Code often flips the sign: with `error = y - X1 @ w` the gradient is "
+            r"$-\tfrac{2}{n} X_1^\top \text{error}$, so `w += rate * X1.T @ error / n` is this same downhill "
+            "step, with the 2 folded into the rate."
         )
     with right:
         _metrics(
@@ -193,14 +194,13 @@ def mean_section(problem: Problem, nxt: StepNumbers) -> None:
     left, right = st.columns(COLUMNS)
     with left:
         st.markdown(
-            "J is a mean, so its gradient is the mean of the rows' gradients. Ten times more rows of the same "
+            "$J$ is a mean, so its gradient is the mean of the rows' gradients. Ten times more rows of the same "
             "kind of data give a gradient of about the same size, and the same learning rate still fits. With "
-            "a sum instead, the gradient and the curvature grow with n, and the safe step shrinks by n:"
+            "a sum instead, the gradient and the curvature grow with $n$, and the safe step shrinks by $n$:"
         )
-        st.latex(
-            r"H = \frac{2}{n}\,X_1^\top X_1, \qquad H_{\text{sum}} = 2\,X_1^\top X_1 = n\,H"
-            r"\quad\Rightarrow\quad \frac{2}{\lambda_{\max}(H_{\text{sum}})} = \frac{1}{n}\cdot\frac{2}{\lambda_{\max}}"
-        )
+        st.latex(r"H = \frac{2}{n}\,X_1^\top X_1")
+        st.latex(r"H_{\text{sum}} = 2\,X_1^\top X_1 = n\,H")
+        st.latex(r"\frac{2}{\lambda_{\max}(H_{\text{sum}})} = \frac{1}{n}\cdot\frac{2}{\lambda_{\max}(H)}")
     with right:
         _metrics(
             [
@@ -218,19 +218,23 @@ def taylor_section(config: RunConfig, traj: Trajectory, grad: GradientNumbers, n
     left, right = st.columns(COLUMNS)
     with left:
         st.markdown(
-            "The gradient is a slope at one point. To first order (Taylor), a step of size eta against it "
-            "lowers the loss by eta times the squared gradient:"
+            r"The gradient is a slope at one point. To first order (Taylor), a step of size $\eta$ against it "
+            r"lowers the loss by $\eta$ times the squared gradient:"
         )
-        st.latex(r"J(w - \eta g) \;\approx\; J(w) - \eta\, g^\top g = J(w) - \eta\,\lVert g\rVert^2")
+        st.latex(r"J(w - \eta g) \;\approx\; J(w) - \eta\, g^\top g")
+        st.latex(r"= J(w) - \eta\,\lVert g\rVert^2")
         st.markdown(
             "That straight line ignores that the bowl curves up. For this quadratic loss the second-order "
             "term is the whole rest, so the exact value is:"
         )
-        st.latex(r"J(w - \eta g) = J(w) - \eta\,\lVert g\rVert^2 + \frac{\eta^2}{2}\, g^\top H g")
-        st.markdown("The last term grows with eta squared. The step lowers the loss only while")
+        st.latex(
+            r"\begin{aligned} J(w - \eta g) &= J(w) - \eta\,\lVert g\rVert^2 \\"
+            r" &\quad + \frac{\eta^2}{2}\, g^\top H g \end{aligned}"
+        )
+        st.markdown(r"The last term grows with $\eta^2$. The step lowers the loss only while")
         st.latex(r"\eta < \frac{2\,\lVert g\rVert^2}{g^\top H g}")
     with right:
-        st.markdown(f"**One plain step from step {grad.step:,}** at eta = {nxt.learning_rate:.6g}:")
+        st.markdown(f"**One plain step from step {grad.step:,}** at $\\eta$ = {nxt.learning_rate:.6g}:")
         if config.optimizer != "gd":
             st.caption(f"(The run uses {config.optimizer}; this is the plain gradient step at its rate.)")
         _metrics(
@@ -258,22 +262,23 @@ def recursion_section(
     st.subheader("6. The error recursion, and the bound 2/lambda_max")
     left, right = st.columns(COLUMNS)
     with left:
-        st.markdown("At the optimum w* the gradient is zero, which gives (2/n) X1^T y = H w*. So the gradient is")
-        st.latex(r"g_t = H w_t - \tfrac{2}{n} X_1^\top y = H\,(w_t - w^*) = H e_t,\qquad H = \frac{2}{n} X_1^\top X_1")
+        st.markdown(
+            r"With $H = \tfrac{2}{n} X_1^\top X_1$, the gradient is $H w - \tfrac{2}{n} X_1^\top y$. At the "
+            r"optimum $w^*$ it is zero, so $\tfrac{2}{n} X_1^\top y = H w^*$, and with the error $e_t = w_t - w^*$:"
+        )
+        st.latex(r"g_t = H w_t - H w^* = H e_t")
         st.markdown("and one step of plain gradient descent moves the error by a fixed matrix:")
         st.latex(r"e_{t+1} = e_t - \eta\, H e_t = (I - \eta H)\, e_t")
-        st.markdown("In the eigenbasis of H (H = Q Lambda Q^T) the directions do not mix:")
-        st.latex(
-            r"Q^\top e_{t+1} = (I - \eta\Lambda)\, Q^\top e_t,"
-            r" \qquad \text{each direction } \times (1 - \eta\lambda_i)"
-        )
-        st.latex(
-            r"|1 - \eta\lambda_i| < 1 \text{ for all } i \iff 0 < \eta < \frac{2}{\lambda_{\max}},\qquad"
-            r"1 - \eta\lambda_{\max} < 0 \iff \eta > \frac{1}{\lambda_{\max}}"
-        )
         st.markdown(
-            "Past 1/lambda_max the stiffest direction flips sign every step (the zig-zag); it still shrinks "
-            "until 2/lambda_max, and from there on it grows every step: divergence."
+            r"In the eigenbasis of $H = Q \Lambda Q^\top$ the directions do not mix: each component of the "
+            r"error is multiplied by $1 - \eta\lambda_i$ at every step."
+        )
+        st.latex(r"Q^\top e_{t+1} = (I - \eta\Lambda)\, Q^\top e_t")
+        st.latex(r"|1 - \eta\lambda_i| < 1 \text{ for all } i \iff 0 < \eta < \frac{2}{\lambda_{\max}}")
+        st.latex(r"1 - \eta\lambda_{\max} < 0 \iff \eta > \frac{1}{\lambda_{\max}}")
+        st.markdown(
+            r"Past $1/\lambda_{\max}$ the stiffest direction flips sign every step (the zig-zag); it still "
+            r"shrinks until $2/\lambda_{\max}$, and from there on it grows every step: divergence."
         )
     with right:
         st.table(
