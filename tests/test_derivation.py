@@ -147,3 +147,11 @@ def test_a_step_outside_the_run_is_refused(line_xy, step):
         derivation.gradient_numbers(problem, traj, step)
     with pytest.raises(InputError, match="'learning_rate' parameter of step_numbers"):
         derivation.step_numbers(problem, np.zeros(2), -1.0)
+
+
+def test_derivation_stays_numpy_only():
+    from tests.test_architecture import modules_after_importing
+
+    loaded = modules_after_importing("gdviz.derivation")
+    assert "numpy" in loaded
+    assert not {"streamlit", "plotly", "pandas", "sklearn"} & loaded
