@@ -58,7 +58,19 @@ def set_step(page, step: int) -> None:
     box.fill(str(step))
     box.press("Enter")
     page.get_by_text(f"One plain step from step {step:,}").wait_for(timeout=30_000)
-    wait_for_app(page, n_charts=0)
+    wait_until_drawn(page)
+
+
+def wait_until_drawn(page) -> None:
+    """The rerun has finished and replaced every element: a rerun updates the page top-down, and elements it
+    has not reached yet are still the old ones (marked data-stale)."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-stale=\"true\"]')",
+        timeout=30_000,
+    )
+    page.wait_for_timeout(300)  # and stays so (the status widget can appear a moment after the input)
+    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=30_000)
 
 
 def test_equations_render_and_the_step_changes_the_numbers(page, app_url, screenshot_dir):
