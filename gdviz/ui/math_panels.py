@@ -293,7 +293,7 @@ def recursion_section(
             [
                 ("Oscillation from 1/lambda_max", num(nxt.monotone_max), "Above it the stiff direction flips sign."),
                 ("Divergence from 2/lambda_max", num(nxt.stable_max), "From it on the error grows."),
-                ("eta / (2/lambda_max)", num(nxt.learning_rate / nxt.stable_max), "Below 1 the run converges."),
+                ("eta / (2/lambda_max)", num(nxt.learning_rate / nxt.stable_max), "Below 1, plain GD converges."),
             ]
         )
         _error_table(config, problem, traj, names, grad, nxt)
@@ -314,3 +314,5 @@ def _error_table(
         st.caption(f"The recursion is plain GD's; the run uses {config.optimizer}, so its next error differs.")
     elif not has_next:
         st.caption("This is the run's last step: there is no next error to compare with.")
+    else:
+        st.caption("The last two columns agree: the recursion is exact for this loss, up to round-off.")
