@@ -1,0 +1,194 @@
+"""The numbers beside the derivation of the mean-squared-error gradient, computed from the data rows.
+
+Everything here is recomputed from the design matrix ``problem.X1`` and the target ``problem.y`` (the
+same, possibly scaled, matrix the engine was built from), so that a page can set the textbook formula
+next to what the engine produced:
+
+    loss       J(w) = (1/n) ||X1 w - y||^2
+    gradient   g = (2/n) X1^T (X1 w - y)             (the engine keeps X1^T X1 / n instead of X1)
+    Hessian    H = (2/n) X1^T X1
+    Taylor     J(w - lr g) = J(w) - lr ||g||^2 + (lr^2 / 2) g^T H g       (exact: J is quadratic)
+    error      e_{t+1} = (I - lr H) e_t,  e_t = w_t - w*                  (plain GD at rate lr)
+
+NumPy only. Non-finite params (the last State of a diverged run) give non-finite numbers, never a
+warning or an exception.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from gdviz import analysis
+from gdviz._errors import check_float, check_int
+from gdviz.engine import Problem, Trajectory
+
+
+class GradientNumbers(NamedTuple):
+    """The gradient at one step of a run, computed twice.
+
+    Attributes:
+        step: the step (updates applied so far, 0-based).
+        params: array of shape (n_params,), w at that step.
+        residual: array of shape (n_samples,), ``X1 @ w - y``.
+        column_sums: array of shape (n_params,), ``X1.T @ residual``: each column's residual-weighted sum.
+        loss_formula: ``mean(residual ** 2)`` from the data rows.
+        loss_engine: the run's loss at that step.
+        grads_formula: array of shape (n_params,), ``(2/n) X1.T @ (X1 @ w - y)`` from the data rows.
+        grads_engine: array of shape (n_params,), the run's gradient at that step.
+        grads_difference: largest ``|grads_formula - grads_engine|`` over the params.
+        finite: whether every number above is finite.
+    """
+
+    step: int
+    params: np.ndarray
+    residual: np.ndarray
+    column_sums: np.ndarray
+    loss_formula: float
+    loss_engine: float
+    grads_formula: np.ndarray
+    grads_engine: np.ndarray
+    grads_difference: float
+    finite: bool
+
+
+class StepNumbers(NamedTuple):
+    """One plain gradient step ``w - lr g`` from the params of a step, and the theory of its size.
+
+    Attributes:
+        learning_rate: lr, the rate of the update that follows the step.
+        grad_norm2: ``||g||^2``.
+        curvature: ``g^T H g`` (the loss's curvature along g, times ``||g||^2``).
+        loss_now: J(w), from the data rows.
+        taylor: ``J(w) - lr ||g||^2``, the first-order prediction of the loss after the step.
+        correction: ``(lr^2 / 2) g^T H g``, what the first-order view leaves out (exact for a quadratic).
+        actual: ``J(w - lr g)``, computed on the data rows.
+        decrease_below: ``2 ||g||^2 / g^T H g``: the step along g lowers the loss iff lr is below this.
+        eigenvalues: array of shape (n_params,), the Hessian's eigenvalues, ascending.
+        lambda_max: the largest eigenvalue.
+        monotone_max: ``1 / lambda_max``, where oscillation starts.
+        stable_max: ``2 / lambda_max``, where divergence starts.
+        factors: array of shape (n_params,), ``1 - lr * eigenvalues``: what each step does to the error
+            along each eigen-direction.
+        error: array of shape (n_params,), ``e_t = w - w*``.
+        next_error: array of shape (n_params,), ``(I - lr H) e_t``.
+        sum_lambda_max: lambda_max of the summed (not averaged) loss, ``n * lambda_max``.
+    """
+
+    learning_rate: float
+    grad_norm2: float
+    curvature: float
+    loss_now: float
+    taylor: float
+    correction: float
+    actual: float
+    decrease_below: float
+    eigenvalues: np.ndarray
+    lambda_max: float
+    monotone_max: float
+    stable_max: float
+    factors: np.ndarray
+    error: np.ndarray
+    next_error: np.ndarray
+    sum_lambda_max: float
+
+
+def _mean_square(r: np.ndarray) -> float:
+    """mean(r ** 2), overflowing only when the true value is beyond float64 (near a divergence)."""
+    with np.errstate(all="ignore"):
+        top = float(np.max(np.abs(r)))
+        if not np.isfinite(top) or top == 0.0:
+            return top
+        return float(top * (top * np.mean((r / top) ** 2)))  # no intermediate overflow
+
+
+def _mse(X1: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    with np.errstate(all="ignore"):
+        return _mean_square(X1 @ w - y)
+
+
+def _decrease_below(g2: float, curvature: float) -> float:
+    if not (np.isfinite(g2) and np.isfinite(curvature)):
+        return float("nan")
+    return 2.0 * g2 / curvature if curvature > 0 else float("inf")  # no curvature along g: any rate lowers J
+
+
+def gradient_numbers(problem: Problem, trajectory: Trajectory, step: int) -> GradientNumbers:
+    """The gradient at ``step`` of ``trajectory`` from the data rows, beside the engine's own value.
+
+    Args:
+        problem: the Problem the run was made on (its ``X1`` is the scaled design matrix).
+        trajectory: a collected run whose rows are steps 0, 1, 2, ... (as ``engine.collect`` makes them).
+        step: the step to look at, in [0, last step].
+
+    Raises:
+        InputError: when ``step`` is not in the run.
+    """
+    last = int(trajectory.step[-1])
+    step = check_int(step, "step", "gradient_numbers", low=0, high=last)
+    row = int(np.searchsorted(trajectory.step, step))
+    w = trajectory.params[row]
+    X1, y, n = problem.X1, problem.y, problem.n_samples
+    with np.errstate(all="ignore"):
+        residual = X1 @ w - y
+        column_sums = X1.T @ residual
+        grads_formula = (2.0 / n) * column_sums
+        grads_engine = trajectory.grads[row]
+        diff = float(np.max(np.abs(grads_formula - grads_engine)))
+        loss_formula = _mean_square(residual)
+    loss_engine = float(trajectory.loss[row])
+    parts = (w, grads_formula, grads_engine, [loss_formula, loss_engine])
+    finite = all(bool(np.all(np.isfinite(p))) for p in parts)
+    return GradientNumbers(
+        step,
+        w.copy(),
+        residual,
+        column_sums,
+        loss_formula,
+        loss_engine,
+        grads_formula,
+        grads_engine.copy(),
+        diff,
+        finite,
+    )
+
+
+def step_numbers(problem: Problem, params: np.ndarray, learning_rate: float) -> StepNumbers:
+    """One plain step of rate ``learning_rate`` from ``params``: the Taylor view, the exact loss, the bound.
+
+    Args:
+        problem: the Problem (its ``X1`` and ``y`` are used for the losses).
+        params: array of shape (n_params,); may be non-finite (every number is then non-finite too).
+        learning_rate: the rate, in (0, inf).
+    """
+    lr = check_float(learning_rate, "learning_rate", "step_numbers", low=0)
+    X1, y, n = problem.X1, problem.y, problem.n_samples
+    w = np.asarray(params, dtype=float)
+    s = analysis.spectrum(problem)
+    H = (2.0 / n) * (X1.T @ X1)
+    with np.errstate(all="ignore"):
+        g = (2.0 / n) * (X1.T @ (X1 @ w - y))
+        g2 = float(g @ g)
+        curvature = float(g @ H @ g)
+        loss_now = _mse(X1, y, w)
+        error = w - problem.optimum
+        out = StepNumbers(
+            learning_rate=lr,
+            grad_norm2=g2,
+            curvature=curvature,
+            loss_now=loss_now,
+            taylor=loss_now - lr * g2,
+            correction=0.5 * lr * lr * curvature,
+            actual=_mse(X1, y, w - lr * g),
+            decrease_below=_decrease_below(g2, curvature),
+            eigenvalues=s.eigenvalues.copy(),
+            lambda_max=s.lambda_max,
+            monotone_max=1.0 / s.lambda_max,
+            stable_max=2.0 / s.lambda_max,
+            factors=1.0 - lr * s.eigenvalues,
+            error=error,
+            next_error=error - lr * (H @ error),
+            sum_lambda_max=n * s.lambda_max,
+        )
+    return out

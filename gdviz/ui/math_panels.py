@@ -1,0 +1,318 @@
+"""The sections of "The math" page: a derivation on the left (st.latex, one line at a time), the same
+quantities on the current data and run on the right. Columns stack on a phone, formula first.
+
+The numbers come from ``gdviz.derivation`` (recomputed from the data rows) and ``analysis``; this module
+only lays them out. Metric labels are stable: the page tests find the numbers by them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from gdviz import data, explain
+from gdviz.derivation import GradientNumbers, StepNumbers
+from gdviz.engine import Problem, Status, Trajectory
+from gdviz.experiment import RunConfig
+from gdviz.ui.panels import num
+
+PG_CURSOR = "pg_cursor"  # the Playground's current step (gdviz.ui.player, prefix "pg")
+COLUMNS = [3, 2]  # formula : numbers
+
+
+def rate_at(config: RunConfig, step: int) -> float:
+    """The learning rate of the update that follows ``step`` (the schedule at count ``step``)."""
+    return float(config.make_schedule()(step))
+
+
+def step_selector(prefix: str, traj: Trajectory) -> int:
+    """A number input over the run's steps; starts at the Playground's step when there is one."""
+    key, last = f"{prefix}_step", int(traj.step[-1])
+    if key not in st.session_state:
+        st.session_state[key] = int(st.session_state.get(PG_CURSOR, 0) or 0)
+    st.session_state[key] = int(min(max(st.session_state[key] or 0, 0), last))  # a new run may be shorter
+    return int(
+        st.number_input(
+            f"Step of the run (0 to {last:,})",
+            min_value=0,
+            max_value=last,
+            step=1,
+            key=key,
+            help="Updates applied so far: 0 is the start point. It starts at the Playground's current step.",
+        )
+    )
+
+
+def context(config: RunConfig, problem: Problem, traj: Trajectory, grad: GradientNumbers) -> None:
+    """What data and run the numbers are from, the scaling caveat, and any divergence."""
+    last = int(traj.step[-1])
+    status = traj.status.value.replace("_", " ")
+    st.caption(
+        f"Data: {data.DATASET_LABELS[config.dataset]}, n = {problem.n_samples:,} rows, feature "
+        f"'{problem.feature_names[0]}'. Run: {config.optimizer}, rate {config.learning_rate:g}, "
+        f"schedule {config.schedule}, {last:,} steps, {status}."
+    )
+    if problem.scaling == "none":
+        st.caption("Scaling: none. X1 holds the raw feature, and w is in raw units.")
+    else:
+        st.info(
+            f"Scaling: {data.SCALING_LABELS[problem.scaling]}. The engine fits on the scaled feature "
+            f"(x - {problem.offset[0]:.4g}) / {problem.scale[0]:.4g}, so the run's w = [intercept, slope] lives "
+            "in that scaled space. Every number below uses that same scaled X1, as the engine does."
+        )
+    if traj.status is Status.DIVERGED:
+        st.warning(
+            explain.divergence_explanation(problem, traj, config.learning_rate, constant_gd=config.is_constant_gd)
+            + " Section 6 below says where the bound 2/lambda_max comes from."
+        )
+    if not grad.finite:
+        st.warning(
+            f"At step {grad.step} the numbers have overflowed float64 (inf or nan), so the formulas below "
+            "cannot give finite values there. Pick an earlier step to see the error growing."
+        )
+
+
+def _metrics(items: list[tuple[str, str, str]]) -> None:
+    with st.container(horizontal=True):
+        for label, value, help_text in items:
+            st.metric(label, value, help=help_text)
+
+
+def loss_section(problem: Problem, grad: GradientNumbers) -> None:
+    st.subheader("1. The loss")
+    left, right = st.columns(COLUMNS)
+    with left:
+        st.latex(r"J(w) = \frac{1}{n}\sum_{i=1}^{n}\left(w_0 + w_1 x_i - y_i\right)^2")
+        st.latex(r"= \frac{1}{n}\,\lVert X_1 w - y\rVert^2")
+        st.latex(r"X_1 = \begin{bmatrix}1 & x_1\\ 1 & x_2\\ \vdots & \vdots\\ 1 & x_n\end{bmatrix}")
+        st.latex(
+            r"w = \begin{bmatrix}w_0\\ w_1\end{bmatrix} = \begin{bmatrix}\text{intercept}\\ \text{slope}\end{bmatrix}"
+        )
+        st.markdown(
+            "The column of ones lets the intercept ride along in the same product as the slope. There is no "
+            r"$\tfrac12$ in front: $J$ is the plain mean of the squared errors, the Loss of the Playground. That "
+            "is where the 2 in the gradient will come from."
+        )
+    with right:
+        n, p = problem.X1.shape
+        _metrics(
+            [
+                ("X1 shape", f"{n:,} x {p}", "n rows, one column of ones plus the feature."),
+                ("y shape", f"{len(problem.y):,}", "One target per row."),
+                ("w shape", f"{len(grad.params)}", "[intercept, slope]."),
+                ("Residual shape", f"{len(grad.residual):,}", "r = X1 w - y: one error per row."),
+            ]
+        )
+        _metrics(
+            [
+                ("J(w) from the rows", num(grad.loss_formula), "mean((X1 w - y)^2) over the data rows, here."),
+                ("J(w) in the run", num(grad.loss_engine), "The loss the engine recorded at this step."),
+            ]
+        )
+
+
+def gradient_section(names: tuple[str, ...], grad: GradientNumbers) -> None:
+    st.subheader("2. The gradient, one line at a time")
+    left, right = st.columns(COLUMNS)
+    with left:
+        st.markdown("Write the squared length as a product of the residual with itself, and multiply it out:")
+        st.latex(r"J(w) = \frac{1}{n}\,(X_1 w - y)^\top (X_1 w - y)")
+        st.latex(r"= \frac{1}{n}\left(w^\top X_1^\top X_1\, w \;-\; 2\, y^\top X_1 w \;+\; y^\top y\right)")
+        st.markdown(
+            r"The two cross terms are the same number (a scalar equals its transpose), hence the 2. Now take "
+            r"the derivative term by term: $w^\top A w$ with $A$ symmetric gives $2Aw$, a linear term "
+            r"$b^\top w$ gives $b$, and $y^\top y$ does not depend on $w$:"
+        )
+        st.latex(r"\nabla J(w) = \frac{1}{n}\left(2\,X_1^\top X_1\, w - 2\,X_1^\top y\right)")
+        st.latex(r"= \frac{2}{n}\, X_1^\top (X_1 w - y)")
+        st.markdown(
+            r"The chain rule, one row at a time, gives the same thing. With $r_i = w_0 + w_1 x_i - y_i$ the "
+            r"error of row $i$, and $x_{ij}$ the entry of $X_1$ in row $i$, column $j$ ($x_{i0} = 1$):"
+        )
+        st.latex(
+            r"\frac{\partial J}{\partial w_j} = \frac{1}{n}\sum_{i=1}^{n} 2\, r_i\, \frac{\partial r_i}{\partial w_j}"
+            r" = \frac{2}{n}\sum_{i=1}^{n} r_i\, x_{ij}"
+        )
+    with right:
+        st.markdown(f"**The gradient at step {grad.step:,}**, both ways:")
+        st.table(
+            pd.DataFrame(
+                {
+                    "parameter": list(names),
+                    "w": [num(v) for v in grad.params],
+                    "(2/n) X1^T (X1 w - y)": [num(v) for v in grad.grads_formula],
+                    "engine": [num(v) for v in grad.grads_engine],
+                }
+            ).set_index("parameter")
+        )
+        st.metric(
+            "Largest difference, formula vs engine",
+            f"{grad.grads_difference:.3g}",
+            help="max |formula - engine| over the two parameters.",
+        )
+        st.caption(
+            "The left column is computed here from the n data rows. The engine never touches the rows per "
+            "step: it keeps X1^T X1 / n and X1^T y / n from one pass and computes 2 (X1^T X1 / n) w - "
+            "2 X1^T y / n, the same expression multiplied out. They differ by round-off only."
+        )
+
+
+def transpose_section(names: tuple[str, ...], grad: GradientNumbers) -> None:
+    st.subheader("3. Why the transpose")
+    left, right = st.columns(COLUMNS)
+    with left:
+        st.latex(
+            r"X_1^\top r = \begin{bmatrix}1 & 1 & \cdots & 1\\ x_1 & x_2 & \cdots & x_n\end{bmatrix}"
+            r"\begin{bmatrix}r_1\\ \vdots\\ r_n\end{bmatrix}"
+        )
+        st.latex(r"= \begin{bmatrix}\sum_i r_i\\ \sum_i x_i\, r_i\end{bmatrix}")
+        st.markdown(
+            r"Row $j$ of $X_1^\top$ is column $j$ of $X_1$: how much parameter $j$ moves each row's prediction. "
+            "So each parameter collects the residuals weighted by its own column. The intercept moves every "
+            "prediction by 1 and gets the plain sum of the errors; the slope moves row $i$ by $x_i$ and gets the "
+            "$x$-weighted sum, so rows far from $x = 0$ pull hardest on it. The shapes agree: "
+            r"$(2 \times n)$ times $(n)$ gives 2 numbers, one per parameter, the shape of $w$."
+        )
+        st.markdown(
+            r"Code often flips the sign: with `error = y - X1 @ w` the gradient is "
+            r"$-\tfrac{2}{n} X_1^\top \text{error}$, so `w += rate * X1.T @ error / n` is this same downhill "
+            "step, with the 2 folded into the rate."
+        )
+    with right:
+        _metrics(
+            [
+                (f"Column sum for {names[0]}", num(grad.column_sums[0]), "sum_i r_i (the column of ones)."),
+                (f"Column sum for {names[1]}", num(grad.column_sums[1]), "sum_i x_i r_i (the feature column)."),
+            ]
+        )
+        st.caption("Multiply each by 2/n and you get the gradient of section 2.")
+
+
+def mean_section(problem: Problem, nxt: StepNumbers) -> None:
+    st.subheader("4. Why the 1/n")
+    left, right = st.columns(COLUMNS)
+    with left:
+        st.markdown(
+            "$J$ is a mean, so its gradient is the mean of the rows' gradients. Ten times more rows of the same "
+            "kind of data give a gradient of about the same size, and the same learning rate still fits. With "
+            "a sum instead, the gradient and the curvature grow with $n$, and the safe step shrinks by $n$:"
+        )
+        st.latex(r"H = \frac{2}{n}\,X_1^\top X_1")
+        st.latex(r"H_{\text{sum}} = 2\,X_1^\top X_1 = n\,H")
+        st.latex(r"\frac{2}{\lambda_{\max}(H_{\text{sum}})} = \frac{1}{n}\cdot\frac{2}{\lambda_{\max}(H)}")
+    with right:
+        _metrics(
+            [
+                ("n (rows)", f"{problem.n_samples:,}", "Number of data rows."),
+                ("lambda_max of the mean", num(nxt.lambda_max), "Largest eigenvalue of H = (2/n) X1^T X1."),
+                ("lambda_max of the sum", num(nxt.sum_lambda_max), "n times larger: the summed loss is n J."),
+                ("Largest safe rate (mean)", num(nxt.stable_max), "2 / lambda_max."),
+                ("Largest safe rate (sum)", num(2.0 / nxt.sum_lambda_max), "2 / (n lambda_max)."),
+            ]
+        )
+
+
+def taylor_section(config: RunConfig, traj: Trajectory, grad: GradientNumbers, nxt: StepNumbers) -> None:
+    st.subheader("5. Why the step must be small")
+    left, right = st.columns(COLUMNS)
+    with left:
+        st.markdown(
+            r"The gradient is a slope at one point. To first order (Taylor), a step of size $\eta$ against it "
+            r"lowers the loss by $\eta$ times the squared gradient:"
+        )
+        st.latex(r"J(w - \eta g) \;\approx\; J(w) - \eta\, g^\top g")
+        st.latex(r"= J(w) - \eta\,\lVert g\rVert^2")
+        st.markdown(
+            "That straight line ignores that the bowl curves up. For this quadratic loss the second-order "
+            "term is the whole rest, so the exact value is:"
+        )
+        st.latex(
+            r"\begin{aligned} J(w - \eta g) &= J(w) - \eta\,\lVert g\rVert^2 \\"
+            r" &\quad + \frac{\eta^2}{2}\, g^\top H g \end{aligned}"
+        )
+        st.markdown(r"The last term grows with $\eta^2$. The step lowers the loss only while")
+        st.latex(r"\eta < \frac{2\,\lVert g\rVert^2}{g^\top H g}")
+    with right:
+        st.markdown(f"**One plain step from step {grad.step:,}** at $\\eta$ = {nxt.learning_rate:.6g}:")
+        if config.optimizer != "gd":
+            st.caption(f"(The run uses {config.optimizer}; this is the plain gradient step at its rate.)")
+        _metrics(
+            [
+                ("J(w)", num(nxt.loss_now), "The loss at this step, from the rows."),
+                ("||g||^2", num(nxt.grad_norm2), "Squared length of the gradient."),
+                ("Taylor prediction", num(nxt.taylor), "J(w) - eta ||g||^2."),
+                ("Curvature term", num(nxt.correction), "(eta^2 / 2) g^T H g: what the first-order view leaves out."),
+                ("Actual J(w - eta g)", num(nxt.actual), "The loss after the step, computed on the data rows."),
+                ("Loss drops while eta <", num(nxt.decrease_below), "2 ||g||^2 / g^T H g, along this gradient."),
+            ]
+        )
+        if config.optimizer == "gd" and grad.step + 1 < traj.n_states:
+            st.metric("The run's loss at the next step", num(float(traj.loss[grad.step + 1])), help="From the run.")
+
+
+def recursion_section(
+    config: RunConfig,
+    problem: Problem,
+    traj: Trajectory,
+    names: tuple[str, ...],
+    grad: GradientNumbers,
+    nxt: StepNumbers,
+) -> None:
+    st.subheader("6. The error recursion, and the bound 2/lambda_max")
+    left, right = st.columns(COLUMNS)
+    with left:
+        st.markdown(
+            r"With $H = \tfrac{2}{n} X_1^\top X_1$, the gradient is $H w - \tfrac{2}{n} X_1^\top y$. At the "
+            r"optimum $w^*$ it is zero, so $\tfrac{2}{n} X_1^\top y = H w^*$, and with the error $e_t = w_t - w^*$:"
+        )
+        st.latex(r"g_t = H w_t - H w^* = H e_t")
+        st.markdown("and one step of plain gradient descent moves the error by a fixed matrix:")
+        st.latex(r"e_{t+1} = e_t - \eta\, H e_t = (I - \eta H)\, e_t")
+        st.markdown(
+            r"In the eigenbasis of $H = Q \Lambda Q^\top$ the directions do not mix: each component of the "
+            r"error is multiplied by $1 - \eta\lambda_i$ at every step."
+        )
+        st.latex(r"Q^\top e_{t+1} = (I - \eta\Lambda)\, Q^\top e_t")
+        st.latex(r"|1 - \eta\lambda_i| < 1 \text{ for all } i \iff 0 < \eta < \frac{2}{\lambda_{\max}}")
+        st.latex(r"1 - \eta\lambda_{\max} < 0 \iff \eta > \frac{1}{\lambda_{\max}}")
+        st.markdown(
+            r"Past $1/\lambda_{\max}$ the stiffest direction flips sign every step (the zig-zag); it still "
+            r"shrinks until $2/\lambda_{\max}$, and from there on it grows every step: divergence."
+        )
+    with right:
+        st.table(
+            pd.DataFrame(
+                {
+                    "eigenvalue of H": [num(v) for v in nxt.eigenvalues],
+                    "1 - eta x eigenvalue": [num(v) for v in nxt.factors],
+                }
+            ).set_index("eigenvalue of H")
+        )
+        _metrics(
+            [
+                ("Oscillation from 1/lambda_max", num(nxt.monotone_max), "Above it the stiff direction flips sign."),
+                ("Divergence from 2/lambda_max", num(nxt.stable_max), "From it on the error grows."),
+                ("eta / (2/lambda_max)", num(nxt.learning_rate / nxt.stable_max), "Below 1, plain GD converges."),
+            ]
+        )
+        _error_table(config, problem, traj, names, grad, nxt)
+
+
+def _error_table(
+    config: RunConfig, problem: Problem, traj: Trajectory, names, grad: GradientNumbers, nxt: StepNumbers
+) -> None:
+    has_next = grad.step + 1 < traj.n_states
+    cols = {"parameter": list(names), "e_t = w_t - w*": [num(v) for v in nxt.error],
+            "(I - eta H) e_t": [num(v) for v in nxt.next_error]}  # fmt: skip
+    if has_next:
+        with np.errstate(all="ignore"):
+            run_next = traj.params[grad.step + 1] - problem.optimum
+        cols["e_{t+1} in the run"] = [num(v) for v in run_next]
+    st.table(pd.DataFrame(cols).set_index("parameter"))
+    if config.optimizer != "gd":
+        st.caption(f"The recursion is plain GD's; the run uses {config.optimizer}, so its next error differs.")
+    elif not has_next:
+        st.caption("This is the run's last step: there is no next error to compare with.")
+    else:
+        st.caption("The last two columns agree: the recursion is exact for this loss, up to round-off.")

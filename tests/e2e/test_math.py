@@ -1,0 +1,127 @@
+""" "The math" page in a real browser: the equations render (KaTeX, no parse error), the step input changes
+the numbers to those of a naive GD loop written here, no error box; screenshots for a person to look at
+(tests/e2e/screenshots/math*.png)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gdviz import data
+from tests.e2e.conftest import exception_boxes, wait_for_app
+
+LR = 0.05  # the default rate
+
+
+def metric(page, label: str) -> str:
+    box = page.locator('[data-testid="stMetric"]').filter(
+        has=page.locator('[data-testid="stMetricLabel"]', has_text=label)
+    )
+    return box.first.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def oracle(step: int) -> tuple[float, float]:
+    """(loss, ||g||^2) of plain GD after ``step`` updates on the default synthetic line, written out."""
+    ds = data.synthetic_line()
+    X1, y = np.column_stack([np.ones(len(ds.y)), ds.X[:, 0]]), np.asarray(ds.y, dtype=float)
+    w = np.zeros(2)
+    for _ in range(step):
+        w = w - LR * 2 / len(y) * X1.T @ (X1 @ w - y)
+    g = 2 / len(y) * X1.T @ (X1 @ w - y)
+    return float(np.mean((X1 @ w - y) ** 2)), float(g @ g)
+
+
+# KaTeX draws what it cannot parse in its error colour (#cc0000) instead of raising: find such text.
+KATEX_ERRORS = """() => [...document.querySelectorAll('.katex-error, .katex *')]
+    .filter(e => e.classList.contains('katex-error') || getComputedStyle(e).color === 'rgb(204, 0, 0)')
+    .map(e => e.textContent)"""
+
+
+def open_math(page, app_url) -> None:
+    """Through the app's navigation, as a person would. (A deep link to /math on a server that has not yet
+    served the app root runs the page file on its own, without app.py: see the report on the branch.)"""
+    page.goto(app_url)
+    link = page.get_by_role("link", name="The math")
+    link.wait_for(state="attached", timeout=30_000)
+    if page.viewport_size["width"] >= 640:
+        link.click()
+    else:  # a phone: the sidebar starts closed; the app has been served, so the deep link is now the app's
+        page.goto(f"{app_url}/math")
+    page.get_by_text("1. The loss").wait_for(timeout=30_000)
+    wait_for_app(page, n_charts=0)
+    page.wait_for_function("() => document.querySelectorAll('.katex').length >= 16", timeout=30_000)
+    assert page.evaluate(KATEX_ERRORS) == []  # every formula parsed
+
+
+def set_step(page, step: int) -> None:
+    box = page.get_by_role("spinbutton", name="Step of the run")
+    box.fill(str(step))
+    box.press("Enter")
+    page.get_by_text(f"One plain step from step {step:,}").wait_for(timeout=30_000)
+    wait_until_drawn(page)
+
+
+def wait_until_drawn(page) -> None:
+    """The rerun has finished and replaced every element: a rerun updates the page top-down, and elements it
+    has not reached yet are still the old ones (marked data-stale)."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-stale=\"true\"]')",
+        timeout=30_000,
+    )
+    page.wait_for_timeout(300)  # and stays so (the status widget can appear a moment after the input)
+    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=30_000)
+
+
+def test_equations_render_and_the_step_changes_the_numbers(page, app_url, screenshot_dir):
+    open_math(page, app_url)
+    assert metric(page, "X1 shape") == "20 x 2"
+    loss0, g0 = oracle(0)
+    assert float(metric(page, "J(w) from the rows")) == pytest.approx(loss0, rel=6e-6)
+    set_step(page, 7)
+    loss7, g7 = oracle(7)
+    assert float(metric(page, "J(w) from the rows")) == pytest.approx(loss7, rel=6e-6)
+    assert float(metric(page, "||g||^2").replace(",", "")) == pytest.approx(g7, rel=6e-6)
+    assert loss7 < loss0
+    # On a desktop every display formula fits its column (none is cut off or needs a scroll bar).
+    clipped = page.evaluate(
+        """() => [...document.querySelectorAll('.katex-display')].filter(d => {
+            for (let e = d; e && !e.matches('[data-testid="stColumn"]'); e = e.parentElement)
+                if (e.scrollWidth > e.clientWidth + 4) return true;  // KaTeX's own 2 px overhang is fine
+            return false; }).map(d => d.textContent.slice(0, 40))"""
+    )
+    assert clipped == []
+    assert exception_boxes(page) == []
+    # Streamlit scrolls an inner container, so a "full page" shot is the viewport: make it tall.
+    page.set_viewport_size({"width": 1400, "height": 4400})
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(screenshot_dir / "math.png"))
+
+
+def test_phone_layout_stacks_formula_then_numbers(page, app_url, screenshot_dir):
+    page.set_viewport_size({"width": 390, "height": 1600})
+    open_math(page, app_url)
+    set_step(page, 3)
+    # stacked: the numbers of section 1 sit below its formula, not beside it
+    formula = page.locator(".katex").first.bounding_box()
+    shapes = page.locator('[data-testid="stMetric"]').first.bounding_box()
+    assert shapes["y"] > formula["y"] + formula["height"]
+    assert exception_boxes(page) == []
+    page.set_viewport_size({"width": 390, "height": 4000})
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(screenshot_dir / "math_phone.png"))
+
+
+def test_divergent_rate_is_explained(page, app_url, screenshot_dir):
+    open_math(page, app_url)
+    page.get_by_role("button", name="Divergent", exact=True).first.click()
+    page.get_by_text("above 2/lambda_max", exact=False).first.wait_for(timeout=30_000)
+    set_step(page, 5)
+    assert float(metric(page, "eta / (2/lambda_max)")) > 1
+    last = int(page.get_by_role("spinbutton", name="Step of the run").get_attribute("max"))
+    set_step(page, last)  # the step whose values overflowed: shown and explained, no traceback
+    page.get_by_text("overflowed float64", exact=False).first.wait_for(timeout=30_000)
+    assert exception_boxes(page) == []
+    page.set_viewport_size({"width": 1400, "height": 2400})
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(screenshot_dir / "math_divergent.png"))

@@ -1,0 +1,157 @@
+"""gdviz.derivation against oracles written here from the raw arrays: the gradient formula on the rows,
+np.linalg.eigvalsh of the Hessian, np.linalg.lstsq for the optimum and a naive gradient-descent loop."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from gdviz import derivation, engine, optimizers
+from gdviz._errors import InputError
+from gdviz.data import make_problem
+from tests.conftest import standardised
+
+
+def design(X: np.ndarray) -> np.ndarray:
+    return np.column_stack([np.ones(len(X)), X])
+
+
+def mse(X1, y, w) -> float:
+    return float(np.mean((X1 @ w - y) ** 2))
+
+
+def grad(X1, y, w) -> np.ndarray:
+    return 2.0 / len(y) * X1.T @ (X1 @ w - y)
+
+
+def naive_gd(X1, y, lr, steps, w0=None) -> np.ndarray:
+    w = np.zeros(X1.shape[1]) if w0 is None else np.array(w0, dtype=float)
+    out = [w]
+    for _ in range(steps):
+        w = w - lr * grad(X1, y, w)
+        out.append(w)
+    return np.array(out)
+
+
+def run(problem, lr, *, max_steps=10_000, init=None, tol=1e-6):
+    return engine.collect(engine.run(problem, optimizers.gd(lr), init_params=init, tol=tol, max_steps=max_steps))
+
+
+@pytest.fixture(params=["line", "line_standard", "random2"])
+def case(request, line_xy, random_xy):
+    """(X1 as the engine sees it, y, problem)."""
+    if request.param == "line":
+        X, y = line_xy
+        return design(X), y, make_problem(X, y)
+    if request.param == "line_standard":
+        X, y = line_xy
+        return design(standardised(X)), y, make_problem(X, y, scaling="standard")
+    X, y = random_xy(2, n_samples=30, n_features=3)
+    return design(X), y, make_problem(X, y)
+
+
+@pytest.mark.parametrize("step", [0, 1, 7])
+def test_gradient_numbers_match_the_formula_on_the_rows(case, step):
+    X1, y, problem = case
+    lr = 0.5 / np.linalg.eigvalsh(2 / len(y) * X1.T @ X1)[-1]
+    traj = run(problem, lr, max_steps=20, tol=0)
+    out = derivation.gradient_numbers(problem, traj, step)
+    w = naive_gd(X1, y, lr, step)[-1]
+    np.testing.assert_allclose(out.params, w, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out.residual, X1 @ w - y, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(out.column_sums, X1.T @ (X1 @ w - y), rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(out.grads_formula, grad(X1, y, w), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(out.grads_engine, grad(X1, y, w), rtol=1e-8, atol=1e-9)
+    assert out.loss_formula == pytest.approx(mse(X1, y, w), rel=1e-12)
+    assert out.loss_engine == pytest.approx(mse(X1, y, w), rel=1e-9)
+    assert out.grads_difference == pytest.approx(np.max(np.abs(out.grads_formula - out.grads_engine)), abs=0)
+    assert out.grads_difference < 1e-9 * max(1.0, np.max(np.abs(out.grads_formula)))
+    assert out.step == step and out.finite
+
+
+def test_step_numbers_against_the_oracles(case):
+    X1, y, problem = case
+    n = len(y)
+    H = 2 / n * X1.T @ X1
+    eigs = np.linalg.eigvalsh(H)
+    w_star = np.linalg.lstsq(X1, y, rcond=None)[0]
+    lr = 0.7 / eigs[-1]
+    w = naive_gd(X1, y, lr, 3)[-1]
+    g = grad(X1, y, w)
+    out = derivation.step_numbers(problem, w, lr)
+    assert out.learning_rate == lr
+    assert out.grad_norm2 == pytest.approx(g @ g, rel=1e-10)
+    assert out.curvature == pytest.approx(g @ H @ g, rel=1e-10)
+    assert out.loss_now == pytest.approx(mse(X1, y, w), rel=1e-12)
+    assert out.taylor == pytest.approx(mse(X1, y, w) - lr * (g @ g), rel=1e-9, abs=1e-9)
+    assert out.actual == pytest.approx(mse(X1, y, w - lr * g), rel=1e-10)
+    assert out.correction == pytest.approx(0.5 * lr**2 * (g @ H @ g), rel=1e-10)
+    # For a quadratic the second-order expansion is exact.
+    assert out.taylor + out.correction == pytest.approx(out.actual, rel=1e-8)
+    np.testing.assert_allclose(out.eigenvalues, eigs, rtol=1e-10)
+    assert out.lambda_max == pytest.approx(eigs[-1], rel=1e-12)
+    assert out.monotone_max == pytest.approx(1 / eigs[-1], rel=1e-12)
+    assert out.stable_max == pytest.approx(2 / eigs[-1], rel=1e-12)
+    np.testing.assert_allclose(out.factors, 1 - lr * eigs, rtol=1e-10)
+    np.testing.assert_allclose(out.error, w - w_star, rtol=1e-8, atol=1e-10)
+    w_next = naive_gd(X1, y, lr, 1, w0=w)[-1]  # one naive step: the recursion's oracle
+    np.testing.assert_allclose(out.next_error, w_next - w_star, rtol=1e-7, atol=1e-10)
+    assert out.sum_lambda_max == pytest.approx(n * eigs[-1], rel=1e-12)
+
+
+def test_decrease_below_is_where_the_step_stops_lowering_the_loss(case):
+    X1, y, problem = case
+    w = np.zeros(X1.shape[1])
+    g = grad(X1, y, w)
+    bound = derivation.step_numbers(problem, w, 1e-3).decrease_below
+    assert bound == pytest.approx(2 * (g @ g) / (g @ (2 / len(y) * X1.T @ X1) @ g), rel=1e-10)
+    assert bound >= 2 / np.linalg.eigvalsh(2 / len(y) * X1.T @ X1)[-1] * (1 - 1e-12)  # never below 2/lambda_max
+    assert mse(X1, y, w - 0.99 * bound * g) < mse(X1, y, w)
+    assert mse(X1, y, w - 1.01 * bound * g) > mse(X1, y, w)
+    assert derivation.step_numbers(problem, w, 0.99 * bound).actual < mse(X1, y, w)
+    assert derivation.step_numbers(problem, w, 1.01 * bound).actual > mse(X1, y, w)
+
+
+def test_at_the_optimum_any_rate_keeps_the_loss(line_xy):
+    X, y = line_xy
+    problem = make_problem(X, y)
+    out = derivation.step_numbers(problem, problem.solution(), 0.1)
+    assert out.decrease_below == np.inf or out.grad_norm2 < 1e-20
+
+
+def test_a_diverged_run_gives_non_finite_numbers_without_warnings(line_xy):
+    X, y = line_xy
+    problem = make_problem(X, y)
+    lam = np.linalg.eigvalsh(2 / len(y) * design(X).T @ design(X))[-1]
+    traj = run(problem, 10.0 / lam)
+    assert traj.status is engine.Status.DIVERGED
+    last = int(traj.step[-1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = derivation.gradient_numbers(problem, traj, last)
+        nxt = derivation.step_numbers(problem, out.params, 10.0 / lam)
+        before = derivation.gradient_numbers(problem, traj, last - 1)
+    assert not out.finite
+    assert not np.isfinite(nxt.actual) and not np.isfinite(nxt.decrease_below)
+    assert before.finite  # the State before the overflow is still finite
+
+
+@pytest.mark.parametrize("step", [-1, 10_001, 2.5, "3"])
+def test_a_step_outside_the_run_is_refused(line_xy, step):
+    X, y = line_xy
+    problem = make_problem(X, y)
+    traj = run(problem, 0.05, max_steps=5, tol=0)
+    with pytest.raises(InputError, match="'step' parameter of gradient_numbers"):
+        derivation.gradient_numbers(problem, traj, step)
+    with pytest.raises(InputError, match="'learning_rate' parameter of step_numbers"):
+        derivation.step_numbers(problem, np.zeros(2), -1.0)
+
+
+def test_derivation_stays_numpy_only():
+    from tests.test_architecture import modules_after_importing
+
+    loaded = modules_after_importing("gdviz.derivation")
+    assert "numpy" in loaded
+    assert not {"streamlit", "plotly", "pandas", "sklearn"} & loaded
