@@ -693,6 +693,22 @@ def grad_bars(
     ]
     layout = _base_layout(title=title, x_title="parameter", y_title="|gradient|", height=height)
     layout["yaxis"].update(_LOG_AXIS)
+    if ok.any():  # bars rise from the axis' bottom: start it a decade below the smallest, not just under it
+        lo, hi = np.log10(g[ok].min()), np.log10(g[ok].max())
+        layout["yaxis"]["range"] = [float(np.floor(lo) - 1), float(min(hi + 0.35, _LOG10_FLOAT_MAX))]
     layout["hovermode"] = "closest"
     layout["showlegend"] = False
     return _spec(data, layout)
+
+
+_LOG10_FLOAT_MAX = float(np.log10(np.finfo(float).max))
+
+
+def log_axis_range(values: np.ndarray) -> list[float]:
+    """A log axis range (log10 units) holding every finite positive value of ``values``, padded, and never
+    past float64's largest value (Plotly's own autorange would label a tick 'Infinity' there)."""
+    v = np.asarray(values, dtype=float).ravel()
+    v = v[np.isfinite(v) & (v > 0)]
+    lo, hi = (float(np.log10(v.min())), float(np.log10(v.max()))) if v.size else (-1.0, 1.0)
+    pad = 0.05 * (hi - lo) or 0.5
+    return [lo - pad, min(hi + pad, _LOG10_FLOAT_MAX)]

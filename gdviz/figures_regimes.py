@@ -134,11 +134,12 @@ def loss_gaps(
         A Plotly figure spec dict. Values <= 0 (at the floor, within round-off) and non-finite values are
         left out; a diverged run's trace ends at its last finite loss, with its name saying so.
     """
-    data = []
+    data, shown = [], []
     for k, (label, color, head) in enumerate(runs):
         idx = figures.downsample_indices(head.n_states)
         steps, gap = head.step[idx], head.loss[idx] - floor
         ok = np.isfinite(gap) & (gap > 0)
+        shown.append(gap[ok])
         name = f"{label}: diverged at step {int(head.step[-1]):,}" if head.status is Status.DIVERGED else label
         data.append(
             {
@@ -155,6 +156,7 @@ def loss_gaps(
         title=title, x_title="step (updates applied)", y_title="loss - J* (log scale)", height=height
     )
     layout["yaxis"].update({"type": "log", "exponentformat": "power"})
+    layout["yaxis"]["range"] = figures.log_axis_range(np.concatenate(shown) if shown else np.array([]))
     layout["hovermode"] = "closest"
     layout["legend"]["y"] = -0.2
     return {"data": data, "layout": layout}

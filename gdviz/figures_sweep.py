@@ -12,7 +12,15 @@ from __future__ import annotations
 import numpy as np
 
 from gdviz.analysis import Regime, Thresholds
-from gdviz.figures import MEASURED_COLOR, PREDICTED_COLOR, REGIME_COLORS, REGIME_LABELS, _base_layout, _spec
+from gdviz.figures import (
+    MEASURED_COLOR,
+    PREDICTED_COLOR,
+    REGIME_COLORS,
+    REGIME_LABELS,
+    _base_layout,
+    _spec,
+    log_axis_range,
+)
 from gdviz.sweep import Outcome, SweepTable
 
 # One marker per outcome (colour-blind safe, and a distinct symbol; the legend names it).
@@ -102,15 +110,9 @@ def _x_range(rates: np.ndarray) -> tuple[float, float]:
 
 
 # log10 of the largest float64: Plotly's own autorange pads past it and labels the top tick "Infinity".
-_LOG10_MAX = float(np.log10(np.finfo(float).max))
-
-
 def _log_range(values: np.ndarray) -> list[float]:
     """A log axis range (log10 units) holding every finite positive value, padded, never past float64's top."""
-    v = values[np.isfinite(values) & (values > 0)]
-    lo, hi = (float(np.log10(v.min())), float(np.log10(v.max()))) if v.size else (-1.0, 1.0)
-    pad = 0.05 * (hi - lo) or 0.5
-    return [lo - pad, min(hi + pad, _LOG10_MAX)]
+    return log_axis_range(values)
 
 
 def _num(x: float) -> str:

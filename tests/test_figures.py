@@ -409,3 +409,20 @@ def test_surface_note_is_shown_as_its_title():
     assert spec["layout"]["title"]["text"] == "stops at step 3"
     assert "title" not in figures.surface_3d(grid, path, problem.loss(path), optimum=problem.optimum,
                                              optimum_loss=1.0, names=("a", "b"))["layout"]  # fmt: skip
+
+
+def test_log_axis_range_holds_the_values_and_stops_at_float64s_top():
+    lo, hi = figures.log_axis_range(np.array([1e-3, 5.0, np.inf, np.nan, -2.0, 0.0, 1e307]))
+    assert lo < -3 and hi > 307  # every finite positive value is inside
+    assert hi <= np.log10(np.finfo(float).max)  # never 'Infinity' on the axis
+    lo, hi = figures.log_axis_range(np.array([np.inf, np.nan]))  # nothing to show: a default decade range
+    assert lo < hi
+
+
+def test_grad_bars_axis_starts_a_decade_below_the_smallest_bar():
+    # On a log axis a bar rises from the axis' bottom: starting just under the smallest bar made 20 look
+    # like a twentieth of 43.
+    spec = figures.grad_bars(np.array([20.3, -43.3]), ("intercept", "slope"))
+    lo, hi = spec["layout"]["yaxis"]["range"]
+    assert lo <= np.log10(20.3) - 1
+    assert hi >= np.log10(43.3)

@@ -976,3 +976,15 @@ def test_a_run_started_at_the_optimum_is_neither_divergent_nor_negative():
             click(at, "pg_end")
         assert float(metrics(at)["Loss"]) >= 0.0
         assert diverged_note(at) is None  # round-off at the floor is not divergence
+
+
+@pytest.mark.parametrize("typed", [None, 0.0])
+def test_a_cleared_or_zero_rate_box_keeps_the_rate_and_says_why(typed):
+    # A cleared number box falls back to its minimum: that must never become the learning rate.
+    at = new_app()
+    set_field(at, "learning_rate", 0.0123)
+    at.number_input(key="pg_learning_rate").set_value(typed).run()
+    assert not at.exception
+    assert config(at).learning_rate == 0.0123
+    assert at.number_input(key="pg_learning_rate").value == 0.0123
+    assert any("must be a number above 0" in e.value and "0.0123" in e.value for e in at.error)

@@ -111,8 +111,12 @@ def _on_slider(prefix: str) -> None:
 
 def _on_exact(prefix: str) -> None:
     value = st.session_state[_key(prefix, "learning_rate")]
-    if value is None:  # a cleared box keeps the rate it had
-        st.session_state[_key(prefix, "learning_rate")] = get_config().learning_rate
+    if value is None or value <= 0:  # a cleared box (it falls back to its minimum, 0) keeps the rate it had
+        kept = get_config().learning_rate
+        st.session_state[_key(prefix, "learning_rate")] = kept
+        st.session_state[_key(prefix, "error")] = (
+            f"The learning rate must be a number above 0 (e.g. 0.05); it stays at {kept:g}."
+        )
         return
     set_rate(prefix, value)
 
@@ -216,8 +220,8 @@ def sidebar(prefix: str) -> None:
         st.html(regime_band_html(problem, config.learning_rate))
         st.number_input(
             "Exact learning rate",
-            min_value=1e-12,
-            max_value=1e6,
+            min_value=0.0,  # not 1e-12: a cleared box falls back to the minimum, which must not look like a rate
+            max_value=999_999.0,  # RunConfig's range is [1e-12, 1e6)
             format="%.6g",
             key=_key(p, "learning_rate"),
             on_change=_on_exact,
