@@ -18,13 +18,9 @@ Target (issue 4, this 2-core machine): click -> both charts drawn < 5 s.
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -32,13 +28,12 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from playground_browser import ARGS, CHROMIUM, serve  # noqa: E402  (bench/ is this script's folder)
+
 from gdviz import analysis, engine, experiment, figures, optimizers, sweep  # noqa: E402
 from gdviz.experiment import RunConfig  # noqa: E402
 from gdviz.figures_sweep import loss_chart, steps_chart  # noqa: E402
 
-CHROMIUM = os.environ.get("GDVIZ_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 N_RATES, STEPS, TARGET = 1_000, 1_000, 5.0
 
 # Resolves with the ms from the click to the first frame in which both charts hold sweep `run` with n runs.
@@ -60,30 +55,6 @@ CLICK = """([run, n]) => new Promise(resolve => {
 RUN_ID = """() => { const e = document.querySelector('.js-plotly-plot');
   return e && e._fullLayout && e._fullLayout.meta ? e._fullLayout.meta.run : 0; }"""
 IDLE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve() -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise SystemExit("the app did not start")
 
 
 def set_number(page, label: str, value: int) -> None:
@@ -157,7 +128,7 @@ def main() -> None:
         engine.collect(engine.run(problem, optimizers.gd(float(r)), init_params=init, tol=config.tol, max_steps=STEPS))
     separate = time.perf_counter() - t0
 
-    proc, url = serve()
+    proc, url = serve("app.py")
     try:
         expect = f"{N_RATES:,} rates, {rates[0]:.3g} to {rates[-1]:.3g}, at most {STEPS:,} steps"
         browser = measure_browser(url, args.runs, expect)

@@ -7,17 +7,10 @@ pointing at the shared CSV (the session server of conftest.py may have been star
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
-
 import pytest
 
 from tests.conftest import CALIFORNIA_CSV
-from tests.e2e.conftest import ROOT, _free_port, exception_boxes, wait_for_app
+from tests.e2e.conftest import exception_boxes, serve_app, wait_for_app
 
 CHARTS = ("sc_grad_start", "sc_grad_step", "sc_grad_history", "sc_loss", "sc_contour", "sc_surface")
 
@@ -26,31 +19,7 @@ CHARTS = ("sc_grad_start", "sc_grad_step", "sc_grad_history", "sc_loss", "sc_con
 def scaling_url():
     if not CALIFORNIA_CSV.is_file():
         pytest.skip(f"California housing CSV not found at {CALIFORNIA_CSV} (shared test data is missing)")
-    port = _free_port()
-    env = {**os.environ, "GDVIZ_CALIFORNIA_CSV": str(CALIFORNIA_CSV)}
-    log = tempfile.TemporaryFile()  # noqa: SIM115 - the server writes to it while it runs
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
-           str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        log.seek(0)
-        pytest.fail("streamlit did not become healthy in 60 s:\n" + log.read().decode(errors="replace")[-3000:])
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    yield from serve_app({"GDVIZ_CALIFORNIA_CSV": str(CALIFORNIA_CSV)})
 
 
 def metric(page, label: str) -> str:
