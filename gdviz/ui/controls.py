@@ -19,7 +19,7 @@ from gdviz._errors import InputError
 from gdviz.analysis import Regime
 from gdviz.experiment import MAX_STEPS_LIMIT
 from gdviz.figures import REGIME_COLORS, REGIME_LABELS
-from gdviz.ui import get_config, problem_for, set_config
+from gdviz.ui import dataset_for, get_config, problem_for, set_config
 
 # The learning-rate slider: 1e-6 .. 10 on a log grid of 20 values per decade, 3 significant figures.
 RATE_LO, RATE_HI = 1e-6, 10.0
@@ -158,6 +158,86 @@ def regime_band_html(problem, rate: float) -> str:
     )
 
 
+def data_controls(prefix: str, *, synthetic_settings: bool = True) -> None:
+    """The shared data widgets (call inside the sidebar): dataset, the synthetic line's settings (or the
+    feature of a real table) and scaling, bound to the shared RunConfig under ``prefix``-keyed widgets.
+
+    Args:
+        synthetic_settings: show the synthetic line's settings (pages that leave them to the Playground
+            pass False).
+    """
+    p = prefix
+    config = get_config()
+    st.selectbox(
+        "Dataset",
+        data.DATASETS,
+        format_func=data.DATASET_LABELS.get,
+        key=_key(p, "dataset"),
+        on_change=_on_dataset,
+        args=(p,),
+        help="The synthetic line is the textbook picture: a handful of noisy points. The others are real "
+        "tables; one-feature pages fit one of their features.",
+    )
+    if config.dataset == "synthetic_line":
+        if synthetic_settings:
+            with st.expander("Synthetic line settings"):
+                _number(p, "n_samples", "Points", "How many noisy points.", min_value=2, max_value=10_000, step=1)
+                _number(p, "slope", "True slope", "The slope of the line the points scatter around.", format="%g")
+                _number(p, "intercept", "True intercept", "Where the true line crosses x = 0.", format="%g")
+                _number(p, "noise", "Noise", "Standard deviation of the noise on y.", min_value=0.0, format="%g")
+                _number(p, "x_loc", "x centre", "Mean of x. Far from 0, the intercept crawls.", format="%g")
+                _number(p, "x_scale", "x spread", "Standard deviation of x.", min_value=1e-6, format="%g")
+                _number(p, "seed", "Seed", "Random seed: the same seed gives the same points.", min_value=0, step=1)
+    else:
+        names = dataset_for(config).feature_names
+        st.selectbox(
+            "Feature",
+            range(len(names)),
+            format_func=lambda i: names[i],
+            key=_key(p, "feature"),
+            on_change=_on_field,
+            args=(p, "feature"),
+            help="The one feature the line is fitted on.",
+        )
+    st.selectbox(
+        "Feature scaling",
+        data.SCALINGS,
+        format_func=data.SCALING_LABELS.get,
+        key=_key(p, "scaling"),
+        on_change=_on_field,
+        args=(p, "scaling"),
+        help="Rescale the feature before fitting (scikit-learn's scalers): it changes the Hessian, so it moves "
+        "every threshold rate. The line is still drawn in raw units.",
+    )
+
+
+def start_stop_controls(prefix: str, *, max_steps_note: str = "") -> None:
+    """The shared start point, tol and max steps (call inside the sidebar), bound to the shared RunConfig."""
+    p = prefix
+    c1, c2 = st.columns(2)
+    with c1:
+        _number(p, "init_intercept", "Start intercept", "Where the run starts (intercept).", format="%g")
+    with c2:
+        _number(p, "init_slope", "Start slope", "Where the run starts (slope).", format="%g")
+    _number(
+        p,
+        "tol",
+        "tol",
+        "Stop as converged once an update moves the params less than this (0: never).",
+        min_value=0.0,
+        format="%.1e",
+    )
+    _number(
+        p,
+        "max_steps",
+        "Max steps",
+        f"Stop here at the latest (up to {MAX_STEPS_LIMIT:,}).{max_steps_note}",
+        min_value=1,
+        max_value=MAX_STEPS_LIMIT,
+        step=1000,
+    )
+
+
 def sidebar(prefix: str) -> None:
     """Every control of a one-feature run, in the sidebar: data, learning rate, optimizer, scaling, start."""
     config = get_config()
@@ -167,45 +247,7 @@ def sidebar(prefix: str) -> None:
         if err := st.session_state.get(_key(p, "error")):
             st.error(err)
         st.subheader("Data")
-        st.selectbox(
-            "Dataset",
-            data.DATASETS,
-            format_func=data.DATASET_LABELS.get,
-            key=_key(p, "dataset"),
-            on_change=_on_dataset,
-            args=(p,),
-            help="The synthetic line is the textbook picture: a handful of noisy points. The others are real "
-            "tables; the Playground fits one of their features.",
-        )
-        if config.dataset == "synthetic_line":
-            with st.expander("Synthetic line settings"):
-                _number(p, "n_samples", "Points", "How many noisy points.", min_value=2, max_value=10_000, step=1)
-                _number(p, "slope", "True slope", "The slope of the line the points scatter around.", format="%g")
-                _number(p, "intercept", "True intercept", "Where the true line crosses x = 0.", format="%g")
-                _number(p, "noise", "Noise", "Standard deviation of the noise on y.", min_value=0.0, format="%g")
-                _number(p, "x_loc", "x centre", "Mean of x. Far from 0, the intercept crawls.", format="%g")
-                _number(p, "x_scale", "x spread", "Standard deviation of x.", min_value=1e-6, format="%g")
-                _number(p, "seed", "Seed", "Random seed: the same seed gives the same points.", min_value=0, step=1)
-        else:
-            names = config.make_dataset().feature_names
-            st.selectbox(
-                "Feature",
-                range(len(names)),
-                format_func=lambda i: names[i],
-                key=_key(p, "feature"),
-                on_change=_on_field,
-                args=(p, "feature"),
-                help="The one feature the line is fitted on.",
-            )
-        st.selectbox(
-            "Feature scaling",
-            data.SCALINGS,
-            format_func=data.SCALING_LABELS.get,
-            key=_key(p, "scaling"),
-            on_change=_on_field,
-            args=(p, "scaling"),
-            help="Rescale the feature before fitting (scikit-learn's scalers). The line is still drawn in raw units.",
-        )
+        data_controls(p)
 
         st.subheader("Learning rate")
         st.select_slider(
@@ -324,28 +366,7 @@ def sidebar(prefix: str) -> None:
             _number(p, "every", "Every N steps", "How often the rate drops.", min_value=1, step=1)
 
         st.subheader("Start and stop")
-        c1, c2 = st.columns(2)
-        with c1:
-            _number(p, "init_intercept", "Start intercept", "Where the run starts (intercept).", format="%g")
-        with c2:
-            _number(p, "init_slope", "Start slope", "Where the run starts (slope).", format="%g")
-        _number(
-            p,
-            "tol",
-            "tol",
-            "Stop as converged once an update moves the params less than this (0: never).",
-            min_value=0.0,
-            format="%.1e",
-        )
-        _number(
-            p,
-            "max_steps",
-            "Max steps",
-            f"Stop here at the latest (up to {MAX_STEPS_LIMIT:,}).",
-            min_value=1,
-            max_value=MAX_STEPS_LIMIT,
-            step=1000,
-        )
+        start_stop_controls(p)
 
 
 CONFIG_FIELDS = (

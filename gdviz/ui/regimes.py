@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gdviz import analysis, data, experiment, figures_regimes, playback, regimes
+from gdviz import analysis, experiment, figures_regimes, playback, regimes
 from gdviz._errors import InputError
 from gdviz.engine import Problem, Trajectory
 from gdviz.figures import REGIME_LABELS
 from gdviz.regimes import Lane
-from gdviz.ui import controls, dataset_for, get_config, trajectory_for
+from gdviz.ui import controls, get_config, trajectory_for
 from gdviz.ui.live_chart import live_charts
 
 # The shared settings this page shows: what the runs have in common (the rates are the page's own).
@@ -36,47 +36,14 @@ def sidebar(prefix: str) -> None:
     """The shared data, scaling, start point, tol and max steps, bound to the shared RunConfig."""
     p = prefix
     controls.bind(p, DATA_FIELDS)
-    config = get_config()
-    num = controls._number  # the Playground's own field widgets: validated, and restored on a bad value
     with st.sidebar:
         if err := st.session_state.get(_k(p, "error")):
             st.error(err)
         st.caption("Shared with the Playground: change them here or there.")
         st.subheader("Data")
-        st.selectbox(
-            "Dataset", data.DATASETS, format_func=data.DATASET_LABELS.get, key=_k(p, "dataset"),
-            on_change=controls._on_dataset, args=(p,), help="The data every run on this page fits.",
-        )  # fmt: skip
-        if config.dataset == "synthetic_line":
-            with st.expander("Synthetic line settings"):
-                num(p, "n_samples", "Points", "How many noisy points.", min_value=2, max_value=10_000, step=1)
-                num(p, "slope", "True slope", "The slope of the line the points scatter around.", format="%g")
-                num(p, "intercept", "True intercept", "Where the true line crosses x = 0.", format="%g")
-                num(p, "noise", "Noise", "Standard deviation of the noise on y.", min_value=0.0, format="%g")
-                num(p, "x_loc", "x centre", "Mean of x. Far from 0, the valley gets long and thin.", format="%g")
-                num(p, "x_scale", "x spread", "Standard deviation of x.", min_value=1e-6, format="%g")
-                num(p, "seed", "Seed", "Random seed: the same seed gives the same points.", min_value=0, step=1)
-        else:
-            names = dataset_for(config).feature_names
-            st.selectbox(
-                "Feature", range(len(names)), format_func=lambda i: names[i], key=_k(p, "feature"),
-                on_change=controls._on_field, args=(p, "feature"), help="The one feature the line is fitted on.",
-            )  # fmt: skip
-        st.selectbox(
-            "Feature scaling", data.SCALINGS, format_func=data.SCALING_LABELS.get,
-            key=_k(p, "scaling"), on_change=controls._on_field, args=(p, "scaling"),
-            help="Rescale the feature before fitting. Scaling changes the Hessian, so it moves every threshold.",
-        )  # fmt: skip
+        controls.data_controls(p)
         st.subheader("Start and stop")
-        c1, c2 = st.columns(2)
-        with c1:
-            num(p, "init_intercept", "Start intercept", "Where every run starts (intercept).", format="%g")
-        with c2:
-            num(p, "init_slope", "Start slope", "Where every run starts (slope).", format="%g")
-        num(p, "tol", "tol", "A run has converged once an update moves the params less than this (0: never).",
-            min_value=0.0, format="%.1e")  # fmt: skip
-        num(p, "max_steps", "Max steps", f"Each run stops here at the latest (on this page at most "
-            f"{regimes.STEP_CAP:,}).", min_value=1, max_value=experiment.MAX_STEPS_LIMIT, step=1000)  # fmt: skip
+        controls.start_stop_controls(p, max_steps_note=f" On this page every run stops by {regimes.STEP_CAP:,}.")
 
 
 # ---------------------------------------------------------------------------------------------

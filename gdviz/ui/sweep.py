@@ -12,12 +12,12 @@ from typing import NamedTuple
 import numpy as np
 import streamlit as st
 
-from gdviz import analysis, data, experiment, sweep
+from gdviz import analysis, experiment, sweep
 from gdviz._errors import InputError
 from gdviz.experiment import RunConfig
 from gdviz.figures import REGIME_LABELS
 from gdviz.sweep import SweepSettings, SweepTable
-from gdviz.ui import controls, data_key, dataset_for, get_config, problem_for, set_config
+from gdviz.ui import controls, data_key, get_config, problem_for, set_config
 
 P = "sw"
 RUN_KEY = f"{P}_run"
@@ -74,18 +74,7 @@ def data_sidebar() -> None:
         if err := st.session_state.get(_k("error")):
             st.error(err)
         st.subheader("Data (shared with the Playground)")
-        # The Playground's own callbacks: same validation, same error reporting, same shared config.
-        st.selectbox("Dataset", data.DATASETS, format_func=data.DATASET_LABELS.get, key=_k("dataset"),
-                     on_change=controls._on_dataset, args=(P,),
-                     help="The data every page fits. The synthetic line's settings are in the Playground.")  # fmt: skip
-        if config.dataset != "synthetic_line":
-            names = dataset_for(config).feature_names
-            st.selectbox("Feature", range(len(names)), format_func=lambda i: names[i], key=_k("feature"),
-                         on_change=controls._on_field, args=(P, "feature"),
-                         help="The one feature the line is fitted on.")  # fmt: skip
-        st.selectbox("Feature scaling", data.SCALINGS, format_func=data.SCALING_LABELS.get, key=_k("scaling"),
-                     on_change=controls._on_field, args=(P, "scaling"),
-                     help="Scaling changes the Hessian, so it moves every threshold rate.")  # fmt: skip
+        controls.data_controls(P, synthetic_settings=False)  # the synthetic line's settings: in the Playground
         st.caption(
             f"Start point ({config.init_intercept:g}, {config.init_slope:g}) and tol = {config.tol:g} come from "
             "the Playground's settings. The sweep always runs plain gradient descent at constant rates."
