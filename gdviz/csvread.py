@@ -55,7 +55,7 @@ class Table(NamedTuple):
 
 
 def _mb(n_bytes: float) -> str:
-    return f"{n_bytes / 2**20:.1f} MB"
+    return f"{n_bytes / 2**20:.1f} MB" if n_bytes >= 2**20 / 10 else f"{n_bytes / 1024:.0f} KB"
 
 
 def _short(text: str, limit: int = 30) -> str:

@@ -311,7 +311,8 @@ def select_columns(dataset: Dataset, target: str, features: Sequence[str]) -> Da
         features: names of the columns to predict it from, in the order wanted; not the target.
 
     Returns:
-        A new Dataset with the same name and notes, and ``warnings`` recomputed for these features.
+        A new Dataset with the same name and notes, and ``warnings`` recomputed for these features. Its table
+        holds only the chosen columns: keep the Dataset from ``read_csv`` to choose again.
 
     Raises:
         InputError: for unknown or repeated names, the target among the features, no features, no more rows
