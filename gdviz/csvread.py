@@ -14,6 +14,7 @@ import csv
 import io
 import os
 import re
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -183,37 +184,72 @@ def detect_separator(text: str) -> str:
     return best
 
 
-def _parse_frame(text: str, sep: str) -> pd.DataFrame:
-    """All cells as stripped strings ("" where a short row has no field), the header row as row 0."""
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=sep,
-            header=None,
-            dtype=str,
-            na_filter=False,
-            skip_blank_lines=True,
-            skipinitialspace=True,
-            engine="c",
-        )
-    except pd.errors.ParserError as exc:
-        fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        if fields:
-            k, line, saw = fields.groups()
+def _parse_frame(text: str, sep: str) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+    """Parse all cells as stripped strings ("" where a short row has no field), the header row as row 0.
+
+    Lines with more fields than the header are dropped with a note when they are few (at most a tenth
+    of the rows), refused otherwise.
+
+    Returns:
+        The frame, the file's line number (from 1) of each of its rows, and notes.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        try:
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=sep,
+                header=None,
+                dtype=str,
+                na_filter=False,
+                skip_blank_lines=True,
+                skipinitialspace=True,
+                on_bad_lines="warn",
+                engine="c",
+            )
+        except pd.errors.ParserError as exc:
+            quote = re.search(r"EOF inside string starting at row (\d+)", str(exc))
+            if quote:
+                raise InputError(
+                    f"A quoted field starting on line {int(quote.group(1)) + 1} never ends: check that every "
+                    'opening quote (") has a closing one.'
+                ) from None
+            raise InputError(f"The file could not be read as CSV ({_short(str(exc).strip(), 120)}).") from None
+        except (pd.errors.EmptyDataError, ValueError, csv.Error, UnicodeError, OverflowError) as exc:
+            raise InputError(f"The file could not be read as CSV ({_short(str(exc).strip(), 120)}).") from None
+    skipped = [
+        tuple(int(v) for v in m.groups())
+        for w in caught
+        for m in re.finditer(r"Skipping line (\d+): expected (\d+) fields, saw (\d+)", str(w.message))
+    ]
+    notes = []
+    if skipped:
+        line, k, saw = skipped[0]
+        if len(skipped) > len(frame) / 10:
+            more = f", and {len(skipped) - 1} more line(s) have too many" if len(skipped) > 1 else ""
             raise InputError(
                 f"Line {line} has {saw} fields but the header names {k} columns (separated by "
-                f"{_SEPARATOR_NAMES[sep]}): fix that line, or quote values that contain the separator."
-            ) from None
-        quote = re.search(r"EOF inside string starting at row (\d+)", str(exc))
-        if quote:
-            raise InputError(
-                f"A quoted field starting on line {int(quote.group(1)) + 1} never ends: check that every opening "
-                'quote (") has a closing one.'
-            ) from None
-        raise InputError(f"The file could not be read as CSV ({_short(str(exc).strip(), 120)}).") from None
-    except (pd.errors.EmptyDataError, ValueError, csv.Error, UnicodeError, OverflowError) as exc:
-        raise InputError(f"The file could not be read as CSV ({_short(str(exc).strip(), 120)}).") from None
-    return frame.fillna("").apply(lambda col: col.str.strip())
+                f"{_SEPARATOR_NAMES[sep]}){more}: fix that, or quote values that contain the separator."
+            )
+        shown = name_list([str(s[0]) for s in skipped], quote=False)
+        notes.append(f"Dropped {len(skipped)} line(s) with more fields than the header's {k} columns: line(s) {shown}.")
+    return frame.fillna("").apply(lambda col: col.str.strip()), _line_numbers(text, len(frame), skipped), notes
+
+
+def _line_numbers(text: str, n_rows: int, skipped: list[tuple[int, int, int]]) -> np.ndarray:
+    """The line number of each parsed row: exact for files without quotes, else counted past skipped lines."""
+    bad = {s[0] for s in skipped}
+    if '"' not in text:
+        lines = [k + 1 for k, line in enumerate(re.split(r"\r\n|\r|\n", text)) if line.strip() and k + 1 not in bad]
+        if len(lines) == n_rows:
+            return np.array(lines)
+    lines, k = [], 1
+    for _ in range(n_rows):
+        while k in bad:
+            k += 1
+        lines.append(k)
+        k += 1
+    return np.array(lines)
 
 
 def _header(cells: list[str]) -> tuple[list[str], list[str]]:
@@ -243,13 +279,14 @@ def _header(cells: list[str]) -> tuple[list[str], list[str]]:
     return names, notes
 
 
-def _numeric_columns(body: pd.DataFrame, names: list[str], sep: str) -> tuple[np.ndarray, list[str], list[str]]:
+def _numeric_columns(
+    body: pd.DataFrame, lines: np.ndarray, names: list[str], sep: str
+) -> tuple[np.ndarray, list[str], list[str]]:
     """Parse each column as numbers. Mostly-text and empty columns are dropped; stray text becomes NaN.
 
     Returns:
         The values (NaN where missing or not a number), the kept names, and notes.
     """
-    lines = np.arange(len(body)) + 2  # the header is line 1
     kept, columns, notes = [], [], []
     text_cols, empty, partial, decimal = [], [], [], []
     for j, cells in enumerate(body[c] for c in body.columns):
@@ -363,7 +400,7 @@ def read_table(source: object, *, name: str | None = None, max_bytes: int = MAX_
     raw, file_name = read_bytes(source, max_bytes=max_bytes)
     text, notes = decode(raw)
     sep = detect_separator(text)
-    frame = _parse_frame(text, sep)
+    frame, lines, line_notes = _parse_frame(text, sep)
     if frame.shape[1] < 2:
         raise InputError(
             "The file has a single column: a regression needs at least two (features and a target), separated "
@@ -373,8 +410,8 @@ def read_table(source: object, *, name: str | None = None, max_bytes: int = MAX_
     body = frame.iloc[1:]
     if len(body) == 0:
         raise InputError("The file has a header but no rows of data: add rows of numbers below the header.")
-    values, names, column_notes = _numeric_columns(body, names, sep)
+    values, names, column_notes = _numeric_columns(body, lines[1:], names, sep)
     values, row_notes = _complete_rows(values, names)
     values, names, drop_notes = _varying_distinct(values, names)
-    all_notes = (*notes, *header_notes, *column_notes, *row_notes, *drop_notes)
+    all_notes = (*notes, *line_notes, *header_notes, *column_notes, *row_notes, *drop_notes)
     return Table(values.astype(np.float64), tuple(names), name or file_name or "uploaded.csv", all_notes)

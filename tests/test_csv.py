@@ -131,11 +131,14 @@ def test_header_without_rows():
         read_csv(b"a,b,y\n")
 
 
-def test_row_with_too_many_fields_names_the_line():
+def test_many_rows_with_too_many_fields_are_refused_naming_the_first_line():
+    raw = b"a,b,y\n1,2,3\n4,5,6\n7,8,9,10\n1,1,1\n2,2,2,2\n"
     with pytest.raises(
-        InputError, match=r"^Line 4 has 4 fields but the header names 3 columns \(separated by commas\)"
+        InputError,
+        match=r"^Line 4 has 4 fields but the header names 3 columns \(separated by commas\), and 1 more line\(s\) "
+        r"have too many: fix that",
     ):
-        read_csv(b"a,b,y\n1,2,3\n4,5,6\n7,8,9,10\n1,1,1\n")
+        read_csv(raw)
 
 
 def test_unclosed_quote_names_the_line():
@@ -268,6 +271,22 @@ def test_stray_text_in_a_numeric_column_drops_its_rows_with_an_example():
         "Non-numeric values were treated as missing: 'b' has 1 (e.g. 'oops' on line 3).",
         "Dropped 1 of 6 rows with missing, non-numeric or infinite values, in column(s) 'b'.",
     )
+
+
+def test_a_few_rows_with_too_many_fields_are_dropped_and_line_numbers_stay_exact():
+    rows = [f"{i},{(i * 7) % 11},{(i * 5) % 13}" for i in range(30)]
+    rows[11] += ",99"  # line 13 of the file
+    rows[20] = "5,oops,1"  # line 23, after a blank line 16
+    lines = ["a,b,y", *rows[:14], "", *rows[14:]]
+    ds = read_csv(("\n".join(lines) + "\n").encode())
+    assert ds.n_samples == 28
+    assert ds.notes == (
+        "Dropped 1 line(s) with more fields than the header's 3 columns: line(s) 13.",
+        "Non-numeric values were treated as missing: 'b' has 1 (e.g. 'oops' on line 23).",
+        "Dropped 1 of 29 rows with missing, non-numeric or infinite values, in column(s) 'b'.",
+    )
+    keep = [i for i in range(30) if i not in (11, 20)]
+    np.testing.assert_array_equal(ds.X[:, 0], keep)
 
 
 def test_repeated_and_blank_names_are_renamed_with_a_note():
