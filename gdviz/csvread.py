@@ -28,6 +28,7 @@ SEPARATORS: tuple[str, ...] = ("\t", ";", ",")  # preference order when two fit 
 _SEPARATOR_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
 _SAMPLE_CHARS = 65_536
 _MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "?", "#n/a", "missing"})
+_NA_VALUES = sorted({v for m in _MISSING for v in (m, m.upper(), m.title())})
 _BINARY_MAGIC = {
     b"\x89PNG": "a PNG image",
     b"\xff\xd8\xff": "a JPEG image",
@@ -184,28 +185,23 @@ def detect_separator(text: str) -> str:
     return best
 
 
-def _parse_frame(text: str, sep: str) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
-    """Parse all cells as stripped strings ("" where a short row has no field), the header row as row 0.
+def _parse_frame(text: str, sep: str) -> tuple[list[str], pd.DataFrame, np.ndarray, list[str]]:
+    """Parse the header cells and the rows. Plain numeric columns come out as floats (pandas' fast path),
+    others as strings with NaN where a cell is missing.
 
     Lines with more fields than the header are dropped with a note when they are few (at most a tenth
     of the rows), refused otherwise.
 
     Returns:
-        The frame, the file's line number (from 1) of each of its rows, and notes.
+        The header cells, the rows, the file's line number (from 1) of the header and of each row, and notes.
     """
+    options = dict(sep=sep, skip_blank_lines=True, skipinitialspace=True, engine="c")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
         try:
+            header = pd.read_csv(io.StringIO(text), header=None, nrows=1, dtype=str, na_filter=False, **options)
             frame = pd.read_csv(
-                io.StringIO(text),
-                sep=sep,
-                header=None,
-                dtype=str,
-                na_filter=False,
-                skip_blank_lines=True,
-                skipinitialspace=True,
-                on_bad_lines="warn",
-                engine="c",
+                io.StringIO(text), header=0, keep_default_na=False, na_values=_NA_VALUES, on_bad_lines="warn", **options
             )
         except pd.errors.ParserError as exc:
             quote = re.search(r"EOF inside string starting at row (\d+)", str(exc))
@@ -233,7 +229,9 @@ def _parse_frame(text: str, sep: str) -> tuple[pd.DataFrame, np.ndarray, list[st
             )
         shown = name_list([str(s[0]) for s in skipped], quote=False)
         notes.append(f"Dropped {len(skipped)} line(s) with more fields than the header's {k} columns: line(s) {shown}.")
-    return frame.fillna("").apply(lambda col: col.str.strip()), _line_numbers(text, len(frame), skipped), notes
+    cells = [str(c).strip() for c in header.iloc[0].tolist()] if len(header) else []
+    frame.columns = range(frame.shape[1])
+    return cells, frame, _line_numbers(text, len(frame) + 1, skipped), notes
 
 
 def _line_numbers(text: str, n_rows: int, skipped: list[tuple[int, int, int]]) -> np.ndarray:
@@ -289,7 +287,16 @@ def _numeric_columns(
     """
     kept, columns, notes = [], [], []
     text_cols, empty, partial, decimal = [], [], [], []
-    for j, cells in enumerate(body[c] for c in body.columns):
+    for j, column in enumerate(body[c] for c in body.columns):
+        if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+            values = column.to_numpy(dtype=float, na_value=np.nan)
+            if np.isnan(values).all():
+                empty.append(names[j])
+            else:
+                kept.append(names[j])
+                columns.append(values)
+            continue
+        cells = column.astype(object).fillna("").astype(str).str.strip()
         missing = cells.str.lower().isin(_MISSING).to_numpy()
         with np.errstate(all="ignore"):
             values = pd.to_numeric(cells.where(~missing), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -400,14 +407,13 @@ def read_table(source: object, *, name: str | None = None, max_bytes: int = MAX_
     raw, file_name = read_bytes(source, max_bytes=max_bytes)
     text, notes = decode(raw)
     sep = detect_separator(text)
-    frame, lines, line_notes = _parse_frame(text, sep)
-    if frame.shape[1] < 2:
+    cells, body, lines, line_notes = _parse_frame(text, sep)
+    if len(cells) < 2:
         raise InputError(
             "The file has a single column: a regression needs at least two (features and a target), separated "
             "by commas, semicolons or tabs."
         )
-    names, header_notes = _header(frame.iloc[0].tolist())
-    body = frame.iloc[1:]
+    names, header_notes = _header(cells)
     if len(body) == 0:
         raise InputError("The file has a header but no rows of data: add rows of numbers below the header.")
     values, names, column_notes = _numeric_columns(body, lines[1:], names, sep)

@@ -67,9 +67,11 @@ def collinearity_warnings(X: np.ndarray, feature_names: Sequence[str]) -> tuple[
     """A warning when the features with an intercept are perfectly collinear (X1 = [1, X] rank-deficient).
 
     X1 is rank-deficient exactly when a constant column exists or the centred features are, so the
-    test runs on the centred, unit-variance features: QR down to a d x d triangle, then its singular
-    values against NumPy's ``matrix_rank`` tolerance, s_max * max(n, d) * eps. The right singular
-    vectors of the zero singular values name the features involved.
+    test runs on the centred, unit-variance features Z. The eigenvalues of Z.T @ Z screen out the
+    clearly full-rank case cheaply (smallest > 1e-10 * largest, far above rounding); otherwise QR
+    takes Z down to a d x d triangle, whose singular values are compared with NumPy's ``matrix_rank``
+    tolerance, s_max * max(n, d) * eps. The right singular vectors of the zero singular values name
+    the features involved.
 
     Args:
         X: array of shape (n_samples, n_features), finite.
@@ -89,7 +91,11 @@ def collinearity_warnings(X: np.ndarray, feature_names: Sequence[str]) -> tuple[
                 "zero eigenvalue, its condition number is infinite, and gradient descent never settles along that "
                 "direction. Leave them out.",
             )
-        R = np.linalg.qr(Xc / std, mode="r")
+        Z = Xc / std
+        lam = np.linalg.eigvalsh(Z.T @ Z)  # quick screen: clearly full rank when lam_min >> d * eps * lam_max
+        if np.all(np.isfinite(lam)) and lam[0] > 1e-10 * lam[-1]:
+            return ()
+        R = np.linalg.qr(Z, mode="r")
         _, s, Vt = np.linalg.svd(R)
     if not (np.all(np.isfinite(s)) and s[0] > 0):
         return ()

@@ -326,6 +326,15 @@ def test_collinear_features_warn_about_the_zero_eigenvalue():
     assert select_columns(ds, "y", ["a", "b", "z"]).warnings == ()
 
 
+def test_nearly_collinear_features_do_not_warn():
+    rng = np.random.default_rng(8)
+    a, b, y = rng.normal(size=(3, 200))
+    c = a + b + 1e-6 * rng.normal(size=200)  # condition number about 1e6: poor, but finite
+    ds = read_csv(csv_text(["a", "b", "c", "y"], np.column_stack([a, b, c, y])).encode())
+    assert np.linalg.matrix_rank(np.column_stack([np.ones(200), ds.X])) == 4  # the oracle: full rank
+    assert ds.warnings == ()
+
+
 def test_features_collinear_with_the_intercept_warn():
     rng = np.random.default_rng(6)
     p = rng.uniform(0, 1, 25).round(3)
