@@ -61,6 +61,8 @@ def _mb(n_bytes: float) -> str:
 
 
 def _short(text: str, limit: int = 30) -> str:
+    """One line of at most ``limit`` characters: runs of whitespace (newlines in quoted fields) become a space."""
+    text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -152,8 +154,8 @@ def decode(raw: bytes) -> tuple[str, tuple[str, ...]]:
     control = sum(1 for ch in text[:_SAMPLE_CHARS] if (ord(ch) < 32 and ch not in "\t\r\n") or 0x7F <= ord(ch) < 0xA0)
     if control > max(2, len(text[:_SAMPLE_CHARS]) // 100):
         raise InputError(
-            f"The file is not readable text: {control} characters in it are control codes in UTF-8 and in "
-            "Latin-1. Save the table as a UTF-8 CSV and upload that."
+            f"The file is not readable as text in UTF-8 or Latin-1 ({control} control characters in its first "
+            f"{_SAMPLE_CHARS // 1024} KB): save the table as a UTF-8 CSV and upload that."
         )
     return text, notes
 
@@ -259,8 +261,8 @@ def _header(cells: list[str]) -> tuple[list[str], list[str]]:
             "such as 'x1,x2,y' at the top of the file."
         )
     notes = []
-    names = [c if c else f"column {j + 1}" for j, c in enumerate(cells)]
-    blanks = [n for c, n in zip(cells, names, strict=True) if not c]
+    names = [_short(c, 60) if c else f"column {j + 1}" for j, c in enumerate(cells)]
+    blanks = [n for c, n in zip(cells, names, strict=True) if not c.strip()]
     if blanks:
         notes.append(f"Columns with no name in the header were named by position: {name_list(blanks)}.")
     taken, renamed = set(), []

@@ -49,12 +49,12 @@ def check_split(X: np.ndarray, y: np.ndarray, feature_names: Sequence[str], targ
         )
     with np.errstate(all="ignore"):  # overflow is the question asked here, answered by isfinite
         for col, label in [(y, target_name), *((X[:, j], feature_names[j]) for j in range(d))]:
-            if not np.isfinite(np.sum(col * col)):
+            if not np.isfinite(16 * np.sum(col * col)):  # headroom for centring and scaling downstream
                 raise InputError(
                     f"Column '{label}' has values up to {np.max(np.abs(col)):.3g}, so large that the squared error "
                     "overflows float64: divide that column by 1e6 (or more) before uploading."
                 )
-        if not np.isfinite(np.sum(X * X) + np.sum(y * y)):
+        if not np.isfinite(16 * (np.sum(X * X) + np.sum(y * y))):
             big = feature_names[int(np.argmax(np.max(np.abs(X), axis=0)))]
             raise InputError(
                 f"The values are so large that the loss overflows float64, '{big}' most of all: divide the largest "

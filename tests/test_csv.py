@@ -83,7 +83,10 @@ def test_zip_archive_names_excel():
 def test_undecodable_text():
     # Invalid UTF-8, and in Latin-1 these bytes are all C1 control codes: no encoding makes text of them.
     raw = b"a,b\n" + bytes(range(0x80, 0xA0)) * 40
-    with pytest.raises(InputError, match=r"not readable text: \d+ characters .* control codes .* UTF-8 CSV"):
+    with pytest.raises(
+        InputError,
+        match=r"^The file is not readable as text in UTF-8 or Latin-1 \(\d+ control characters in its first 64 KB\)",
+    ):
         read_csv(raw)
 
 
@@ -112,6 +115,14 @@ def test_values_whose_squares_overflow_name_the_column():
     rows = np.array([[1.0, 2e200, 3.0], [2.0, 1.0, 1.0], [4.0, 3.0, 2.0], [3.0, 5.0, 7.0], [5.0, 2.0, 1.0]])
     with pytest.raises(InputError, match=r"^Column 'big' has values up to 2e\+200, .*overflows float64: divide"):
         read_csv(csv_text(["a", "big", "y"], rows).encode())
+
+
+def test_columns_fine_alone_but_overflowing_together_name_the_largest():
+    rng = np.random.default_rng(4)
+    rows = rng.uniform(0.5, 1.0, size=(6, 3)) * 1e153  # each column's squares sum to < 6e306, all three's do not
+    rows[:, 1] *= 1.1
+    with pytest.raises(InputError, match=r"^The values are so large that the loss overflows float64, 'b' most of all"):
+        read_csv(csv_text(["a", "b", "y"], rows).encode())
 
 
 def test_no_usable_numeric_column():
@@ -298,6 +309,14 @@ def test_repeated_and_blank_names_are_renamed_with_a_note():
         "Columns with no name in the header were named by position: 'column 3'.",
         "Repeated column names were numbered: 'a (2)' and 'a (3)'.",
     )
+
+
+def test_names_with_line_breaks_or_great_length_are_shortened_to_one_line(table):
+    long = "a" * 100
+    text = csv_text(['"price\n(EUR)"', long, "c", "y"], table)
+    ds = read_csv(text.encode())
+    assert ds.feature_names == ("price (EUR)", "a" * 57 + "...", "c")
+    np.testing.assert_array_equal(ds.X, table[:, :3])
 
 
 def test_a_trailing_separator_on_every_line_is_an_empty_column(table):
