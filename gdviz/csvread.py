@@ -72,10 +72,14 @@ def read_bytes(source: object, *, max_bytes: int) -> tuple[bytes, str | None]:
     Raises:
         InputError: if the file cannot be opened, or is larger than ``max_bytes``.
     """
-    too_big = (
-        "The file is {size}, over the {limit} limit for uploads: keep fewer rows or columns "
-        "(or round the numbers) and try again."
-    )
+
+    def too_big(size: object) -> InputError:
+        shown = f"is {_mb(size)}, over" if isinstance(size, int) and size > max_bytes else "is larger than"
+        return InputError(
+            f"The file {shown} the {_mb(max_bytes)} limit for uploads: keep fewer rows or columns (or round the "
+            "numbers) and try again."
+        )
+
     if isinstance(source, bytes | bytearray | memoryview):
         raw = bytes(source)
         name = None
@@ -85,11 +89,13 @@ def read_bytes(source: object, *, max_bytes: int) -> tuple[bytes, str | None]:
         try:
             size = os.path.getsize(path)
             if size > max_bytes:
-                raise InputError(too_big.format(size=_mb(size), limit=_mb(max_bytes)))
+                raise too_big(size)
             with open(path, "rb") as fh:
                 raw = fh.read(max_bytes + 1)
         except OSError as exc:
-            raise InputError(f"Could not open '{path}': {exc.strerror or exc}. Check the path and try again.") from None
+            raise InputError(
+                f"Could not open '{_short(path, 80)}': {exc.strerror or exc}. Check the path and try again."
+            ) from None
     elif hasattr(source, "read"):
         try:
             raw = source.read(max_bytes + 1)
@@ -106,10 +112,8 @@ def read_bytes(source: object, *, max_bytes: int) -> tuple[bytes, str | None]:
         raise InputError(
             f"read_csv needs the file's bytes, a path or a binary file object. Got {type(source).__name__} instead."
         )
-    if len(raw) > max_bytes:
-        size = getattr(source, "size", None) if hasattr(source, "read") else len(raw)
-        shown = _mb(size) if isinstance(size, int) and size > max_bytes else f"over {_mb(max_bytes)}"
-        raise InputError(too_big.format(size=shown, limit=_mb(max_bytes)))
+    if len(raw) > max_bytes:  # a file object read only max_bytes + 1: its own size, if it has one, says more
+        raise too_big(getattr(source, "size", None) if hasattr(source, "read") else len(raw))
     return raw, name
 
 
@@ -130,27 +134,33 @@ def decode(raw: bytes) -> tuple[str, tuple[str, ...]]:
                 f"This file is {kind}, not a CSV text file: export or save the table as CSV "
                 "(comma, semicolon or tab separated) and upload that."
             )
+    notes: tuple[str, ...] = ()
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" export
         try:
-            return raw.decode("utf-16"), ()
+            text = raw.decode("utf-16")
         except UnicodeDecodeError:
             raise InputError(
                 "The file starts like UTF-16 text but does not decode as UTF-16: save it as UTF-8 CSV and upload that."
             ) from None
-    if b"\x00" in raw:
+    elif b"\x00" in raw:
         raise InputError(
             "This file looks binary (it contains NUL bytes), not a CSV text file: export or save the table as "
-            "CSV (comma, semicolon or tab separated) and upload that."
+            "CSV (UTF-8, comma, semicolon or tab separated) and upload that."
         )
-    notes: tuple[str, ...] = ()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
+    else:
         try:
-            text = raw.decode("cp1252")
+            text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            text = raw.decode("latin-1")
-        notes = ("The file is not UTF-8; it was read as Latin-1 (Windows-1252).",)
+            try:
+                text = raw.decode("cp1252")
+            except UnicodeDecodeError:
+                text = raw.decode("latin-1")
+            notes = ("The file is not UTF-8; it was read as Latin-1 (Windows-1252).",)
+    if "\x00" in text:
+        raise InputError(
+            "This file looks binary (it holds NUL characters), not a CSV text file: export or save the table as "
+            "CSV (UTF-8, comma, semicolon or tab separated) and upload that."
+        )
     control = sum(1 for ch in text[:_SAMPLE_CHARS] if (ord(ch) < 32 and ch not in "\t\r\n") or 0x7F <= ord(ch) < 0xA0)
     if control > max(2, len(text[:_SAMPLE_CHARS]) // 100):
         raise InputError(

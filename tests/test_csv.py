@@ -104,6 +104,16 @@ def test_file_over_a_limit_from_a_path_is_not_read(tmp_path):
         read_csv(path, max_bytes=2 * 2**20)
 
 
+def test_file_object_over_the_limit_says_its_size_when_it_knows_it():
+    raw = b"a,b\n" + b"1,2\n" * 1000
+    with pytest.raises(InputError, match=r"^The file is larger than the 2 KB limit for uploads"):
+        read_csv(io.BytesIO(raw), max_bytes=2048)
+    upload = io.BytesIO(raw)
+    upload.size = len(raw)  # as Streamlit's UploadedFile has
+    with pytest.raises(InputError, match=r"^The file is 4 KB, over the 2 KB limit for uploads"):
+        read_csv(upload, max_bytes=2048)
+
+
 def test_fewer_rows_than_params():
     # 3 features -> 4 params; 4 rows is not more than that.
     raw = csv_text(["a", "b", "c", "y"], np.arange(16.0).reshape(4, 4) ** 2)
