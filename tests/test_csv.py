@@ -172,6 +172,15 @@ def test_too_few_complete_rows():
         read_csv(b"a,b,y\n1,2,3\n4,,6\n7,8,9\n1,NA,1\n")
 
 
+def test_an_unexpected_failure_still_reaches_the_user_as_an_input_error(monkeypatch):
+    def broken(*args, **kwargs):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(data.csvread, "read_table", broken)
+    with pytest.raises(InputError, match=r"could not be read as a CSV table \(internal error: KeyError\)"):
+        read_csv(b"a,b\n1,2\n")
+
+
 def test_missing_path_and_wrong_source_type(tmp_path):
     with pytest.raises(InputError, match=r"^Could not open '.*nowhere\.csv'"):
         read_csv(tmp_path / "nowhere.csv")

@@ -12,12 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gdviz import InputError
-from gdviz.data import Dataset, read_csv
+from gdviz.data import Dataset, read_csv, select_columns
 
 FUZZ = settings(
     max_examples=300,
     deadline=None,
     derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
@@ -103,6 +104,29 @@ def mutated_csv(draw) -> bytes:
 @given(mutated_csv())
 def test_mutated_valid_csv(raw):
     assert_read_or_refused(raw)
+
+
+@pytest.mark.filterwarnings("error")
+@FUZZ
+@given(mutated_csv(), st.data())
+def test_select_columns_on_what_was_read(raw, choice):
+    try:
+        ds = read_csv(raw)
+    except InputError:
+        return
+    columns = [*ds.feature_names, ds.target_name]
+    target = choice.draw(st.sampled_from(columns))
+    features = choice.draw(st.lists(st.sampled_from(columns), unique=True))
+    try:
+        picked = select_columns(ds, target, features)
+    except InputError as exc:
+        assert "internal error" not in str(exc)
+        return
+    assert picked.target_name == target and picked.feature_names == tuple(features)
+    table = np.column_stack([ds.X, ds.y])
+    np.testing.assert_array_equal(picked.y, table[:, columns.index(target)])
+    np.testing.assert_array_equal(picked.X, table[:, [columns.index(f) for f in features]])
+    assert picked.n_samples > picked.n_features + 1
 
 
 def test_the_unmutated_csv_reads():
