@@ -139,6 +139,30 @@ def _header(cells: list[str]) -> tuple[list[str], list[str]]:
     return names, notes
 
 
+def _numbers(cells: pd.Series, missing: np.ndarray, *, decimal_comma: bool) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Cells as floats, NaN where missing or not a number; and whether decimal commas were read.
+
+    With ``decimal_comma`` (semicolon files, as much of Europe writes them), cells holding commas are
+    read with the commas as decimal points first, and kept so if that leaves fewer cells unread.
+
+    Returns:
+        The values, a mask of the cells that are present but not numbers, and the decimal-comma flag.
+    """
+
+    def parse(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        with np.errstate(all="ignore"):
+            values = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        return values, np.isnan(values) & ~missing
+
+    if decimal_comma and cells.str.contains(",", regex=False).any():
+        values, bad = parse(cells.str.replace(",", ".", regex=False))
+        if not bad.any():
+            return values, bad, True
+        plain, plain_bad = parse(cells)
+        return (values, bad, True) if bad.sum() < plain_bad.sum() else (plain, plain_bad, False)
+    return (*parse(cells), False)
+
+
 def _numeric_columns(
     body: pd.DataFrame, lines: np.ndarray, names: list[str], sep: str
 ) -> tuple[np.ndarray, list[str], list[str]]:
@@ -160,15 +184,9 @@ def _numeric_columns(
             continue
         cells = column.astype(object).fillna("").astype(str).str.strip()
         missing = cells.str.lower().isin(_MISSING).to_numpy()
-        with np.errstate(all="ignore"):
-            values = pd.to_numeric(cells.where(~missing), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-            bad = np.isnan(values) & ~missing
-            if sep == ";" and bad.any():  # decimal commas, as semicolon files from much of Europe have them
-                comma = cells.where(~missing).str.replace(",", ".", regex=False)
-                alt = pd.to_numeric(comma, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-                if (np.isnan(alt) & ~missing).sum() < bad.sum():
-                    values, bad = alt, np.isnan(alt) & ~missing
-                    decimal.append(names[j])
+        values, bad, comma = _numbers(cells, missing, decimal_comma=sep == ";")
+        if comma:
+            decimal.append(names[j])
         present = int((~missing).sum())
         if present == 0:
             empty.append(names[j])
