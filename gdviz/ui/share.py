@@ -7,7 +7,8 @@ stepping fragment, so a step is in the URL at once). The shared RunConfig travel
 first run with it, or whenever the URL's query differs from what this session last wrote there (browser
 Back); every parameter that cannot be used is dropped with a notice, shown once.
 
-Session keys (plain data): ``share_written`` prefix -> the query last written on that page.
+Session keys (plain data): ``share_written`` prefix -> the query last written on that page;
+``share_app_seen`` and ``share_nav_rerun`` (see ``ensure_app``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from gdviz.ui import dataset_for, get_config, problem_for, set_config
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 WRITTEN_KEY = "share_written"
+NAV_KEY = "share_nav_rerun"  # set while ensure_app runs app.py
+SEEN_KEY = "share_app_seen"  # this session has run a page inside app.py's navigation
 _render = st.components.v2.component(
     "gdviz_share_link", js=Path(__file__).with_name("share.js").read_text(), isolate_styles=False
 )
@@ -47,18 +50,27 @@ BOUND = {"pg": _CONFIG_WIDGETS, "math": _CONFIG_WIDGETS, "rg": _CONFIG_WIDGETS, 
 
 
 def ensure_app() -> None:
-    """Run the app's navigation when this page was run on its own, then stop this run.
+    """Make sure the app's navigation runs this page; otherwise switch to it and rerun.
 
     Until some session has run app.py, Streamlit treats ``pages/`` as an old-style page folder: the first
     visitor of ``/sweep`` gets pages/sweep.py run alone (no app navigation, narrow layout, no Plotly
-    preload). Then app.py runs here instead: its ``st.navigation`` switches Streamlit to the app's pages for
-    good and runs this page inside it, as a normal visit would.
+    preload). Then app.py runs here: its ``st.navigation`` switches Streamlit to the app's pages for good,
+    and when it runs this page in turn, that nested run asks for a rerun, which is a normal visit. A rerun
+    rather than ``st.stop``: a stopped run skips Streamlit's end-of-run bookkeeping (button triggers, stale
+    widgets).
     """
     from streamlit.runtime.pages_manager import PagesManager
 
-    if getattr(PagesManager, "uses_pages_directory", False):
+    if st.session_state.pop(NAV_KEY, False):
+        st.rerun()  # inside app.py's navigation now: start again as a normal run
+    # Only a session that has not been through app.py yet: AppTest marks every run as a pages-folder run
+    # (it resets the flag per run), and must keep running the page alone as it always has.
+    if getattr(PagesManager, "uses_pages_directory", False) and not st.session_state.get(SEEN_KEY):
+        st.session_state[NAV_KEY] = True
         runpy.run_path(str(APP), run_name="__main__")
-        st.stop()
+        st.session_state.pop(NAV_KEY, None)
+        st.rerun()
+    st.session_state[SEEN_KEY] = True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -346,6 +358,8 @@ def link_box(prefix: str) -> None:
     """The "Copy link" box in the sidebar: the address of this exact view, and a button that copies it."""
     with st.sidebar:
         st.caption("Link to this exact view (settings, step, page):")
-        _render(key=f"{prefix}_share_link", data={"url": page_url(prefix)}, height="content")
+        # Not "{prefix}_...": Streamlit keeps an unpicklable presenter under a component's key, and the page
+        # tests check that every "{prefix}_" key pickles.
+        _render(key=f"share_link_{prefix}", data={"url": page_url(prefix)}, height="content")
         if get_config().dataset == "upload":
             st.caption("Uploaded data is not in the link: whoever opens it sees the default data.")
