@@ -271,9 +271,10 @@ def _from_query(params: Mapping[str, str | list[str]]) -> tuple[RunConfig, list[
         values = params[key]
         values = [values] if isinstance(values, str) else list(values)
         default = getattr(defaults, field)
-        fallback = (
-            f"Using the default, {default:g}." if not isinstance(default, str) else f"Using the default, {default}."
+        shown = (
+            f"{default:,}" if isinstance(default, int) else f"{default:g}" if isinstance(default, float) else default
         )
+        fallback = f"Using the default, {shown}."
         if len(values) != 1:
             notices.append(f"Ignored the {label} ({key}) in the link: it is given {len(values)} times. {fallback}")
             continue
