@@ -91,6 +91,17 @@ def test_playground_widgets_and_steps_write_the_url():
     assert query(at) == {"lr": "0.125", "opt": "adam", "step": "1"}
 
 
+def test_playing_writes_no_url_per_tick_and_pausing_writes_the_step():
+    at = open_link("pages/playground.py", {"step": "2"})
+    ok(at.button(key="pg_play").click().run())
+    ok(at.run())  # one Play tick (4 steps/s: one step per tick)
+    ok(at.run())
+    assert at.session_state["pg_playing"] is True and at.session_state["pg_cursor"] == 4
+    assert query(at) == {"step": "2"}  # no history entry per tick
+    ok(at.button(key="pg_pause").click().run())
+    assert query(at) == {"step": "4"}
+
+
 def test_playground_step_past_max_steps_shows_the_end_and_says_so():
     at = open_link("pages/playground.py", {"max_steps": "30", "tol": "0", "step": "500"})
     assert at.session_state["pg_cursor"] == 30
