@@ -24,7 +24,7 @@ from gdviz import regimes, scaling
 from gdviz._errors import InputError
 from gdviz.experiment import QUERY_KEYS, RunConfig
 from gdviz.sweep import SweepSettings
-from gdviz.ui import dataset_for, get_config, problem_for, set_config
+from gdviz.ui import controls, dataset_for, get_config, problem_for, set_config
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 WRITTEN_KEY = "share_written"
@@ -36,10 +36,7 @@ _render = st.components.v2.component(
 EMBED_KEYS = ("embed", "embed_options")  # Streamlit's own: kept as they are, never read as settings
 MAX_PINS = 6
 # The widgets each page binds to config fields (``controls.bind`` / ``multi.bind``): a loaded link reseeds them.
-_CONFIG_WIDGETS = ("dataset", "feature", "n_samples", "slope", "intercept", "noise", "x_loc", "x_scale", "seed",
-                   "scaling", "learning_rate", "optimizer", "beta", "rms_decay", "b1", "b2", "eps", "schedule",
-                   "decay_rate", "power_t", "factor", "every", "init_intercept", "init_slope", "tol", "max_steps",
-                   "lr_slider")  # fmt: skip
+_CONFIG_WIDGETS = (*controls.CONFIG_FIELDS, "lr_slider")
 BOUND = {"pg": _CONFIG_WIDGETS, "math": _CONFIG_WIDGETS, "rg": _CONFIG_WIDGETS, "sc": _CONFIG_WIDGETS,
          "sw": ("dataset", "feature", "scaling")}  # fmt: skip
 
