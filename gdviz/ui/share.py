@@ -260,6 +260,11 @@ PAGE_KEYS: dict[str, tuple[tuple[str, ...], Callable, Callable]] = {
 }
 
 
+def _page_keys(prefix: str) -> tuple[tuple[str, ...], Callable, Callable]:
+    """A page's own keys and their reader and writer; a page without any shares the config only."""
+    return PAGE_KEYS.get(prefix, ((), lambda q, notices: None, dict))
+
+
 # ---------------------------------------------------------------------------------------------
 # Reading and writing the URL
 # ---------------------------------------------------------------------------------------------
@@ -272,7 +277,7 @@ def _query() -> dict[str, list[str]]:
 
 def view_query(prefix: str) -> dict[str, str]:
     """The query that describes this page's current view: the shared config, then the page's own keys."""
-    return {**get_config().to_query(), **PAGE_KEYS[prefix][2]()}
+    return {**get_config().to_query(), **_page_keys(prefix)[2]()}
 
 
 def escape(text: str) -> str:
@@ -296,7 +301,7 @@ def load(prefix: str, params: dict[str, list[str]]) -> list[str]:
     for p, fields in BOUND.items():  # the widgets show the link's values, not the ones they had
         for field in (*fields, "error"):
             st.session_state.pop(f"{p}_{field}", None)
-    own, read, _ = PAGE_KEYS[prefix]
+    own, read, _ = _page_keys(prefix)
     unknown = [k for k in params if k not in QUERY_KEYS.values() and k not in own]
     if unknown:
         shown = ", ".join(repr(k[:20]) for k in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
