@@ -24,6 +24,7 @@ from gdviz.experiment import RunConfig
 from gdviz.explain import fmt
 from gdviz.figures import REGIME_LABELS
 from gdviz.ui import get_config, set_config
+from gdviz.ui.messages import for_people
 
 PUZZLE_DATASET = "california_housing"
 PUZZLE_RATES = (1e-6, 1e-7)
@@ -123,7 +124,7 @@ def _apply(prefix: str, **changes) -> bool:
         new = old.replace(**changes)
         problem(new.dataset, new.scaling)  # loads the data: California offline fails here
     except InputError as err:
-        st.session_state[_k(prefix, "error")] = str(err)
+        st.session_state[_k(prefix, "error")] = for_people(err)
         _sync(prefix, old)
         return False
     st.session_state.pop(_k(prefix, "error"), None)
