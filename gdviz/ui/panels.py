@@ -21,9 +21,37 @@ def num(x: float) -> str:
     return f"{x:.6g}" if np.isfinite(x) else str(float(x))
 
 
+# On a phone (narrow screen) the read-out's nine metrics, one or two a row at full size, pushed the first chart
+# about 1,100 px down. There they become a compact grid of three a row, the stepping buttons and the regime
+# banner get smaller, so the first chart starts on the first screen (390 x 844: at about 800 px).
+PHONE_CSS = """<style>
+@media (max-width: 640px) {{
+  .st-key-{prefix}_readout {{
+    display: grid !important; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 0.1rem 0.6rem !important;
+  }}
+  .st-key-{prefix}_readout [data-testid="stMetricValue"],
+  .st-key-{prefix}_readout [data-testid="stMetricValue"] > div {{
+    font-size: 1.05rem !important; line-height: 1.3 !important; overflow-wrap: anywhere; white-space: normal;
+  }}
+  .st-key-{prefix}_readout [data-testid="stMetricLabel"] p {{ font-size: 0.75rem !important; }}
+  .st-key-{prefix}_buttons {{ gap: 0.35rem !important; }}
+  .st-key-{prefix}_buttons button {{ min-height: 2rem; padding: 0.15rem 0.55rem; }}
+  .st-key-{prefix}_speed {{ width: 112px !important; flex: 0 0 112px !important; }}
+  .st-key-{prefix}_goto {{ width: 132px !important; flex: 0 0 132px !important; }}
+  .st-key-{prefix}_goto button {{ display: none; }}  /* room for "Go to step..."; the keypad types it */
+  .st-key-{prefix}_regime [data-testid="stAlert"] p {{ font-size: 0.85rem; line-height: 1.4; }}
+}}
+</style>"""
+
+
 def readout(prefix: str, names: tuple[str, ...], head: Trajectory) -> None:
-    """The current state: step, loss, params (one name each), gradient, update norm, rate used and status."""
+    """The current state: step, loss, params (one name each), gradient, update norm, rate used and status.
+
+    On a phone it is a compact grid of three metrics a row (PHONE_CSS), so the first chart starts on the first
+    screen.
+    """
     s = head.last_state
+    st.html(PHONE_CSS.format(prefix=prefix))
     with st.container(horizontal=True, key=f"{prefix}_readout"):
         st.metric("Step", f"{s.step:,}", help="Updates applied so far (step 0 is the start point).")
         st.metric("Loss", num(s.loss), help="Mean squared error at this step.")
