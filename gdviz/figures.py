@@ -690,6 +690,10 @@ def grad_bars(
 ) -> dict:
     """|gradient| of each param at one step, as bars on a log axis (a badly scaled feature towers).
 
+    A bar's height on a log axis depends on where the axis starts, so it does not compare magnitudes by
+    itself: each bar carries its value as text, and the title says how many times larger the largest
+    gradient is than the smallest (the spread of magnitudes is the lesson).
+
     Returns:
         A Plotly figure spec dict (see the module docstring).
     """
@@ -703,11 +707,19 @@ def grad_bars(
             "y": g[ok],
             "text": [t for t, o in zip(labels, ok, strict=True) if o],
             "textposition": "outside",
+            "cliponaxis": False,  # the value above the tallest bar is never cut off
             "marker": {"color": [PARAM_COLORS[k % len(PARAM_COLORS)] for k in np.flatnonzero(ok)]},
             "name": "|gradient|",
+            "hovertemplate": "%{x}<br>|gradient| %{y:.6g}<extra></extra>",
         }
     ]
-    layout = _base_layout(title=title, x_title="parameter", y_title="|gradient|", height=height)
+    if ok.sum() >= 2:
+        big, small = int(np.argmax(np.where(ok, g, -np.inf))), int(np.argmin(np.where(ok, g, np.inf)))
+        ratio = g[big] / g[small]
+        times = f"{ratio:,.0f}" if 100 <= ratio < 1e7 else f"{ratio:.3g}"
+        title += f"<br><sub>log scale: |dJ/d {names[big]}| is {times}x |dJ/d {names[small]}|</sub>"
+    layout = _base_layout(title=title, x_title="parameter", y_title="|gradient| (log scale)", height=height)
+    layout["margin"]["t"] = 70
     layout["yaxis"].update(_LOG_AXIS)
     if ok.any():  # bars rise from the axis' bottom: start it a decade below the smallest, not just under it
         lo, hi = np.log10(g[ok].min()), np.log10(g[ok].max())

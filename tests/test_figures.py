@@ -470,3 +470,17 @@ def test_surface_of_an_ordinary_run_keeps_the_loss_axis():
     problem, traj = _run(0.05, max_steps=50)
     figs = _all_figures(data.synthetic_line(), problem, traj)
     assert figs["surface_3d"]["layout"]["scene"]["zaxis"]["title"]["text"] == "loss"
+
+
+def test_grad_bars_label_each_value_and_say_how_far_apart_they_are():
+    # Gradients 1e-3 apart: on a log axis the small bar still looks a decade tall, so the text and the ratio
+    # carry the comparison. Oracle: the numbers written here.
+    fig = figures.grad_bars(np.array([-2.5e-4, 0.75]), ("intercept", "slope on x"))
+    bars = fig["data"][0]
+    assert bars["text"] == ["0.00025", "0.75"]
+    assert bars["cliponaxis"] is False
+    assert fig["layout"]["yaxis"]["type"] == "log"
+    title = fig["layout"]["title"]["text"]
+    assert "|dJ/d slope on x| is 3,000x |dJ/d intercept|" in title
+    one = figures.grad_bars(np.array([0.0, 0.5]), ("intercept", "slope"))  # one positive bar: no ratio to give
+    assert "x |dJ/d" not in one["layout"]["title"]["text"]
