@@ -81,3 +81,27 @@ def test_the_exponential_decay_box_offers_only_what_runconfig_accepts():
     ok(at.selectbox(key="pg_schedule").set_value("inverse_time").run())
     assert at.number_input(key="pg_decay_rate").max == 1.0
     RunConfig(schedule="inverse_time", decay_rate=1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Feature-scaling page: its rate box and Rate x10 stay inside the range a run accepts
+# ---------------------------------------------------------------------------------------------
+
+
+def test_scaling_rate_box_reports_a_refused_rate_and_shows_the_rate_in_use():
+    from tests.test_page_scaling import click as sc_click
+    from tests.test_page_scaling import new_page, set_rate
+
+    at = set_rate(new_page(), 2e5)
+    assert not at.button(key="sc_div10").disabled
+    assert at.button(key="sc_mul10").disabled  # 2e6 is past RATE_MAX (1e6): the button would only be refused
+    at = set_rate(at, 3e6)  # typed past the top: refused in words, and the box shows the rate in use
+    assert config(at).learning_rate == 2e5
+    assert at.number_input(key="sc_learning_rate").value == 2e5
+    rate_errors = [e.value for e in at.error if "puzzle" not in e.value]  # (the puzzle's data may be offline)
+    assert rate_errors == ["The learning rate must be a number in the range [1e-12, 1e+06); you entered 3e+06."]
+    at = set_rate(at, 1e-12)
+    assert at.button(key="sc_div10").disabled and not at.button(key="sc_mul10").disabled
+    at = sc_click(at, "sc_mul10")
+    assert config(at).learning_rate == pytest.approx(1e-11)
+    assert not [e.value for e in at.error if "puzzle" not in e.value]
