@@ -30,7 +30,7 @@ def view() -> None:
     ds = dataset_for(config)
     feature = min(config.feature, ds.n_features - 1)
     names = ("intercept", f"slope on {ds.feature_names[feature]}")
-    panels.readout(P, names, head)
+    panels.readout(P, names, head, optimum_loss=problem.optimum_loss)
     with st.container(key=f"{P}_regime"):  # keyed: panels.PHONE_CSS makes it compact on a phone
         panels.regime_banner(config, problem, head)
 

@@ -5,6 +5,8 @@ Oracle: the steps clicked in the test itself (Step x10 twice is step 20, whateve
 
 from __future__ import annotations
 
+import numpy as np
+
 from gdviz.ui import player
 from tests.test_pages import click, new_app
 
@@ -36,3 +38,27 @@ def test_a_new_run_starts_the_scrubber_again():
     at.number_input(key="pg_max_steps").set_value(500).run()  # a new config is a new run at step 0
     assert at.session_state["pg_cursor"] == 0
     assert scrubber(at).disabled
+
+
+def test_a_run_that_only_stalled_is_not_called_converged():
+    # Rate 1e-9 on the default line: the first update is about 1e-8 long, below tol = 1e-6, so the stop rule
+    # fires at step 1 with the loss where it started. Oracle: the loss at w = 0 and the floor, from lstsq here.
+    from gdviz import data
+    from tests.test_pages import metrics
+
+    at = new_app()
+    at = at.number_input(key="pg_learning_rate").set_value(1e-9).run()
+    click(at, "pg_end")
+    ds = data.synthetic_line()
+    X1 = np.column_stack([np.ones(len(ds.y)), ds.X[:, 0]])
+    w_star = np.linalg.lstsq(X1, ds.y, rcond=None)[0]
+    floor, start = np.mean((X1 @ w_star - ds.y) ** 2), np.mean(ds.y**2)
+    m = metrics(at)
+    assert m["Step"] == "1"
+    assert float(m["Loss"]) - floor > 0.99 * (start - floor)  # nowhere near the minimum
+    assert m["Status"] == "stalled"
+    assert any("not at the minimum" in i.value for i in at.info)
+    # A run that really converged still says so.
+    at = at.number_input(key="pg_learning_rate").set_value(0.05).run()
+    click(at, "pg_end")
+    assert metrics(at)["Status"] == "converged"
