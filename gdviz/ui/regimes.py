@@ -147,7 +147,9 @@ def scrubber(prefix: str, last: int) -> int:
         "Step shown in every panel (drag, or focus and use the arrow keys)", options=[int(s) for s in steps],
         key=key, format_func=lambda s: f"step {s:,}",
         help=f"Every chart below shows the runs up to this step. Steps 0-{min(regimes.SCRUB_DENSE, last)} one "
-        "by one, then log-spaced to the end of the longest run. A run that stopped earlier stays at its end.",
+        "by one, then log-spaced to the end of the longest run. A run that stopped earlier stays at its end. "
+        "It opens at the end, where the regimes' outcomes differ most; press Home for step 0, then the right "
+        "arrow to replay.",
     )  # fmt: skip
     st.session_state[_k(p, "step")] = int(step)
     return int(step)
