@@ -60,6 +60,7 @@ def camera_eye(page) -> dict:
 def playground(page, app_url):
     page.goto(app_url)
     wait_for_app(page, n_charts=len(CHARTS))
+    assert exception_boxes(page) == []  # an error box would hide the read-out: say so, not "Step is 1,321"
     return page
 
 
