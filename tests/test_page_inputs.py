@@ -60,6 +60,8 @@ def test_the_slow_preset_is_clamped_to_the_smallest_rate_and_says_so():
     assert at.number_input(key="pg_learning_rate").value == experiment.RATE_MIN
     warnings = [w.value for w in at.warning if "preset" in w.value]
     assert len(warnings) == 1 and f"{0.05 / lam_max:.3g}" in warnings[0] and "1e-12" in warnings[0]
+    assert 1 <= experiment.RATE_MIN * lam_max < 2  # so even the smallest rate overshoots on this data ...
+    assert "oscillating regime, not the slow one" in warnings[0]  # ... and the notice says so
     click(at, "pg_preset_divergent")  # a rate in range: the notice goes away
     assert not [w.value for w in at.warning if "preset" in w.value]
     assert config(at).learning_rate == pytest.approx(float(f"{2.1 / lam_max:.4g}"), rel=1e-12)

@@ -133,9 +133,12 @@ def preset_rate(problem, name: str) -> tuple[float, str]:
     if kept == rate:
         return rate, ""
     side = "below the smallest" if rate < RATE_MIN else "above the largest"
+    regime = REGIME_LABELS[analysis.predict_regime(problem, kept)]
+    differs = name in ("slow", "good", "oscillating", "divergent") and regime.lower() != name
     return kept, (
         f"The {name.capitalize()} preset's rate for this data, {rate:.3g}, is {side} rate allowed; the rate "
-        f"is set to {kept:g} instead, so the run is not quite the {name} regime's textbook rate."
+        f"is set to {kept:g} instead, which on this data is in the {regime.lower()} regime"
+        + (f", not the {name} one." if differs else ".")
     )
 
 
