@@ -20,6 +20,9 @@ from gdviz._errors import InputError, check_choice, check_float, check_int
 # Bounds that keep any one run bounded in time and memory.
 MAX_STEPS_LIMIT = 200_000
 RATE_MIN, RATE_MAX = 1e-12, 1e6
+# Exponential decay multiplies the rate by (1 - decay_rate) each step: decay_rate 1 would make every rate
+# after the first 0 (and optimizers.exponential_decay rejects a factor of 0), so the decay stops just short.
+EXP_DECAY_MAX = 0.9999
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,10 @@ class RunConfig:
         check_float(self.init_slope, "init_slope", owner, low=-1e12, high=1e12)
         check_float(self.tol, "tol", owner, low=0, high=1e6, low_open=False)
         check_int(self.max_steps, "max_steps", owner, low=1, high=MAX_STEPS_LIMIT)
+        if self.schedule == "exponential_decay":  # the rate is lr * (1 - decay_rate)^t: decay 1 zeroes it
+            check_float(
+                self.decay_rate, "decay_rate", owner, low=0, high=EXP_DECAY_MAX, low_open=False, high_open=False
+            )
         # The rest is checked by the constructors they feed, so messages name the right owner.
         if self.dataset == "synthetic_line":
             self.make_dataset()

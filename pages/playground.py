@@ -32,8 +32,9 @@ def view() -> None:
     ds = dataset_for(config)
     feature = min(config.feature, ds.n_features - 1)
     names = ("intercept", f"slope on {ds.feature_names[feature]}")
-    panels.readout(P, names, head)
-    panels.regime_banner(config, problem, head)
+    panels.readout(P, names, head, optimum_loss=problem.optimum_loss)
+    with st.container(key=f"{P}_regime"):  # keyed: panels.PHONE_CSS makes it compact on a phone
+        panels.regime_banner(config, problem, head)
 
     start, opt = head.params[0], problem.solution()
     n3d = max(figures.webgl_rows(head.params, head.loss), 1)  # a diverged path outgrows WebGL's float32
