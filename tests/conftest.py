@@ -87,3 +87,24 @@ def build_problems(line_xy, diabetes_xy, random_xy, random_sizes):
         X, y = random_xy(seed, n_samples=n, n_features=seed + 1)
         out[f"random{seed}"] = (X, y, make_problem(X, y))
     return out
+
+
+@pytest.fixture
+def tick_clock(monkeypatch):
+    """Play's clock, moved on by exactly one tick interval of the chosen speed per reading: each AppTest run
+    is then one on-time tick (AppTest never ticks by itself, and its real timing is arbitrary)."""
+
+    def use(speed: str) -> int:
+        from gdviz.ui import player  # here, not at the top: the core's tests run without streamlit imported
+
+        interval, rate = player.SPEEDS[speed]
+        now = [1000.0]
+
+        def clock() -> float:
+            now[0] += interval
+            return now[0]
+
+        monkeypatch.setattr(player, "clock", clock)
+        return round(rate * interval)  # steps per on-time tick
+
+    return use

@@ -91,7 +91,8 @@ def test_playground_widgets_and_steps_write_the_url():
     assert query(at) == {"lr": "0.125", "opt": "adam", "step": "1"}
 
 
-def test_playing_writes_no_url_per_tick_and_pausing_writes_the_step():
+def test_playing_writes_no_url_per_tick_and_pausing_writes_the_step(tick_clock):
+    assert tick_clock(player.DEFAULT_SPEED) == 1  # one step per on-time tick
     at = open_link("pages/playground.py", {"step": "2"})
     ok(at.button(key="pg_play").click().run())
     ok(at.run())  # one Play tick (4 steps/s: one step per tick)

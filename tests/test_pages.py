@@ -836,25 +836,6 @@ def test_changing_a_setting_restarts_at_step_0_and_keeps_the_rest(changing_app, 
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def tick_clock(monkeypatch):
-    """Play's clock, moved on by exactly one tick interval of the chosen speed per reading: each AppTest run
-    is then one on-time tick (AppTest never ticks by itself, and its real timing is arbitrary)."""
-
-    def use(speed: str) -> int:
-        interval, rate = player.SPEEDS[speed]
-        now = [1000.0]
-
-        def clock() -> float:
-            now[0] += interval
-            return now[0]
-
-        monkeypatch.setattr(player, "clock", clock)
-        return round(rate * interval)  # steps per on-time tick
-
-    return use
-
-
 def test_play_ticks_at_the_chosen_speed_and_pauses(line, default_run, tick_clock):
     _, X1, y = line
     speed = "100 steps/s"
