@@ -135,8 +135,17 @@ def figure_html(fig: dict | go.Figure, *, title: str | None = None) -> str:
     pages. Several MB (plotly.js alone is about 4.6 MB), so callers build it only when asked.
     """
     out = figures.styled(fig)
-    html = pio.to_html(out, include_plotlyjs=True, full_html=True, config={"displaylogo": False})
+    out.update_layout(height=None, width=None, autosize=True)  # the page's fixed chart height: fill the window
+    html = pio.to_html(
+        out,
+        include_plotlyjs=True,
+        full_html=True,
+        default_height="95vh",
+        config={"displaylogo": False, "responsive": True},
+    )
     name = title or figure_title(fig, "gdviz figure")
+    if not figure_title(fig, ""):  # e.g. the 3D surface: name it in the file as in the menu
+        out.update_layout(title={"text": name, "x": 0.0, "xanchor": "left"})
     return html.replace("<head>", f"<head><title>{_escape(name)}</title>", 1)
 
 

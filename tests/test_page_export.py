@@ -149,6 +149,11 @@ def test_playground_downloads_the_run_so_far_the_charts_and_a_script(files, html
     for html in htmls.values():
         assert_standalone(html)
     assert '"type":"surface"' in htmls["Loss surface (3D)"].replace(" ", "")
+    assert "<title>Loss surface (3D)</title>" in htmls["Loss surface (3D)"]
+    ok(at.selectbox(key="pg_dl_fig_pick").set_value("Fitted line over the data").run())
+    ok(at.button(key="pg_step1").click().run())
+    assert at.selectbox(key="pg_dl_fig_pick").value == "Fitted line over the data"  # a step keeps the pick
+    assert html_builds == [1] * 6
 
     script = files["gdviz-playground-script-lr0.05.py"]()
     folder = tmp_path / "run"
@@ -182,7 +187,8 @@ def test_regimes_downloads_every_run_in_one_csv(files, html_builds):
     decay = df[df["run"] == runs[4]]["learning_rate"].to_numpy()
     assert (np.diff(decay[1:]) < 0).all()  # the decaying run's rate falls every step
     titles = figure_titles(at, "rg")
-    assert len(titles) == 11 and titles[0] == "Every run's loss above the floor"
+    assert len(titles) == 11 and titles[0] == "All runs: loss above the floor J*"
+    assert "Slow rate: path on the loss contours" in titles  # named without the step, so a scrub keeps the pick
     script = files["gdviz-regimes-script.py"]()
     assert all(f"{run!r}: config.replace(" in script for run in runs)  # one entry per run, named as in the CSV
 
@@ -216,7 +222,13 @@ def test_feature_scaling_downloads_the_run_on_every_feature(files, html_builds):
     Z = (X - X.mean(axis=0)) / X.std(axis=0)
     expected = naive_gd(np.column_stack([np.ones(len(y)), Z]), y, 0.1, steps=25)
     np.testing.assert_allclose(df[["intercept", *names]].to_numpy()[:26], expected, rtol=1e-9, atol=1e-9)
-    assert len(figure_titles(at, "sc")) == 8 and html_builds == []
+    assert figure_titles(at, "sc") == [
+        "How spread out each raw feature is (log scale)", "Gradient per weight at step 0",
+        "Gradient per weight at the chosen step", "Gradient per weight over the steps", "Loss over the steps",
+        "Path on the loss contours", "Loss surface (3D)",
+        "Divergence threshold 2/lambda_max per scaling, and your rate",
+    ]  # fmt: skip
+    assert html_builds == []
     script = files["gdviz-scaling-script-lr0.1.py"]()
     assert "data.load_dataset('diabetes')" in script and "optimizers.gd(0.1)" in script
 

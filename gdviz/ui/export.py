@@ -26,16 +26,16 @@ LABELS = {
     "loss": "Loss over the steps",
     "grads": "Gradient magnitude over the steps",
     "bars": "Gradient per parameter",
-    "overview": "Every run's loss above the floor",
     "grad_start": "Gradient per weight at step 0",
     "grad_step": "Gradient per weight at the chosen step",
     "grad_history": "Gradient per weight over the steps",
 }
 
 
-def _label(prefix: str, key: str, fig: object) -> str:
+def _label(prefix: str, key: str, fig: object, labels: Mapping[str, str] | None = None) -> str:
+    """A chart's name in the picker: stable across steps (a title that counts steps would reset the pick)."""
     short = key.removeprefix(f"{prefix}_").removesuffix("_chart")
-    return LABELS.get(short) or export.figure_title(fig, short.replace("_", " "))
+    return (labels or {}).get(short) or LABELS.get(short) or export.figure_title(fig, short.replace("_", " "))
 
 
 def downloads(
@@ -48,6 +48,7 @@ def downloads(
     csv_name: str = "run",
     csv_help: str = "",
     figures: Mapping[str, object] | None = None,
+    labels: Mapping[str, str] | None = None,
     script: Callable[[], str] | None = None,
 ) -> None:
     """A "Download" popover with a CSV button, a figure picker and its HTML button, and a script button.
@@ -60,6 +61,7 @@ def downloads(
         csv_label, csv_help: the CSV button's label and tooltip.
         csv_name: what the CSV is, in its file name ("run", "runs", "table").
         figures: chart key -> figure spec (or go.Figure); the picker lists them by title.
+        labels: chart key without the page prefix -> its name in the picker, where its title will not do.
         script: builds the Python script (called on click only).
     """
     p = prefix
@@ -73,7 +75,7 @@ def downloads(
                 help=csv_help or "One row per step: params by name, loss, gradients, the rate used, update norm.",
             )  # fmt: skip
         if figures:
-            labelled = {_label(p, k, fig): fig for k, fig in figures.items()}
+            labelled = {_label(p, k, fig, labels): fig for k, fig in figures.items()}
             title = st.selectbox("Figure", list(labelled), key=f"{p}_dl_fig_pick",
                                  help="Which chart to save as a standalone, interactive HTML file.")  # fmt: skip
             fig = labelled.get(title) or next(iter(labelled.values()))
@@ -136,8 +138,10 @@ def regimes(prefix: str, config: RunConfig, lanes: Sequence, trajs: Sequence[Tra
     """The Regimes page's downloads: every run in one CSV (a ``run`` column), its charts, one script for all."""
     upload = upload_source(config)
     runs = {lane.title: lane.config for lane in lanes}
+    kinds = {"contour": "path on the loss contours", "loss": "loss over the steps"}
+    labels = {f"{lane.key}_{kind}": f"{lane.title}: {what}" for lane in lanes for kind, what in kinds.items()}
     downloads(
-        prefix, page="regimes", figures=charts,
+        prefix, page="regimes", figures=charts, labels=labels,
         csv=lambda: export.runs_csv([(lane.title, t) for lane, t in zip(lanes, trajs, strict=True)], names),
         csv_label=f"All {len(lanes)} runs (CSV, one 'run' column)", csv_name="runs",
         csv_help="Every run's steps in one table; the 'run' column names the panel it belongs to.",
