@@ -189,6 +189,8 @@ def test_regimes_downloads_every_run_in_one_csv(files, html_builds):
     titles = figure_titles(at, "rg")
     assert len(titles) == 11 and titles[0] == "All runs: loss above the floor J*"
     assert "Slow rate: path on the loss contours" in titles  # named without the step, so a scrub keeps the pick
+    for html in each_figure(at, files, "rg", "regimes", None).values():
+        assert_standalone(html)
     script = files["gdviz-regimes-script.py"]()
     assert all(f"{run!r}: config.replace(" in script for run in runs)  # one entry per run, named as in the CSV
 
@@ -229,6 +231,8 @@ def test_feature_scaling_downloads_the_run_on_every_feature(files, html_builds):
         "Divergence threshold 2/lambda_max per scaling, and your rate",
     ]  # fmt: skip
     assert html_builds == []
+    for html in each_figure(at, files, "sc", "scaling", 0.1).values():
+        assert_standalone(html)
     script = files["gdviz-scaling-script-lr0.1.py"]()
     assert "data.load_dataset('diabetes')" in script and "optimizers.gd(0.1)" in script
 
