@@ -330,3 +330,12 @@ def test_upload_script_says_where_the_file_goes():
     assert "Put 'my data.csv' (the file you uploaded) in the same folder as this script." in text
     assert "data.select_columns(ds, target='y', features=['a', 'b'])" in text
     assert "load_dataset" not in text
+
+
+def test_names_with_commas_and_quotes_are_quoted():
+    traj = experiment.simulate(RunConfig(max_steps=3))
+    names = ("intercept", 'slope on "size, m2"')
+    df = read(export.runs_csv([('run "A", slow', traj)], names))
+    assert list(df.columns[:3]) == ["run", "step", "intercept"] and df.columns[3] == 'slope on "size, m2"'
+    assert set(df["run"]) == {'run "A", slow'} and len(df) == 4
+    np.testing.assert_array_equal(df[list(names)].to_numpy(), traj.params)
