@@ -315,7 +315,8 @@ def test_upload_script_reads_the_file_next_to_it(tmp_path):
     rng = np.random.default_rng(3)
     x, z = rng.normal(2, 1, 60), rng.normal(0, 3, 60)
     y = 1.5 + 2.0 * x - 0.5 * z + rng.normal(0, 0.1, 60)
-    csv = "size,noise col,price\n" + "".join(f"{a!r},{b!r},{c!r}\n" for a, b, c in zip(x, z, y, strict=True))
+    rows = zip(x.tolist(), z.tolist(), y.tolist(), strict=True)  # Python floats: repr is the plain number
+    csv = "size,noise col,price\n" + "".join(f"{a!r},{b!r},{c!r}\n" for a, b, c in rows)
     upload = export.Upload("houses.csv", "price", ("size",))
     config = RunConfig(learning_rate=0.05, max_steps=20000)
     [(status, _, params)] = parse(run_script(export.script(config, upload=upload), tmp_path,
