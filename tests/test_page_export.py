@@ -248,3 +248,22 @@ def test_math_downloads_the_whole_run_it_shows(files):
     }  # the page has no charts: no figures
     assert len(df) == len(expected)
     np.testing.assert_allclose(df[["intercept", "x"]].to_numpy(), expected, rtol=1e-9, atol=1e-9)
+
+
+def test_a_script_for_uploaded_data_names_the_file_and_columns_of_the_session():
+    def app():
+        import streamlit as st
+
+        from gdviz.experiment import RunConfig
+        from gdviz.ui import export as ui_export
+
+        class Config:  # RunConfig gains dataset "upload" on the upload branch; only the name matters here
+            dataset = "upload"
+
+        st.session_state["gdviz_upload"] = {"file_name": "houses.csv", "target": "price", "features": ("size", "age")}
+        st.text(repr(ui_export.upload_source(Config())))
+        st.text(repr(ui_export.upload_source(RunConfig())))  # not on uploaded data: no file to read
+
+    at = ok(AppTest.from_function(app, default_timeout=30).run())
+    assert at.text[0].value == "Upload(file_name='houses.csv', target='price', features=('size', 'age'))"
+    assert at.text[1].value == "None"

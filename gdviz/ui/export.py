@@ -96,13 +96,21 @@ def downloads(
 
 
 def upload_source(config: RunConfig) -> export.Upload | None:
-    """The uploaded CSV a script must read again, when ``config`` runs on uploaded data (else None)."""
-    ds = st.session_state.get(UPLOAD_KEY) if getattr(config, "dataset", "") == "upload" else None
-    if ds is None:
+    """The uploaded CSV a script must read again, when ``config`` runs on uploaded data (else None).
+
+    The session's upload (``UPLOAD_KEY``) is the "Your data" page's dict with ``file_name``, ``target`` and
+    ``features``; a bare Dataset (its ``name``, ``target_name``, ``feature_names``) is read as well.
+    """
+    entry = st.session_state.get(UPLOAD_KEY) if getattr(config, "dataset", "") == "upload" else None
+    if entry is None:
         return None
-    name = str(getattr(ds, "name", "") or "data.csv")
+    if isinstance(entry, dict):
+        name, target, features = entry.get("file_name"), entry.get("target"), entry.get("features")
+    else:
+        name, target, features = entry.name, entry.target_name, entry.feature_names
+    name = str(name or "data.csv")
     name = name if "." in name else f"{name}.csv"
-    return export.Upload(name, str(ds.target_name), tuple(str(f) for f in ds.feature_names))
+    return export.Upload(name, str(target), tuple(str(f) for f in features))
 
 
 # ---------------------------------------------------------------------------------------------
