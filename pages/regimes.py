@@ -36,8 +36,8 @@ charts = ui.overview(P, lanes, trajs, problem, step)
 charts |= ui.panel_grid(P, lanes, trajs, problem, step, names, regimes.preset_rates(problem))
 st.subheader("Summary: theory against the runs")
 ui.summary_table(problem, lanes, trajs)
-downloads.regimes(P, config, lanes, trajs, names, charts)
 st.caption(
     "Predicted regime and steps come from the closed form w_t = w* + (I - rate H)^t (w_0 - w*); observed ones "
     "from the run itself. The decaying run has no single rate, so no single prediction."
 )
+downloads.regimes(P, config, lanes, trajs, names, charts)
