@@ -5,6 +5,7 @@ import streamlit as st
 
 from gdviz import derivation
 from gdviz.ui import controls, get_config, math_panels, problem_for, share, trajectory_for
+from gdviz.ui import export as downloads
 
 P = "math"
 share.enter(P)
@@ -29,4 +30,5 @@ math_panels.transpose_section(names, grad)
 math_panels.mean_section(problem, nxt)
 math_panels.taylor_section(config, traj, grad, nxt)
 math_panels.recursion_section(config, problem, traj, names, grad, nxt)
+downloads.math(P, config, traj, names)
 share.save(P)

@@ -6,6 +6,7 @@ import streamlit as st
 
 from gdviz import analysis, experiment, figures, playback
 from gdviz.ui import controls, dataset_for, get_config, panels, player, problem_for, share
+from gdviz.ui import export as downloads
 from gdviz.ui.live_chart import live_charts
 
 P = "pg"
@@ -64,6 +65,7 @@ def view() -> None:
         f"{P}_bars": figures.grad_bars(head.grads[-1], names),
     }  # fmt: skip
     live_charts(charts, revision=cursor, key=f"{P}_charts")
+    downloads.playground(P, config, head, names, charts)
 
 
 view()

@@ -6,6 +6,7 @@ import streamlit as st
 
 from gdviz import analysis, regimes
 from gdviz.ui import dataset_for, get_config, problem_for, share
+from gdviz.ui import export as downloads
 from gdviz.ui import regimes as ui
 
 P = "rg"
@@ -32,12 +33,13 @@ st.markdown(
 lanes = regimes.lanes(config, problem, ui.custom_rates(P), ui.pinned_rates(P))
 trajs = ui.runs(lanes)
 step = ui.scrubber(P, max(int(traj.step[-1]) for traj in trajs))
-ui.overview(P, lanes, trajs, problem, step)
-ui.panel_grid(P, lanes, trajs, problem, step, names, regimes.preset_rates(problem))
+charts = ui.overview(P, lanes, trajs, problem, step)
+charts |= ui.panel_grid(P, lanes, trajs, problem, step, names, regimes.preset_rates(problem))
 st.subheader("Summary: theory against the runs")
 ui.summary_table(problem, lanes, trajs)
 st.caption(
     "Predicted regime and steps come from the closed form w_t = w* + (I - rate H)^t (w_0 - w*); observed ones "
     "from the run itself. The decaying run has no single rate, so no single prediction."
 )
+downloads.regimes(P, config, lanes, trajs, names, charts)
 share.save(P)

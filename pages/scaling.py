@@ -5,6 +5,7 @@ import streamlit as st
 
 from gdviz import figures, scaling
 from gdviz import figures_scaling as fs
+from gdviz.ui import export as downloads
 from gdviz.ui import multi, share
 from gdviz.ui.live_chart import live_charts
 
@@ -35,13 +36,14 @@ st.caption(
     "in the thousands: the same learning rate moves its weight far more than the others."
 )
 step = multi.step_slider(P, config, traj)
+grad_charts = {
+    f"{P}_grad_start": fs.grad_bars(traj.grads[0], names, step=0),
+    f"{P}_grad_step": fs.grad_bars(traj.grads[step], names, step=step),
+    f"{P}_grad_history": fs.grad_history(traj, names, current_step=step),
+    f"{P}_loss": fs.loss_curve(traj, floor=problem.optimum_loss, current_step=step),
+}
 live_charts(
-    {
-        f"{P}_grad_start": fs.grad_bars(traj.grads[0], names, step=0),
-        f"{P}_grad_step": fs.grad_bars(traj.grads[step], names, step=step),
-        f"{P}_grad_history": fs.grad_history(traj, names, current_step=step),
-        f"{P}_loss": fs.loss_curve(traj, floor=problem.optimum_loss, current_step=step),
-    },
+    grad_charts,
     revision=f"{config.dataset}/{config.scaling}/{config.learning_rate:g}/{step}",
     key=f"{P}_grad_charts",
 )
@@ -73,4 +75,7 @@ st.markdown(
     "from the Hessian's eigenvalues:"
 )
 multi.puzzle_panel(P, config)
+figs = {f"{P}_scales": fs.feature_scales(spread), **grad_charts, f"{P}_contour": contour, f"{P}_surface": surface}
+figs[f"{P}_thresholds"] = fs.thresholds(rows, config.learning_rate)
+downloads.scaling(P, config, traj, names, figs)
 share.save(P)

@@ -5,6 +5,7 @@ import streamlit as st
 
 from gdviz import analysis, figures, sweep
 from gdviz.figures_sweep import loss_chart, steps_chart
+from gdviz.ui import export as downloads
 from gdviz.ui import problem_for, share
 from gdviz.ui import sweep as ui
 
@@ -32,6 +33,7 @@ if swept is not None:
         st.plotly_chart(figures.styled(spec), key=key, on_select="rerun", selection_mode="points", theme=None)
         for key, spec in charts.items()
     ]
+    downloads.sweep(P, swept, charts)
     share.save(P)
     rate = ui.picked_rate(swept, *events) or ui.rate_picker(swept)
     if rate is not None:

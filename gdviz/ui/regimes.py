@@ -180,8 +180,9 @@ def chart_label(lane: Lane) -> str:
 
 
 def panel(prefix: str, lane: Lane, traj: Trajectory, problem: Problem, step: int, names: tuple[str, str],
-          preset: float | None) -> None:  # fmt: skip
-    """One run: its rate against the thresholds, its outcome, the rate input, and its two charts at ``step``."""
+          preset: float | None) -> dict[str, dict]:  # fmt: skip
+    """One run: its rate against the thresholds, its outcome, the rate input, and its two charts at ``step``
+    (returned, chart key -> figure spec)."""
     p = prefix
     color = figures_regimes.regime_color(lane.regime)
     with st.container(border=True, key=_k(p, f"{lane.key}_panel")):
@@ -208,26 +209,30 @@ def panel(prefix: str, lane: Lane, traj: Trajectory, problem: Problem, step: int
             ),
         }
         live_charts(charts, revision=step, key=_k(p, f"{lane.key}_charts"))
+    return charts
 
 
-def overview(prefix: str, lanes: list[Lane], trajs: list[Trajectory], problem: Problem, step: int) -> None:
-    """Every run's loss above the floor on one chart, up to ``step``."""
+def overview(prefix: str, lanes: list[Lane], trajs: list[Trajectory], problem: Problem, step: int) -> dict[str, dict]:
+    """Every run's loss above the floor on one chart, up to ``step`` (returned, chart key -> figure spec)."""
     runs = [
         (chart_label(lane), figures_regimes.regime_color(lane.regime), playback.head(traj, step))
         for lane, traj in zip(lanes, trajs, strict=True)
     ]
     spec = figures_regimes.loss_gaps(runs, floor=problem.optimum_loss)
     live_charts({_k(prefix, "overview"): spec}, revision=step, key=_k(prefix, "overview_chart"))
+    return {_k(prefix, "overview"): spec}
 
 
 def panel_grid(prefix: str, lanes: list[Lane], trajs: list[Trajectory], problem: Problem, step: int,
-               names: tuple[str, str], presets: dict[str, float]) -> None:  # fmt: skip
-    """The panels, two per row (Streamlit stacks the columns on a phone)."""
+               names: tuple[str, str], presets: dict[str, float]) -> dict[str, dict]:  # fmt: skip
+    """The panels, two per row (Streamlit stacks the columns on a phone); returns every panel's charts."""
+    charts = {}
     for row in range(0, len(lanes), 2):
         cols = st.columns(2, gap="medium")
         for col, lane, traj in zip(cols, lanes[row : row + 2], trajs[row : row + 2], strict=False):
             with col:
-                panel(prefix, lane, traj, problem, step, names, presets.get(lane.key))
+                charts |= panel(prefix, lane, traj, problem, step, names, presets.get(lane.key))
+    return charts
 
 
 def summary_table(problem: Problem, lanes: list[Lane], trajs: list[Trajectory]) -> pd.DataFrame:
