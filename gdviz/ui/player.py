@@ -3,11 +3,13 @@
 Session keys (plain data only): ``{prefix}_traj`` the Trajectory computed so far, ``{prefix}_traj_config``
 the RunConfig it belongs to, ``{prefix}_cursor`` the current step, ``{prefix}_playing``. A new config
 starts a new run at step 0; every other move only reads rows already computed or resumes the engine from
-the last one (``gdviz.playback``).
+the last one (``gdviz.playback``). A long run is stored thinned (``playback.TRAJECTORY_BYTES``): the
+cursor is always a stored step, and moves snap to one (forward moves to the next, Back to the previous).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from gdviz import playback
@@ -45,19 +47,20 @@ def current(prefix: str) -> tuple[RunConfig, Trajectory, int]:
     return config, traj, cursor
 
 
-def go_to(prefix: str, step: int) -> int:
-    """Move to ``step``, computing forward as needed (clamped to the run's end); returns the new step."""
+def go_to(prefix: str, step: int, direction: str = "nearest") -> int:
+    """Move to ``step``, computing forward as needed (clamped to the run's end) and snapped to a stored step
+    in ``direction`` ("nearest", "up" or "down", see ``playback.clamp_step``); returns the new step."""
     config, traj, _ = current(prefix)
     traj = playback.advance(config, problem_for(config), traj, step)
     st.session_state[_k(prefix, "traj")] = traj
-    step = playback.clamp_step(traj, step)
+    step = playback.clamp_step(traj, step, direction=direction)
     st.session_state[_k(prefix, "cursor")] = step
     return step
 
 
 def step_by(prefix: str, n: int) -> None:
     _, _, cursor = current(prefix)
-    go_to(prefix, cursor + n)
+    go_to(prefix, cursor + n, "up" if n > 0 else "down")
 
 
 def reset(prefix: str) -> None:
@@ -117,7 +120,7 @@ def tick(prefix: str) -> None:
     """One Play tick: advance by the chosen speed; stop playing at the end of the run."""
     _, steps = SPEEDS[st.session_state.get(_k(prefix, "speed"), DEFAULT_SPEED)]
     cursor = current(prefix)[2]
-    new = go_to(prefix, cursor + steps)
+    new = go_to(prefix, cursor + steps, "up")
     if new == cursor and playback.finished(st.session_state[_k(prefix, "traj")]):
         st.session_state[_k(prefix, "playing")] = False
 
@@ -128,6 +131,18 @@ def _act(prefix: str, fn, *args) -> None:
     if fn is not play:
         st.session_state[_k(prefix, "playing")] = False
     fn(*args)
+
+
+def _thinned_note(traj: Trajectory) -> str:
+    """What the scrubber and Back can reach when the run is stored thinned ("" when every step is stored)."""
+    gaps = traj.step[1:] - traj.step[:-1]
+    if traj.n_states < 2 or gaps.max() == 1:
+        return ""
+    dense = int(traj.step[int(np.argmax(gaps > 1))])
+    return (
+        f" To keep memory bounded, every step up to {dense:,} is stored and later ones at a stride that doubles "
+        "(2, 4, 8...): the scrubber snaps to the nearest stored step, Back to the previous one."
+    )
 
 
 def controls(prefix: str, playing: bool) -> tuple[RunConfig, Trajectory, int]:
@@ -149,9 +164,12 @@ def controls(prefix: str, playing: bool) -> tuple[RunConfig, Trajectory, int]:
     last = int(traj.step[-1])
     done = playback.finished(traj)
     at_end = done and cursor == last
+    stride = playback.stride_at(traj, cursor)
     with st.container(horizontal=True, key=_k(p, "buttons")):
         buttons = [
-            ("Step", "step1", (step_by, p, 1), at_end, "Apply one update."),
+            ("Step", "step1", (step_by, p, 1), at_end, "Apply one update." if stride == 1 else
+             f"Go to the next stored step ({stride:,} updates on: this far into a long run, only every "
+             f"{stride:,}th step is stored)."),
             ("Step x10", "step10", (step_by, p, 10), at_end, "Apply ten updates."),
             ("Back", "back", (step_by, p, -1), cursor == 0, "Go back one step (nothing is recomputed)."),
             ("Run to end", "end", (request_run_to_end, p), at_end, "Compute until it converges, diverges or stops."),
@@ -177,6 +195,6 @@ def controls(prefix: str, playing: bool) -> tuple[RunConfig, Trajectory, int]:
         st.slider(
             "Scrub through the steps computed so far", 0, max(last, 1), value=cursor, key=key, on_change=_act,
             args=(p, on_scrub, p, key), disabled=last == 0,
-            help=f"Steps 0 to {last:,} are computed" + (" (the run has ended)." if done else "."),
+            help=f"Steps 0 to {last:,} are computed" + (" (the run has ended)." if done else ".") + _thinned_note(traj),
         )  # fmt: skip
     return config, traj, cursor
