@@ -1,0 +1,124 @@
+"""The Playground's memory bound under AppTest: a 200,000-step run is stored thinned, the player snaps to stored
+steps, and what gdviz keeps in session state stays under a fixed size.
+
+Oracles written here: the closed form ``w_t = w* + (I - lr H)^t (w_0 - w*)`` of constant-rate GD (lstsq for
+w*, a matrix power), "no stored step is nearer" for the snapping, and the pickled size of the session keys.
+"""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+from tests.test_pages import (
+    CHARTS_ELEMENT,
+    assert_readout,
+    click,
+    contour_path,
+    design,
+    lstsq_line,
+    new_app,
+    ok,
+    scrubber,
+    set_field,
+    step_of,
+)
+
+LR, MAX_STEPS = 1e-5, 200_000  # slow: still far from the optimum at 200,000 steps, so nothing stops it early
+# What gdviz may keep in one session's state for the Playground: the stored run (at most 2 MiB of arrays)
+# plus the config, cursor and flags. An undecimated run of 200,000 steps would take 12.8 MB.
+SESSION_BOUND = 2.5 * 1024 * 1024
+
+
+def closed_form(X1, y, step: int) -> np.ndarray:
+    H = 2.0 / len(y) * X1.T @ X1
+    w_star = lstsq_line(X1[:, 1], y)
+    return w_star + np.linalg.matrix_power(np.eye(2) - LR * H, step) @ (np.zeros(2) - w_star)
+
+
+def gdviz_state_bytes(at) -> int:
+    """Pickled size of everything gdviz keeps in the session (its own keys; not Streamlit's chart presenter)."""
+    keys = [k for k in at.session_state if k.startswith(("pg_", "gdviz_")) and k != CHARTS_ELEMENT]
+    return sum(len(pickle.dumps(at.session_state[k])) for k in keys)
+
+
+def assert_nearest_stored(stored: np.ndarray, asked: int, got: int) -> None:
+    assert got in stored
+    assert np.min(np.abs(stored - asked)) == abs(got - asked)
+
+
+@pytest.fixture(scope="module")
+def line(line_xy):
+    X, y = line_xy
+    return design(X[:, 0]), y
+
+
+@pytest.fixture(scope="module")
+def long_run(line):
+    at = new_app()
+    set_field(at, "learning_rate", LR)
+    set_field(at, "tol", 0.0)
+    set_field(at, "max_steps", MAX_STEPS)
+    return click(at, "pg_end")
+
+
+def test_a_long_run_ends_where_the_closed_form_does(long_run, line):
+    X1, y = line
+    traj = long_run.session_state["pg_traj"]
+    assert step_of(long_run) == MAX_STEPS == long_run.session_state["pg_cursor"]
+    assert {m.label: m.value for m in long_run.metric}["Status"] == "max steps"
+    assert_readout(long_run, MAX_STEPS, closed_form(X1, y, MAX_STEPS), X1, y)
+    np.testing.assert_allclose(traj.last_state.params, closed_form(X1, y, MAX_STEPS), rtol=1e-9)
+    assert traj.n_states < MAX_STEPS // 5  # thinned
+    np.testing.assert_array_equal(traj.step[:5001], np.arange(5001))  # the early steps are all there
+
+
+def test_session_state_of_a_long_run_stays_under_the_bound(long_run):
+    size = gdviz_state_bytes(long_run)
+    assert size < SESSION_BOUND, f"{size:,} bytes"
+    # The bound is not vacuous: the same keys holding every state would be more than four times over it.
+    assert MAX_STEPS * 8 * (2 * 2 + 4) > 4 * SESSION_BOUND
+
+
+def test_scrubber_back_and_step_snap_to_stored_steps(long_run, line):
+    X1, y = line
+    at = long_run
+    stored = at.session_state["pg_traj"].step
+    asked = 150_003
+    assert asked not in stored
+    ok(scrubber(at).set_value(asked).run())
+    cursor = at.session_state["pg_cursor"]
+    assert_nearest_stored(stored, asked, cursor)
+    assert_readout(at, cursor, closed_form(X1, y, cursor), X1, y)
+    np.testing.assert_allclose(contour_path(at)[-1], closed_form(X1, y, cursor), rtol=1e-9)
+    assert "snaps to the nearest stored step" in scrubber(at).help
+
+    click(at, "pg_back")
+    back = at.session_state["pg_cursor"]
+    assert back == stored[stored < cursor].max()  # the previous stored step
+    assert_readout(at, back, closed_form(X1, y, back), X1, y)
+    assert "next stored step" in at.button(key="pg_step1").help
+
+    click(at, "pg_step1")
+    assert at.session_state["pg_cursor"] == cursor  # the next stored step, not back + 1
+    click(at, "pg_step10")
+    assert at.session_state["pg_cursor"] == stored[stored >= cursor + 10].min()
+
+    ok(at.number_input(key="pg_goto").set_value(12_345).run())
+    assert_nearest_stored(stored, 12_345, at.session_state["pg_cursor"])
+    assert at.session_state["pg_traj"] is not None and at.session_state["pg_traj"].step is stored  # not recomputed
+
+
+def test_early_steps_move_one_update_at_a_time(long_run, line):
+    X1, y = line
+    at = long_run
+    ok(at.number_input(key="pg_goto").set_value(1_000).run())
+    click(at, "pg_step1")
+    assert step_of(at) == 1_001
+    click(at, "pg_back")
+    click(at, "pg_back")
+    assert step_of(at) == 999
+    assert_readout(at, 999, closed_form(X1, y, 999), X1, y)
+    assert at.button(key="pg_step1").help == "Apply one update."
