@@ -122,3 +122,27 @@ def test_early_steps_move_one_update_at_a_time(long_run, line):
     assert step_of(at) == 999
     assert_readout(at, 999, closed_form(X1, y, 999), X1, y)
     assert at.button(key="pg_step1").help == "Apply one update."
+
+
+def test_the_math_page_snaps_a_long_run_and_says_what_is_not_stored(line):
+    X1, y = line
+    at = new_app()
+    set_field(at, "learning_rate", LR)
+    set_field(at, "tol", 0.0)
+    set_field(at, "max_steps", MAX_STEPS)
+    ok(at.switch_page("pages/math.py").run())
+    ok(at.number_input(key="math_step").set_value(150_003).run())
+    step = at.number_input(key="math_step").value
+    assert step != 150_003 and abs(step - 150_003) < 64  # a stored step nearby
+    assert "nearest stored one" in at.number_input(key="math_step").help
+    w = closed_form(X1, y, step)
+    shown = {m.label: m.value for m in at.metric}
+    assert "The run's loss at the next step" not in shown  # step + 1 is not stored
+    assert any("next step is not stored" in c.value for c in at.caption)
+    assert f"One plain step from step {step:,}**" in " ".join(m.value for m in at.markdown)
+    table = next(t for t in at.table if "e_t = w_t - w*" in t.value.columns)
+    np.testing.assert_allclose(table.value["e_t = w_t - w*"].astype(float), w - lstsq_line(X1[:, 1], y), rtol=1e-4)
+
+    ok(at.number_input(key="math_step").set_value(1_000).run())  # early steps are all stored, with their next
+    assert at.number_input(key="math_step").value == 1_000
+    assert "The run's loss at the next step" in {m.label for m in at.metric}
