@@ -52,10 +52,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int) -> subprocess.Popen:
+def start_server(port: int, repo: Path) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
            str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy())
+    proc = subprocess.Popen(cmd, cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy())
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -270,10 +270,11 @@ def main() -> None:
     ap.add_argument("--play-seconds", type=float, default=10.0)
     ap.add_argument("--long", action="store_true", help="each session also runs 200,000 steps to the end")
     ap.add_argument("--url", help="an already running app (ws://host:port); default: start one here")
+    ap.add_argument("--repo", type=Path, default=ROOT, help="the checkout whose app.py to start (for an A/B)")
     args = ap.parse_args()
 
     port = free_port()
-    proc = start_server(port) if args.url is None else None
+    proc = start_server(port, args.repo) if args.url is None else None
     url = (args.url or f"ws://127.0.0.1:{port}") + "/_stcore/stream"
     pid = proc.pid if proc else None
     try:
@@ -312,7 +313,8 @@ def main() -> None:
     print(f"\nLoad: {n} sessions on {os.cpu_count()} cores (load average {load_avg:.1f} before the baseline), "
           f"server RSS at start {started:.0f} MB, after a warm-up session {base_before:.0f} MB.\nEach session: load, "
           f"{args.steps} Steps, Play {args.play_seconds:g} s at 4 steps/s, Pause"
-          + (", then tol 0, max steps 200,000, Run to end, Back" if args.long else "") + f". N = {n}.\n")  # fmt: skip
+          + (", then tol 0, max steps 200,000, Run to end, Back" if args.long else "")
+          + f". N = {n}. App: {args.repo}\n")  # fmt: skip
     print(table(rows))
     for err in (warm.errors + base.errors + load.errors)[:20]:
         print("error:", err)
