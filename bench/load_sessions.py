@@ -227,11 +227,13 @@ async def phase(url: str, n: int, args, server_pid: int) -> tuple[Stats, float, 
             await asyncio.sleep(0.25)
 
     sampler = asyncio.create_task(sample())
+    t0 = time.perf_counter()
     tasks = []
     for i in range(n):
         tasks.append(asyncio.create_task(scenario(url, stats, f"s{i}", args, random.Random(i), readies[i])))
         await asyncio.sleep(0.1)  # arrivals spread over n / 10 seconds, not one burst
     results = await asyncio.gather(*tasks, return_exceptions=True)
+    stats.latency["_wall"] = [time.perf_counter() - t0]
     await asyncio.sleep(1.0)  # let the server settle with every session still open
     held = rss_mb(server_pid)
     peak = max(peak, held)
@@ -297,6 +299,9 @@ def main() -> None:
             x, y = pct(a, q), pct(b, q)
             rows.append((f"{kind} latency, {label}", ms(x), ms(y), f"{y / x:.2f}x"))
         rows.append((f"{kind} requests", str(len(a)), str(len(b)), f"{len(b) / max(len(a), 1):.0f}x"))
+    count = lambda st: sum(len(v) for k, v in st.latency.items() if not k.startswith("_"))  # noqa: E731
+    ta, tb = count(base) / base.latency["_wall"][0], count(load) / load.latency["_wall"][0]
+    rows.append(("reruns finished per second, all sessions", f"{ta:.1f}", f"{tb:.1f}", f"{tb / ta:.2f}x"))
     if load.play_seconds:
         ra, rb = base.ticks / base.play_seconds, load.ticks / load.play_seconds
         rows.append(("Play ticks per second per session (asked: 4)", f"{ra:.2f}", f"{rb:.2f}", f"{rb / ra:.2f}x"))
