@@ -8,10 +8,15 @@ w*, a matrix power), "no stored step is nearer" for the snapping, and the pickle
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
+from streamlit.testing.v1 import AppTest
 
+from gdviz.experiment import RunConfig
+from gdviz.ui.live_chart import figures_of
+from tests.chart_utils import decode
 from tests.test_pages import (
     CHARTS_ELEMENT,
     assert_readout,
@@ -146,3 +151,29 @@ def test_the_math_page_snaps_a_long_run_and_says_what_is_not_stored(line):
     ok(at.number_input(key="math_step").set_value(1_000).run())  # early steps are all stored, with their next
     assert at.number_input(key="math_step").value == 1_000
     assert "The run's loss at the next step" in {m.label for m in at.metric}
+
+
+def test_the_feature_scaling_slider_snaps_a_long_multi_feature_run(diabetes_xy, california_csv, monkeypatch):
+    monkeypatch.setenv("GDVIZ_CALIFORNIA_CSV", str(california_csv))  # the page's puzzle panel: no download
+    X, y = diabetes_xy
+    Xs = (X - X.mean(axis=0)) / X.std(axis=0)  # standard scaling written out
+    X1 = np.column_stack([np.ones(len(y)), Xs])
+    lr, n = 1e-5, len(y)  # slow: at step 40,000 the run is still far from the optimum
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=180)
+    at.session_state["gdviz_config"] = RunConfig(dataset="diabetes", scaling="standard", learning_rate=lr, tol=0.0,
+                                                 max_steps=50_000)  # fmt: skip
+    ok(at.run())
+    ok(at.switch_page("pages/scaling.py").run())
+    ok(at.slider(key="sc_step").set_value(40_003).run())
+    step = at.session_state["sc_step"]
+    assert step != 40_003 and abs(step - 40_003) < 16  # a stored step nearby
+    assert "snaps to the nearest stored step" in at.slider(key="sc_step").help
+    H = 2.0 / n * X1.T @ X1
+    w_star = np.linalg.lstsq(X1, y, rcond=None)[0]
+    w = w_star + np.linalg.matrix_power(np.eye(X1.shape[1]) - lr * H, step) @ (np.zeros(X1.shape[1]) - w_star)
+    grads = 2.0 / n * X1.T @ (X1 @ w - y)
+    figs = {k: f for e in at.get("bidi_component") for k, f in figures_of(e).items()}
+    trace = figs["sc_grad_step"]["data"][0]
+    shown = decode(trace["y"]).astype(float)
+    assert np.abs(grads).max() > 1.0  # still moving, so the bars are not all ~0
+    np.testing.assert_allclose(shown, np.abs(grads), rtol=1e-6)
