@@ -76,6 +76,12 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far, in seconds (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Stats:
     """Latencies in seconds per kind of request, and the errors seen."""
@@ -227,13 +233,14 @@ async def phase(url: str, n: int, args, server_pid: int) -> tuple[Stats, float, 
             await asyncio.sleep(0.25)
 
     sampler = asyncio.create_task(sample())
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), cpu_seconds(server_pid)
     tasks = []
     for i in range(n):
         tasks.append(asyncio.create_task(scenario(url, stats, f"s{i}", args, random.Random(i), readies[i])))
         await asyncio.sleep(0.1)  # arrivals spread over n / 10 seconds, not one burst
     results = await asyncio.gather(*tasks, return_exceptions=True)
     stats.latency["_wall"] = [time.perf_counter() - t0]
+    stats.latency["_cpu"] = [cpu_seconds(server_pid) - cpu0]
     await asyncio.sleep(1.0)  # let the server settle with every session still open
     held = rss_mb(server_pid)
     peak = max(peak, held)
@@ -302,6 +309,8 @@ def main() -> None:
     count = lambda st: sum(len(v) for k, v in st.latency.items() if not k.startswith("_"))  # noqa: E731
     ta, tb = count(base) / base.latency["_wall"][0], count(load) / load.latency["_wall"][0]
     rows.append(("reruns finished per second, all sessions", f"{ta:.1f}", f"{tb:.1f}", f"{tb / ta:.2f}x"))
+    ca, cb = base.latency["_cpu"][0] / count(base), load.latency["_cpu"][0] / count(load)
+    rows.append(("server CPU time per rerun", ms(ca), ms(cb), f"{cb / ca:.2f}x"))
     if load.play_seconds:
         ra, rb = base.ticks / base.play_seconds, load.ticks / load.play_seconds
         rows.append(("Play ticks per second per session (asked: 4)", f"{ra:.2f}", f"{rb:.2f}", f"{rb / ra:.2f}x"))
