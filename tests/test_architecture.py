@@ -40,7 +40,7 @@ def test_the_probe_sees_what_is_imported():
 def test_core_does_not_import_streamlit():
     loaded = modules_after_importing(
         "gdviz", "gdviz.optimizers", "gdviz.engine", "gdviz.analysis", "gdviz.data", "gdviz.experiment",
-        "gdviz.playback", "gdviz.explain", "gdviz.figures",
+        "gdviz.playback", "gdviz.explain", "gdviz.figures", "gdviz.thinning",
     )  # fmt: skip
     assert "streamlit" not in loaded
 

@@ -207,3 +207,26 @@ def test_head_shows_the_snapped_step(sparse):
     np.testing.assert_array_equal(head.params[-1], sparse.params[thinning.row_of(sparse, 48)])
     assert head.status is engine.Status.RUNNING
     assert playback.stride_at(sparse, 40) == 8 and playback.stride_at(sparse, 3) == 1
+
+
+def test_simulate_with_a_byte_budget_is_the_full_run_thinned(line):
+    _, _, problem = line
+    config = RunConfig(learning_rate=1e-4, tol=0.0, max_steps=50_000)
+    full = experiment.simulate(config, problem)
+    budget = 256 * 1024
+    small = experiment.simulate(config, problem, max_bytes=budget)
+    assert small.nbytes <= budget < full.nbytes
+    assert_same_state(small.last_state, full.last_state)
+    mask = np.isin(full.step, small.step)
+    assert mask.sum() == small.n_states
+    for a, b in zip(small[:6], full[:6], strict=True):
+        np.testing.assert_array_equal(a, b[mask])
+
+
+def test_gradient_numbers_refuse_a_step_the_run_does_not_store(sparse, line):
+    from gdviz import derivation
+
+    _, _, problem = line
+    assert derivation.gradient_numbers(problem, sparse, 48).step == 48
+    with pytest.raises(InputError, match="Step 45 is not stored in this run.*nearest stored steps are 40 and 48"):
+        derivation.gradient_numbers(problem, sparse, 45)
