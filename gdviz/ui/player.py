@@ -168,10 +168,12 @@ def controls(prefix: str, playing: bool) -> tuple[RunConfig, Trajectory, int]:
     with st.container(horizontal=True, key=_k(p, "buttons")):
         buttons = [
             ("Step", "step1", (step_by, p, 1), at_end, "Apply one update." if stride == 1 else
-             f"Go to the next stored step ({stride:,} updates on: this far into a long run, only every "
-             f"{stride:,}th step is stored)."),
-            ("Step x10", "step10", (step_by, p, 10), at_end, "Apply ten updates."),
-            ("Back", "back", (step_by, p, -1), cursor == 0, "Go back one step (nothing is recomputed)."),
+             f"Go to the next stored step, {stride:,} updates on (this far into a long run, one step in "
+             f"{stride:,} is stored)."),
+            ("Step x10", "step10", (step_by, p, 10), at_end, "Apply ten updates." if stride == 1 else
+             "Go to the first stored step at least ten updates on."),
+            ("Back", "back", (step_by, p, -1), cursor == 0, "Go back one step (nothing is recomputed)."
+             if stride == 1 else "Go back to the previous stored step (nothing is recomputed)."),
             ("Run to end", "end", (request_run_to_end, p), at_end, "Compute until it converges, diverges or stops."),
             ("Reset", "reset", (reset, p), cursor == 0, "Back to step 0 (the run computed so far is kept)."),
             ("Pause", "pause", (pause, p), False, "Stop playing.") if playing else
