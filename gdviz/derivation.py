@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from gdviz import analysis
-from gdviz._errors import check_float, check_int
+from gdviz._errors import InputError, check_float, check_int
 from gdviz.engine import Problem, Trajectory
 
 
@@ -119,15 +119,21 @@ def gradient_numbers(problem: Problem, trajectory: Trajectory, step: int) -> Gra
 
     Args:
         problem: the Problem the run was made on (its ``X1`` is the scaled design matrix).
-        trajectory: a collected run whose rows are steps 0, 1, 2, ... (as ``engine.collect`` makes them).
-        step: the step to look at, in [0, last step].
+        trajectory: a collected run, its rows in step order: every step (``engine.collect``) or only some of
+            them (a run stored thinned, ``gdviz.thinning``).
+        step: the step to look at, in [0, last step], one the run stores.
 
     Raises:
-        InputError: when ``step`` is not in the run.
+        InputError: when ``step`` is not in the run, or the run does not store it.
     """
     last = int(trajectory.step[-1])
     step = check_int(step, "step", "gradient_numbers", low=0, high=last)
     row = int(np.searchsorted(trajectory.step, step))
+    if int(trajectory.step[row]) != step:
+        raise InputError(
+            f"Step {step:,} is not stored in this run (a long run keeps only some steps); the nearest stored "
+            f"steps are {int(trajectory.step[row - 1]):,} and {int(trajectory.step[row]):,}."
+        )
     w = trajectory.params[row]
     X1, y, n = problem.X1, problem.y, problem.n_samples
     with np.errstate(all="ignore"):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gdviz import analysis, data, engine, optimizers
+from gdviz import analysis, data, engine, optimizers, thinning
 from gdviz._errors import InputError, check_choice, check_float, check_int
 
 # Bounds that keep any one run bounded in time and memory.
@@ -329,12 +329,21 @@ def init_params(config: RunConfig, problem: engine.Problem) -> np.ndarray:
     return init
 
 
-def simulate(config: RunConfig, problem: engine.Problem | None = None) -> engine.Trajectory:
-    """Run ``config`` to its end on the one-feature problem (or on ``problem``) and collect it."""
+def simulate(
+    config: RunConfig, problem: engine.Problem | None = None, *, max_bytes: int | None = None
+) -> engine.Trajectory:
+    """Run ``config`` to its end on the one-feature problem (or on ``problem``) and collect it.
+
+    Args:
+        max_bytes: when given, the run is stored thinned to fit (``gdviz.thinning``): every step up to some
+            step, later ones at a doubling stride, and always the last State (exactly the undecimated one).
+    """
     problem = problem if problem is not None else one_feature_problem(config)
     init = init_params(config, problem)
     states = engine.run(problem, config.make_optimizer(), init_params=init, tol=config.tol, max_steps=config.max_steps)
-    return engine.collect(states)
+    if max_bytes is None:
+        return engine.collect(states)
+    return thinning.collect(states, thinning.dense_for(problem.n_params, config.max_steps, max_bytes))
 
 
 def predicted_loss_curve(config: RunConfig, problem: engine.Problem, steps: np.ndarray) -> np.ndarray | None:

@@ -2,8 +2,13 @@
 
 A page keeps the Trajectory computed so far (plain arrays, fine for session state) and a current step.
 Stepping past the computed end resumes ``engine.run`` from ``trajectory.last_state`` and appends what it
-yields; going back or scrubbing only reads rows that are already there. Row k of a Trajectory started at
-step 0 is the State at step k, so a step is also a row index.
+yields; going back or scrubbing only reads rows that are already there.
+
+Memory is bounded: the Trajectory is stored thinned (``gdviz.thinning``) to at most TRAJECTORY_BYTES of
+arrays, whatever max_steps and the number of params. Every step up to ``dense_steps(config, problem)`` is
+stored, later ones at a stride that doubles, and the last State always (so the run resumes exactly, and
+its final state, status and step count are those of an undecimated run). A step is therefore not a row
+index: ``clamp_step`` snaps a step to a stored one and ``head`` finds its row.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from gdviz import engine
+from gdviz import engine, thinning
 from gdviz.engine import Problem, State, Status, Trajectory
 from gdviz.experiment import RunConfig, init_params
 
@@ -22,6 +27,14 @@ LOOKAHEAD_MIN = 256
 LOOKAHEAD_MAX = 4_096
 # Run-to-end works in blocks of this many steps, so a progress bar can move between them.
 BLOCK = 20_000
+# The most bytes a stored run may take (its arrays). 2 MiB keeps every State of a one-feature run of up to
+# 32,000 steps, and of the longest one-feature run (200,000 steps) every step up to 10,606 (32,767 rows).
+TRAJECTORY_BYTES = 2 * 1024 * 1024
+
+
+def dense_steps(config: RunConfig, problem: Problem) -> int:
+    """Up to which step every State of ``config``'s run is stored (max_steps when the whole run fits)."""
+    return thinning.dense_for(problem.n_params, config.max_steps, TRAJECTORY_BYTES)
 
 
 def begin(config: RunConfig, problem: Problem) -> Trajectory:
@@ -51,12 +64,9 @@ def extend(config: RunConfig, problem: Problem, traj: Trajectory, n: int) -> Tra
     more = next(states, None)
     if more is None:
         return traj
-    new = engine.collect(itertools.chain((more,), itertools.islice(states, n - 1)))
-    return Trajectory(
-        *(np.concatenate([old, add]) for old, add in zip(traj[:6], new[:6], strict=True)),
-        status=new.status,
-        last_state=new.last_state,
-    )
+    dense = dense_steps(config, problem)
+    new = thinning.collect(itertools.chain((more,), itertools.islice(states, n - 1)), dense)
+    return thinning.concat(traj, new, dense)
 
 
 def advance(config: RunConfig, problem: Problem, traj: Trajectory, step: int) -> Trajectory:
@@ -104,20 +114,32 @@ def play_steps(steps_per_second: float, elapsed: float, carry: float = 0.0) -> t
     return steps, max(owed - steps, 0.0)
 
 
-def clamp_step(traj: Trajectory, step: int) -> int:
-    """``step`` moved into the computed range [0, last computed step]."""
-    return int(np.clip(step, 0, int(traj.step[-1])))
+def clamp_step(traj: Trajectory, step: int, *, direction: str = "nearest") -> int:
+    """``step`` moved into the computed range [0, last computed step], then snapped to a stored step.
+
+    Args:
+        direction: which stored step when ``step`` itself is not stored: "nearest", "up" (the next one, for
+            moves forward) or "down" (the previous one, for moves back); see ``thinning.row_of``.
+    """
+    return thinning.snap(traj, int(np.clip(step, 0, int(traj.step[-1]))), direction=direction)
+
+
+def stride_at(traj: Trajectory, step: int) -> int:
+    """Steps between the stored step at or before ``step`` and the next stored one (1 where all are stored)."""
+    k = thinning.row_of(traj, step, direction="down")
+    return int(traj.step[k + 1] - traj.step[k]) if k + 1 < traj.n_states else 1
 
 
 def head(traj: Trajectory, step: int) -> Trajectory:
-    """The run as it was at ``step``: rows 0..step (views, no copy). Its status is RUNNING unless ``step``
-    is the final step of a finished run; its last_state has no optimizer state (read-only display)."""
-    k = clamp_step(traj, step)
+    """The run as it was at ``step`` (snapped to the nearest stored step): its rows up to that step (views, no
+    copy). Its status is RUNNING unless that is the final step of a finished run; its last_state has no
+    optimizer state (read-only display)."""
+    k = thinning.row_of(traj, clamp_step(traj, step))
     if k == traj.n_states - 1:
         return traj
     arrays = [a[: k + 1] for a in traj[:6]]
     last = State(
-        k,
+        int(arrays[0][k]),
         arrays[1][k],
         arrays[2][k],
         float(arrays[3][k]),

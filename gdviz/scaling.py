@@ -370,11 +370,12 @@ OPENING_GROWTH = 1e6
 def opening_step(traj: Trajectory) -> int:
     """The step a page shows first: the last step of a run that ended normally; for a diverged run, the last
     step before the loss grew OPENING_GROWTH times over its start (later steps are astronomically far away,
-    and the picture of how it started to blow up is the instructive one). The step is a row index."""
-    last = int(traj.step[-1])
+    and the picture of how it started to blow up is the instructive one). The step is one of ``traj.step`` (a
+    thinned run does not store every step)."""
+    last = traj.n_states - 1  # the last row
     if traj.status is not Status.DIVERGED:
-        return last
+        return int(traj.step[last])
     with np.errstate(all="ignore"):
         grown = ~(traj.loss <= traj.loss[0] * OPENING_GROWTH)  # NaN and inf count as grown
     first = int(np.argmax(grown)) if grown.any() else last
-    return max(first - 1, min(1, last))
+    return int(traj.step[max(first - 1, min(1, last))])

@@ -40,7 +40,7 @@ def view() -> None:
     start, opt = head.params[0], problem.solution()
     n3d = max(figures.webgl_rows(head.params, head.loss), 1)  # a diverged path outgrows WebGL's float32
     note = None if n3d == head.n_states else (
-        f"3D path stops at step {n3d - 1}:<br>later values pass 1e12, too large for WebGL.<br>"
+        f"3D path stops at step {head.step[n3d - 1]}:<br>later values pass 1e12, too large for WebGL.<br>"
         "The 2D charts show every step."
     )  # fmt: skip
 

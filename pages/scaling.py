@@ -3,7 +3,7 @@ scaled, seen in the features' spreads, the per-feature gradients, the Hessian's 
 
 import streamlit as st
 
-from gdviz import figures, scaling
+from gdviz import figures, scaling, thinning
 from gdviz import figures_scaling as fs
 from gdviz.ui import export as downloads
 from gdviz.ui import multi, share
@@ -36,9 +36,10 @@ st.caption(
     "in the thousands: the same learning rate moves its weight far more than the others."
 )
 step = multi.step_slider(P, config, traj)
+row = thinning.row_of(traj, step)  # a long run is stored thinned: rows are not steps
 grad_charts = {
     f"{P}_grad_start": fs.grad_bars(traj.grads[0], names, step=0),
-    f"{P}_grad_step": fs.grad_bars(traj.grads[step], names, step=step),
+    f"{P}_grad_step": fs.grad_bars(traj.grads[row], names, step=step),
     f"{P}_grad_history": fs.grad_history(traj, names, current_step=step),
     f"{P}_loss": fs.loss_curve(traj, floor=problem.optimum_loss, current_step=step),
 }
@@ -55,7 +56,7 @@ st.plotly_chart(figures.styled(fs.thresholds(rows, config.learning_rate)), key=f
 
 st.header("4. The cost surface over any two params")
 i, j, hold = multi.pair_controls(P, config, names, scaling.default_pair(raw))
-view = scaling.slice_view(problem, traj.params[: step + 1], i, j, hold=hold)
+view = scaling.slice_view(problem, traj.params[: row + 1], i, j, hold=hold)
 surface, contour = fs.slice_charts(view, names)
 st.caption(
     f"The loss as {names[i]} and {names[j]} vary, every other param held at {scaling.HOLD_MODES[hold]} "

@@ -41,6 +41,7 @@ def test_core_does_not_import_streamlit():
     loaded = modules_after_importing(
         "gdviz", "gdviz.optimizers", "gdviz.engine", "gdviz.analysis", "gdviz.data", "gdviz.experiment",
         "gdviz.playback", "gdviz.explain", "gdviz.figures", "gdviz.csvread", "gdviz.csvtext", "gdviz.datacheck",
+        "gdviz.thinning",
     )  # fmt: skip
     assert "streamlit" not in loaded
 

@@ -57,10 +57,16 @@ def problem_for(config: RunConfig) -> Problem:
     return _problem(data_key(config))
 
 
+# The most bytes one cached run may take: with 64 entries the cache holds at most 128 MiB of runs. 2 MiB keeps
+# every step of a one-feature run of up to 32,000 steps (the Regimes page stops at 20,000), and of the longest
+# run (200,000 steps) every step up to 10,606; later ones are thinned (``gdviz.thinning``).
+RUN_BYTES = 2 * 1024 * 1024
+
+
 @st.cache_data(max_entries=64, show_spinner="Running gradient descent...")
 def trajectory_for(config: RunConfig) -> Trajectory:
-    """The whole run of ``config``, collected (cached per config)."""
-    return experiment.simulate(config, problem_for(config))
+    """The whole run of ``config``, collected (cached per config), thinned to at most RUN_BYTES."""
+    return experiment.simulate(config, problem_for(config), max_bytes=RUN_BYTES)
 
 
 def regimes_for(config: RunConfig, trajectory: Trajectory) -> tuple[analysis.Regime | None, analysis.Regime]:

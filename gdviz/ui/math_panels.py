@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gdviz import data, explain
+from gdviz import data, explain, thinning
 from gdviz.derivation import GradientNumbers, StepNumbers
 from gdviz.engine import Problem, Status, Trajectory
 from gdviz.experiment import RunConfig
@@ -32,6 +32,7 @@ def step_selector(prefix: str, traj: Trajectory) -> int:
     if key not in st.session_state:
         st.session_state[key] = int(st.session_state.get(PG_CURSOR, 0) or 0)
     st.session_state[key] = int(min(max(st.session_state[key] or 0, 0), last))  # a new run may be shorter
+    st.session_state[key] = thinning.snap(traj, st.session_state[key])  # a long run stores only some steps
     return int(
         st.number_input(
             f"Step of the run (0 to {last:,})",
@@ -39,7 +40,13 @@ def step_selector(prefix: str, traj: Trajectory) -> int:
             max_value=last,
             step=1,
             key=key,
-            help="Updates applied so far: 0 is the start point. It starts at the Playground's current step.",
+            help="Updates applied so far: 0 is the start point. It starts at the Playground's current step."
+            + (
+                " Past the early steps a long run stores only every 2nd, 4th, 8th... step (to bound memory): "
+                "a step in between moves to the nearest stored one."
+                if traj.n_states < last + 1
+                else ""
+            ),
         )
     )
 
@@ -247,8 +254,8 @@ def taylor_section(config: RunConfig, traj: Trajectory, grad: GradientNumbers, n
                 ("Loss drops while eta <", num(nxt.decrease_below), "2 ||g||^2 / g^T H g, along this gradient."),
             ]
         )
-        if config.optimizer == "gd" and grad.step + 1 < traj.n_states:
-            st.metric("The run's loss at the next step", num(float(traj.loss[grad.step + 1])), help="From the run.")
+        if config.optimizer == "gd" and (k := _next_row(traj, grad.step)) is not None:
+            st.metric("The run's loss at the next step", num(float(traj.loss[k])), help="From the run.")
 
 
 def recursion_section(
@@ -299,20 +306,29 @@ def recursion_section(
         _error_table(config, problem, traj, names, grad, nxt)
 
 
+def _next_row(traj: Trajectory, step: int) -> int | None:
+    """The row of ``step + 1`` in ``traj``, or None when the run ends at ``step`` or does not store that step."""
+    k = thinning.row_of(traj, step) + 1
+    return k if k < traj.n_states and int(traj.step[k]) == step + 1 else None
+
+
 def _error_table(
     config: RunConfig, problem: Problem, traj: Trajectory, names, grad: GradientNumbers, nxt: StepNumbers
 ) -> None:
-    has_next = grad.step + 1 < traj.n_states
+    k = _next_row(traj, grad.step)
+    has_next = k is not None
     cols = {"parameter": list(names), "e_t = w_t - w*": [num(v) for v in nxt.error],
             "(I - eta H) e_t": [num(v) for v in nxt.next_error]}  # fmt: skip
     if has_next:
         with np.errstate(all="ignore"):
-            run_next = traj.params[grad.step + 1] - problem.optimum
+            run_next = traj.params[k] - problem.optimum
         cols["e_{t+1} in the run"] = [num(v) for v in run_next]
     st.table(pd.DataFrame(cols).set_index("parameter"))
     if config.optimizer != "gd":
         st.caption(f"The recursion is plain GD's; the run uses {config.optimizer}, so its next error differs.")
-    elif not has_next:
+    elif grad.step == int(traj.step[-1]):
         st.caption("This is the run's last step: there is no next error to compare with.")
+    elif not has_next:
+        st.caption("The run's next step is not stored (a long run keeps only some steps): nothing to compare with.")
     else:
         st.caption("The last two columns agree: the recursion is exact for this loss, up to round-off.")

@@ -7,6 +7,9 @@ the variable elsewhere is seen. The dataset, scaling and learning rate live in t
 keys ``{prefix}_dataset``, ``{prefix}_scaling``, ``{prefix}_learning_rate``, ``{prefix}_step``,
 ``{prefix}_pair_x_{dataset}``, ``{prefix}_pair_y_{dataset}``, ``{prefix}_hold``; ``{prefix}_error`` (a
 notice to show) and ``{prefix}_run_id`` (the run the step slider belongs to).
+
+Memory: a run is stored thinned (``gdviz.thinning``) to at most RUN_BYTES, so the run cache holds at most
+16 x 4 MiB = 64 MiB whatever the number of features and max_steps; the step slider snaps to stored steps.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gdviz import analysis, data, engine, optimizers, scaling
+from gdviz import analysis, data, engine, optimizers, scaling, thinning
 from gdviz._errors import InputError
 from gdviz.engine import Problem, Trajectory
 from gdviz.experiment import RATE_MAX, RATE_MIN, RunConfig
@@ -61,10 +64,16 @@ def _problem(name: str, scaling_name: str, source: str | None) -> Problem:
     return data.make_problem(ds.X, ds.y, scaling=scaling_name, feature_names=ds.feature_names)
 
 
+# The most bytes one cached run may take: every step of a 10,000-step run on up to 23 features, and of the
+# longest run (200,000 steps) every step up to 27,022 with one feature, 7,030 with 8 or 478 with 100.
+RUN_BYTES = 4 * 1024 * 1024
+
+
 @st.cache_resource(max_entries=16, show_spinner="Running gradient descent...")
 def _run(name: str, scaling_name: str, source: str | None, rate: float, tol: float, max_steps: int) -> Trajectory:
-    states = engine.run(_problem(name, scaling_name, source), optimizers.gd(rate), tol=tol, max_steps=max_steps)
-    return engine.collect(states)
+    prob = _problem(name, scaling_name, source)
+    states = engine.run(prob, optimizers.gd(rate), tol=tol, max_steps=max_steps)
+    return thinning.collect(states, thinning.dense_for(prob.n_params, max_steps, RUN_BYTES))
 
 
 @st.cache_data(max_entries=32, show_spinner="Running the same rate under every scaling...")
@@ -234,7 +243,14 @@ def step_slider(prefix: str, config: RunConfig, traj: Trajectory) -> int:
     if st.session_state.get(_k(prefix, "run_id")) != run_id or key not in st.session_state:
         st.session_state[_k(prefix, "run_id")] = run_id
         st.session_state[key] = scaling.opening_step(traj)
-    st.session_state[key] = int(np.clip(st.session_state[key], 0, last))
+    st.session_state[key] = thinning.snap(traj, int(np.clip(st.session_state[key], 0, last)))
+    gaps = np.diff(traj.step)
+    thinned = (
+        f" Beyond step {int(traj.step[int(np.argmax(gaps > 1))]):,} only every 2nd, 4th, 8th... step is stored (to "
+        "bound memory): the slider snaps to the nearest stored step."
+        if gaps.size and gaps.max() > 1
+        else ""
+    )
     st.slider(
         "Step (updates applied)",
         0,
@@ -243,7 +259,7 @@ def step_slider(prefix: str, config: RunConfig, traj: Trajectory) -> int:
         disabled=last == 0,
         help=f"Steps 0 to {last:,} of the run ({traj.status.value.replace('_', ' ')} at step {last:,}). The charts "
         "below show the gradients and the path at this step. A diverged run opens before its loss grew a "
-        "millionfold: drag right to watch it blow up.",
+        "millionfold: drag right to watch it blow up." + thinned,
     )
     return int(st.session_state[key])
 

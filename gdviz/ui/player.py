@@ -5,13 +5,15 @@ the RunConfig it belongs to, ``{prefix}_cursor`` the current step, ``{prefix}_re
 shown so far (the scrubber's end: steps computed ahead are not offered until reached), ``{prefix}_playing``,
 and Play's clock ``{prefix}_play_clock`` / ``{prefix}_play_carry`` (see ``playback.play_steps``). A new config
 starts a new run at step 0; every other move only reads rows already computed or resumes the engine from
-the last one (``gdviz.playback``).
+the last one (``gdviz.playback``). A long run is stored thinned (``playback.TRAJECTORY_BYTES``): the
+cursor is always a stored step, and moves snap to one (forward moves to the next, Back to the previous).
 """
 
 from __future__ import annotations
 
 import time
 
+import numpy as np
 import streamlit as st
 
 from gdviz import playback
@@ -53,12 +55,13 @@ def current(prefix: str) -> tuple[RunConfig, Trajectory, int]:
     return config, traj, cursor
 
 
-def go_to(prefix: str, step: int) -> int:
-    """Move to ``step``, computing forward as needed (clamped to the run's end); returns the new step."""
+def go_to(prefix: str, step: int, direction: str = "nearest") -> int:
+    """Move to ``step``, computing forward as needed (clamped to the run's end) and snapped to a stored step
+    in ``direction`` ("nearest", "up" or "down", see ``playback.clamp_step``); returns the new step."""
     config, traj, _ = current(prefix)
     traj = playback.advance(config, problem_for(config), traj, step)
     st.session_state[_k(prefix, "traj")] = traj
-    step = playback.clamp_step(traj, step)
+    step = playback.clamp_step(traj, step, direction=direction)
     st.session_state[_k(prefix, "cursor")] = step
     st.session_state[_k(prefix, "reached")] = max(st.session_state.get(_k(prefix, "reached"), 0), step)
     return step
@@ -66,7 +69,7 @@ def go_to(prefix: str, step: int) -> int:
 
 def step_by(prefix: str, n: int) -> None:
     _, _, cursor = current(prefix)
-    go_to(prefix, cursor + n)
+    go_to(prefix, cursor + n, "up" if n > 0 else "down")
 
 
 def reset(prefix: str) -> None:
@@ -133,7 +136,7 @@ def tick(prefix: str) -> None:
     st.session_state[_k(prefix, "play_clock")] = now
     st.session_state[_k(prefix, "play_carry")] = carry
     _, traj, cursor = current(prefix)
-    new = go_to(prefix, cursor + steps) if steps else cursor
+    new = go_to(prefix, cursor + steps, "up") if steps else cursor
     traj = st.session_state[_k(prefix, "traj")]
     if playback.finished(traj) and new == int(traj.step[-1]):
         st.session_state[_k(prefix, "playing")] = False
@@ -145,6 +148,18 @@ def _act(prefix: str, fn, *args) -> None:
     if fn is not play:
         st.session_state[_k(prefix, "playing")] = False
     fn(*args)
+
+
+def _thinned_note(traj: Trajectory) -> str:
+    """What the scrubber and Back can reach when the run is stored thinned ("" when every step is stored)."""
+    gaps = traj.step[1:] - traj.step[:-1]
+    if traj.n_states < 2 or gaps.max() == 1:
+        return ""
+    dense = int(traj.step[int(np.argmax(gaps > 1))])
+    return (
+        f" To keep memory bounded, every step up to {dense:,} is stored and later ones at a stride that doubles "
+        "(2, 4, 8...): the scrubber snaps to the nearest stored step, Back to the previous one."
+    )
 
 
 def controls(prefix: str, playing: bool) -> tuple[RunConfig, Trajectory, int]:
@@ -166,11 +181,16 @@ def controls(prefix: str, playing: bool) -> tuple[RunConfig, Trajectory, int]:
     last = int(traj.step[-1])
     done = playback.finished(traj)
     at_end = done and cursor == last
+    stride = playback.stride_at(traj, cursor)
     with st.container(horizontal=True, key=_k(p, "buttons")):
         buttons = [
-            ("Step", "step1", (step_by, p, 1), at_end, "Apply one update."),
-            ("Step x10", "step10", (step_by, p, 10), at_end, "Apply ten updates."),
-            ("Back", "back", (step_by, p, -1), cursor == 0, "Go back one step (nothing is recomputed)."),
+            ("Step", "step1", (step_by, p, 1), at_end, "Apply one update." if stride == 1 else
+             f"Go to the next stored step, {stride:,} updates on (this far into a long run, one step in "
+             f"{stride:,} is stored)."),
+            ("Step x10", "step10", (step_by, p, 10), at_end, "Apply ten updates." if stride == 1 else
+             "Go to the first stored step at least ten updates on."),
+            ("Back", "back", (step_by, p, -1), cursor == 0, "Go back one step (nothing is recomputed)."
+             if stride == 1 else "Go back to the previous stored step (nothing is recomputed)."),
             ("Run to end", "end", (request_run_to_end, p), at_end, "Compute until it converges, diverges or stops."),
             ("Reset", "reset", (reset, p), cursor == 0, "Back to step 0 (the run computed so far is kept)."),
             ("Pause", "pause", (pause, p), False, "Stop playing.") if playing else
@@ -197,6 +217,7 @@ def controls(prefix: str, playing: bool) -> tuple[RunConfig, Trajectory, int]:
             "Scrub through the steps reached so far", 0, max(reached, 1), value=cursor, key=key, on_change=_act,
             args=(p, on_scrub, p, key), disabled=reached == 0,
             help=f"Steps 0 to {reached:,}, the furthest you have gone"
-            + (" (the run has ended there)." if done and reached == last else "; step on to go further."),
+            + (" (the run has ended there)." if done and reached == last else "; step on to go further.")
+            + _thinned_note(traj),
         )  # fmt: skip
     return config, traj, cursor

@@ -1,0 +1,179 @@
+"""The Playground's memory bound under AppTest: a 200,000-step run is stored thinned, the player snaps to stored
+steps, and what gdviz keeps in session state stays under a fixed size.
+
+Oracles written here: the closed form ``w_t = w* + (I - lr H)^t (w_0 - w*)`` of constant-rate GD (lstsq for
+w*, a matrix power), "no stored step is nearer" for the snapping, and the pickled size of the session keys.
+"""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from gdviz.experiment import RunConfig
+from gdviz.ui.live_chart import figures_of
+from tests.chart_utils import decode
+from tests.test_pages import (
+    CHARTS_ELEMENT,
+    assert_readout,
+    click,
+    contour_path,
+    design,
+    lstsq_line,
+    new_app,
+    ok,
+    scrubber,
+    set_field,
+    step_of,
+)
+
+LR, MAX_STEPS = 1e-5, 200_000  # slow: still far from the optimum at 200,000 steps, so nothing stops it early
+# What gdviz may keep in one session's state for the Playground: the stored run (at most 2 MiB of arrays)
+# plus the config, cursor and flags. An undecimated run of 200,000 steps would take 12.8 MB.
+SESSION_BOUND = 2.5 * 1024 * 1024
+
+
+def closed_form(X1, y, step: int) -> np.ndarray:
+    H = 2.0 / len(y) * X1.T @ X1
+    w_star = lstsq_line(X1[:, 1], y)
+    return w_star + np.linalg.matrix_power(np.eye(2) - LR * H, step) @ (np.zeros(2) - w_star)
+
+
+def gdviz_state_bytes(at) -> int:
+    """Pickled size of everything gdviz keeps in the session (its own keys; not Streamlit's chart presenter)."""
+    keys = [k for k in at.session_state if k.startswith(("pg_", "gdviz_")) and k != CHARTS_ELEMENT]
+    return sum(len(pickle.dumps(at.session_state[k])) for k in keys)
+
+
+def assert_nearest_stored(stored: np.ndarray, asked: int, got: int) -> None:
+    assert got in stored
+    assert np.min(np.abs(stored - asked)) == abs(got - asked)
+
+
+@pytest.fixture(scope="module")
+def line(line_xy):
+    X, y = line_xy
+    return design(X[:, 0]), y
+
+
+@pytest.fixture(scope="module")
+def long_run(line):
+    at = new_app()
+    set_field(at, "learning_rate", LR)
+    set_field(at, "tol", 0.0)
+    set_field(at, "max_steps", MAX_STEPS)
+    return click(at, "pg_end")
+
+
+def test_a_long_run_ends_where_the_closed_form_does(long_run, line):
+    X1, y = line
+    traj = long_run.session_state["pg_traj"]
+    assert step_of(long_run) == MAX_STEPS == long_run.session_state["pg_cursor"]
+    assert {m.label: m.value for m in long_run.metric}["Status"] == "max steps"
+    assert_readout(long_run, MAX_STEPS, closed_form(X1, y, MAX_STEPS), X1, y)
+    np.testing.assert_allclose(traj.last_state.params, closed_form(X1, y, MAX_STEPS), rtol=1e-9)
+    assert traj.n_states < MAX_STEPS // 5  # thinned
+    np.testing.assert_array_equal(traj.step[:5001], np.arange(5001))  # the early steps are all there
+
+
+def test_session_state_of_a_long_run_stays_under_the_bound(long_run):
+    size = gdviz_state_bytes(long_run)
+    assert size < SESSION_BOUND, f"{size:,} bytes"
+    # The bound is not vacuous: the same keys holding every state would be more than four times over it.
+    assert MAX_STEPS * 8 * (2 * 2 + 4) > 4 * SESSION_BOUND
+
+
+def test_scrubber_back_and_step_snap_to_stored_steps(long_run, line):
+    X1, y = line
+    at = long_run
+    stored = at.session_state["pg_traj"].step
+    asked = 150_003
+    assert asked not in stored
+    ok(scrubber(at).set_value(asked).run())
+    cursor = at.session_state["pg_cursor"]
+    assert_nearest_stored(stored, asked, cursor)
+    assert_readout(at, cursor, closed_form(X1, y, cursor), X1, y)
+    np.testing.assert_allclose(contour_path(at)[-1], closed_form(X1, y, cursor), rtol=1e-9)
+    assert "snaps to the nearest stored step" in scrubber(at).help
+
+    click(at, "pg_back")
+    back = at.session_state["pg_cursor"]
+    assert back == stored[stored < cursor].max()  # the previous stored step
+    assert_readout(at, back, closed_form(X1, y, back), X1, y)
+    assert "next stored step" in at.button(key="pg_step1").help
+
+    click(at, "pg_step1")
+    assert at.session_state["pg_cursor"] == cursor  # the next stored step, not back + 1
+    click(at, "pg_step10")
+    assert at.session_state["pg_cursor"] == stored[stored >= cursor + 10].min()
+
+    ok(at.number_input(key="pg_goto").set_value(12_345).run())
+    assert_nearest_stored(stored, 12_345, at.session_state["pg_cursor"])
+    assert at.session_state["pg_traj"] is not None and at.session_state["pg_traj"].step is stored  # not recomputed
+
+
+def test_early_steps_move_one_update_at_a_time(long_run, line):
+    X1, y = line
+    at = long_run
+    ok(at.number_input(key="pg_goto").set_value(1_000).run())
+    click(at, "pg_step1")
+    assert step_of(at) == 1_001
+    click(at, "pg_back")
+    click(at, "pg_back")
+    assert step_of(at) == 999
+    assert_readout(at, 999, closed_form(X1, y, 999), X1, y)
+    assert at.button(key="pg_step1").help == "Apply one update."
+
+
+def test_the_math_page_snaps_a_long_run_and_says_what_is_not_stored(line):
+    X1, y = line
+    at = new_app()
+    set_field(at, "learning_rate", LR)
+    set_field(at, "tol", 0.0)
+    set_field(at, "max_steps", MAX_STEPS)
+    ok(at.switch_page("pages/math.py").run())
+    ok(at.number_input(key="math_step").set_value(150_003).run())
+    step = at.number_input(key="math_step").value
+    assert step != 150_003 and abs(step - 150_003) < 64  # a stored step nearby
+    assert "nearest stored one" in at.number_input(key="math_step").help
+    w = closed_form(X1, y, step)
+    shown = {m.label: m.value for m in at.metric}
+    assert "The run's loss at the next step" not in shown  # step + 1 is not stored
+    assert any("next step is not stored" in c.value for c in at.caption)
+    assert f"One plain step from step {step:,}**" in " ".join(m.value for m in at.markdown)
+    table = next(t for t in at.table if "e_t = w_t - w*" in t.value.columns)
+    np.testing.assert_allclose(table.value["e_t = w_t - w*"].astype(float), w - lstsq_line(X1[:, 1], y), rtol=1e-4)
+
+    ok(at.number_input(key="math_step").set_value(1_000).run())  # early steps are all stored, with their next
+    assert at.number_input(key="math_step").value == 1_000
+    assert "The run's loss at the next step" in {m.label for m in at.metric}
+
+
+def test_the_feature_scaling_slider_snaps_a_long_multi_feature_run(diabetes_xy, california_csv, monkeypatch):
+    monkeypatch.setenv("GDVIZ_CALIFORNIA_CSV", str(california_csv))  # the page's puzzle panel: no download
+    X, y = diabetes_xy
+    Xs = (X - X.mean(axis=0)) / X.std(axis=0)  # standard scaling written out
+    X1 = np.column_stack([np.ones(len(y)), Xs])
+    lr, n = 1e-5, len(y)  # slow: at step 40,000 the run is still far from the optimum
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=180)
+    at.session_state["gdviz_config"] = RunConfig(dataset="diabetes", scaling="standard", learning_rate=lr, tol=0.0,
+                                                 max_steps=50_000)  # fmt: skip
+    ok(at.run())
+    ok(at.switch_page("pages/scaling.py").run())
+    ok(at.slider(key="sc_step").set_value(40_003).run())
+    step = at.session_state["sc_step"]
+    assert step != 40_003 and abs(step - 40_003) < 16  # a stored step nearby
+    assert "snaps to the nearest stored step" in at.slider(key="sc_step").help
+    H = 2.0 / n * X1.T @ X1
+    w_star = np.linalg.lstsq(X1, y, rcond=None)[0]
+    w = w_star + np.linalg.matrix_power(np.eye(X1.shape[1]) - lr * H, step) @ (np.zeros(X1.shape[1]) - w_star)
+    grads = 2.0 / n * X1.T @ (X1 @ w - y)
+    figs = {k: f for e in at.get("bidi_component") for k, f in figures_of(e).items()}
+    trace = figs["sc_grad_step"]["data"][0]
+    shown = decode(trace["y"]).astype(float)
+    assert np.abs(grads).max() > 1.0  # still moving, so the bars are not all ~0
+    np.testing.assert_allclose(shown, np.abs(grads), rtol=1e-6)
