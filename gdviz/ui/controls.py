@@ -19,7 +19,7 @@ from gdviz._errors import InputError
 from gdviz.analysis import Regime
 from gdviz.experiment import MAX_STEPS_LIMIT
 from gdviz.figures import REGIME_COLORS, REGIME_LABELS
-from gdviz.ui import dataset_for, get_config, problem_for, set_config
+from gdviz.ui import dataset_changes, dataset_choices, dataset_for, dataset_label, get_config, problem_for, set_config
 
 # The learning-rate slider: 1e-6 .. 10 on a log grid of 20 values per decade, 3 significant figures.
 RATE_LO, RATE_HI = 1e-6, 10.0
@@ -94,7 +94,7 @@ def _on_field(prefix: str, field: str) -> None:
 
 
 def _on_dataset(prefix: str) -> None:
-    if _apply(prefix, dataset=st.session_state[_key(prefix, "dataset")], feature=0):
+    if _apply(prefix, **dataset_changes(st.session_state[_key(prefix, "dataset")]), feature=0):
         st.session_state[_key(prefix, "feature")] = 0
 
 
@@ -170,13 +170,13 @@ def data_controls(prefix: str, *, synthetic_settings: bool = True) -> None:
     config = get_config()
     st.selectbox(
         "Dataset",
-        data.DATASETS,
-        format_func=data.DATASET_LABELS.get,
+        dataset_choices(),  # with "Your data: <file>" once this session has an upload
+        format_func=dataset_label,
         key=_key(p, "dataset"),
         on_change=_on_dataset,
         args=(p,),
         help="The synthetic line is the textbook picture: a handful of noisy points. The others are real "
-        "tables; one-feature pages fit one of their features.",
+        "tables; one-feature pages fit one of their features. Upload your own on the Your data page.",
     )
     if config.dataset == "synthetic_line":
         if synthetic_settings:
