@@ -9,13 +9,15 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 from sklearn.utils.validation import check_X_y
 
+from gdviz import csvread
 from gdviz._errors import InputError, check_choice, check_float, check_int
+from gdviz.csvread import MAX_CSV_BYTES
 from gdviz.engine import Problem, build_problem
 
 SCALINGS: tuple[str, ...] = ("none", "standard", "minmax", "robust")
@@ -46,6 +48,7 @@ class Dataset(NamedTuple):
         target_name: the name of y.
         name: where it came from, e.g. "diabetes" or an uploaded file's name.
         notes: sentences saying what was dropped or changed while reading, and why.
+        warnings: sentences on usable but dubious data, e.g. perfectly collinear features.
     """
 
     X: np.ndarray
@@ -54,6 +57,7 @@ class Dataset(NamedTuple):
     target_name: str
     name: str
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def n_samples(self) -> int:
@@ -261,3 +265,74 @@ def load_dataset(name: str, *, path: str | os.PathLike | None = None) -> Dataset
     """
     name = check_choice(name, "name", "load_dataset", DATASETS)
     return _load(name, os.fspath(path) if path is not None else None)
+
+
+def read_csv(
+    source: bytes | str | os.PathLike | BinaryIO, *, name: str | None = None, max_bytes: int = MAX_CSV_BYTES
+) -> Dataset:
+    """Read a user's CSV into a Dataset: the last usable numeric column is the target, the others the features.
+
+    Comma, semicolon and tab separators are detected; UTF-8 (with or without BOM), UTF-16 with a BOM and
+    Latin-1 (Windows-1252) are decoded; quoted fields are understood; the first row must name the columns.
+    What cannot be used is dropped and said in ``notes``: non-numeric, empty, constant and duplicate
+    columns, and rows with missing or infinite values. Repeated column names are numbered ('a', 'a (2)').
+
+    Args:
+        source: the file's bytes, a path, or a binary file object (e.g. Streamlit's UploadedFile).
+        name: the name to show; by default the file's base name.
+        max_bytes: the size limit in bytes (MAX_CSV_BYTES, 10 MiB, by default).
+
+    Returns:
+        The Dataset, float64 and finite, with ``warnings`` for usable but dubious data.
+
+    Raises:
+        InputError: with one sentence a person can act on, for an empty, binary, undecodable or too large
+            file, a missing header, a single column, no usable numeric columns, no more rows than params
+            (n_features + 1), or values so large that the loss overflows float64. Never anything else.
+    """
+    try:
+        table = csvread.read_table(source, name=name, max_bytes=max_bytes)
+        X, y = table.values[:, :-1], table.values[:, -1]
+        warnings = csvread.check_split(X, y, table.columns[:-1], table.columns[-1])
+    except InputError:
+        raise
+    except Exception as exc:  # the promise is InputError only: a surprise still reaches the user as a sentence
+        raise InputError(
+            f"This file could not be read as a CSV table (internal error: {type(exc).__name__}). "
+            "Save it as a plain comma-separated file with a header row and try again."
+        ) from exc
+    return Dataset(_frozen(X), _frozen(y), table.columns[:-1], table.columns[-1], table.name, table.notes, warnings)
+
+
+def select_columns(dataset: Dataset, target: str, features: Sequence[str]) -> Dataset:
+    """Re-split a Dataset's table (its features and target together) into a chosen target and features.
+
+    Args:
+        dataset: e.g. from ``read_csv``.
+        target: the name of the column to predict.
+        features: names of the columns to predict it from, in the order wanted; not the target.
+
+    Returns:
+        A new Dataset with the same name and notes, and ``warnings`` recomputed for these features.
+
+    Raises:
+        InputError: for unknown or repeated names, the target among the features, no features, no more rows
+            than params (n_features + 1), or values so large that the loss overflows float64.
+    """
+    columns = (*dataset.feature_names, dataset.target_name)
+    known = ", ".join(f"'{c}'" for c in columns)
+    if isinstance(features, str):
+        features = [features]
+    for label in (target, *features):
+        if label not in columns:
+            raise InputError(f"There is no column '{label}' in {dataset.name}. The columns are {known}.")
+    if target in features:
+        raise InputError(f"'{target}' is the target, so it cannot also be a feature: leave it out of the features.")
+    if len(set(features)) != len(features):
+        raise InputError("Each feature can be chosen only once: remove the repeated names.")
+    table = np.column_stack([dataset.X, dataset.y])
+    X = table[:, [columns.index(f) for f in features]].reshape(len(table), len(features))
+    y = table[:, columns.index(target)]
+    names = tuple(str(f) for f in features)
+    warnings = csvread.check_split(X, y, names, str(target))
+    return dataset._replace(X=_frozen(X), y=_frozen(y), feature_names=names, target_name=str(target), warnings=warnings)
