@@ -43,18 +43,10 @@ def content_id(digest: str, target: str, features: Sequence[str]) -> str:
 
 
 def table_frame(table: data.Dataset, n_rows: int = PREVIEW_ROWS) -> pd.DataFrame:
-    """The first ``n_rows`` rows of a table as read (features, then the target), with its own column names.
-
-    Header names that repeat are shown once each with a suffix, because a DataFrame needs distinct names.
-    """
-    names = [*table.feature_names, table.target_name]
-    seen: dict[str, int] = {}
-    unique = []
-    for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        unique.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    """The first ``n_rows`` rows of a table as read (features, then the target), under its column names
+    (``read_csv`` has made them distinct)."""
     values = np.column_stack([table.X[:n_rows], table.y[:n_rows]])
-    return pd.DataFrame(values, columns=unique)
+    return pd.DataFrame(values, columns=[*table.feature_names, table.target_name])
 
 
 def example_csv() -> bytes:

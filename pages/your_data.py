@@ -1,0 +1,19 @@
+"""Your data: upload a CSV, see what was read and dropped, pick the target and features, then study gradient
+descent on it in every other page."""
+
+import streamlit as st
+
+from gdviz.ui import upload as ui
+
+st.title("Your data")
+st.caption(
+    "Bring your own table: gradient descent will fit a linear regression to it on every page. The file stays in "
+    "this browser session only."
+)
+up = ui.uploader()
+if up is None:
+    st.info("No data uploaded yet: upload a CSV above, or press **Load the example** to start from the example file.")
+else:
+    ui.preview(up)
+    ui.column_pickers(up)
+    ui.destinations(up)
