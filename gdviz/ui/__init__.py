@@ -99,6 +99,11 @@ def dataset_choices() -> tuple[str, ...]:
     return (*data.DATASETS, data.UPLOAD) if upload_state() is not None else data.DATASETS
 
 
+def dataset_labels() -> dict[str, str]:
+    """``dataset_choices()`` -> their labels, fixed for this run (a select's format_func is called later)."""
+    return {name: dataset_label(name) for name in dataset_choices()}
+
+
 def dataset_label(name: str) -> str:
     """What a dataset select shows for ``name``: "Your data: <file name>" for the upload."""
     if name == data.UPLOAD:

@@ -19,7 +19,7 @@ from gdviz._errors import InputError
 from gdviz.analysis import Regime
 from gdviz.experiment import MAX_STEPS_LIMIT
 from gdviz.figures import REGIME_COLORS, REGIME_LABELS
-from gdviz.ui import dataset_changes, dataset_choices, dataset_for, dataset_label, get_config, problem_for, set_config
+from gdviz.ui import dataset_changes, dataset_choices, dataset_for, dataset_labels, get_config, problem_for, set_config
 
 # The learning-rate slider: 1e-6 .. 10 on a log grid of 20 values per decade, 3 significant figures.
 RATE_LO, RATE_HI = 1e-6, 10.0
@@ -171,7 +171,7 @@ def data_controls(prefix: str, *, synthetic_settings: bool = True) -> None:
     st.selectbox(
         "Dataset",
         dataset_choices(),  # with "Your data: <file>" once this session has an upload
-        format_func=dataset_label,
+        format_func=dataset_labels().get,
         key=_key(p, "dataset"),
         on_change=_on_dataset,
         args=(p,),

@@ -25,7 +25,7 @@ from gdviz.engine import Problem, Trajectory
 from gdviz.experiment import RunConfig
 from gdviz.explain import fmt
 from gdviz.figures import REGIME_LABELS
-from gdviz.ui import dataset_changes, dataset_choices, dataset_label, get_config, set_config, upload_memo, upload_state
+from gdviz.ui import dataset_changes, dataset_choices, dataset_labels, get_config, set_config, upload_memo, upload_state
 
 PUZZLE_DATASET = "california_housing"
 PUZZLE_RATES = (1e-6, 1e-7)
@@ -227,7 +227,7 @@ def sidebar(prefix: str) -> RunConfig:
         st.selectbox(
             "Dataset",
             dataset_choices(),  # with "Your data: <file>" once this session has an upload
-            format_func=dataset_label,
+            format_func=dataset_labels().get,
             key=_k(p, "dataset"),
             on_change=_on_field,
             args=(p, "dataset"),
