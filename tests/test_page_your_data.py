@@ -238,6 +238,7 @@ def test_feature_scaling_page_fits_every_chosen_feature(uploaded, cols):
     X1, y = design(cols["x"], cols["z"], cols["w"]), cols["y"]
     assert at.selectbox(key="sc_dataset").value == "upload"
     assert "Your data: mine.csv" in at.selectbox(key="sc_dataset").options
+    assert any(m.value.startswith("**mine.csv**, 60 rows, 3 features") for m in at.markdown)
     assert number(at, "Least-squares floor") == pytest.approx(floor_of(X1, y), rel=5e-3)
     rows = {index: row.to_dict() for index, row in at.table[0].value.iterrows()}
     raw = rows["None (raw units)"]
@@ -317,6 +318,7 @@ def test_no_features_is_refused_and_the_columns_stay(uploaded):
         (b"", "empty.csv"),
         (b"only\n1\n2\n3\n", "one_column.csv"),
         ("a,b\n1,2\n".encode("utf-16-le"), "strange.csv"),
+        (b"a,b\n" + b"1,2\n" * 2_700_000, "huge.csv"),  # 10.3 MiB: over MAX_CSV_BYTES
     ],
 )
 def test_bad_upload_after_a_good_one_keeps_the_previous_data(uploaded, raw, name):

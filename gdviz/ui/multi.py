@@ -95,6 +95,11 @@ def dataset(name: str) -> data.Dataset:
     return _dataset(name, _source(name))
 
 
+def dataset_title(config: RunConfig, ds: data.Dataset) -> str:
+    """How the page names the data: an uploaded file by its own name, a bundled dataset in words."""
+    return ds.name if config.dataset == data.UPLOAD else ds.name.replace("_", " ").capitalize()
+
+
 def problem(name: str, scaling_name: str) -> Problem:
     """The Problem on every feature of ``name`` under ``scaling_name`` (cached, read-only)."""
     if name == data.UPLOAD:

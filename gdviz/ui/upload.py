@@ -112,7 +112,7 @@ def uploader() -> dict[str, Any] | None:
     """The example file, the file box and the last error; returns this session's upload (or None)."""
     st.markdown(
         "A CSV file with a header row, one row per sample, separated by commas, semicolons or tabs (up to "
-        f"{data.MAX_CSV_BYTES // 2**20} MiB). Numeric columns are used; anything else is dropped with a note. "
+        f"{data.MAX_CSV_BYTES / 2**20:g} MB). Numeric columns are used; anything else is dropped with a note. "
         "The last numeric column is the target to predict until you pick another."
     )
     with st.container(horizontal=True, gap="small"):
@@ -171,23 +171,42 @@ def column_pickers(up: dict[str, Any]) -> None:
     st.caption(f"{ds.n_samples:,} rows, {ds.n_features} feature(s), {ds.n_features + 1} params with the intercept.")
 
 
+def _go(page: str) -> None:
+    """Point the shared config at the upload, with the feature picked here, and open ``page``."""
+    use_upload()
+    set_config(get_config().replace(feature=int(st.session_state[_k("feature")])))
+    st.switch_page(page)
+
+
 def destinations(up: dict[str, Any]) -> None:
-    """'Use this data' buttons: a one-feature page with the feature picked here, or Feature scaling."""
+    """'Use this data' buttons: the one-feature pages with the feature picked here, or Feature scaling."""
     ds = up["dataset"]
     st.subheader("Use this data")
     config = get_config()
     on_it = config.dataset == data.UPLOAD and config.upload == up["id"]
     st.session_state.setdefault(_k("feature"), min(config.feature, ds.n_features - 1) if on_it else 0)
     st.session_state[_k("feature")] = min(st.session_state[_k("feature")], ds.n_features - 1)
-    st.selectbox(
-        "Feature for the one-feature pages", range(ds.n_features), format_func=ds.feature_names.__getitem__,
-        key=_k("feature"), help="The Playground, Regimes and the sweep fit a line on one feature: this one.",
-    )  # fmt: skip
-    with st.container(horizontal=True, gap="small"):
+    one, every = st.columns([3, 1], gap="large")
+    with one:
+        st.markdown("**One feature at a time** (a line: intercept + slope)")
+        st.selectbox(
+            "Feature for the one-feature pages", range(ds.n_features), format_func=ds.feature_names.__getitem__,
+            key=_k("feature"), help="The Playground, Regimes and the sweep fit a line on one feature: this one. "
+            "Their sidebars can switch it later.",
+        )  # fmt: skip
+        feature = ds.feature_names[st.session_state[_k("feature")]]
+        with st.container(horizontal=True, gap="small"):
+            for label, page, all_features in DESTINATIONS:
+                if not all_features and st.button(
+                    label, key=_k(f"go_{page.split('/')[-1][:-3]}"), icon=":material/arrow_forward:",
+                    help=f"Open the {label} page on {up['file_name']}, fitting {up['target']} on '{feature}'.",
+                ):  # fmt: skip
+                    _go(page)
+    with every:
+        st.markdown(f"**All {ds.n_features} features at once**")
         for label, page, all_features in DESTINATIONS:
-            what = "every chosen feature" if all_features else f"'{ds.feature_names[st.session_state[_k('feature')]]}'"
-            if st.button(f"{label}", key=_k(f"go_{page.split('/')[-1][:-3]}"), icon=":material/arrow_forward:",
-                         help=f"Open the {label} page on {up['file_name']}, with {what}."):  # fmt: skip
-                use_upload()
-                set_config(get_config().replace(feature=int(st.session_state[_k("feature")])))
-                st.switch_page(page)
+            if all_features and st.button(
+                label, key=_k(f"go_{page.split('/')[-1][:-3]}"), icon=":material/arrow_forward:",
+                help=f"Open the {label} page on {up['file_name']}, with every chosen feature.",
+            ):  # fmt: skip
+                _go(page)

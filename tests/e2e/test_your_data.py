@@ -129,5 +129,5 @@ def test_upload_pick_the_target_and_step_on_the_playground(page, app_url, houses
     wait_for_app(page, n_charts=len(SCALING_CHARTS))
     wait_idle(page)
     assert exception_boxes(page) == []
-    assert "houses.csv, 40 rows, 2 features" in page.inner_text("body").replace("Houses.csv", "houses.csv")
+    assert "houses.csv, 40 rows, 2 features" in page.inner_text("body")
     page.screenshot(path=str(screenshot_dir / "your_data_scaling.png"))
