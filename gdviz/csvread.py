@@ -1,8 +1,8 @@
-"""Reading a user's CSV into a clean numeric table, and checking a target/feature split of it.
+"""Reading a user's CSV into a clean numeric table (``read_table``), after ``gdviz.csvtext`` made text of it.
 
 Everything a person can get wrong in a file ends here as one ``InputError`` sentence they can act
-on, or as a note saying what was dropped and why. ``gdviz.data.read_csv`` and
-``gdviz.data.select_columns`` wrap these functions into Datasets.
+on, or as a note saying what was dropped and why. ``gdviz.data.read_csv`` wraps the table into a
+Dataset, and ``gdviz.datacheck`` checks its target/feature split.
 
 Line numbers in messages count the lines of the file from 1, the header being line 1, as a text
 editor or a spreadsheet shows them (a quoted field spanning several lines shifts them).
@@ -12,29 +12,23 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
+import warnings
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from gdviz._errors import InputError
+from gdviz.csvtext import MAX_CSV_BYTES, decode, detect_separator, read_bytes
+from gdviz.csvtext import short as _short
+from gdviz.datacheck import name_list
 
-MAX_CSV_BYTES = 10 * 1024 * 1024
-SEPARATORS: tuple[str, ...] = ("\t", ";", ",")  # preference order when two fit a sample equally well
+__all__ = ["MAX_CSV_BYTES", "Table", "read_table"]
+
 _SEPARATOR_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
-_SAMPLE_CHARS = 65_536
 _MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "?", "#n/a", "missing"})
-_BINARY_MAGIC = {
-    b"\x89PNG": "a PNG image",
-    b"\xff\xd8\xff": "a JPEG image",
-    b"GIF8": "a GIF image",
-    b"PK\x03\x04": "a zip archive (an Excel .xlsx workbook is one)",
-    b"\x1f\x8b": "a gzip archive",
-    b"%PDF": "a PDF document",
-    b"\xd0\xcf\x11\xe0": "an old Excel .xls workbook",
-}
+_NA_VALUES = sorted({v for m in _MISSING for v in (m, m.upper(), m.title())})
 
 
 class Table(NamedTuple):
@@ -53,216 +47,234 @@ class Table(NamedTuple):
     notes: tuple[str, ...]
 
 
-def _mb(n_bytes: float) -> str:
-    return f"{n_bytes / 2**20:.1f} MB"
+def _parse_frame(text: str, sep: str) -> tuple[list[str], pd.DataFrame, np.ndarray, list[str]]:
+    """Parse the header cells and the rows. Plain numeric columns come out as floats (pandas' fast path),
+    others as strings with NaN where a cell is missing.
 
-
-def _quote_list(names: list[str] | tuple[str, ...], limit: int = 6) -> str:
-    quoted = [f"'{n}'" for n in names[:limit]]
-    if len(names) > limit:
-        quoted.append(f"and {len(names) - limit} more")
-    if len(quoted) == 1:
-        return quoted[0]
-    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
-
-
-def _short(text: str, limit: int = 30) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def read_bytes(source: object, *, max_bytes: int) -> tuple[bytes, str | None]:
-    """The raw bytes of ``source`` (bytes, a path or a binary file object) and its base name if known.
-
-    Raises:
-        InputError: if the file cannot be opened, or is larger than ``max_bytes``.
-    """
-    too_big = (
-        "The file is {size}, over the {limit} limit for uploads: keep fewer rows or columns "
-        "(or round the numbers) and try again."
-    )
-    if isinstance(source, bytes | bytearray | memoryview):
-        raw = bytes(source)
-        name = None
-    elif isinstance(source, str | os.PathLike):
-        path = os.fspath(source)
-        name = os.path.basename(path)
-        try:
-            size = os.path.getsize(path)
-            if size > max_bytes:
-                raise InputError(too_big.format(size=_mb(size), limit=_mb(max_bytes)))
-            with open(path, "rb") as fh:
-                raw = fh.read(max_bytes + 1)
-        except OSError as exc:
-            raise InputError(f"Could not open '{path}': {exc.strerror or exc}. Check the path and try again.") from None
-    elif hasattr(source, "read"):
-        try:
-            raw = source.read(max_bytes + 1)
-        except Exception as exc:  # any file-like object: its read can fail in many ways
-            raise InputError(f"Could not read the uploaded file ({type(exc).__name__}); upload it again.") from None
-        if isinstance(raw, str):
-            raw = raw.encode("utf-8")
-        if not isinstance(raw, bytes | bytearray):
-            raise InputError("The uploaded file gave no bytes to read; upload it again.")
-        raw = bytes(raw)
-        file_name = getattr(source, "name", None)
-        name = os.path.basename(file_name) if isinstance(file_name, str) else None
-    else:
-        raise InputError(
-            f"read_csv needs the file's bytes, a path or a binary file object. Got {type(source).__name__} instead."
-        )
-    if len(raw) > max_bytes:
-        size = getattr(source, "size", None) if hasattr(source, "read") else len(raw)
-        shown = _mb(size) if isinstance(size, int) and size > max_bytes else f"over {_mb(max_bytes)}"
-        raise InputError(too_big.format(size=shown, limit=_mb(max_bytes)))
-    return raw, name
-
-
-def decode(raw: bytes) -> tuple[str, tuple[str, ...]]:
-    """Decode the bytes as UTF-8 (with or without BOM), UTF-16 with a BOM, or Windows-1252/Latin-1.
+    Lines with more fields than the header are dropped with a note when they are few (at most a tenth
+    of the rows), refused otherwise.
 
     Returns:
-        The text and notes (one when the file was not UTF-8).
-
-    Raises:
-        InputError: for an empty file, a binary file or bytes that are no text in those encodings.
+        The header cells, the rows, the file's line number (from 1) of the header and of each row, and notes.
     """
-    if not raw.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
-        raise InputError("The file is empty: upload a CSV with a header row and at least a few rows of numbers.")
-    for magic, kind in _BINARY_MAGIC.items():
-        if raw.startswith(magic):
-            raise InputError(
-                f"This file is {kind}, not a CSV text file: export or save the table as CSV "
-                "(comma, semicolon or tab separated) and upload that."
+    options = dict(sep=sep, skip_blank_lines=True, skipinitialspace=True, engine="c")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        try:
+            header = pd.read_csv(io.StringIO(text), header=None, nrows=1, dtype=str, na_filter=False, **options)
+            frame = pd.read_csv(
+                io.StringIO(text), header=0, keep_default_na=False, na_values=_NA_VALUES, on_bad_lines="warn", **options
             )
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" export
-        try:
-            return raw.decode("utf-16"), ()
-        except UnicodeDecodeError:
-            raise InputError(
-                "The file starts like UTF-16 text but does not decode as UTF-16: save it as UTF-8 CSV and upload that."
-            ) from None
-    if b"\x00" in raw:
-        raise InputError(
-            "This file looks binary (it contains NUL bytes), not a CSV text file: export or save the table as "
-            "CSV (comma, semicolon or tab separated) and upload that."
-        )
-    notes: tuple[str, ...] = ()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = raw.decode("cp1252")
-        except UnicodeDecodeError:
-            text = raw.decode("latin-1")
-        notes = ("The file is not UTF-8; it was read as Latin-1 (Windows-1252).",)
-    control = sum(1 for ch in text[:_SAMPLE_CHARS] if (ord(ch) < 32 and ch not in "\t\r\n") or 0x7F <= ord(ch) < 0xA0)
-    if control > max(2, len(text[:_SAMPLE_CHARS]) // 100):
-        raise InputError(
-            f"The file is not readable text: {control} characters in it are control codes in UTF-8 and in "
-            "Latin-1. Save the table as a UTF-8 CSV and upload that."
-        )
-    return text, notes
-
-
-def detect_separator(text: str) -> str:
-    """The separator among tab, semicolon and comma that splits a sample most consistently.
-
-    A candidate scores by (more than one column in the header, share of the sample's rows with as
-    many fields as the header, number of header fields); ties go to tab, then semicolon, then comma,
-    so that '1,5;2,5' (decimal commas) reads as two fields.
-    """
-    sample = text[:_SAMPLE_CHARS]
-    if len(text) > _SAMPLE_CHARS and "\n" in sample:
-        sample = sample[: sample.rindex("\n")]
-    best, best_score = ",", (False, -1.0, 0)
-    for sep in SEPARATORS:
-        try:
-            rows = [r for r in csv.reader(io.StringIO(sample), delimiter=sep) if r]
-        except csv.Error:
-            continue
-        if not rows:
-            continue
-        k = len(rows[0])
-        body = rows[1:201]
-        consistency = sum(len(r) == k for r in body) / len(body) if body else 1.0
-        score = (k > 1, consistency, k)
-        if score > best_score:
-            best, best_score = sep, score
-    return best
-
-
-def _parse_frame(text: str, sep: str) -> pd.DataFrame:
-    """All cells as stripped strings, the header row included as row 0."""
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=sep,
-            header=None,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=True,
-            skipinitialspace=True,
-            engine="c",
-        )
-    except pd.errors.ParserError as exc:
-        match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        if match:
-            k, line, saw = match.groups()
+        except pd.errors.ParserError as exc:
+            quote = re.search(r"EOF inside string starting at row (\d+)", str(exc))
+            if quote:
+                raise InputError(
+                    f"A quoted field starting on line {int(quote.group(1)) + 1} never ends: check that every "
+                    'opening quote (") has a closing one.'
+                ) from None
+            raise InputError(f"The file could not be read as CSV ({_short(str(exc).strip(), 120)}).") from None
+        except (pd.errors.EmptyDataError, ValueError, csv.Error, UnicodeError, OverflowError) as exc:
+            raise InputError(f"The file could not be read as CSV ({_short(str(exc).strip(), 120)}).") from None
+    skipped = [
+        tuple(int(v) for v in m.groups())
+        for w in caught
+        for m in re.finditer(r"Skipping line (\d+): expected (\d+) fields, saw (\d+)", str(w.message))
+    ]
+    notes = []
+    if skipped:
+        line, k, saw = skipped[0]
+        if len(skipped) > len(frame) / 10:
+            more = f", and {len(skipped) - 1} more line(s) have too many" if len(skipped) > 1 else ""
             raise InputError(
                 f"Line {line} has {saw} fields but the header names {k} columns (separated by "
-                f"{_SEPARATOR_NAMES[sep]}): fix that line, or quote values that contain the separator."
-            ) from None
-        raise InputError(
-            f"The file could not be read as CSV ({_short(str(exc).strip(), 120)}); check its quotes."
-        ) from None
-    except (pd.errors.EmptyDataError, ValueError, csv.Error, UnicodeError, OverflowError) as exc:
-        raise InputError(f"The file could not be read as CSV ({_short(str(exc).strip(), 120)}).") from None
-    return frame.apply(lambda col: col.str.strip())
+                f"{_SEPARATOR_NAMES[sep]}){more}: fix that, or quote values that contain the separator."
+            )
+        shown = name_list([str(s[0]) for s in skipped], quote=False)
+        notes.append(f"Dropped {len(skipped)} line(s) with more fields than the header's {k} columns: line(s) {shown}.")
+    cells = [str(c).strip() for c in header.iloc[0].tolist()] if len(header) else []
+    frame.columns = range(frame.shape[1])
+    return cells, frame, _line_numbers(text, len(frame) + 1, skipped), notes
+
+
+def _line_numbers(text: str, n_rows: int, skipped: list[tuple[int, int, int]]) -> np.ndarray:
+    """The line number of each parsed row: exact for files without quotes, else counted past skipped lines."""
+    bad = {s[0] for s in skipped}
+    if '"' not in text:
+        lines = [k + 1 for k, line in enumerate(re.split(r"\r\n|\r|\n", text)) if line.strip() and k + 1 not in bad]
+        if len(lines) == n_rows:
+            return np.array(lines)
+    lines, k = [], 1
+    for _ in range(n_rows):
+        while k in bad:
+            k += 1
+        lines.append(k)
+        k += 1
+    return np.array(lines)
 
 
 def _header(cells: list[str]) -> tuple[list[str], list[str]]:
-    """Column names from the header cells: blanks named 'column j', duplicates numbered. Returns names, notes."""
-    numeric = pd.to_numeric(pd.Series(cells), errors="coerce")
-    if numeric.notna().all():
+    """Column names from the header cells: blanks named 'column j', repeats numbered. Returns names, notes."""
+    if pd.to_numeric(pd.Series(cells), errors="coerce").notna().all():
         shown = ", ".join(_short(c, 12) for c in cells[:3])
         raise InputError(
             f"The first row must name the columns, but it holds only numbers ({shown}, ...): add a header row "
             "such as 'x1,x2,y' at the top of the file."
         )
     notes = []
-    names = [c if c else f"column {j + 1}" for j, c in enumerate(cells)]
-    blanks = [n for c, n in zip(cells, names, strict=True) if not c]
+    names = [_short(c, 60) if c else f"column {j + 1}" for j, c in enumerate(cells)]
+    blanks = [n for c, n in zip(cells, names, strict=True) if not c.strip()]
     if blanks:
-        notes.append(f"Columns with no name in the header were named by position: {_quote_list(blanks)}.")
-    seen: dict[str, int] = {}
-    renamed = []
+        notes.append(f"Columns with no name in the header were named by position: {name_list(blanks)}.")
+    taken, renamed = set(), []
     for j, n in enumerate(names):
-        if n in seen:
-            seen[n] += 1
-            new = f"{n} ({seen[n]})"
-            while new in names or new in seen:
-                seen[n] += 1
-                new = f"{n} ({seen[n]})"
-            renamed.append(f"'{new}'")
-            names[j] = new
-            seen[new] = 1
-        else:
-            seen[n] = 1
+        if n in taken:
+            k = 2
+            while f"{n} ({k})" in taken or f"{n} ({k})" in names:
+                k += 1
+            names[j] = f"{n} ({k})"
+            renamed.append(names[j])
+        taken.add(names[j])
     if renamed:
-        notes.append(
-            f"Some column names appear more than once; the repeats were numbered: {', '.join(renamed[:6])}"
-            + (f" and {len(renamed) - 6} more." if len(renamed) > 6 else ".")
-        )
+        notes.append(f"Repeated column names were numbered: {name_list(renamed)}.")
     return names, notes
+
+
+def _numbers(cells: pd.Series, missing: np.ndarray, *, decimal_comma: bool) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Cells as floats, NaN where missing or not a number; and whether decimal commas were read.
+
+    With ``decimal_comma`` (semicolon files, as much of Europe writes them), cells holding commas are
+    read with the commas as decimal points first, and kept so if that leaves fewer cells unread.
+
+    Returns:
+        The values, a mask of the cells that are present but not numbers, and the decimal-comma flag.
+    """
+
+    def parse(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        with np.errstate(all="ignore"):
+            values = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        return values, np.isnan(values) & ~missing
+
+    if decimal_comma and cells.str.contains(",", regex=False).any():
+        values, bad = parse(cells.str.replace(",", ".", regex=False))
+        if not bad.any():
+            return values, bad, True
+        plain, plain_bad = parse(cells)
+        return (values, bad, True) if bad.sum() < plain_bad.sum() else (plain, plain_bad, False)
+    return (*parse(cells), False)
+
+
+def _numeric_columns(
+    body: pd.DataFrame, lines: np.ndarray, names: list[str], sep: str
+) -> tuple[np.ndarray, list[str], list[str]]:
+    """Parse each column as numbers. Mostly-text and empty columns are dropped; stray text becomes NaN.
+
+    Returns:
+        The values (NaN where missing or not a number), the kept names, and notes.
+    """
+    kept, columns, notes = [], [], []
+    text_cols, empty, partial, decimal = [], [], [], []
+    for j, column in enumerate(body[c] for c in body.columns):
+        if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+            values = column.to_numpy(dtype=float, na_value=np.nan)
+            if np.isnan(values).all():
+                empty.append(names[j])
+            else:
+                kept.append(names[j])
+                columns.append(values)
+            continue
+        cells = column.astype(object).fillna("").astype(str).str.strip()
+        missing = cells.str.lower().isin(_MISSING).to_numpy()
+        values, bad, comma = _numbers(cells, missing, decimal_comma=sep == ";")
+        if comma:
+            decimal.append(names[j])
+        present = int((~missing).sum())
+        if present == 0:
+            empty.append(names[j])
+            continue
+        example = ""
+        if bad.any():
+            i = int(np.argmax(bad))
+            example = f"e.g. '{_short(cells.iloc[i])}' on line {lines[i]}"
+        if bad.sum() * 2 > present:
+            text_cols.append(f"'{names[j]}' ({example})")
+            continue
+        if bad.any():
+            partial.append(f"'{names[j]}' has {int(bad.sum())} ({example})")
+        kept.append(names[j])
+        columns.append(values)
+    if text_cols:
+        notes.append(f"Dropped {len(text_cols)} non-numeric column(s): {name_list(text_cols, quote=False)}.")
+    if empty:
+        notes.append(f"Dropped {len(empty)} empty column(s): {name_list(empty)}.")
+    if decimal:
+        notes.append(f"Decimal commas were read as decimal points in column(s) {name_list(decimal)}.")
+    if partial:
+        notes.append(f"Non-numeric values were treated as missing: {name_list(partial, quote=False)}.")
+    if not kept:
+        raise InputError(
+            "No usable numeric column is left: every column is text or empty. A regression needs numbers; check "
+            "that numbers use a dot as decimal point and no thousands separators."
+        )
+    return np.column_stack(columns), kept, notes
+
+
+def _complete_rows(values: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Drop rows with a missing, non-numeric or infinite value; note how many and in which columns."""
+    bad = ~np.isfinite(values)
+    drop = bad.any(axis=1)
+    notes = []
+    if drop.any():
+        involved = [names[c] for c in np.flatnonzero(bad.any(axis=0))]
+        notes.append(
+            f"Dropped {int(drop.sum())} of {len(values)} rows with missing, non-numeric or infinite values, in "
+            f"column(s) {name_list(involved)}."
+        )
+    values = values[~drop]
+    if len(values) < 3:
+        raise InputError(
+            f"Only {len(values)} complete row(s) are left after dropping rows with missing, non-numeric or "
+            "infinite values: a regression needs at least 3. Fill the gaps or remove the mostly-empty columns."
+        )
+    return values, notes
+
+
+def _varying_distinct(values: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str], list[str]]:
+    """Drop constant columns and columns identical to an earlier one; note which."""
+    notes = []
+    constant = [c for c in range(values.shape[1]) if np.all(values[:, c] == values[0, c])]
+    if constant:
+        notes.append(
+            f"Dropped {len(constant)} constant column(s) (one value everywhere, they duplicate the intercept): "
+            f"{name_list([names[c] for c in constant])}."
+        )
+    first_of: dict[bytes, int] = {}
+    duplicates = []
+    for c in range(values.shape[1]):
+        key = values[:, c].tobytes()
+        if c in constant:
+            continue
+        if key in first_of:
+            duplicates.append(f"'{names[c]}' (same values as '{names[first_of[key]]}')")
+        else:
+            first_of[key] = c
+    if duplicates:
+        notes.append(f"Dropped {len(duplicates)} duplicate column(s): {name_list(duplicates, quote=False)}.")
+    keep = sorted(first_of.values())
+    if len(keep) < 2:
+        left = f"only '{names[keep[0]]}'" if keep else "none"
+        raise InputError(
+            f"Too few columns vary: {left} is left after dropping constant and duplicate columns, but a "
+            "regression needs a target and at least one feature."
+        )
+    return np.ascontiguousarray(values[:, keep]), [names[c] for c in keep], notes
 
 
 def read_table(source: object, *, name: str | None = None, max_bytes: int = MAX_CSV_BYTES) -> Table:
     """Read a CSV into a finite numeric table, dropping what cannot be used and noting why.
 
-    Dropped with a note: non-numeric columns; empty columns; rows with missing, non-numeric or
-    infinite values in the kept columns; constant columns; columns identical to an earlier one.
-    Repeated column names are numbered ('a', 'a (2)') with a note.
+    Dropped with a note: non-numeric columns (over half their values not numbers), empty columns,
+    rows with missing, non-numeric or infinite values, constant columns, and columns identical to
+    an earlier one. Repeated column names are numbered ('a', 'a (2)') with a note.
 
     Args:
         source: the file's bytes, a path, or a binary file object.
@@ -274,167 +286,18 @@ def read_table(source: object, *, name: str | None = None, max_bytes: int = MAX_
     """
     raw, file_name = read_bytes(source, max_bytes=max_bytes)
     text, notes = decode(raw)
-    notes = list(notes)
     sep = detect_separator(text)
-    frame = _parse_frame(text, sep)
-    if frame.shape[1] < 2:
+    cells, body, lines, line_notes = _parse_frame(text, sep)
+    if len(cells) < 2:
         raise InputError(
             "The file has a single column: a regression needs at least two (features and a target), separated "
             "by commas, semicolons or tabs."
         )
-    names, header_notes = _header(frame.iloc[0].tolist())
-    notes += header_notes
-    body = frame.iloc[1:].reset_index(drop=True)
-    body.columns = range(body.shape[1])
-    n_rows = len(body)
-    if n_rows == 0:
+    names, header_notes = _header(cells)
+    if len(body) == 0:
         raise InputError("The file has a header but no rows of data: add rows of numbers below the header.")
-    lines = np.arange(n_rows) + 2  # line numbers as an editor shows them, the header on line 1
-
-    keep: list[int] = []
-    columns: dict[int, np.ndarray] = {}
-    non_numeric, empty, partial = [], [], []
-    for j in range(body.shape[1]):
-        cells = body[j]
-        missing = cells.str.lower().isin(_MISSING).to_numpy()
-        with np.errstate(all="ignore"):
-            values = pd.to_numeric(cells.where(~missing), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        bad = np.isnan(values) & ~missing
-        present = int((~missing).sum())
-        if present == 0:
-            empty.append(names[j])
-        elif bad.sum() * 2 > present:
-            i = int(np.argmax(bad))
-            non_numeric.append(f"'{names[j]}' (e.g. '{_short(cells.iloc[i])}' on line {lines[i]})")
-        else:
-            if bad.any():
-                i = int(np.argmax(bad))
-                partial.append(f"'{names[j]}' has {int(bad.sum())} (e.g. '{_short(cells.iloc[i])}' on line {lines[i]})")
-            keep.append(j)
-            columns[j] = values
-    if non_numeric:
-        notes.append(
-            f"Dropped {len(non_numeric)} non-numeric column(s): {', '.join(non_numeric[:6])}"
-            + (f" and {len(non_numeric) - 6} more." if len(non_numeric) > 6 else ".")
-        )
-    if empty:
-        notes.append(f"Dropped {len(empty)} empty column(s): {_quote_list(empty)}.")
-    if not keep:
-        raise InputError(
-            "No usable numeric column is left: every column is text or empty. A regression needs numbers; check "
-            "the separator and that numbers use a dot as decimal point."
-        )
-    if partial:
-        notes.append(f"Non-numeric values were treated as missing: {'; '.join(partial[:6])}.")
-    values = np.column_stack([columns[j] for j in keep])
-    row_bad = ~np.isfinite(values)
-    drop = row_bad.any(axis=1)
-    if drop.any():
-        involved = [names[keep[c]] for c in np.flatnonzero(row_bad.any(axis=0))]
-        notes.append(
-            f"Dropped {int(drop.sum())} of {n_rows} rows with missing, non-numeric or infinite values, in "
-            f"column(s) {_quote_list(involved)}."
-        )
-        values = values[~drop]
-    if len(values) == 0:
-        raise InputError(
-            "No row is complete: every row has a missing, non-numeric or infinite value in some numeric column. "
-            "Fill the gaps or remove the mostly-empty columns."
-        )
-    kept_names = [names[j] for j in keep]
-    constant = [c for c in range(values.shape[1]) if np.all(values[:, c] == values[0, c])]
-    if constant:
-        notes.append(
-            f"Dropped {len(constant)} constant column(s) (one value everywhere, they duplicate the intercept): "
-            f"{_quote_list([kept_names[c] for c in constant])}."
-        )
-    duplicates, first_of = [], {}
-    for c in range(values.shape[1]):
-        if c in constant:
-            continue
-        key = values[:, c].tobytes()
-        if key in first_of:
-            duplicates.append(f"'{kept_names[c]}' (same values as '{kept_names[first_of[key]]}')")
-        else:
-            first_of[key] = c
-    if duplicates:
-        notes.append(
-            f"Dropped {len(duplicates)} duplicate column(s): {', '.join(duplicates[:6])}"
-            + (f" and {len(duplicates) - 6} more." if len(duplicates) > 6 else ".")
-        )
-    final = sorted(first_of.values())
-    if not final:
-        raise InputError(
-            "No usable numeric column is left: every numeric column is constant. A regression needs columns "
-            "whose values vary."
-        )
-    if len(final) == 1:
-        dropped = f" What was dropped: {' '.join(notes)}" if notes else ""
-        raise InputError(
-            f"Only one usable numeric column is left ('{kept_names[final[0]]}'): a regression needs a target and "
-            f"at least one feature.{dropped}"
-        )
-    table_values = np.ascontiguousarray(values[:, final], dtype=np.float64)
-    return Table(table_values, tuple(kept_names[c] for c in final), name or file_name or "uploaded.csv", tuple(notes))
-
-
-def check_split(X: np.ndarray, y: np.ndarray, feature_names: tuple[str, ...], target_name: str) -> tuple[str, ...]:
-    """Check that ``X`` and ``y`` make a usable regression; return warnings for dubious data.
-
-    Raises:
-        InputError: for no features, too few rows (n_samples must exceed n_params = n_features + 1),
-            or values so large that the loss or the Hessian overflows float64.
-    """
-    n, d = X.shape
-    if d == 0:
-        raise InputError("Choose at least one feature: a regression needs something to predict the target from.")
-    if n <= d + 1:
-        raise InputError(
-            f"The table has {n} rows, but a fit with {d} feature(s) has {d + 1} params (an intercept and one weight "
-            f"per feature) and needs more rows than that: add rows or use fewer features."
-        )
-    with np.errstate(all="ignore"):
-        for col, label in [(y, target_name), *((X[:, j], feature_names[j]) for j in range(d))]:
-            if not np.isfinite(np.sum(col * col)):
-                raise InputError(
-                    f"Column '{label}' has values up to {np.max(np.abs(col)):.3g}, so large that the squared error "
-                    "overflows float64: divide that column by 1e6 (or more) before uploading."
-                )
-        if not (np.isfinite(np.sum(X * X) + n) and np.isfinite(np.mean(y * y))):
-            big = feature_names[int(np.argmax(np.max(np.abs(X), axis=0)))]
-            raise InputError(
-                f"The values are so large that the loss overflows float64, '{big}' most of all: divide the largest "
-                "columns by 1e6 (or more) before uploading."
-            )
-    return collinearity_warnings(X, feature_names)
-
-
-def collinearity_warnings(X: np.ndarray, feature_names: tuple[str, ...]) -> tuple[str, ...]:
-    """A warning when the features with an intercept are perfectly collinear (rank-deficient X1).
-
-    With an intercept, X1 = [1, X] is rank-deficient exactly when the centred features are, so the
-    test runs on the centred, unit-variance features: QR to a d x d triangle, then its singular
-    values against NumPy's ``matrix_rank`` tolerance (s_max * max(n, d) * eps).
-    """
-    n, d = X.shape
-    with np.errstate(all="ignore"):
-        Xc = X - X.mean(axis=0)
-        std = Xc.std(axis=0)
-        if not np.all(np.isfinite(std)) or np.any(std == 0):
-            return ()
-        Xc /= std
-        R = np.linalg.qr(Xc, mode="r")
-        _, s, Vt = np.linalg.svd(R)
-    if not np.all(np.isfinite(s)) or s[0] == 0:
-        return ()
-    tol = s[0] * max(n, d) * np.finfo(float).eps
-    null = Vt[s <= tol]
-    if len(null) == 0:
-        return ()
-    weight = np.abs(null).max(axis=0)
-    involved = [feature_names[j] for j in np.flatnonzero(weight > 1e-6 * weight.max())]
-    return (
-        f"Features {_quote_list(involved, limit=8)} are perfectly collinear (one is a linear combination of the "
-        "others and the intercept, e.g. c = a + b): the Hessian has a zero eigenvalue, its condition number is "
-        "infinite, and gradient descent never settles along that direction. Leave one of them out to fix it.",
-    )
+    values, names, column_notes = _numeric_columns(body, lines[1:], names, sep)
+    values, row_notes = _complete_rows(values, names)
+    values, names, drop_notes = _varying_distinct(values, names)
+    all_notes = (*notes, *line_notes, *header_notes, *column_notes, *row_notes, *drop_notes)
+    return Table(values.astype(np.float64), tuple(names), name or file_name or "uploaded.csv", all_notes)

@@ -15,7 +15,7 @@ import numpy as np
 from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 from sklearn.utils.validation import check_X_y
 
-from gdviz import csvread
+from gdviz import csvread, datacheck
 from gdviz._errors import InputError, check_choice, check_float, check_int
 from gdviz.csvread import MAX_CSV_BYTES
 from gdviz.engine import Problem, build_problem
@@ -293,7 +293,7 @@ def read_csv(
     try:
         table = csvread.read_table(source, name=name, max_bytes=max_bytes)
         X, y = table.values[:, :-1], table.values[:, -1]
-        warnings = csvread.check_split(X, y, table.columns[:-1], table.columns[-1])
+        warnings = datacheck.check_split(X, y, table.columns[:-1], table.columns[-1])
     except InputError:
         raise
     except Exception as exc:  # the promise is InputError only: a surprise still reaches the user as a sentence
@@ -313,7 +313,8 @@ def select_columns(dataset: Dataset, target: str, features: Sequence[str]) -> Da
         features: names of the columns to predict it from, in the order wanted; not the target.
 
     Returns:
-        A new Dataset with the same name and notes, and ``warnings`` recomputed for these features.
+        A new Dataset with the same name and notes, and ``warnings`` recomputed for these features. Its table
+        holds only the chosen columns: keep the Dataset from ``read_csv`` to choose again.
 
     Raises:
         InputError: for unknown or repeated names, the target among the features, no features, no more rows
@@ -334,5 +335,5 @@ def select_columns(dataset: Dataset, target: str, features: Sequence[str]) -> Da
     X = table[:, [columns.index(f) for f in features]].reshape(len(table), len(features))
     y = table[:, columns.index(target)]
     names = tuple(str(f) for f in features)
-    warnings = csvread.check_split(X, y, names, str(target))
+    warnings = datacheck.check_split(X, y, names, str(target))
     return dataset._replace(X=_frozen(X), y=_frozen(y), feature_names=names, target_name=str(target), warnings=warnings)
