@@ -17,7 +17,7 @@ from gdviz import data
 
 ID_LENGTH = 16  # hex characters of the content id (64 bits)
 PREVIEW_ROWS = 10
-EXAMPLE_NAME = "gdviz_example_diabetes.csv"
+EXAMPLE_NAME = "diabetes_example.csv"
 
 
 def file_digest(raw: bytes) -> str:

@@ -376,7 +376,7 @@ def test_example_file_is_the_raw_diabetes_table():
     at = click(new_page(), "yd_example_load")
     diabetes = load_diabetes(scaled=False)
     ds = stored(at)["dataset"]
-    assert stored(at)["file_name"] == "gdviz_example_diabetes.csv"
+    assert stored(at)["file_name"] == "diabetes_example.csv"
     assert ds.feature_names == tuple(diabetes.feature_names) and ds.target_name == "progression"
     np.testing.assert_allclose(ds.X, diabetes.data, rtol=1e-5)
     np.testing.assert_allclose(ds.y, diabetes.target, rtol=1e-5)
