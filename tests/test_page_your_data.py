@@ -358,6 +358,43 @@ def test_a_second_session_does_not_see_the_first_ones_upload(uploaded):
     assert config(stolen).dataset == "synthetic_line" and not has_upload(stolen)
 
 
+def test_no_process_wide_cache_is_asked_for_upload_data(monkeypatch, cols):
+    """Every st.cache_* function of gdviz.ui and gdviz.ui.multi is wrapped to record its arguments; after the
+    upload has been used on every page, none of them was called for it."""
+    import gdviz.ui as ui_module
+
+    calls = []
+
+    def spy(module, name):
+        cached = getattr(module, name)
+
+        def wrapper(*args, **kwargs):
+            calls.append((name, args, kwargs))
+            return cached(*args, **kwargs)
+
+        wrapper.clear = cached.clear  # the fixtures empty the caches after the test
+        monkeypatch.setattr(module, name, wrapper)
+
+    for name in ("_problem", "_dataset", "_trajectory"):
+        spy(ui_module, name)
+    for name in ("_load", "_problem", "_run", "_comparison"):
+        spy(multi, name)
+    at = upload(new_page(), csv_bytes(cols))
+    for button in ("yd_go_playground", "yd_go_regimes", "yd_go_sweep", "yd_go_scaling"):
+        at = go(ok(at.switch_page(PAGE).run()), button)
+    ok(at.switch_page("pages/math.py").run())
+    assert calls, "the spies saw nothing: the bundled data's caches should still be used (e.g. for the puzzle)"
+    ids = {config(at).upload, stored(at)["id"]}
+
+    def about_the_upload(value) -> bool:
+        if isinstance(value, RunConfig):
+            return value.dataset == "upload" or value.upload in ids
+        return value == "upload" or value in ids
+
+    leaks = [c for c in calls if any(about_the_upload(v) for v in (*c[1], *c[2].values()))]
+    assert leaks == []
+
+
 def test_sidebar_switches_between_a_bundled_dataset_and_the_upload(uploaded):
     at = go(uploaded, "yd_go_playground")
     upload_id = config(at).upload
