@@ -286,7 +286,7 @@ def read_table(source: object, *, name: str | None = None, max_bytes: int = MAX_
     """
     raw, file_name = read_bytes(source, max_bytes=max_bytes)
     text, notes = decode(raw)
-    sep = detect_separator(text)
+    sep, text = detect_separator(text)
     cells, body, lines, line_notes = _parse_frame(text, sep)
     if len(cells) < 2:
         raise InputError(

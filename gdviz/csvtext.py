@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 
 from gdviz._errors import InputError
 
@@ -139,13 +140,22 @@ def decode(raw: bytes) -> tuple[str, tuple[str, ...]]:
     return text, notes
 
 
-def detect_separator(text: str) -> str:
+def detect_separator(text: str) -> tuple[str, str]:
     """The separator among tab, semicolon and comma that splits a sample most consistently.
+
+    Excel's hint line 'sep=;' at the top decides instead, and is blanked (a blank line keeps the line
+    numbers of the rest).
+
+    Returns:
+        The separator and the text, without the hint.
 
     A candidate scores by (more than one column in the header, share of the sample's rows with as
     many fields as the header, number of header fields); ties go to tab, then semicolon, then comma,
     so that '1,5;2,5' (decimal commas) reads as two fields.
     """
+    hint = re.match(r"sep=(.)(\r\n|\r|\n)", text)
+    if hint and hint.group(1) in SEPARATORS:
+        return hint.group(1), hint.group(2) + text[hint.end() :]
     sample = text[:SAMPLE_CHARS]
     if len(text) > SAMPLE_CHARS and "\n" in sample:
         sample = sample[: sample.rindex("\n")]
@@ -163,4 +173,4 @@ def detect_separator(text: str) -> str:
         score = (k > 1, consistency, k)
         if score > best_score:
             best, best_score = sep, score
-    return best
+    return best, text

@@ -274,8 +274,11 @@ def read_csv(
 
     Comma, semicolon and tab separators are detected; UTF-8 (with or without BOM), UTF-16 with a BOM and
     Latin-1 (Windows-1252) are decoded; quoted fields are understood; the first row must name the columns.
-    What cannot be used is dropped and said in ``notes``: non-numeric, empty, constant and duplicate
-    columns, and rows with missing or infinite values. Repeated column names are numbered ('a', 'a (2)').
+    What cannot be used is dropped and said in ``notes``: non-numeric (mostly text), empty, constant and
+    duplicate columns; rows with missing, non-numeric or infinite values; and lines with more fields than
+    the header, when they are at most a tenth of the rows. Repeated column names are numbered ('a', 'a (2)')
+    rather than refused, blank ones named by position ('column 3'). In semicolon files decimal commas are
+    read as decimal points. A file object is read from its current position.
 
     Args:
         source: the file's bytes, a path, or a binary file object (e.g. Streamlit's UploadedFile).

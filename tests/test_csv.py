@@ -201,6 +201,16 @@ def test_each_separator_reads_the_numbers_written(sep, table):
     assert ds.notes == () and ds.warnings == ()
 
 
+def test_excel_separator_hint_line_decides_and_is_not_a_header(table):
+    text = "sep=;\n" + csv_text(["a", "b", "c", "y"], table, ";")
+    lines = text.split("\n")
+    lines[3] = lines[3].replace(";", ";x", 1)  # line 4 of the file: 'x...' is not a number
+    ds = read_csv("\n".join(lines).encode())
+    assert ds.feature_names == ("a", "b", "c") and ds.n_samples == 11
+    assert "Non-numeric values were treated as missing: 'b' has 1 (e.g. 'x" in ds.notes[0]
+    assert ds.notes[0].endswith("on line 4).")
+
+
 def test_windows_line_endings_and_spaces_after_separators(table):
     text = csv_text(["a", "b", "c", "y"], table, sep=", ").replace("\n", "\r\n")
     assert_dataset(read_csv(text.encode()), table, ["a", "b", "c", "y"])
