@@ -127,7 +127,8 @@ def uploader() -> dict[str, Any] | None:
             help="Use the example file right away, as if you had uploaded it.",
         )  # fmt: skip
     st.file_uploader(
-        "Upload a CSV file", type=list(TYPES), key=_k("file"), on_change=_on_file,
+        f"Upload a CSV file (up to {data.MAX_CSV_BYTES / 2**20:g} MB)", type=list(TYPES), key=_k("file"),
+        on_change=_on_file,
         help="It stays in this browser session only; nobody else sees it. A new valid file replaces the old one.",
     )  # fmt: skip
     if err := st.session_state.get(_k("error")):
