@@ -282,6 +282,8 @@ class LossGrid(NamedTuple):
         z: array of shape (n_y, n_x), the loss (row k is y[k], as Plotly's surface and contour expect).
         i, j: the two param indices.
         center: array of shape (n_params,), the point whose other params are held fixed.
+        log10_z: array of shape (n_y, n_x), log10 of the loss, finite even where ``z`` overflows float64
+            (a diverging path's window reaches 1e154 and beyond); None for a grid built by hand.
     """
 
     x: np.ndarray
@@ -290,6 +292,7 @@ class LossGrid(NamedTuple):
     i: int
     j: int
     center: np.ndarray
+    log10_z: np.ndarray | None = None
 
 
 def loss_grid(
@@ -304,9 +307,9 @@ def loss_grid(
 ) -> LossGrid:
     """Loss over params i and j on an n x n grid, others held at ``center`` (the optimum by default).
 
-    Vectorised through the quadratic form: with ``d = center - w*`` and the grid offsets a (param i),
-    b (param j), ``J = J(center) + 2 a g_i + 2 b g_j + a^2 A_ii + 2 a b A_ij + b^2 A_jj`` where
-    ``g = A d + r`` and A is the second-moment matrix (half the Hessian).
+    Computed as ``J = J* + d.A.d + 2 d.r`` with ``d = w - w*`` (``Problem.loss``'s form), after dividing
+    ``d`` by ``s = max(1, max|d_k|)``: ``J = s^2 (J*/s^2 + e.A.e + 2 e.r/s)`` with ``e = d/s``, so
+    ``log10 J = 2 log10 s + log10(...)`` stays finite where J itself overflows float64 (z is inf there).
     """
     p = problem.n_params
     i = check_int(i, "i", "loss_grid", low=0, high=p - 1)
@@ -320,13 +323,18 @@ def loss_grid(
         raise InputError(f"loss_grid needs finite increasing ranges; got {x_range!r} and {y_range!r}.")
     xs = np.linspace(x0, x1, n)
     ys = np.linspace(y0, y1, n)
-    A = problem.gram
-    g = A @ (ctr - problem.optimum) + problem.residual
-    a = (xs - ctr[i])[None, :]
-    b = (ys - ctr[j])[:, None]
-    with np.errstate(all="ignore"):
-        z = problem.loss(ctr) + 2 * a * g[i] + 2 * b * g[j] + a * a * A[i, i] + 2 * a * b * A[i, j] + b * b * A[j, j]
-    return LossGrid(xs, ys, z, i, j, ctr)
+    d = np.broadcast_to(ctr - problem.optimum, (n, n, p)).copy()
+    d[..., i] = (xs - problem.optimum[i])[None, :]
+    d[..., j] = (ys - problem.optimum[j])[:, None]
+    with np.errstate(over="ignore", divide="ignore"):  # z overflows to inf where J > 1e308; log10_z does not
+        s = np.maximum(np.max(np.abs(d), axis=-1), 1.0)
+        e = d / s[..., None]
+        inner = problem.optimum_loss / s**2 + np.einsum("...k,...k->...", e, e @ problem.gram)
+        inner += 2.0 * (e @ problem.residual) / s
+        inner = np.maximum(inner, 0.0)  # round-off must not make a squared error negative
+        z = s**2 * inner
+        log10_z = 2.0 * np.log10(s) + np.log10(np.maximum(inner, np.finfo(float).tiny))
+    return LossGrid(xs, ys, z, i, j, ctr, log10_z)
 
 
 # ---------------------------------------------------------------------------------------------

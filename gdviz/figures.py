@@ -326,6 +326,15 @@ def _field(z: np.ndarray) -> np.ndarray:
     return z if ok.all() else np.where(ok, z, None)
 
 
+def log10_loss(grid) -> np.ndarray:
+    """log10 of the loss over ``grid``: its overflow-free ``log10_z`` when it has one (``analysis.loss_grid``
+    computes it in log space), else log10 of ``z`` (inf where z overflowed)."""
+    if getattr(grid, "log10_z", None) is not None:
+        return grid.log10_z
+    with np.errstate(divide="ignore"):
+        return np.log10(np.maximum(grid.z, np.finfo(float).tiny))
+
+
 def surface_3d(
     grid,
     path: np.ndarray,
@@ -355,13 +364,20 @@ def surface_3d(
     """
     ok = _finite_rows(path) & np.isfinite(path_loss)
     p, z = path[ok], path_loss[ok]
-    hover = f"{names[0]} %{{x:.4g}}<br>{names[1]} %{{y:.4g}}<br>loss %{{z:.4g}}"
+    surface_z, z_title, opt_z = grid.z, "loss", float(optimum_loss)
+    # WebGL draws in float32 and an overflowed cell is a hole: past WEBGL_LIMIT the surface shows log10 loss,
+    # which stays finite (analysis.loss_grid computes it in log space), so the valley never goes blank.
+    if not (np.isfinite(grid.z).all() and np.max(np.abs(grid.z)) < WEBGL_LIMIT):
+        tiny = np.finfo(float).tiny
+        surface_z, z_title = log10_loss(grid), "log10 loss"
+        z, opt_z = np.log10(np.maximum(z, tiny)), float(np.log10(max(optimum_loss, tiny)))
+    hover = f"{names[0]} %{{x:.4g}}<br>{names[1]} %{{y:.4g}}<br>{z_title} %{{z:.4g}}"
     data = [
         {
             "type": "surface",
             "x": grid.x,
             "y": grid.y,
-            "z": _field(grid.z),
+            "z": _field(surface_z),
             "colorscale": _SURFACE_STOPS,
             "opacity": 0.85,
             "name": "loss surface",
@@ -409,7 +425,7 @@ def surface_3d(
             "type": "scatter3d",
             "x": [float(optimum[0])],
             "y": [float(optimum[1])],
-            "z": [float(optimum_loss)],
+            "z": [opt_z],
             "mode": "markers",
             "name": "least-squares optimum",
             "marker": {"size": 7, "color": OPTIMUM_COLOR, "symbol": "x"},
@@ -418,7 +434,7 @@ def surface_3d(
     scene = {
         "xaxis": {"title": {"text": names[0]}, "range": [float(grid.x[0]), float(grid.x[-1])]},
         "yaxis": {"title": {"text": names[1]}, "range": [float(grid.y[0]), float(grid.y[-1])]},
-        "zaxis": {"title": {"text": "loss"}},
+        "zaxis": {"title": {"text": z_title}},
     }
     if camera:
         scene["camera"] = copy.deepcopy(camera)
@@ -466,7 +482,7 @@ def contour_path(
     Returns:
         A Plotly figure spec dict (see the module docstring).
     """
-    z = np.log10(np.maximum(grid.z, np.finfo(float).tiny))
+    z = log10_loss(grid)
     ok = _finite_rows(path)
     p = path[ok]
     data = [
@@ -674,6 +690,10 @@ def grad_bars(
 ) -> dict:
     """|gradient| of each param at one step, as bars on a log axis (a badly scaled feature towers).
 
+    A bar's height on a log axis depends on where the axis starts, so it does not compare magnitudes by
+    itself: each bar carries its value as text, and the title says how many times larger the largest
+    gradient is than the smallest (the spread of magnitudes is the lesson).
+
     Returns:
         A Plotly figure spec dict (see the module docstring).
     """
@@ -687,11 +707,19 @@ def grad_bars(
             "y": g[ok],
             "text": [t for t, o in zip(labels, ok, strict=True) if o],
             "textposition": "outside",
+            "cliponaxis": False,  # the value above the tallest bar is never cut off
             "marker": {"color": [PARAM_COLORS[k % len(PARAM_COLORS)] for k in np.flatnonzero(ok)]},
             "name": "|gradient|",
+            "hovertemplate": "%{x}<br>|gradient| %{y:.6g}<extra></extra>",
         }
     ]
-    layout = _base_layout(title=title, x_title="parameter", y_title="|gradient|", height=height)
+    if ok.sum() >= 2:
+        big, small = int(np.argmax(np.where(ok, g, -np.inf))), int(np.argmin(np.where(ok, g, np.inf)))
+        ratio = g[big] / g[small]
+        times = f"{ratio:,.0f}" if 100 <= ratio < 1e7 else f"{ratio:.3g}"
+        title += f"<br><sub>log scale: |dJ/d {names[big]}| is {times}x |dJ/d {names[small]}|</sub>"
+    layout = _base_layout(title=title, x_title="parameter", y_title="|gradient| (log scale)", height=height)
+    layout["margin"]["t"] = 70
     layout["yaxis"].update(_LOG_AXIS)
     if ok.any():  # bars rise from the axis' bottom: start it a decade below the smallest, not just under it
         lo, hi = np.log10(g[ok].min()), np.log10(g[ok].max())

@@ -79,6 +79,31 @@ def run_to_end(
     return traj
 
 
+# Play makes up at most this much wall time at once: a tab that stalled for a minute resumes, it does not leap.
+PLAY_CATCH_UP = 2.0
+
+
+def play_steps(steps_per_second: float, elapsed: float, carry: float = 0.0) -> tuple[int, float]:
+    """The steps Play owes after ``elapsed`` seconds of wall time, and the fraction it carries to the next tick.
+
+    Play advances by the time that really passed, not by one fixed amount per tick: a tick that arrives late
+    (each costs a rerun and a redraw, often more than the tick interval) owes more steps, so "4 steps/s" covers
+    4 steps a second even when frames drop. The fraction carried over keeps slow speeds exact (1 step/s with
+    ticks every 0.7 s: 0, 1, 1, 0, 1, ...).
+
+    Args:
+        steps_per_second: the chosen speed.
+        elapsed: seconds since the previous tick (clipped to [0, PLAY_CATCH_UP]).
+        carry: the fraction of a step left over from the previous tick, in [0, 1).
+
+    Returns:
+        (whole steps to take now, the new carry).
+    """
+    owed = steps_per_second * min(max(float(elapsed), 0.0), PLAY_CATCH_UP) + carry
+    steps = int(np.floor(owed + 1e-9))  # 1e-9: 4 steps/s x 0.25 s is one step, not 0.999999
+    return steps, max(owed - steps, 0.0)
+
+
 def clamp_step(traj: Trajectory, step: int) -> int:
     """``step`` moved into the computed range [0, last computed step]."""
     return int(np.clip(step, 0, int(traj.step[-1])))

@@ -16,7 +16,7 @@ import numpy as np
 from gdviz import analysis
 from gdviz.analysis import Regime
 from gdviz.engine import Problem, Status, Trajectory
-from gdviz.experiment import RunConfig, init_params
+from gdviz.experiment import RATE_MAX, RATE_MIN, RunConfig, init_params
 
 # The four constant-rate slots, in the order they are shown (the presets of gdviz.analysis.regime_rates).
 SLOTS: tuple[str, ...] = ("slow", "good", "oscillating", "divergent")
@@ -51,8 +51,9 @@ class Lane(NamedTuple):
 
 
 def round_rate(rate: float) -> float:
-    """A rate rounded to 4 significant figures, as the Playground's preset buttons set it."""
-    return float(f"{rate:.4g}")
+    """A rate rounded to 4 significant figures, as the Playground's preset buttons set it, and moved into the
+    range a run accepts, [RATE_MIN, RATE_MAX] (extreme data, e.g. x centred at 9e5, asks for 3e-14)."""
+    return min(max(float(f"{rate:.4g}"), RATE_MIN), RATE_MAX)
 
 
 def preset_rates(problem: Problem) -> dict[str, float]:

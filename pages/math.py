@@ -4,9 +4,10 @@ must be small, and why 2/lambda_max is the bound, each line next to its numbers 
 import streamlit as st
 
 from gdviz import derivation
-from gdviz.ui import controls, get_config, math_panels, problem_for, trajectory_for
+from gdviz.ui import controls, get_config, math_panels, problem_for, share, trajectory_for
 
 P = "math"
+share.enter(P)
 st.title("The math")
 st.caption(
     "The gradient of the mean squared error, derived one line at a time. Beside each formula: the same "
@@ -28,3 +29,4 @@ math_panels.transpose_section(names, grad)
 math_panels.mean_section(problem, nxt)
 math_panels.taylor_section(config, traj, grad, nxt)
 math_panels.recursion_section(config, problem, traj, names, grad, nxt)
+share.save(P)

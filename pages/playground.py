@@ -5,10 +5,11 @@ import numpy as np
 import streamlit as st
 
 from gdviz import analysis, experiment, figures, playback
-from gdviz.ui import controls, dataset_for, get_config, panels, player, problem_for
+from gdviz.ui import controls, dataset_for, get_config, panels, player, problem_for, share
 from gdviz.ui.live_chart import live_charts
 
 P = "pg"
+share.enter(P)  # first: a shared link sets the config and the step
 st.title("Playground")
 st.caption(
     "Gradient descent fits a line (intercept + slope) to the points. Step through it, drag the learning rate, "
@@ -25,13 +26,15 @@ interval = player.SPEEDS[st.session_state.get(f"{P}_speed", player.DEFAULT_SPEED
 @st.fragment(run_every=interval if playing else None)
 def view() -> None:
     config, traj, cursor = player.controls(P, playing)
+    share.save(P)  # in the fragment: every step goes into the URL
     problem = problem_for(config)
     head = playback.head(traj, cursor)
     ds = dataset_for(config)
     feature = min(config.feature, ds.n_features - 1)
     names = ("intercept", f"slope on {ds.feature_names[feature]}")
-    panels.readout(P, names, head)
-    panels.regime_banner(config, problem, head)
+    panels.readout(P, names, head, optimum_loss=problem.optimum_loss)
+    with st.container(key=f"{P}_regime"):  # keyed: panels.PHONE_CSS makes it compact on a phone
+        panels.regime_banner(config, problem, head)
 
     start, opt = head.params[0], problem.solution()
     n3d = max(figures.webgl_rows(head.params, head.loss), 1)  # a diverged path outgrows WebGL's float32

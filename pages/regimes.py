@@ -5,10 +5,11 @@ by side (plus a decaying rate that rescues a divergent one), each rate read agai
 import streamlit as st
 
 from gdviz import analysis, regimes
-from gdviz.ui import dataset_for, get_config, problem_for
+from gdviz.ui import dataset_for, get_config, problem_for, share
 from gdviz.ui import regimes as ui
 
 P = "rg"
+share.enter(P)
 st.title("Learning-rate regimes, side by side")
 st.caption(
     "The same data, the same start, four constant rates picked from this data's Hessian: one per regime. "
@@ -39,3 +40,4 @@ st.caption(
     "Predicted regime and steps come from the closed form w_t = w* + (I - rate H)^t (w_0 - w*); observed ones "
     "from the run itself. The decaying run has no single rate, so no single prediction."
 )
+share.save(P)

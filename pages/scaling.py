@@ -5,10 +5,11 @@ import streamlit as st
 
 from gdviz import figures, scaling
 from gdviz import figures_scaling as fs
-from gdviz.ui import multi
+from gdviz.ui import multi, share
 from gdviz.ui.live_chart import live_charts
 
 P = "sc"
+share.enter(P)
 st.title("Feature scaling")
 st.caption(
     "Plain gradient descent on every feature of a dataset at once. A feature measured in thousands makes the "
@@ -72,3 +73,4 @@ st.markdown(
     "from the Hessian's eigenvalues:"
 )
 multi.puzzle_panel(P, config)
+share.save(P)

@@ -5,10 +5,11 @@ import streamlit as st
 
 from gdviz import analysis, figures, sweep
 from gdviz.figures_sweep import loss_chart, steps_chart
-from gdviz.ui import problem_for
+from gdviz.ui import problem_for, share
 from gdviz.ui import sweep as ui
 
 P = ui.P
+share.enter(P)
 st.title("Learning-rate sweep")
 st.caption(
     "Every point is one run of plain gradient descent at a constant rate, on the Playground's data and start "
@@ -31,6 +32,7 @@ if swept is not None:
         st.plotly_chart(figures.styled(spec), key=key, on_select="rerun", selection_mode="points", theme=None)
         for key, spec in charts.items()
     ]
+    share.save(P)
     rate = ui.picked_rate(swept, *events) or ui.rate_picker(swept)
     if rate is not None:
         ui.open_in_playground(rate)

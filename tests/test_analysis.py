@@ -399,6 +399,40 @@ def test_loss_grid_default_center_is_the_optimum(problems):
     assert grid.z.min() == grid.z[2, 2]
 
 
+def _log10_mse_exact(X, y, w) -> float:
+    """log10 of mean((X1 @ w - y)^2) in exact decimal arithmetic: no float64 overflow at any size."""
+    import decimal
+
+    ctx = decimal.Context(prec=40, Emax=10**6, Emin=-(10**6))
+    total = decimal.Decimal(0)
+    for row, target in zip(X, y, strict=True):
+        r = ctx.add(decimal.Decimal(float(w[0])), decimal.Decimal(-float(target)))
+        for xv, wv in zip(row, w[1:], strict=True):
+            r = ctx.add(r, ctx.multiply(decimal.Decimal(float(xv)), decimal.Decimal(float(wv))))
+        total = ctx.add(total, ctx.multiply(r, r))
+    return float(ctx.divide(total, decimal.Decimal(len(y))).log10(ctx))
+
+
+@pytest.mark.parametrize("half_width", [1e3, 1e100, 1e160, 1e250])
+def test_loss_grid_log10_is_finite_and_exact_where_the_loss_overflows(half_width, problems):
+    # A diverging path's window reaches 1e154 and beyond: J overflows float64 (z = inf), its log does not.
+    X, y, problem = problems["line"]
+    w_star = problem.solution()
+    grid = analysis.loss_grid(
+        problem, 0, 1, x_range=(w_star[0] - half_width, w_star[0] + half_width),
+        y_range=(w_star[1] - 0.5 * half_width, w_star[1] + 2 * half_width), n=5,
+    )  # fmt: skip
+    assert grid.log10_z is not None and np.isfinite(grid.log10_z).all()
+    for row, yv in enumerate(grid.y):
+        for col, xv in enumerate(grid.x):
+            expected = _log10_mse_exact(X, y, np.array([xv, yv]))
+            assert grid.log10_z[row, col] == pytest.approx(expected, rel=1e-9, abs=1e-9)
+            if expected < 307:
+                assert grid.z[row, col] == pytest.approx(10**expected, rel=1e-8)
+            else:
+                assert grid.z[row, col] == np.inf
+
+
 def test_loss_grid_rejects_bad_input(problems):
     _, _, problem = problems["line"]
     with pytest.raises(gdviz.InputError, match="two different params"):

@@ -282,15 +282,16 @@ def test_divergent_figures_plot_only_finite_numbers():
                         assert np.isfinite(values).all(), (name, trace.get("name"), key)
         measured = _trace(specs["loss_curve"], "measured loss")
         assert np.max(measured["y"]) > 1e200
-    # The window the page draws at the end holds losses beyond float64: those cells are gaps (None), not inf.
+    # The window the page draws at the end holds losses beyond float64: the surface draws log10 of the loss
+    # there (finite everywhere, no gaps), on a z axis that says so.
     head_params = traj.params
     (x0, x1), (y0, y1) = playback.window(head_params, np.vstack([head_params[0], problem.optimum]))
     grid = analysis.loss_grid(problem, 0, 1, x_range=(x0, x1), y_range=(y0, y1), n=30)
     assert not np.isfinite(grid.z).all()
-    z = np.asarray(specs["surface_3d"]["data"][0]["z"], dtype=object)
-    gaps = np.vectorize(lambda v: v is None)(z)
-    np.testing.assert_array_equal(gaps, ~np.isfinite(grid.z))
-    np.testing.assert_array_equal(z[~gaps].astype(float), grid.z[np.isfinite(grid.z)])
+    z = np.asarray(specs["surface_3d"]["data"][0]["z"], dtype=float)
+    ok = np.isfinite(grid.z)
+    np.testing.assert_allclose(z[ok], np.log10(grid.z[ok]), rtol=1e-12)
+    assert specs["surface_3d"]["layout"]["scene"]["zaxis"]["title"]["text"] == "log10 loss"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -426,3 +427,60 @@ def test_grad_bars_axis_starts_a_decade_below_the_smallest_bar():
     lo, hi = spec["layout"]["yaxis"]["range"]
     assert lo <= np.log10(20.3) - 1
     assert hi >= np.log10(43.3)
+
+
+def test_contour_and_surface_show_the_valley_where_the_loss_overflows():
+    # The diabetes table on a raw feature at the default rate diverges: by its last step the window spans
+    # 1e154 and J overflows float64 over the whole grid. The charts draw log10 J, never a blank field.
+    ds = data.load_dataset("diabetes")
+    problem = data.make_problem(ds.X[:, :1], ds.y)
+    traj = engine.collect(engine.run(problem, optimizers.gd(0.05), max_steps=10_000))
+    assert traj.status is engine.Status.DIVERGED
+    k = int(np.flatnonzero(np.isfinite(traj.params).all(axis=1))[-1])  # the last finite step
+    head = playback.head(traj, k)
+    (x0, x1), (y0, y1) = playback.window(head.params, np.vstack([head.params[0], problem.optimum]))
+    grid = analysis.loss_grid(problem, 0, 1, x_range=(x0, x1), y_range=(y0, y1), n=20)
+    assert not np.isfinite(grid.z).any()  # the setting of the bug: every cell overflows
+    # Oracle: log10 J at a corner, from the raw data with the scale pulled out of the square in the test.
+    w = np.array([grid.x[0], grid.y[0]])
+    s = np.abs(w).max()
+    X1 = np.column_stack([np.ones(len(ds.y)), ds.X[:, 0]])
+    expected = 2 * np.log10(s) + np.log10(np.mean((X1 @ (w / s) - ds.y / s) ** 2))
+    names = ("intercept", "slope")
+    contour = _trace(figures.contour_path(grid, head.params, optimum=problem.optimum, names=names), "log10 loss")
+    z = np.asarray(contour["z"], dtype=float)
+    assert np.isfinite(z).all() and z.max() - z.min() > 1  # a field with a valley, not a flat or empty one
+    assert z[0, 0] == pytest.approx(expected, rel=1e-9)
+    assert contour["colorbar"]["title"]["text"] == "log10 loss"
+    fig = figures.surface_3d(
+        grid, head.params[:5], head.loss[:5], optimum=problem.optimum, optimum_loss=problem.optimum_loss, names=names
+    )
+    surface = _trace(fig, "loss surface")
+    sz = np.asarray(surface["z"], dtype=float)
+    assert np.isfinite(sz).all() and sz[0, 0] == pytest.approx(expected, rel=1e-9)
+    assert fig["layout"]["scene"]["zaxis"]["title"]["text"] == "log10 loss"
+    path_z = np.asarray(_trace(fig, "path")["z"], dtype=float)
+    np.testing.assert_allclose(path_z, np.log10(head.loss[:5]))  # the path on the same (log) axis
+    # The path stays as computed: every finite step is drawn, up to the window's edge.
+    drawn = _trace(figures.contour_path(grid, head.params, optimum=problem.optimum, names=names), "path")
+    np.testing.assert_array_equal(np.asarray(drawn["x"], dtype=float), head.params[:, 0])
+
+
+def test_surface_of_an_ordinary_run_keeps_the_loss_axis():
+    problem, traj = _run(0.05, max_steps=50)
+    figs = _all_figures(data.synthetic_line(), problem, traj)
+    assert figs["surface_3d"]["layout"]["scene"]["zaxis"]["title"]["text"] == "loss"
+
+
+def test_grad_bars_label_each_value_and_say_how_far_apart_they_are():
+    # Gradients 1e-3 apart: on a log axis the small bar still looks a decade tall, so the text and the ratio
+    # carry the comparison. Oracle: the numbers written here.
+    fig = figures.grad_bars(np.array([-2.5e-4, 0.75]), ("intercept", "slope on x"))
+    bars = fig["data"][0]
+    assert bars["text"] == ["0.00025", "0.75"]
+    assert bars["cliponaxis"] is False
+    assert fig["layout"]["yaxis"]["type"] == "log"
+    title = fig["layout"]["title"]["text"]
+    assert "|dJ/d slope on x| is 3,000x |dJ/d intercept|" in title
+    one = figures.grad_bars(np.array([0.0, 0.5]), ("intercept", "slope"))  # one positive bar: no ratio to give
+    assert "x |dJ/d" not in one["layout"]["title"]["text"]

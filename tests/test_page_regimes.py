@@ -332,7 +332,7 @@ def test_an_out_of_range_rate_is_reported_and_the_previous_one_kept(line, oracle
     ok(at.number_input(key="rg_rate_slow").set_value(0.01).run())
     ok(at.number_input(key="rg_rate_slow").set_value(1e6).run())  # RunConfig takes rates below 1e6
     assert [e.value for e in at.error] == [
-        "The 'learning_rate' parameter of RunConfig must be a float in the range [1e-12, 1e+06). Got 1000000.0 instead."
+        "The learning rate must be a number in the range [1e-12, 1e+06); you entered 1e+06."
     ]
     assert at.number_input(key="rg_rate_slow").value == 0.01
     X1, y, _ = line

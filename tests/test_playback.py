@@ -408,3 +408,35 @@ def test_window_stays_identical_while_a_growing_path_stays_inside():
         prev = win
     # The spiral grows ~ 1.015**400 ~ 390x: the window doubled several times, but far fewer than 400.
     assert 5 <= changes <= 20
+
+
+# ---------------------------------------------------------------------------------------------
+# Play by wall time
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rate", [1.0, 4.0, 20.0, 100.0, 1000.0])
+def test_play_covers_its_label_when_ticks_arrive_late(rate):
+    # Ticks asked for every 0.25 s arrive every 0.55 to 0.85 s (a rerun plus a redraw in the browser). Over
+    # about 10 s of play the steps taken are the label's rate times the time, not one step per tick.
+    rng = np.random.default_rng(0)
+    gaps = rng.uniform(0.55, 0.85, size=14)
+    carry, taken = 0.0, 0
+    for gap in gaps:
+        steps, carry = playback.play_steps(rate, gap, carry)
+        assert steps >= 0 and 0.0 <= carry < 1.0
+        taken += steps
+    assert taken == int(np.floor(rate * gaps.sum() + 1e-9))  # exactly what the wall time owes, to the step
+    assert len(gaps) < rate * gaps.sum() or rate == 1.0  # one step per tick would fall short of the label
+
+
+def test_play_steps_on_time_ticks_and_catch_up_limit():
+    assert playback.play_steps(4.0, 0.25) == (1, 0.0)  # an on-time tick of 4 steps/s: one step, no remainder
+    assert playback.play_steps(100.0, 0.25) == (25, 0.0)
+    steps, carry = playback.play_steps(1.0, 0.7)
+    assert steps == 0 and carry == pytest.approx(0.7)
+    steps, carry = playback.play_steps(1.0, 0.7, carry)
+    assert steps == 1 and carry == pytest.approx(0.4)
+    # A stalled tab (60 s between ticks) resumes with at most PLAY_CATCH_UP seconds' worth, never a leap.
+    assert playback.play_steps(4.0, 60.0)[0] == int(4.0 * playback.PLAY_CATCH_UP)
+    assert playback.play_steps(4.0, -1.0) == (0, 0.0)  # a clock that went backwards owes nothing

@@ -170,3 +170,19 @@ def test_scrub_steps(last):
     assert len(steps) <= regimes.SCRUB_DENSE + 122
     assert regimes.nearest_step(steps, last + 50) == last
     assert regimes.nearest_step(steps, 3) == min(3, last)
+
+
+def test_preset_and_decay_rates_stay_in_the_range_a_run_accepts():
+    # x centred at 9e5: lambda_max ~ 2 mean(x^2) ~ 1.6e12 (eigvalsh written here), so the slow preset
+    # 0.05 / lambda_max ~ 3e-14 is below RunConfig's smallest rate: the lanes use 1e-12 instead of failing.
+    config = experiment.RunConfig(x_loc=9e5)
+    problem = experiment.one_feature_problem(config)
+    ds = config.make_dataset()
+    X1 = np.column_stack([np.ones(len(ds.y)), ds.X[:, 0]])
+    lam_max = np.linalg.eigvalsh(2 * X1.T @ X1 / len(ds.y))[-1]
+    assert 0.05 / lam_max < experiment.RATE_MIN
+    rates = regimes.preset_rates(problem)
+    assert rates["slow"] == experiment.RATE_MIN
+    assert rates["divergent"] == pytest.approx(2.1 / lam_max, rel=1e-3)
+    lanes = regimes.lanes(config, problem)  # builds a RunConfig per lane: none is refused
+    assert all(experiment.RATE_MIN <= lane.config.learning_rate <= experiment.RATE_MAX for lane in lanes)

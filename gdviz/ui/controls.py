@@ -17,9 +17,10 @@ import streamlit as st
 from gdviz import analysis, data
 from gdviz._errors import InputError
 from gdviz.analysis import Regime
-from gdviz.experiment import MAX_STEPS_LIMIT
+from gdviz.experiment import EXP_DECAY_MAX, MAX_STEPS_LIMIT, RATE_MAX, RATE_MIN
 from gdviz.figures import REGIME_COLORS, REGIME_LABELS
 from gdviz.ui import dataset_changes, dataset_choices, dataset_for, dataset_labels, get_config, problem_for, set_config
+from gdviz.ui.messages import for_people
 
 # The learning-rate slider: 1e-6 .. 10 on a log grid of 20 values per decade, 3 significant figures.
 RATE_LO, RATE_HI = 1e-6, 10.0
@@ -79,12 +80,13 @@ def _apply(prefix: str, **changes) -> bool:
         new = old.replace(**changes)
         problem_for(new)  # loads the dataset: a fetch that fails offline is reported here
     except InputError as err:
-        st.session_state[_key(prefix, "error")] = str(err)
+        st.session_state[_key(prefix, "error")] = for_people(err)
         for field in changes:
             if _key(prefix, field) in st.session_state:
                 st.session_state[_key(prefix, field)] = getattr(old, field)
         return False
     st.session_state.pop(_key(prefix, "error"), None)
+    st.session_state.pop(_key(prefix, "notice"), None)
     set_config(new)
     return True
 
@@ -98,11 +100,13 @@ def _on_dataset(prefix: str) -> None:
         st.session_state[_key(prefix, "feature")] = 0
 
 
-def set_rate(prefix: str, rate: float) -> None:
-    """Set the learning rate everywhere: config, exact box and slider."""
+def set_rate(prefix: str, rate: float) -> bool:
+    """Set the learning rate everywhere: config, exact box and slider; False (and reported) if rejected."""
     if _apply(prefix, learning_rate=float(rate)):
         st.session_state[_key(prefix, "learning_rate")] = float(rate)
         st.session_state[_key(prefix, "lr_slider")] = nearest_grid_rate(rate)
+        return True
+    return False
 
 
 def _on_slider(prefix: str) -> None:
@@ -121,8 +125,27 @@ def _on_exact(prefix: str) -> None:
     set_rate(prefix, value)
 
 
+def preset_rate(problem, name: str) -> tuple[float, str]:
+    """The rate of preset ``name`` for ``problem`` (4 significant figures), moved into the range a run
+    accepts, [RATE_MIN, RATE_MAX], and a sentence saying so when it had to move ("" when not)."""
+    rate = float(f"{analysis.regime_rates(problem)[name]:.4g}")
+    kept = min(max(rate, RATE_MIN), RATE_MAX)
+    if kept == rate:
+        return rate, ""
+    side = "below the smallest" if rate < RATE_MIN else "above the largest"
+    regime = REGIME_LABELS[analysis.predict_regime(problem, kept)]
+    differs = name in ("slow", "good", "oscillating", "divergent") and regime.lower() != name
+    return kept, (
+        f"The {name.capitalize()} preset's rate for this data, {rate:.3g}, is {side} rate allowed; the rate "
+        f"is set to {kept:g} instead, which on this data is in the {regime.lower()} regime"
+        + (f", not the {name} one." if differs else ".")
+    )
+
+
 def _preset(prefix: str, name: str) -> None:
-    set_rate(prefix, float(f"{analysis.regime_rates(problem_for(get_config()))[name]:.4g}"))
+    rate, notice = preset_rate(problem_for(get_config()), name)
+    if set_rate(prefix, rate) and notice:
+        st.session_state[_key(prefix, "notice")] = notice
 
 
 def _number(prefix: str, field: str, label: str, help: str, **kwargs) -> None:
@@ -246,6 +269,8 @@ def sidebar(prefix: str) -> None:
     with st.sidebar:
         if err := st.session_state.get(_key(p, "error")):
             st.error(err)
+        if notice := st.session_state.get(_key(p, "notice")):
+            st.warning(notice)
         st.subheader("Data")
         data_controls(p)
 
@@ -342,13 +367,19 @@ def sidebar(prefix: str) -> None:
             help="How the learning rate changes with the step t.",
         )
         if config.schedule in ("inverse_time", "exponential_decay"):
+            exponential = config.schedule == "exponential_decay"
             _number(
                 p,
                 "decay_rate",
                 "Decay",
-                "How fast the rate decays per step.",
+                "How fast the rate decays per step."
+                + (
+                    f" Below 1 (up to {EXP_DECAY_MAX:g}): at 1 every rate after the first would be 0."
+                    if exponential
+                    else ""
+                ),
                 min_value=0.0,
-                max_value=1.0,
+                max_value=EXP_DECAY_MAX if exponential else 1.0,
                 format="%.4f",
             )
         if config.schedule == "inverse_scaling":

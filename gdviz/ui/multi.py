@@ -22,10 +22,11 @@ import streamlit as st
 from gdviz import analysis, data, engine, optimizers, scaling
 from gdviz._errors import InputError
 from gdviz.engine import Problem, Trajectory
-from gdviz.experiment import RunConfig
+from gdviz.experiment import RATE_MAX, RATE_MIN, RunConfig
 from gdviz.explain import fmt
 from gdviz.figures import REGIME_LABELS
 from gdviz.ui import dataset_changes, dataset_choices, dataset_labels, get_config, set_config, upload_memo, upload_state
+from gdviz.ui.messages import for_people
 
 PUZZLE_DATASET = "california_housing"
 PUZZLE_RATES = (1e-6, 1e-7)
@@ -168,7 +169,7 @@ def _apply(prefix: str, **changes) -> bool:
         new = old.replace(**changes)
         problem(new.dataset, new.scaling)  # loads the data: California offline fails here
     except InputError as err:
-        st.session_state[_k(prefix, "error")] = str(err)
+        st.session_state[_k(prefix, "error")] = for_people(err)
         _sync(prefix, old)
         return False
     st.session_state.pop(_k(prefix, "error"), None)
@@ -248,19 +249,22 @@ def sidebar(prefix: str) -> RunConfig:
             args=(p, "scaling"),
             help="How the features are rescaled before the run (scikit-learn's scalers). Section 3 compares all four.",
         )
+        # No min/max on the box: a value outside them would stay in the box, in red, while another rate is in
+        # use. RunConfig checks it instead, and a refused value is reported and the box shows the rate in use.
         st.number_input(
             "Learning rate",
-            min_value=1e-12,
-            max_value=1e6,
             format="%.6g",
             key=_k(p, "learning_rate"),
             on_change=_on_field,
             args=(p, "learning_rate"),
             help="The constant rate of plain gradient descent, shared with the other pages. Type any rate.",
         )
+        rate = get_config().learning_rate
         with st.container(horizontal=True, gap="small"):
-            st.button("Rate ÷ 10", key=_k(p, "div10"), on_click=_times, args=(p, 0.1), help="Divide the rate by 10.")
-            st.button("Rate × 10", key=_k(p, "mul10"), on_click=_times, args=(p, 10.0), help="Multiply the rate by 10.")
+            st.button("Rate ÷ 10", key=_k(p, "div10"), on_click=_times, args=(p, 0.1), help="Divide the rate by 10.",
+                      disabled=rate * 0.1 < RATE_MIN)  # fmt: skip
+            st.button("Rate × 10", key=_k(p, "mul10"), on_click=_times, args=(p, 10.0), help="Multiply the rate by 10.",
+                      disabled=rate * 10 >= RATE_MAX)  # fmt: skip
         if err := st.session_state.get(_k(p, "error")):
             st.error(err)
     return get_config()

@@ -21,9 +21,49 @@ def num(x: float) -> str:
     return f"{x:.6g}" if np.isfinite(x) else str(float(x))
 
 
-def readout(prefix: str, names: tuple[str, ...], head: Trajectory) -> None:
-    """The current state: step, loss, params (one name each), gradient, update norm, rate used and status."""
+# On a phone (narrow screen) the read-out's nine metrics, one or two a row at full size, pushed the first chart
+# about 1,100 px down. There they become a compact grid of three a row, the stepping buttons and the regime
+# banner get smaller, so the first chart starts on the first screen (390 x 844: at about 800 px).
+PHONE_CSS = """<style>
+@media (max-width: 640px) {{
+  .st-key-{prefix}_readout {{
+    display: grid !important; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 0.1rem 0.6rem !important;
+  }}
+  .st-key-{prefix}_readout [data-testid="stMetricValue"],
+  .st-key-{prefix}_readout [data-testid="stMetricValue"] > div {{
+    font-size: 1.05rem !important; line-height: 1.3 !important; overflow-wrap: anywhere; white-space: normal;
+  }}
+  .st-key-{prefix}_readout [data-testid="stMetricLabel"] p {{ font-size: 0.75rem !important; }}
+  .st-key-{prefix}_buttons {{ gap: 0.35rem !important; }}
+  .st-key-{prefix}_buttons button {{ min-height: 2rem; padding: 0.15rem 0.55rem; }}
+  .st-key-{prefix}_speed {{ width: 112px !important; flex: 0 0 112px !important; }}
+  .st-key-{prefix}_goto {{ width: 132px !important; flex: 0 0 132px !important; }}
+  .st-key-{prefix}_goto button {{ display: none; }}  /* room for "Go to step..."; the keypad types it */
+  .st-key-{prefix}_regime [data-testid="stAlert"] p {{ font-size: 0.85rem; line-height: 1.4; }}
+}}
+</style>"""
+
+
+def stalled(head: Trajectory, optimum_loss: float) -> bool:
+    """True when the run stopped by the tol rule far from the minimum: its loss is still more than 1% of the
+    way from the least-squares floor back to where it started (the steps got too small, e.g. rate 1e-9)."""
+    if head.status is not Status.CONVERGED:
+        return False
+    return bool(head.loss[-1] - optimum_loss > 0.01 * (head.loss[0] - optimum_loss))
+
+
+def readout(prefix: str, names: tuple[str, ...], head: Trajectory, *, optimum_loss: float | None = None) -> None:
+    """The current state: step, loss, params (one name each), gradient, update norm, rate used and status.
+
+    On a phone it is a compact grid of three metrics a row (PHONE_CSS), so the first chart starts on the first
+    screen.
+
+    Args:
+        optimum_loss: the least-squares floor J*; when given, a run stopped by tol far above it says
+            "stalled", not "converged".
+    """
     s = head.last_state
+    st.html(PHONE_CSS.format(prefix=prefix))
     with st.container(horizontal=True, key=f"{prefix}_readout"):
         st.metric("Step", f"{s.step:,}", help="Updates applied so far (step 0 is the start point).")
         st.metric("Loss", num(s.loss), help="Mean squared error at this step.")
@@ -41,7 +81,15 @@ def readout(prefix: str, names: tuple[str, ...], head: Trajectory) -> None:
             num(s.learning_rate) if s.step else "-",
             help="The learning rate of the last update (after the schedule).",
         )
-        st.metric("Status", s.status.value.replace("_", " "), help="running, converged, diverged or max steps.")
+        status = s.status.value.replace("_", " ")
+        if optimum_loss is not None and stalled(head, optimum_loss):
+            status = "stalled"
+        st.metric(
+            "Status",
+            status,
+            help="running, converged, diverged or max steps; 'stalled' when the steps fell below tol far from "
+            "the minimum (the stop rule fired, the loss is still well above the least-squares floor).",
+        )
 
 
 def regime_banner(config: RunConfig, problem: Problem, head: Trajectory) -> Regime | None:
@@ -63,8 +111,8 @@ def regime_banner(config: RunConfig, problem: Problem, head: Trajectory) -> Regi
     else:
         text += " (The Hessian predicts regimes for plain GD at a constant rate only.)"
     _ALERT[observed](text)
-    gap, start_gap = head.loss[-1] - problem.optimum_loss, head.loss[0] - problem.optimum_loss
-    if head.status is Status.CONVERGED and gap > 0.01 * start_gap:
+    gap = head.loss[-1] - problem.optimum_loss
+    if stalled(head, problem.optimum_loss):
         st.info(
             f"Converged by the stop rule (the last update moved less than tol = {config.tol:g}), not at the "
             f"minimum: the loss is still {gap:.3g} above the least-squares floor {problem.optimum_loss:.4g}. "

@@ -1,12 +1,16 @@
 """The Playground's player: the run computed so far and the current step, kept in session state.
 
 Session keys (plain data only): ``{prefix}_traj`` the Trajectory computed so far, ``{prefix}_traj_config``
-the RunConfig it belongs to, ``{prefix}_cursor`` the current step, ``{prefix}_playing``. A new config
+the RunConfig it belongs to, ``{prefix}_cursor`` the current step, ``{prefix}_reached`` the furthest step
+shown so far (the scrubber's end: steps computed ahead are not offered until reached), ``{prefix}_playing``,
+and Play's clock ``{prefix}_play_clock`` / ``{prefix}_play_carry`` (see ``playback.play_steps``). A new config
 starts a new run at step 0; every other move only reads rows already computed or resumes the engine from
 the last one (``gdviz.playback``).
 """
 
 from __future__ import annotations
+
+import time
 
 import streamlit as st
 
@@ -15,14 +19,17 @@ from gdviz.engine import Trajectory
 from gdviz.experiment import RunConfig
 from gdviz.ui import get_config, problem_for
 
-# Play speeds: label -> (seconds between ticks, steps per tick).
-SPEEDS: dict[str, tuple[float, int]] = {
-    "1 step/s": (1.0, 1),
-    "4 steps/s": (0.25, 1),
-    "20 steps/s": (0.25, 5),
-    "100 steps/s": (0.25, 25),
-    "1,000 steps/s": (0.25, 250),
+# Play speeds: label -> (seconds between ticks, steps per second). A tick advances by the wall time that
+# passed since the previous one (playback.play_steps), so the label holds even when ticks arrive late.
+SPEEDS: dict[str, tuple[float, float]] = {
+    "1 step/s": (1.0, 1.0),
+    "4 steps/s": (0.25, 4.0),
+    "20 steps/s": (0.25, 20.0),
+    "100 steps/s": (0.25, 100.0),
+    "1,000 steps/s": (0.25, 1000.0),
 }
+# Play's clock (seconds); a module attribute so that tests can drive Play with a clock of their own.
+clock = time.monotonic
 DEFAULT_SPEED = "4 steps/s"
 # Run to end shows a progress bar when this many steps or more are still to compute.
 PROGRESS_FROM = 20_000
@@ -39,6 +46,7 @@ def current(prefix: str) -> tuple[RunConfig, Trajectory, int]:
         st.session_state[_k(prefix, "traj")] = playback.begin(config, problem_for(config))
         st.session_state[_k(prefix, "traj_config")] = config
         st.session_state[_k(prefix, "cursor")] = 0
+        st.session_state[_k(prefix, "reached")] = 0
         st.session_state[_k(prefix, "playing")] = False
     traj = st.session_state[_k(prefix, "traj")]
     cursor = playback.clamp_step(traj, st.session_state.get(_k(prefix, "cursor"), 0))
@@ -52,6 +60,7 @@ def go_to(prefix: str, step: int) -> int:
     st.session_state[_k(prefix, "traj")] = traj
     step = playback.clamp_step(traj, step)
     st.session_state[_k(prefix, "cursor")] = step
+    st.session_state[_k(prefix, "reached")] = max(st.session_state.get(_k(prefix, "reached"), 0), step)
     return step
 
 
@@ -106,6 +115,8 @@ def on_goto(prefix: str) -> None:
 
 def play(prefix: str) -> None:
     st.session_state[_k(prefix, "playing")] = True
+    st.session_state[_k(prefix, "play_clock")] = clock()
+    st.session_state[_k(prefix, "play_carry")] = 0.0
 
 
 def pause(prefix: str) -> None:
@@ -114,11 +125,17 @@ def pause(prefix: str) -> None:
 
 
 def tick(prefix: str) -> None:
-    """One Play tick: advance by the chosen speed; stop playing at the end of the run."""
-    _, steps = SPEEDS[st.session_state.get(_k(prefix, "speed"), DEFAULT_SPEED)]
-    cursor = current(prefix)[2]
-    new = go_to(prefix, cursor + steps)
-    if new == cursor and playback.finished(st.session_state[_k(prefix, "traj")]):
+    """One Play tick: advance by the chosen speed times the time since the last tick; stop at the run's end."""
+    _, rate = SPEEDS[st.session_state.get(_k(prefix, "speed"), DEFAULT_SPEED)]
+    now = clock()
+    elapsed = now - st.session_state.get(_k(prefix, "play_clock"), now)
+    steps, carry = playback.play_steps(rate, elapsed, st.session_state.get(_k(prefix, "play_carry"), 0.0))
+    st.session_state[_k(prefix, "play_clock")] = now
+    st.session_state[_k(prefix, "play_carry")] = carry
+    _, traj, cursor = current(prefix)
+    new = go_to(prefix, cursor + steps) if steps else cursor
+    traj = st.session_state[_k(prefix, "traj")]
+    if playback.finished(traj) and new == int(traj.step[-1]):
         st.session_state[_k(prefix, "playing")] = False
 
 
@@ -170,13 +187,16 @@ def controls(prefix: str, playing: bool) -> tuple[RunConfig, Trajectory, int]:
             on_change=_act, args=(p, on_goto, p), placeholder="Go to step...", label_visibility="collapsed",
             width=170, help="Jump to any step; it is computed if needed.",
         )  # fmt: skip
+    # The scrubber offers the steps reached so far: the look-ahead computed beyond them is not shown yet.
+    reached = max(st.session_state.get(_k(p, "reached"), 0), cursor)
     if playing:  # no slider while playing: each tick would race the user's hand
-        st.progress(cursor / max(last, 1), text=f"Playing: step {cursor:,} of the {last:,} computed so far")
+        st.progress(cursor / config.max_steps, text=f"Playing: step {cursor:,} (max steps {config.max_steps:,})")
     else:
         key = scrub_key(p, cursor)
         st.slider(
-            "Scrub through the steps computed so far", 0, max(last, 1), value=cursor, key=key, on_change=_act,
-            args=(p, on_scrub, p, key), disabled=last == 0,
-            help=f"Steps 0 to {last:,} are computed" + (" (the run has ended)." if done else "."),
+            "Scrub through the steps reached so far", 0, max(reached, 1), value=cursor, key=key, on_change=_act,
+            args=(p, on_scrub, p, key), disabled=reached == 0,
+            help=f"Steps 0 to {reached:,}, the furthest you have gone"
+            + (" (the run has ended there)." if done and reached == last else "; step on to go further."),
         )  # fmt: skip
     return config, traj, cursor

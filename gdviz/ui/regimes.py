@@ -22,6 +22,7 @@ from gdviz.figures import REGIME_LABELS
 from gdviz.regimes import Lane
 from gdviz.ui import controls, get_config, trajectory_for
 from gdviz.ui.live_chart import live_charts
+from gdviz.ui.messages import for_people
 
 # The shared settings this page shows: what the runs have in common (the rates are the page's own).
 DATA_FIELDS = ("dataset", "feature", "n_samples", "slope", "intercept", "noise", "x_loc", "x_scale", "seed", "scaling",
@@ -71,7 +72,7 @@ def _on_rate(prefix: str, slot: str) -> None:
         try:
             get_config().replace(learning_rate=float(value))
         except InputError as err:
-            st.session_state[_k(prefix, f"rate_error_{slot}")] = str(err)
+            st.session_state[_k(prefix, f"rate_error_{slot}")] = for_people(err)
             st.session_state[key] = custom.get(slot)
             return
         custom[slot] = float(value)
@@ -146,7 +147,9 @@ def scrubber(prefix: str, last: int) -> int:
         "Step shown in every panel (drag, or focus and use the arrow keys)", options=[int(s) for s in steps],
         key=key, format_func=lambda s: f"step {s:,}",
         help=f"Every chart below shows the runs up to this step. Steps 0-{min(regimes.SCRUB_DENSE, last)} one "
-        "by one, then log-spaced to the end of the longest run. A run that stopped earlier stays at its end.",
+        "by one, then log-spaced to the end of the longest run. A run that stopped earlier stays at its end. "
+        "It opens at the end, where the regimes' outcomes differ most; press Home for step 0, then the right "
+        "arrow to replay.",
     )  # fmt: skip
     st.session_state[_k(p, "step")] = int(step)
     return int(step)

@@ -18,6 +18,7 @@ from gdviz.experiment import RunConfig
 from gdviz.figures import REGIME_LABELS
 from gdviz.sweep import SweepSettings, SweepTable
 from gdviz.ui import controls, data_key, get_config, problem_for, set_config
+from gdviz.ui.messages import for_people
 
 P = "sw"
 RUN_KEY = f"{P}_run"
@@ -106,7 +107,7 @@ def settings_form() -> tuple[SweepSettings | None, bool]:
         settings = SweepSettings(**values)
         settings.rates(problem_for(get_config()))  # rates outside what a run accepts are reported here
     except InputError as err:
-        st.error(str(err))
+        st.error(for_people(err))
         return None, False
     return settings, clicked
 

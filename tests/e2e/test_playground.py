@@ -3,6 +3,8 @@ and one screenshot per regime (looked at by a person; saved under tests/e2e/scre
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -13,8 +15,12 @@ CHARTS = ("pg_surface", "pg_contour", "pg_line", "pg_loss", "pg_grads", "pg_bars
 
 
 def metric(page, label: str) -> str:
+    """The value of the metric labelled exactly ``label``. Exactly: ``has_text`` alone is a case-insensitive
+    substring match, so "Step" also matched the theory panel's "Predicted steps to converge" (1,321 on the
+    default run, the same number as its last step), and whichever was first in the page was read."""
+    exact = re.compile(rf"^\s*{re.escape(label)}\s*$")
     box = page.locator('[data-testid="stMetric"]').filter(
-        has=page.locator('[data-testid="stMetricLabel"]', has_text=label)
+        has=page.locator('[data-testid="stMetricLabel"]', has_text=exact)
     )
     return box.first.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
@@ -54,6 +60,7 @@ def camera_eye(page) -> dict:
 def playground(page, app_url):
     page.goto(app_url)
     wait_for_app(page, n_charts=len(CHARTS))
+    assert exception_boxes(page) == []  # an error box would hide the read-out: say so, not "Step is 1,321"
     return page
 
 

@@ -1,0 +1,66 @@
+"""The Playground in a real browser, for the review's fixes: the phone layout's first screen, and the contours
+of a run whose loss overflowed float64 (screenshots saved under tests/e2e/screenshots/, looked at by a person)."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import exception_boxes, wait_for_app, wait_for_chart
+from tests.e2e.test_playground import CHARTS, click, metric
+
+
+def test_phone_first_screen_reaches_the_first_chart(page, app_url, screenshot_dir):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(app_url)
+    wait_for_app(page, n_charts=len(CHARTS))
+    click(page, "Step x10")
+    for key in CHARTS:
+        wait_for_chart(page, key, "10")
+    page.wait_for_timeout(500)
+    top = page.evaluate(
+        "() => document.querySelector('.gdviz-live').getBoundingClientRect().top"
+        " - document.querySelector('[data-testid=\"stMain\"]').getBoundingClientRect().top"
+    )
+    assert top < 844, f"the first chart starts {top:.0f} px down a 844 px screen"
+    # The read-out is a grid of three a row: the first three metrics share one row, the fourth starts the next.
+    tops = page.evaluate(
+        "() => [...document.querySelectorAll('.st-key-pg_readout [data-testid=\"stMetric\"]')]"
+        ".map(m => Math.round(m.getBoundingClientRect().top))"
+    )
+    assert len(tops) == 9 and tops[0] == tops[1] == tops[2] < tops[3]
+    assert metric(page, "Step") == "10" and metric(page, "Status") == "running"
+    assert exception_boxes(page) == []
+    page.screenshot(path=str(screenshot_dir / "playground_phone_first_screen.png"))
+
+
+def test_a_run_whose_loss_overflowed_keeps_its_contours(page, app_url, screenshot_dir):
+    # Diabetes on a raw feature at the default rate diverges; by its end the window spans 1e154 and the loss
+    # overflows float64 on the whole grid. The contour shows log10 of the loss: a valley, not a blank field.
+    page.goto(app_url)
+    wait_for_app(page, n_charts=len(CHARTS))
+    page.get_by_label("Dataset", exact=True).first.click()
+    page.get_by_role("option", name="Diabetes (442 patients, 10 raw features)").first.click()
+    page.get_by_text("Predicted from the Hessian").first.wait_for(timeout=30_000)
+    click(page, "Run to end")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=\"stMetricValue\"]')].some(v => v.innerText === 'diverged')",
+        timeout=60_000,
+    )
+    last = metric(page, "Step").replace(",", "")
+    wait_for_chart(page, "pg_contour", last)
+    field = page.evaluate(
+        """() => {
+          const d = document.querySelector('.gdviz-live[data-key="pg_contour"]');
+          const t = d._fullData.find(t => t.type === 'contour');
+          const z = Array.from(t.z, row => Array.from(row)).flat();
+          return {finite: z.filter(Number.isFinite).length, cells: z.length, min: Math.min(...z),
+                  max: Math.max(...z), bar: t.colorbar.title.text,
+                  paths: d.querySelectorAll('.contourfill path, .contourlevel path').length};
+        }"""
+    )
+    assert field["cells"] > 100 and field["finite"] == field["cells"], field
+    assert field["max"] > 300 and field["max"] - field["min"] > 1, field  # log10 J beyond 1e300, with a valley
+    assert field["bar"] == "log10 loss"
+    assert field["paths"] > 10, field
+    assert exception_boxes(page) == []
+    page.locator('.gdviz-live[data-key="pg_contour"]').scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(screenshot_dir / "playground_overflowed_contours.png"))
