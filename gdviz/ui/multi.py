@@ -275,7 +275,8 @@ def step_slider(prefix: str, config: RunConfig, traj: Trajectory) -> int:
     ``scaling.opening_step``: its last step, or for a diverged run the last one before its loss grew a
     millionfold."""
     key, last = _k(prefix, "step"), int(traj.step[-1])
-    run_id = (config.dataset, config.upload, config.scaling, config.learning_rate, config.tol, config.max_steps)
+    # gdviz.ui.share writes the same tuple for a link's step; an upload's id ("" otherwise) tells uploads apart.
+    run_id = (config.dataset + config.upload, config.scaling, config.learning_rate, config.tol, config.max_steps)
     if st.session_state.get(_k(prefix, "run_id")) != run_id or key not in st.session_state:
         st.session_state[_k(prefix, "run_id")] = run_id
         st.session_state[key] = scaling.opening_step(traj)
