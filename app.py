@@ -12,6 +12,7 @@ page = st.navigation(
         st.Page("pages/sweep.py", title="Learning-rate sweep", icon=":material/ssid_chart:"),
         st.Page("pages/scaling.py", title="Feature scaling", icon=":material/straighten:"),
         st.Page("pages/math.py", title="The math", icon=":material/function:"),
+        st.Page("pages/your_data.py", title="Your data", icon=":material/upload_file:"),
     ]
 )
 preload_plotly()  # first element of every page: starts loading the Plotly its charts are drawn with

@@ -34,6 +34,8 @@ DATASET_LABELS = {
     "california_housing": "California housing (20,640 districts, 8 features)",
 }
 CALIFORNIA_ENV = "GDVIZ_CALIFORNIA_CSV"
+# RunConfig.dataset of a table the user uploaded: it lives in their session (gdviz.ui), never in DATASETS.
+UPLOAD = "upload"
 
 
 class Dataset(NamedTuple):

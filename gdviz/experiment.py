@@ -20,6 +20,7 @@ from gdviz._errors import InputError, check_choice, check_float, check_int
 # Bounds that keep any one run bounded in time and memory.
 MAX_STEPS_LIMIT = 200_000
 RATE_MIN, RATE_MAX = 1e-12, 1e6
+UPLOAD_ID = re.compile(r"(?:[0-9a-f]{16})?")
 # Exponential decay multiplies the rate by (1 - decay_rate) each step: decay_rate 1 would make every rate
 # after the first 0 (and optimizers.exponential_decay rejects a factor of 0), so the decay stops just short.
 EXP_DECAY_MAX = 0.9999
@@ -30,7 +31,9 @@ class RunConfig:
     """All settings of one run, as scalars.
 
     Attributes:
-        dataset: a name in ``gdviz.data.DATASETS``.
+        dataset: a name in ``gdviz.data.DATASETS``, or ``gdviz.data.UPLOAD`` for the session's uploaded table.
+        upload: the content id of the uploaded table (16 hex characters, see ``gdviz.upload.content_id``)
+            when ``dataset`` is ``UPLOAD``, so that configs (and cache keys) of different uploads differ.
         feature: column index of the one feature used by one-feature pages (0-based).
         n_samples, slope, intercept, noise, x_loc, x_scale, seed: the synthetic line's settings.
         scaling: a name in ``gdviz.data.SCALINGS``.
@@ -45,6 +48,7 @@ class RunConfig:
     """
 
     dataset: str = "synthetic_line"
+    upload: str = ""
     feature: int = 0
     n_samples: int = 20
     slope: float = 3.0
@@ -73,7 +77,14 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         owner = "RunConfig"
-        check_choice(self.dataset, "dataset", owner, data.DATASETS)
+        check_choice(self.dataset, "dataset", owner, (*data.DATASETS, data.UPLOAD))
+        if not (isinstance(self.upload, str) and UPLOAD_ID.fullmatch(self.upload)) or (
+            self.dataset == data.UPLOAD and not self.upload
+        ):
+            raise InputError(
+                f"The 'upload' parameter of {owner} must be '' or a content id of 16 hex digits (one is needed "
+                f"when dataset is {data.UPLOAD!r}). Got {self.upload!r} instead."
+            )
         check_int(self.feature, "feature", owner, low=0, high=999)
         check_choice(self.scaling, "scaling", owner, data.SCALINGS)
         check_choice(self.optimizer, "optimizer", owner, optimizers.OPTIMIZERS)
@@ -97,7 +108,16 @@ class RunConfig:
         return dataclasses.replace(self, **changes)
 
     def make_dataset(self) -> data.Dataset:
-        """The Dataset this config names (the synthetic line is built from its settings)."""
+        """The Dataset this config names (the synthetic line is built from its settings).
+
+        Raises:
+            InputError: for an uploaded table, which only its session holds (``gdviz.ui.dataset_for``).
+        """
+        if self.dataset == data.UPLOAD:
+            raise InputError(
+                "The uploaded data lives in the browser session that uploaded it, not in the RunConfig: "
+                "ask gdviz.ui.dataset_for for it, or upload the file again on the Your data page."
+            )
         if self.dataset == "synthetic_line":
             return data.synthetic_line(
                 n_samples=self.n_samples,
@@ -314,9 +334,10 @@ def _from_query(params: Mapping[str, str | list[str]]) -> tuple[RunConfig, list[
         return defaults, [*notices, f"The link's settings do not work together ({err}). Showing the defaults."]
 
 
-def one_feature_problem(config: RunConfig) -> engine.Problem:
-    """The Problem of ``config`` on its one chosen feature (intercept + slope)."""
-    ds = config.make_dataset()
+def one_feature_problem(config: RunConfig, dataset: data.Dataset | None = None) -> engine.Problem:
+    """The Problem of ``config`` on its one chosen feature (intercept + slope), on ``dataset`` if given
+    (an uploaded table) or else on the one ``config`` names."""
+    ds = config.make_dataset() if dataset is None else dataset
     feature = min(config.feature, ds.n_features - 1)
     return data.problem_from_dataset(ds, scaling=config.scaling, features=[feature])
 

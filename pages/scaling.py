@@ -21,7 +21,7 @@ ds, problem = multi.dataset(config.dataset), multi.problem(config.dataset, confi
 raw, traj = multi.problem(config.dataset, "none"), multi.run(config)
 names = problem.param_names
 st.markdown(
-    f"**{ds.name.replace('_', ' ').capitalize()}**, {ds.n_samples:,} rows, {ds.n_features} features, "
+    f"**{multi.dataset_title(config, ds)}**, {ds.n_samples:,} rows, {ds.n_features} features, "
     f"scaling: {config.scaling}. Plain GD at rate **{config.learning_rate:g}** from zeros:"
 )
 multi.run_summary(P, config, problem, traj)

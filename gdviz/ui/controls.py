@@ -19,7 +19,7 @@ from gdviz._errors import InputError
 from gdviz.analysis import Regime
 from gdviz.experiment import EXP_DECAY_MAX, MAX_STEPS_LIMIT, RATE_MAX, RATE_MIN
 from gdviz.figures import REGIME_COLORS, REGIME_LABELS
-from gdviz.ui import dataset_for, get_config, problem_for, set_config
+from gdviz.ui import dataset_changes, dataset_choices, dataset_for, dataset_labels, get_config, problem_for, set_config
 from gdviz.ui.messages import for_people
 
 # The learning-rate slider: 1e-6 .. 10 on a log grid of 20 values per decade, 3 significant figures.
@@ -96,7 +96,7 @@ def _on_field(prefix: str, field: str) -> None:
 
 
 def _on_dataset(prefix: str) -> None:
-    if _apply(prefix, dataset=st.session_state[_key(prefix, "dataset")], feature=0):
+    if _apply(prefix, **dataset_changes(st.session_state[_key(prefix, "dataset")]), feature=0):
         st.session_state[_key(prefix, "feature")] = 0
 
 
@@ -193,13 +193,13 @@ def data_controls(prefix: str, *, synthetic_settings: bool = True) -> None:
     config = get_config()
     st.selectbox(
         "Dataset",
-        data.DATASETS,
-        format_func=data.DATASET_LABELS.get,
+        dataset_choices(),  # with "Your data: <file>" once this session has an upload
+        format_func=dataset_labels().get,
         key=_key(p, "dataset"),
         on_change=_on_dataset,
         args=(p,),
         help="The synthetic line is the textbook picture: a handful of noisy points. The others are real "
-        "tables; one-feature pages fit one of their features.",
+        "tables; one-feature pages fit one of their features. Upload your own on the Your data page.",
     )
     if config.dataset == "synthetic_line":
         if synthetic_settings:

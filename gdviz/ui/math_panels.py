@@ -15,6 +15,7 @@ from gdviz import data, explain, thinning
 from gdviz.derivation import GradientNumbers, StepNumbers
 from gdviz.engine import Problem, Status, Trajectory
 from gdviz.experiment import RunConfig
+from gdviz.ui import dataset_label
 from gdviz.ui.panels import num
 
 PG_CURSOR = "pg_cursor"  # the Playground's current step (gdviz.ui.player, prefix "pg")
@@ -56,7 +57,7 @@ def context(config: RunConfig, problem: Problem, traj: Trajectory, grad: Gradien
     last = int(traj.step[-1])
     status = traj.status.value.replace("_", " ")
     st.caption(
-        f"Data: {data.DATASET_LABELS[config.dataset]}, n = {problem.n_samples:,} rows, feature "
+        f"Data: {dataset_label(config.dataset)}, n = {problem.n_samples:,} rows, feature "
         f"'{problem.feature_names[0]}'. Run: {config.optimizer}, rate {config.learning_rate:g}, "
         f"schedule {config.schedule}, {last:,} steps, {status}."
     )

@@ -2,7 +2,9 @@
 
 Problems are cached per (dataset name, scaling) with ``st.cache_resource``; the source of California
 housing (the CSV named by GDVIZ_CALIFORNIA_CSV, or scikit-learn's fetch) is part of the key, so pointing
-the variable elsewhere is seen. The dataset, scaling and learning rate live in the shared RunConfig
+the variable elsewhere is seen. The session's uploaded table (dataset "upload") is never put in those
+process-wide caches: its problems and runs are memoised in its own session (``gdviz.ui.upload_memo``).
+The dataset, scaling and learning rate live in the shared RunConfig
 (``gdviz.ui.get_config``), so moving between pages keeps them. Session keys (plain data): the widget
 keys ``{prefix}_dataset``, ``{prefix}_scaling``, ``{prefix}_learning_rate``, ``{prefix}_step``,
 ``{prefix}_pair_x_{dataset}``, ``{prefix}_pair_y_{dataset}``, ``{prefix}_hold``; ``{prefix}_error`` (a
@@ -26,7 +28,7 @@ from gdviz.engine import Problem, Trajectory
 from gdviz.experiment import RATE_MAX, RATE_MIN, RunConfig
 from gdviz.explain import fmt
 from gdviz.figures import REGIME_LABELS
-from gdviz.ui import get_config, set_config
+from gdviz.ui import dataset_changes, dataset_choices, dataset_labels, get_config, set_config, upload_memo, upload_state
 from gdviz.ui.messages import for_people
 
 PUZZLE_DATASET = "california_housing"
@@ -58,10 +60,19 @@ def _dataset(name: str, source: str | None) -> data.Dataset:
     return ds
 
 
+def _all_features(ds: data.Dataset, scaling_name: str) -> Problem:
+    return data.make_problem(ds.X, ds.y, scaling=scaling_name, feature_names=ds.feature_names)
+
+
+def _gd(prob: Problem, rate: float, tol: float, max_steps: int) -> Trajectory:
+    """Plain GD on ``prob``, stored thinned to at most RUN_BYTES (``gdviz.thinning``)."""
+    states = engine.run(prob, optimizers.gd(rate), tol=tol, max_steps=max_steps)
+    return thinning.collect(states, thinning.dense_for(prob.n_params, max_steps, RUN_BYTES))
+
+
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _problem(name: str, scaling_name: str, source: str | None) -> Problem:
-    ds = _dataset(name, source)
-    return data.make_problem(ds.X, ds.y, scaling=scaling_name, feature_names=ds.feature_names)
+    return _all_features(_dataset(name, source), scaling_name)
 
 
 # The most bytes one cached run may take: every step of a 10,000-step run on up to 23 features, and of the
@@ -71,9 +82,7 @@ RUN_BYTES = 4 * 1024 * 1024
 
 @st.cache_resource(max_entries=16, show_spinner="Running gradient descent...")
 def _run(name: str, scaling_name: str, source: str | None, rate: float, tol: float, max_steps: int) -> Trajectory:
-    prob = _problem(name, scaling_name, source)
-    states = engine.run(prob, optimizers.gd(rate), tol=tol, max_steps=max_steps)
-    return thinning.collect(states, thinning.dense_for(prob.n_params, max_steps, RUN_BYTES))
+    return _gd(_problem(name, scaling_name, source), rate, tol, max_steps)
 
 
 @st.cache_data(max_entries=32, show_spinner="Running the same rate under every scaling...")
@@ -82,13 +91,31 @@ def _comparison(name: str, source: str | None, rate: float, tol: float, max_step
     return scaling.compare_scalings(problems, rate, tol=tol, max_steps=max_steps)
 
 
+def _upload() -> tuple[str, data.Dataset]:
+    """(content id, chosen columns) of this session's upload; InputError when it has none."""
+    up = upload_state()
+    if up is None:
+        raise InputError("There is no uploaded data in this session: upload a CSV file on the Your data page.")
+    return up["id"], up["dataset"]
+
+
 def dataset(name: str) -> data.Dataset:
-    """The raw Dataset ``name`` (cached). Raises InputError when it cannot be loaded."""
+    """The raw Dataset ``name`` (cached; the upload: this session's). Raises InputError when it cannot be loaded."""
+    if name == data.UPLOAD:
+        return _upload()[1]
     return _dataset(name, _source(name))
+
+
+def dataset_title(config: RunConfig, ds: data.Dataset) -> str:
+    """How the page names the data: an uploaded file by its own name, a bundled dataset in words."""
+    return ds.name if config.dataset == data.UPLOAD else ds.name.replace("_", " ").capitalize()
 
 
 def problem(name: str, scaling_name: str) -> Problem:
     """The Problem on every feature of ``name`` under ``scaling_name`` (cached, read-only)."""
+    if name == data.UPLOAD:
+        uid, ds = _upload()
+        return upload_memo(("multi_problem", uid, scaling_name), lambda: _all_features(ds, scaling_name))
     return _problem(name, scaling_name, _source(name))
 
 
@@ -96,12 +123,29 @@ def run(config: RunConfig, rate: float | None = None, scaling_name: str | None =
     """Plain GD at a constant rate (``config``'s unless given) from zeros, with config's tol and max steps."""
     lr = config.learning_rate if rate is None else rate
     sc = config.scaling if scaling_name is None else scaling_name
+    if config.dataset == data.UPLOAD:
+        prob = problem(data.UPLOAD, sc)
+
+        def compute() -> Trajectory:
+            with st.spinner("Running gradient descent..."):
+                return _gd(prob, lr, config.tol, config.max_steps)
+
+        return upload_memo(("multi_run", _upload()[0], sc, lr, config.tol, config.max_steps), compute)
     return _run(config.dataset, sc, _source(config.dataset), lr, config.tol, config.max_steps)
 
 
 def comparison(config: RunConfig) -> list[scaling.ScalingRow]:
     """The config's rate under each scaling of its dataset (spectrum, threshold, regime, a real run)."""
-    return _comparison(config.dataset, _source(config.dataset), config.learning_rate, config.tol, config.max_steps)
+    rate, tol, max_steps = config.learning_rate, config.tol, config.max_steps
+    if config.dataset == data.UPLOAD:
+        problems = {s: problem(data.UPLOAD, s) for s in data.SCALINGS}
+
+        def compute() -> list[scaling.ScalingRow]:
+            with st.spinner("Running the same rate under every scaling..."):
+                return scaling.compare_scalings(problems, rate, tol=tol, max_steps=max_steps)
+
+        return upload_memo(("multi_comparison", _upload()[0], rate, tol, max_steps), compute)
+    return _comparison(config.dataset, _source(config.dataset), rate, tol, max_steps)
 
 
 def clear_caches() -> None:
@@ -127,6 +171,8 @@ def _sync(prefix: str, config: RunConfig) -> None:
 def _apply(prefix: str, **changes) -> bool:
     """Write ``changes`` into the shared config if its data loads; else keep everything and say why."""
     old = get_config()
+    if "dataset" in changes:
+        changes.update(dataset_changes(changes["dataset"]))  # the upload's content id goes with "upload"
     if changes.get("dataset", old.dataset) != old.dataset:
         changes["feature"] = 0  # the Playground's one feature: column 0 of the new dataset
     try:
@@ -196,8 +242,8 @@ def sidebar(prefix: str) -> RunConfig:
         st.subheader("Data and rate")
         st.selectbox(
             "Dataset",
-            data.DATASETS,
-            format_func=data.DATASET_LABELS.get,
+            dataset_choices(),  # with "Your data: <file>" once this session has an upload
+            format_func=dataset_labels().get,
             key=_k(p, "dataset"),
             on_change=_on_field,
             args=(p, "dataset"),
@@ -239,7 +285,8 @@ def step_slider(prefix: str, config: RunConfig, traj: Trajectory) -> int:
     ``scaling.opening_step``: its last step, or for a diverged run the last one before its loss grew a
     millionfold."""
     key, last = _k(prefix, "step"), int(traj.step[-1])
-    run_id = (config.dataset, config.scaling, config.learning_rate, config.tol, config.max_steps)
+    # gdviz.ui.share writes the same tuple for a link's step; an upload's id ("" otherwise) tells uploads apart.
+    run_id = (config.dataset + config.upload, config.scaling, config.learning_rate, config.tol, config.max_steps)
     if st.session_state.get(_k(prefix, "run_id")) != run_id or key not in st.session_state:
         st.session_state[_k(prefix, "run_id")] = run_id
         st.session_state[key] = scaling.opening_step(traj)
@@ -266,7 +313,8 @@ def step_slider(prefix: str, config: RunConfig, traj: Trajectory) -> int:
 
 def pair_controls(prefix: str, config: RunConfig, names: tuple[str, ...], default: tuple[int, int]) -> tuple:
     """Two params for the cost surface and where the others are held: returns (i, j, hold)."""
-    kx, ky = _k(prefix, f"pair_x_{config.dataset}"), _k(prefix, f"pair_y_{config.dataset}")
+    which = f"{config.dataset}{config.upload}"  # another upload may have other columns
+    kx, ky = _k(prefix, f"pair_x_{which}"), _k(prefix, f"pair_y_{which}")
     st.session_state.setdefault(kx, default[0])
     st.session_state.setdefault(ky, default[1])
     if st.session_state[ky] == st.session_state[kx]:
