@@ -108,3 +108,14 @@ def tick_clock(monkeypatch):
         return round(rate * interval)  # steps per on-time tick
 
     return use
+
+
+def live_figure(at, key: str) -> dict:
+    """The Plotly figure (JSON) of the live chart ``key`` in an AppTest's last run."""
+    from gdviz.ui.live_chart import figures_of  # here: the core's tests run without streamlit imported
+
+    for element in at.get("bidi_component"):
+        figs = figures_of(element)
+        if key in figs:
+            return figs[key]
+    raise AssertionError(f"no live chart {key!r}")

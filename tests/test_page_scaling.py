@@ -22,7 +22,7 @@ from gdviz import data
 from gdviz.ui import multi
 from gdviz.ui.live_chart import figures_of
 from tests.chart_utils import decode, trace_by_name
-from tests.conftest import CALIFORNIA_CSV
+from tests.conftest import CALIFORNIA_CSV, live_figure
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGE = "pages/scaling.py"
@@ -128,14 +128,6 @@ def new_page() -> AppTest:
 
 def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
-
-
-def live_figure(at: AppTest, key: str) -> dict:
-    for element in at.get("bidi_component"):
-        figs = figures_of(element)
-        if key in figs:
-            return figs[key]
-    raise AssertionError(f"no live chart {key!r}")
 
 
 def bars(at: AppTest, key: str) -> dict[str, float]:

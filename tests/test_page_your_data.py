@@ -20,9 +20,8 @@ from streamlit.testing.v1 import AppTest
 from gdviz import data
 from gdviz.experiment import RunConfig
 from gdviz.ui import multi
-from gdviz.ui.live_chart import figures_of
 from tests.chart_utils import decode, trace_by_name
-from tests.conftest import CALIFORNIA_CSV
+from tests.conftest import CALIFORNIA_CSV, live_figure
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGE = "pages/your_data.py"
@@ -125,14 +124,6 @@ def metrics(at: AppTest) -> dict[str, str]:
 
 def number(at: AppTest, label: str) -> float:
     return float(metrics(at)[label].replace(",", ""))
-
-
-def live_figure(at: AppTest, key: str) -> dict:
-    for element in at.get("bidi_component"):
-        figs = figures_of(element)
-        if key in figs:
-            return figs[key]
-    raise AssertionError(f"no live chart {key!r}")
 
 
 def has_upload(at: AppTest) -> bool:

@@ -7,6 +7,7 @@ Browser tests skip cleanly when /usr/bin/chromium is missing, unless GDVIZ_REQUI
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -16,7 +17,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from gdviz import data
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("GDVIZ_CHROMIUM", "/usr/bin/chromium")
@@ -133,3 +138,49 @@ def exception_boxes(page) -> list[str]:
 
 def remove_user_data_dir(path: str) -> None:
     shutil.rmtree(path, ignore_errors=True)
+
+
+def metric(page, label: str) -> str:
+    """The value of the metric labelled exactly ``label``. Exactly: ``has_text`` alone is a case-insensitive
+    substring match, so "Step" also matched the theory panel's "Predicted steps to converge" (1,321 on the
+    default run, the same number as its last step), and whichever was first in the page was read."""
+    exact = re.compile(rf"^\s*{re.escape(label)}\s*$")
+    box = page.locator('[data-testid="stMetric"]').filter(
+        has=page.locator('[data-testid="stMetricLabel"]', has_text=exact)
+    )
+    return box.first.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def wait_idle(page) -> None:
+    """Wait until the script run is over: no Stop button in the header and no stale (faded) element."""
+    page.wait_for_timeout(500)
+    page.get_by_role("button", name="Stop", exact=True).wait_for(state="hidden", timeout=60_000)
+    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=60_000)
+    page.wait_for_timeout(500)
+
+
+def choose(page, label: str, option: str, *, exact: bool = False, attempts: int = 3) -> None:
+    """Pick ``option`` in the selectbox labelled ``label`` (``exact``: the whole option text). A rerun that
+    redraws the sidebar just after the click closes the open list, so the click is tried again."""
+    for attempt in range(attempts):
+        page.get_by_label(label, exact=True).first.click()
+        try:
+            page.get_by_role("option", name=option, exact=exact).first.click(timeout=10_000)
+            return
+        except PlaywrightTimeoutError:
+            if attempt == attempts - 1:
+                raise
+            page.keyboard.press("Escape")
+            page.wait_for_timeout(500)
+
+
+def naive_gd_line(lr: float, steps: int) -> np.ndarray:
+    """Plain GD on the default synthetic line, written out here: params after each step (rows 0..steps)."""
+    ds = data.synthetic_line()
+    X1 = np.column_stack([np.ones(len(ds.y)), ds.X[:, 0]])
+    w = np.zeros(2)
+    out = [w]
+    for _ in range(steps):
+        w = w - lr * (2 / len(ds.y)) * X1.T @ (X1 @ w - ds.y)
+        out.append(w)
+    return np.array(out)

@@ -8,22 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gdviz import data
-from tests.e2e.conftest import exception_boxes, wait_for_app, wait_for_chart
+from tests.e2e.conftest import exception_boxes, naive_gd_line, wait_for_app, wait_for_chart
 
 CHARTS = ("pg_surface", "pg_contour", "pg_line", "pg_loss", "pg_grads", "pg_bars")
-
-
-def naive_gd(lr: float, steps: int) -> np.ndarray:
-    """Plain GD on the default synthetic line, written out here: params after each step (rows 0..steps)."""
-    ds = data.synthetic_line()
-    X1 = np.column_stack([np.ones(len(ds.y)), ds.X[:, 0]])
-    w = np.zeros(2)
-    out = [w]
-    for _ in range(steps):
-        w = w - lr * (2 / len(ds.y)) * X1.T @ (X1 @ w - ds.y)
-        out.append(w)
-    return np.array(out)
 
 
 def open_menu(page):
@@ -63,7 +50,8 @@ def test_download_run_csv_and_a_figure_that_opens_offline(playground, screenshot
     assert download.suggested_filename == "gdviz-playground-run-lr0.05.csv"
     df = pd.read_csv(download.path())
     assert list(df["step"]) == [0, 1, 2, 3, 4]
-    np.testing.assert_allclose(df[["intercept", "slope on x"]].to_numpy(), naive_gd(0.05, 4), rtol=1e-12, atol=1e-12)
+    expected = naive_gd_line(0.05, 4)
+    np.testing.assert_allclose(df[["intercept", "slope on x"]].to_numpy(), expected, rtol=1e-12, atol=1e-12)
     assert np.isnan(df["learning_rate"][0]) and (df["learning_rate"][1:] == 0.05).all()
 
     # Pick the loss curve and save it as HTML.

@@ -8,16 +8,9 @@ import numpy as np
 import pytest
 
 from gdviz import data
-from tests.e2e.conftest import exception_boxes, wait_for_app
+from tests.e2e.conftest import exception_boxes, metric, wait_for_app
 
 LR = 0.05  # the default rate
-
-
-def metric(page, label: str) -> str:
-    box = page.locator('[data-testid="stMetric"]').filter(
-        has=page.locator('[data-testid="stMetricLabel"]', has_text=label)
-    )
-    return box.first.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
 
 def oracle(step: int) -> tuple[float, float]:

@@ -3,38 +3,11 @@ and one screenshot per regime (looked at by a person; saved under tests/e2e/scre
 
 from __future__ import annotations
 
-import re
-
-import numpy as np
 import pytest
 
-from gdviz import data
-from tests.e2e.conftest import exception_boxes, wait_for_app, wait_for_chart
+from tests.e2e.conftest import exception_boxes, metric, naive_gd_line, wait_for_app, wait_for_chart
 
 CHARTS = ("pg_surface", "pg_contour", "pg_line", "pg_loss", "pg_grads", "pg_bars")
-
-
-def metric(page, label: str) -> str:
-    """The value of the metric labelled exactly ``label``. Exactly: ``has_text`` alone is a case-insensitive
-    substring match, so "Step" also matched the theory panel's "Predicted steps to converge" (1,321 on the
-    default run, the same number as its last step), and whichever was first in the page was read."""
-    exact = re.compile(rf"^\s*{re.escape(label)}\s*$")
-    box = page.locator('[data-testid="stMetric"]').filter(
-        has=page.locator('[data-testid="stMetricLabel"]', has_text=exact)
-    )
-    return box.first.locator('[data-testid="stMetricValue"]').inner_text().strip()
-
-
-def naive_gd(lr: float, steps: int) -> np.ndarray:
-    """Plain GD on the default synthetic line, written out here: params after each step."""
-    ds = data.synthetic_line()
-    X1 = np.column_stack([np.ones(len(ds.y)), ds.X[:, 0]])
-    w = np.zeros(2)
-    out = [w]
-    for _ in range(steps):
-        w = w - lr * (2 / len(ds.y)) * X1.T @ (X1 @ w - ds.y)
-        out.append(w)
-    return np.array(out)
 
 
 def contour_lines(page) -> int:
@@ -76,7 +49,7 @@ def test_step_step_step_back_updates_the_readout_and_charts(playground):
     for key in CHARTS:
         wait_for_chart(page, key, "2")
     assert metric(page, "Step") == "2"
-    w = naive_gd(0.05, 2)[-1]
+    w = naive_gd_line(0.05, 2)[-1]
     assert float(metric(page, "Intercept")) == pytest.approx(w[0], rel=1e-5)
     assert float(metric(page, "Slope on x")) == pytest.approx(w[1], rel=1e-5)
     # The contour's path really has the three points of steps 0..2.

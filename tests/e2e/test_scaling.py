@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import CALIFORNIA_CSV
-from tests.e2e.conftest import exception_boxes, serve_app, wait_for_app
+from tests.e2e.conftest import choose, exception_boxes, metric, serve_app, wait_for_app, wait_idle
 
 CHARTS = ("sc_grad_start", "sc_grad_step", "sc_grad_history", "sc_loss", "sc_contour", "sc_surface")
 
@@ -20,27 +20,6 @@ def scaling_url():
     if not CALIFORNIA_CSV.is_file():
         pytest.skip(f"California housing CSV not found at {CALIFORNIA_CSV} (shared test data is missing)")
     yield from serve_app({"GDVIZ_CALIFORNIA_CSV": str(CALIFORNIA_CSV)})
-
-
-def metric(page, label: str) -> str:
-    box = page.locator('[data-testid="stMetric"]').filter(
-        has=page.locator('[data-testid="stMetricLabel"]', has_text=label)
-    )
-    return box.first.locator('[data-testid="stMetricValue"]').inner_text().strip()
-
-
-def wait_idle(page) -> None:
-    """Wait until the script run is over: no Stop button in the header and no stale (faded) element."""
-    page.wait_for_timeout(500)
-    page.get_by_role("button", name="Stop", exact=True).wait_for(state="hidden", timeout=60_000)
-    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=60_000)
-    page.wait_for_timeout(500)
-
-
-def choose(page, label: str, option: str) -> None:
-    """Pick ``option`` in the selectbox labelled ``label``."""
-    page.get_by_label(label, exact=True).first.click()
-    page.get_by_role("option", name=option).first.click()
 
 
 def charts_drawn(page) -> dict:

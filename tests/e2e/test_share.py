@@ -6,17 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import exception_boxes, serve_app, wait_for_app, wait_for_chart
+from tests.e2e.conftest import choose, exception_boxes, metric, serve_app, wait_for_app, wait_for_chart
 
 CHARTS = ("pg_surface", "pg_contour", "pg_line", "pg_loss", "pg_grads", "pg_bars")
 READOUTS = ("Step", "Loss", "Intercept", "Slope on x", "Rate used", "Status")
-
-
-def metric(page, label: str) -> str:
-    box = page.locator('[data-testid="stMetric"]').filter(
-        has=page.locator('[data-testid="stMetricLabel"]', has_text=label)
-    )
-    return box.first.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
 
 def settled(page) -> None:
@@ -36,8 +29,7 @@ def test_a_playground_view_travels_through_its_link(page, app_url, browser, scre
     exact.fill("0.02")
     exact.press("Enter")
     settled(page)
-    page.get_by_label("Optimizer", exact=True).first.click()
-    page.get_by_role("option", name="Momentum (heavy ball)").first.click()
+    choose(page, "Optimizer", "Momentum (heavy ball)")
     settled(page)
     for k in (1, 2, 3):
         page.get_by_role("button", name="Step", exact=True).first.click()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.e2e.conftest import exception_boxes, wait_for_app, wait_for_chart
+from tests.e2e.conftest import choose, exception_boxes, metric, wait_for_app, wait_for_chart, wait_idle
 
 CHARTS = ("pg_surface", "pg_contour", "pg_line", "pg_loss", "pg_grads", "pg_bars")
 SCALING_CHARTS = ("sc_grad_start", "sc_grad_step", "sc_grad_history", "sc_loss", "sc_contour", "sc_surface")
@@ -43,26 +43,6 @@ def bad_csv(tmp_path_factory):
     return path
 
 
-def metric(page, label: str) -> str:
-    box = page.locator('[data-testid="stMetric"]').filter(
-        has=page.locator('[data-testid="stMetricLabel"]', has_text=label)
-    )
-    return box.first.locator('[data-testid="stMetricValue"]').inner_text().strip()
-
-
-def wait_idle(page) -> None:
-    """Wait until the script run is over: no Stop button in the header and no stale (faded) element."""
-    page.wait_for_timeout(500)
-    page.get_by_role("button", name="Stop", exact=True).wait_for(state="hidden", timeout=60_000)
-    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=60_000)
-    page.wait_for_timeout(300)
-
-
-def choose(page, label: str, option: str) -> None:
-    page.get_by_label(label, exact=True).first.click()
-    page.get_by_role("option", name=option, exact=True).first.click()
-
-
 def upload(page, path) -> None:
     page.locator('[data-testid="stFileUploader"] input[type=file]').set_input_files(str(path))
     wait_idle(page)
@@ -85,7 +65,7 @@ def test_upload_pick_the_target_and_step_on_the_playground(page, app_url, houses
     body = page.inner_text("body")
     assert "40 rows x 3 usable numeric columns" in body
     assert "'street'" in body  # the note on the dropped text column
-    choose(page, "Target (y)", "price")
+    choose(page, "Target (y)", "price", exact=True)
     wait_idle(page)
     page.get_by_text("40 rows, 2 feature(s), 3 params").wait_for(timeout=30_000)
     page.screenshot(path=str(screenshot_dir / "your_data_preview.png"), full_page=True)
