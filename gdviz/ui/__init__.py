@@ -15,6 +15,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import streamlit as st
 
 from gdviz import analysis, data, experiment
@@ -26,6 +27,9 @@ CONFIG_KEY = "gdviz_config"
 UPLOAD_KEY = "gdviz_upload"
 MEMO_KEY = "gdviz_upload_memo"
 MEMO_SIZE = 12  # problems, runs and comparisons of the current upload kept per session (least recent dropped)
+# ... and at most this many bytes of arrays between them (the most recent entry is always kept). A problem
+# keeps its design matrix, so on a 10 MB upload each costs about as much as the table.
+MEMO_BYTES = 32 * 1024 * 1024
 DATA_FIELDS = ("dataset", "upload", "feature", "n_samples", "slope", "intercept", "noise", "x_loc", "x_scale", "seed",
                "scaling")  # fmt: skip
 
@@ -118,15 +122,27 @@ def dataset_changes(name: str) -> dict[str, str]:
     return {"dataset": name, "upload": up["id"] if name == data.UPLOAD and up is not None else ""}
 
 
+def array_bytes(value: Any) -> int:
+    """The bytes of the NumPy arrays in ``value`` (arrays, and tuples, lists and dicts of them)."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, tuple | list):
+        return sum(array_bytes(v) for v in value)
+    if isinstance(value, dict):
+        return sum(array_bytes(v) for v in value.values())
+    return 0
+
+
 def upload_memo(key: tuple, compute: Callable[[], Any]) -> Any:
-    """``compute()`` remembered in this session under ``key`` (the MEMO_SIZE most recent are kept)."""
+    """``compute()`` remembered in this session under ``key``: the most recent MEMO_SIZE entries are kept,
+    within MEMO_BYTES of arrays (the newest entry always)."""
     memo = st.session_state.setdefault(MEMO_KEY, {})
     if key in memo:
         memo[key] = memo.pop(key)  # most recently used last
         return memo[key]
     value = compute()
     memo[key] = value
-    while len(memo) > MEMO_SIZE:
+    while len(memo) > 1 and (len(memo) > MEMO_SIZE or array_bytes(memo) > MEMO_BYTES):
         memo.pop(next(iter(memo)))
     return value
 
