@@ -92,9 +92,14 @@ def test_rotated_camera_survives_step_back_and_play(playground):
         timeout=60_000,
     )
     click(page, "Pause")
+    # Pause reruns the whole page, which re-mounts the charts: wait until that run is over and the new 3D
+    # chart has its WebGL scene again (the old div, gone by then, was the one read before this wait).
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && document.querySelectorAll('.gdviz-live[data-key=\"pg_surface\"] canvas').length >= 1",
+        timeout=60_000,
+    )
     assert camera_eye(page) == pytest.approx(rotated, abs=1e-9)
-    # Updated in place: one WebGL scene for the whole session, not one per step.
-    assert page.evaluate("() => document.querySelectorAll('.gdviz-live[data-key=\"pg_surface\"] canvas').length") >= 1
 
 
 def test_divergent_preset_is_explained_without_an_error_box(playground, screenshot_dir):
