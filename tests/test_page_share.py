@@ -205,9 +205,20 @@ def test_sweep_run_writes_the_url():
     assert query(at)["n_rates"] == "40"
 
 
-def test_sweep_hostile_link_warns_and_the_default_sweep_runs():
-    at = open_link("pages/sweep.py", {"n_rates": "5000000", "low": "nan"})
-    assert any("sweep settings" in w for w in warnings(at)), warnings(at)
+def test_sweep_hostile_link_warns_in_words_and_keeps_the_good_settings():
+    at = open_link("pages/sweep.py", {"n_rates": "5000000", "low": "nan", "high": "1.5", "rates_in": "x" * 99})
+    said = warnings(at)
+    assert "The number of rates in the link, 5,000,000, is above the limit of 1,000: using 1,000." in said, said
+    assert any(w.startswith("Ignored the lowest rate in the link: The lowest rate must be") for w in said), said
+    assert any(w.startswith("Ignored the rate range in the link: The rate range must be rel or abs") for w in said)
+    assert not any("parameter of" in w or "n_rates" in w for w in said), said  # no API wording
+    settings = at.session_state["sw_run"].settings
+    assert (settings.n_rates, settings.high, settings.low, settings.relative) == (1000, 1.5, 1e-3, True)
+
+
+def test_sweep_link_whose_rates_leave_the_allowed_range_falls_back_to_the_default_sweep():
+    at = open_link("pages/sweep.py", {"rates_in": "abs", "low": "1e-20", "high": "1e-15"})
+    assert any("Showing the default sweep" in w for w in warnings(at)), warnings(at)
     assert at.session_state["sw_run"].settings.n_rates == 200
 
 

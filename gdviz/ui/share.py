@@ -100,7 +100,10 @@ def _pg_read(q: dict[str, str], notices: list[str]) -> None:
     if "step" in q and (step := _int("step", q["step"], "step", notices)) is not None:
         limit = get_config().max_steps
         if step > limit:
-            notices.append(f"The step (step) in the link, {step:,}, is past the max steps {limit:,}: showing the end.")
+            notices.append(
+                f"The step (step) in the link, {step:,}, is past the max steps ({limit:,}): showing the last step "
+                "this run reaches."
+            )
         player.go_to("pg", min(step, limit))
 
 
@@ -150,29 +153,54 @@ def _sweep_default() -> SweepSettings:
     return SweepSettings(max_steps=min(get_config().max_steps, sweep.DEFAULT_SWEEP_STEPS))
 
 
+def _short(text: str) -> str:
+    """``text`` quoted and cut to 20 characters (a link can carry anything)."""
+    return repr(text[:20] + ("..." if len(text) > 20 else ""))
+
+
 def _sw_read(q: dict[str, str], notices: list[str]) -> None:
+    """The sweep's settings from a link, each on its own: a bad one keeps its default (a count above its
+    limit is clamped to it) and says so in the widgets' words; the good ones are kept."""
+    from gdviz import sweep
     from gdviz.ui import sweep as ui
+    from gdviz.ui.messages import FIELD_LABELS, for_people
 
     if not any(k in q for k in SWEEP_KEYS.values()):
         return
     values = _sweep_default().__dict__.copy()
-    try:
-        for field, key in SWEEP_KEYS.items():
-            if key not in q:
-                continue
-            text = q[key].strip()
+    limits = {"n_rates": sweep.MAX_RATES, "max_steps": sweep.MAX_SWEEP_STEPS}
+    for field, key in SWEEP_KEYS.items():
+        if key not in q:
+            continue
+        text = q[key].strip()
+        label = "rate range" if field == "relative" else FIELD_LABELS.get(field, field)
+        if field == "max_steps":
+            label = "steps per run"
+        try:
             if field == "relative":
                 if text not in ("rel", "abs"):
-                    raise InputError(f"'{text[:20]}' is not rel or abs")
-                values[field] = text == "rel"
-            elif field in ("n_rates", "max_steps"):
-                values[field] = int(text) if re.fullmatch(r"\d{1,9}", text) else float("nan")
+                    raise InputError(f"The rate range must be rel or abs; you entered {_short(text)}.")
+                value = text == "rel"
+            elif field in limits:
+                value = int(text) if re.fullmatch(r"\d{1,12}", text) else float("nan")
+                if isinstance(value, int) and value > limits[field]:
+                    notices.append(
+                        f"The {label} in the link, {value:,}, is above the limit of {limits[field]:,}: "
+                        f"using {limits[field]:,}."
+                    )
+                    value = limits[field]
             else:
-                values[field] = float(text)
-        settings = SweepSettings(**values)
+                value = float(text)
+            SweepSettings(**{**values, field: value})  # this setting against the ones read so far
+            values[field] = value
+        except (ValueError, InputError) as err:
+            reason = for_people(err) if isinstance(err, InputError) else f"{_short(text)} is not a number."
+            notices.append(f"Ignored the {label} in the link: {reason}")
+    settings = SweepSettings(**values)
+    try:
         settings.rates(problem_for(get_config()))
-    except (ValueError, InputError) as err:
-        notices.append(f"Ignored the sweep settings in the link ({err}): showing the default sweep.")
+    except InputError as err:
+        notices.append(f"Ignored the sweep settings in the link: {for_people(err)} Showing the default sweep.")
         return
     for field, value in settings.__dict__.items():
         st.session_state[f"sw_{field}"] = value
