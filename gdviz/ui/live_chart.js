@@ -51,8 +51,12 @@ async function draw(div, job) {
     const kept = cameras[job.key + "/" + name];
     if (kept) layout[name] = Object.assign({}, layout[name], { camera: kept });
   }
+  // On a phone the toolbar covers the chart titles, and a wheel or swipe over the 3D chart would zoom it
+  // instead of scrolling the page: no toolbar there (the Download menu saves charts) and no scroll zoom.
+  const narrow = window.matchMedia("(max-width: 640px)").matches;
   const config = Object.assign(
     { responsive: true, displaylogo: false, toImageButtonOptions: { filename: job.key, scale: 2 } },
+    narrow ? { displayModeBar: false, scrollZoom: false } : {},
     job.config || {}
   );
   await Plotly.react(div, data, layout, config);

@@ -27,8 +27,14 @@ def test_phone_first_screen_reaches_the_first_chart(page, app_url, screenshot_di
     )
     assert len(tops) == 9 and tops[0] == tops[1] == tops[2] < tops[3]
     assert metric(page, "Step") == "10" and metric(page, "Status") == "running"
+    # No Plotly toolbar over the chart titles on a phone (a desktop keeps it).
+    assert page.evaluate("() => document.querySelectorAll('.gdviz-live .modebar').length") == 0
     assert exception_boxes(page) == []
     page.screenshot(path=str(screenshot_dir / "playground_phone_first_screen.png"))
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.reload()
+    wait_for_app(page, n_charts=len(CHARTS))
+    assert page.evaluate("() => document.querySelectorAll('.gdviz-live .modebar').length") >= len(CHARTS)
 
 
 def test_a_run_whose_loss_overflowed_keeps_its_contours(page, app_url, screenshot_dir):
