@@ -15,6 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from gdviz import data
+from tests.oracles import design, grad_of, heavy_ball, loss_of
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGE = "pages/math.py"
@@ -25,18 +26,6 @@ DEFAULT_LR = 0.05
 # ---------------------------------------------------------------------------------------------
 # Oracles (no gdviz code)
 # ---------------------------------------------------------------------------------------------
-
-
-def design(x: np.ndarray) -> np.ndarray:
-    return np.column_stack([np.ones(len(x)), np.ravel(x)])
-
-
-def grad_of(X1, y, w) -> np.ndarray:
-    return 2.0 / len(y) * X1.T @ (X1 @ w - y)
-
-
-def loss_of(X1, y, w) -> float:
-    return float(np.mean((X1 @ w - y) ** 2))
 
 
 def gd_path(X1, y, lr, steps, *, rates=None) -> np.ndarray:
@@ -60,16 +49,6 @@ def first_overflow(X1, y, lr) -> int:
             if not (np.isfinite(top) and np.isfinite(top * (top * np.mean((r / top) ** 2)))):
                 return t
     raise AssertionError("no overflow")
-
-
-def heavy_ball(X1, y, lr, beta, steps) -> np.ndarray:
-    w, m = np.zeros(2), np.zeros(2)
-    out = [w]
-    for _ in range(steps):
-        m = grad_of(X1, y, w) + beta * m
-        w = w - lr * m
-        out.append(w)
-    return np.array(out)
 
 
 def expected_numbers(X1, y, w, lr, w_next=None) -> dict[str, float]:

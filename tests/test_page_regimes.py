@@ -19,6 +19,7 @@ from gdviz import data
 from gdviz.experiment import RunConfig
 from gdviz.ui.live_chart import figures_of
 from tests.chart_utils import decode
+from tests.oracles import loss_of
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGE = "pages/regimes.py"
@@ -37,17 +38,6 @@ TOL, MAX_STEPS = 1e-6, 10_000
 
 def sig(x: float, digits: int = 4) -> float:
     return float(f"{x:.{digits}g}")
-
-
-def loss_of(X1, y, w) -> float:
-    """mean((X1 w - y)^2), scaled so that it only overflows when the true value exceeds float64."""
-    r = X1 @ np.asarray(w, dtype=float) - y
-    s = np.max(np.abs(r))
-    if not np.isfinite(s):
-        return float("inf")
-    if s == 0:
-        return 0.0
-    return float((s * np.sqrt(np.mean((r / s) ** 2))) ** 2)
 
 
 class NaiveRun(NamedTuple):

@@ -30,6 +30,7 @@ from gdviz.optimizers import OPTIMIZERS
 from gdviz.ui import controls, player
 from gdviz.ui.live_chart import figures_of
 from tests.chart_utils import decode, trace_by_name
+from tests.oracles import design, grad_of, heavy_ball, loss_of
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 CHART_KEYS = ("pg_surface", "pg_contour", "pg_line", "pg_loss", "pg_grads", "pg_bars")
@@ -47,25 +48,6 @@ READOUT_REL, THEORY_REL = 6e-6, 6e-4
 def scrubber(at):
     """The step scrubber (its key changes with the step, see gdviz.ui.player.scrub_key)."""
     return at.slider(key=player.scrub_key("pg", at.session_state["pg_cursor"]))
-
-
-def design(x: np.ndarray) -> np.ndarray:
-    return np.column_stack([np.ones(len(x)), np.ravel(x)])
-
-
-def loss_of(X1: np.ndarray, y: np.ndarray, w) -> float:
-    """mean((X1 w - y)^2), computed so that it only overflows when the true value exceeds float64."""
-    r = X1 @ np.asarray(w, dtype=float) - y
-    s = np.max(np.abs(r))
-    if not np.isfinite(s):
-        return float("inf")
-    if s == 0:
-        return 0.0
-    return float((s * np.sqrt(np.mean((r / s) ** 2))) ** 2)
-
-
-def grad_of(X1: np.ndarray, y: np.ndarray, w) -> np.ndarray:
-    return 2.0 / len(y) * X1.T @ (X1 @ np.asarray(w, dtype=float) - y)
 
 
 def hessian_eigs(X1: np.ndarray) -> np.ndarray:
@@ -99,17 +81,6 @@ def naive_gd(X1, y, lr, *, w0=(0.0, 0.0), tol=DEFAULT_TOL, max_steps=DEFAULT_MAX
                 return NaiveRun(np.array(ws), np.array(losses), "converged", t)
             w = new
     return NaiveRun(np.array(ws), np.array(losses), "max steps", max_steps)
-
-
-def heavy_ball(X1, y, lr, beta, steps, w0=(0.0, 0.0)) -> np.ndarray:
-    """Momentum written out: m_t = g_t + beta m_{t-1}, w_{t+1} = w_t - lr m_t. Rows 0..steps."""
-    w, m = np.array(w0, dtype=float), np.zeros(2)
-    out = [w]
-    for _ in range(steps):
-        m = grad_of(X1, y, w) + beta * m
-        w = w - lr * m
-        out.append(w)
-    return np.array(out)
 
 
 def lstsq_line(x, y) -> np.ndarray:
