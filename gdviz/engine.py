@@ -9,6 +9,11 @@ Conventions (fixed, see STYLE.md section 3):
 
 After one pass over the data a step costs O(d^2) whatever n_samples is: the Problem keeps the
 second-moment matrix ``X1.T @ X1 / n`` and ``X1.T @ y / n``, not X, for the hot path.
+
+Reproducible on every machine: given a Problem, a State's numbers do not depend on how the engine
+chunks its vectorised work, nor on the CPU's BLAS kernel (see ``matvec`` and ``row_dot``), so a resumed
+run equals a one-shot run bit for bit. The Problem's own statistics (gram, optimum) come from one BLAS
+and LAPACK call each when it is built.
 """
 
 from __future__ import annotations
@@ -22,6 +27,47 @@ import numpy as np
 
 from gdviz._errors import InputError, check_float, check_int
 from gdviz.optimizers import Optimizer
+
+# --------------------------------------------------------------------------------------------
+# Arithmetic in a fixed order
+# --------------------------------------------------------------------------------------------
+# BLAS (``@``, ``np.dot``, einsum's BLAS path) picks a kernel by CPU and by array shape, and kernels add
+# in different orders: the same row can come out one unit in the last place apart in a (1, p) and a
+# (k, p) batch, or under another OPENBLAS_CORETYPE. So no number of a State goes through BLAS. What
+# follows uses element-wise ufuncs (each operation rounded once, as IEEE 754 says) and add.reduce along
+# one contiguous row (NumPy's pairwise sum, the same plain C on every CPU), in orders fixed by the code.
+
+
+def matvec(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """``matrix @ vector`` without BLAS: array of shape (..., q) for matrix (q, p) and vector (..., p).
+
+    Row i of the result is ``add.reduce(matrix[i] * vector)`` over one contiguous row of length p, so it
+    has the same bits whatever the leading shape of ``vector`` and whatever the CPU.
+    """
+    return np.add.reduce(matrix * np.asarray(vector)[..., None, :], axis=-1)
+
+
+def row_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``sum(a * b, axis=-1)`` for arrays of shape (..., p), added in index order 0, 1, .., p - 1.
+
+    Each output element is the same chain of rounded products and sums whatever the leading shape.
+    """
+    out = a[..., 0] * b[..., 0]
+    for j in range(1, a.shape[-1]):
+        out = out + a[..., j] * b[..., j]
+    return out
+
+
+def row_matmul(rows: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """``rows @ matrix`` for rows (..., p) and matrix (p, q), each element added in index order over p.
+
+    Used where the leading shape varies (a chunk of States): one pass over p, element-wise over the rest.
+    """
+    out = rows[..., 0:1] * matrix[0]
+    for j in range(1, matrix.shape[0]):
+        out = out + rows[..., j : j + 1] * matrix[j]
+    return out
+
 
 # How many updates the generator computes per batch (the first batches are smaller, so that taking
 # a single State costs a single update).
@@ -85,14 +131,17 @@ class Problem(NamedTuple):
         free of the catastrophic cancellation of ``c - 2 b.w + w.A.w`` near the optimum.
         """
         d = np.asarray(params, dtype=float) - self.optimum
-        excess = np.einsum("...i,...i->...", d, d @ self.gram + 2.0 * self.residual)
+        excess = row_dot(d, row_matmul(d, self.gram) + 2.0 * self.residual)
         out = np.maximum(self.optimum_loss + excess, 0.0)  # round-off must not make a squared error negative
         return float(out) if np.ndim(out) == 0 else out
 
     def grad(self, params: np.ndarray) -> np.ndarray:
-        """Gradient ``(2/n) X1.T (X1 w - y)``, of the same shape as ``params``."""
+        """Gradient ``(2/n) X1.T (X1 w - y)``, of the same shape as ``params``.
+
+        Computed as ``matvec(2 gram, w) - 2 moment``: the engine's expression, so its grads equal this bit for bit.
+        """
         w = np.asarray(params, dtype=float)
-        return 2.0 * (w @ self.gram - self.moment)
+        return matvec(2.0 * self.gram, w) - 2.0 * self.moment
 
     def hessian(self) -> np.ndarray:
         """The constant Hessian ``(2/n) X1.T @ X1``, array of shape (n_params, n_params)."""
@@ -307,6 +356,7 @@ def _generate(
         return
     gram2 = 2.0 * problem.gram  # exact doubling: grads match Problem.grad bit for bit
     moment2 = 2.0 * problem.moment
+    reduce = np.add.reduce
     update = optimizer.update
     schedule = optimizer.learning_rate
     step, w, g, s = state.step, state.params, state.grads, state.opt_state
@@ -321,17 +371,17 @@ def _generate(
             for _ in range(k):
                 u, s = update(g, s, w)
                 w = w + u
-                g = gram2 @ w - moment2
+                g = reduce(gram2 * w, axis=-1) - moment2  # matvec(gram2, w), inlined: the hottest line
                 ws.append(w)
                 gs.append(g)
                 ss.append(s)
             # Everything else, vectorised over the chunk.
             W = np.array(ws)
             D = W - np.vstack([w_before, W[:-1]])
-            norms = np.sqrt(np.einsum("ij,ij->i", D, D))
+            norms = np.sqrt(row_dot(D, D))
             losses = problem.loss(W)
             finite = np.isfinite(losses) & np.isfinite(W).all(axis=1)
-            rates = np.broadcast_to(schedule(np.arange(step, step + k)), (k,)) if schedule else np.full(k, np.nan)
+            rates = _rates(schedule, step, k)
         converged = norms < tol  # all False when tol == 0
         for i, (loss, norm, rate, ok, conv) in enumerate(
             zip(losses.tolist(), norms.tolist(), rates.tolist(), finite.tolist(), converged.tolist(), strict=True)
@@ -348,6 +398,19 @@ def _generate(
             yield State(step, ws[i], gs[i], loss, norm, rate, ss[i], status)
             if status is not Status.RUNNING:
                 return
+
+
+def _rates(schedule, count: int, k: int) -> np.ndarray:
+    """The rates of updates ``count .. count + k - 1``, each from ``schedule(int)`` as the update called it.
+
+    A schedule called with an array may take another path (NumPy's SIMD power is not libm's), so the
+    reported rate would not always be the one used.
+    """
+    if schedule is None:
+        return np.full(k, np.nan)
+    if schedule.name == "constant":
+        return np.full(k, schedule.kwargs[0][1])
+    return np.array([schedule(c) for c in range(count, count + k)], dtype=float)
 
 
 def collect(states: Iterable[State]) -> Trajectory:

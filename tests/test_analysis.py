@@ -304,16 +304,9 @@ def test_lr_sweep_matches_separate_runs(name, tol, problems):
     for k, lr in enumerate(rates):
         traj = collect(run(problem, opt.gd(lr), tol=tol, max_steps=max_steps))
         assert sweep.status[k] == traj.status.value, (k, lr)
-        measured = int(traj.step[-1])
-        if sweep.steps[k] != measured:
-            assert abs(int(sweep.steps[k]) - measured) == 1
-            # Allowed only where the update norm sits on the tolerance to round-off.
-            k_step = min(int(sweep.steps[k]), measured)
-            assert traj.update_norm[k_step] == pytest.approx(tol, rel=1e-9, abs=0)
-        if np.isfinite(traj.loss[-1]):
-            assert sweep.final_loss[k] == pytest.approx(traj.loss[-1], rel=1e-9, abs=0)
-        else:
-            assert not np.isfinite(sweep.final_loss[k])
+        # The sweep does the engine's arithmetic in the engine's order: the same step count and loss, bit for bit.
+        assert sweep.steps[k] == traj.step[-1], (k, lr)
+        np.testing.assert_array_equal(sweep.final_loss[k], traj.loss[-1])
     # The sweep's spread of regimes: the two largest rates diverge, the smallest one runs out of steps.
     assert list(sweep.status[-2:]) == ["diverged", "diverged"]
     assert sweep.status[0] in ("max_steps", "converged")

@@ -7,8 +7,14 @@ np.linalg.lstsq and scikit-learn's LinearRegression, and descent loops written h
 from __future__ import annotations
 
 import itertools
+import os
+import pickle
+import platform
+import subprocess
+import sys
 import warnings
 from decimal import Decimal, localcontext
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +23,7 @@ from hypothesis import strategies as st
 from sklearn.linear_model import LinearRegression
 
 import gdviz
+from gdviz import engine
 from gdviz import optimizers as opt
 from gdviz.data import make_problem, synthetic_line
 from gdviz.engine import Problem, State, Status, Trajectory, collect, run
@@ -554,3 +561,142 @@ def test_numbers_given_as_text_are_rejected(field):
     problem = gdviz.data.make_problem(ds.X, ds.y)
     with pytest.raises(gdviz.InputError, match=f"'{field}' parameter of run"):
         gdviz.engine.run(problem, gdviz.optimizers.gd(0.01), **{field: "1"})
+
+
+# ----------------------------------------------------------------------------------------------
+# Reproducible on every machine: the same bits whatever the chunking, BLAS kernel or SIMD level.
+# Oracles: the same run in fresh processes that each get another BLAS kernel (OPENBLAS_CORETYPE: OpenBLAS
+# picks kernels by CPU, so these stand in for other CPUs) or fewer SIMD extensions (NPY_DISABLE_CPU_FEATURES);
+# and, in this process, every State computed again one at a time.
+# ----------------------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Runs every part of the engine's arithmetic: a decaying schedule (reported rates), Adam (bias terms),
+# momentum, several params (matvec over more than one row), a divergent run and a learning-rate sweep.
+# The Problem comes pickled from the parent: it is built once per data set by one BLAS call (the gram)
+# and one LAPACK call (the optimum), which may differ in the last bits between kernels; the claim is
+# about the States computed from it.
+_SCRIPT = r"""
+import hashlib, pickle, sys
+import numpy as np
+from gdviz import engine, analysis
+from gdviz import optimizers as opt
+
+with open(sys.argv[1], "rb") as f:
+    problem = pickle.load(f)
+h = hashlib.sha256()
+for o in (opt.gd(0.3), opt.gd(opt.inverse_time(0.9, 0.01)), opt.momentum(0.05, 0.9), opt.adam(0.1),
+          opt.rmsprop(opt.inverse_scaling(0.05)), opt.gd(4.0)):
+    traj = engine.collect(engine.run(problem, o, tol=1e-9, max_steps=3000))
+    for a in traj[:6]:
+        h.update(np.ascontiguousarray(a).tobytes())
+    h.update(traj.status.value.encode())
+sweep = analysis.lr_sweep(problem, np.geomspace(1e-3, 3.0, 50), tol=1e-7, max_steps=500)
+h.update(sweep.steps.tobytes()); h.update(sweep.final_loss.tobytes())
+print(h.hexdigest())
+"""
+
+
+def _flags() -> set[str]:
+    try:
+        return set(Path("/proc/cpuinfo").read_text().split())
+    except OSError:
+        return set()
+
+
+def _environments() -> list[tuple[str, dict[str, str]]]:
+    """Named environments this CPU can run: OpenBLAS kernels it supports, NumPy without its wider SIMD."""
+    flags = _flags()
+    envs: list[tuple[str, dict[str, str]]] = [("no OPENBLAS_CORETYPE", {})]
+    for core, need in (
+        ("Prescott", "pni"),
+        ("Nehalem", "sse4_2"),
+        ("Sandybridge", "avx"),
+        ("Haswell", "avx2"),
+        ("SkylakeX", "avx512f"),
+    ):
+        if need in flags:
+            envs.append((f"OPENBLAS_CORETYPE={core}", {"OPENBLAS_CORETYPE": core}))
+    from numpy._core._multiarray_umath import __cpu_features__ as features  # what NumPy found on this CPU
+
+    wide = [f for f in ("AVX512_SPR", "AVX512_ICL", "AVX512_SKX", "X86_V4", "X86_V3") if features.get(f)]
+    if wide:
+        envs.append(("NumPy at its baseline SIMD", {"NPY_DISABLE_CPU_FEATURES": " ".join(wide)}))
+    return envs
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="the kernels named here are x86-64's")
+def test_a_run_has_the_same_bits_under_every_blas_kernel_and_simd_level(tmp_path):
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(200, 9)) * np.logspace(-1, 2, 9)
+    problem = make_problem(X, X @ rng.normal(size=9) + rng.normal(size=200), scaling="standard")
+    pickled = tmp_path / "problem.pkl"
+    pickled.write_bytes(pickle.dumps(problem))
+    results = {}
+    for name, extra in _environments():
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENBLAS_CORETYPE", "NPY_DISABLE"))}
+        env.update(extra)
+        env["PYTHONPATH"] = str(ROOT)
+        out = subprocess.run(
+            [sys.executable, "-c", _SCRIPT, str(pickled)],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert out.returncode == 0, f"{name}: {out.stderr[-2000:]}"
+        results[name] = out.stdout.strip().splitlines()[-1]
+    assert len(results) >= 3, results  # at least two kernels besides the default
+    assert len(set(results.values())) == 1, results
+
+
+def _problem(seed: int, n_features: int):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(60, n_features)) * np.logspace(0, 1.5, n_features)
+    return make_problem(X, X @ rng.normal(size=n_features) + rng.normal(size=60), scaling="none")
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(
+    seed=st.integers(0, 10_000),
+    n_features=st.integers(1, 12),
+    name=st.sampled_from(sorted(opt.OPTIMIZERS)),
+    split=st.integers(1, 300),
+)
+def test_states_one_at_a_time_equal_the_chunked_run(seed, n_features, name, split):
+    """Resuming after every single State (chunks of 1) gives the bits of one run (chunks up to 256)."""
+    problem = _problem(seed, n_features)
+    lam_max = np.linalg.eigvalsh(problem.hessian())[-1]
+    optimizer = opt.make_optimizer(name, 1.5 / lam_max)
+    whole = engine.collect(engine.run(problem, optimizer, tol=0, max_steps=400))
+    state = next(engine.run(problem, optimizer, tol=0, max_steps=400))
+    states = [state]
+    while state.status is engine.Status.RUNNING:
+        state = next(engine.run(problem, optimizer, tol=0, max_steps=400, start=state))
+        states.append(state)
+        if len(states) == split:  # one resume with a chunk of many States in the middle
+            states.extend(engine.run(problem, optimizer, tol=0, max_steps=400, start=state))
+            state = states[-1]
+    one_by_one = engine.collect(states)
+    for field in ("step", "params", "grads", "loss", "update_norm", "learning_rate"):
+        np.testing.assert_array_equal(getattr(one_by_one, field), getattr(whole, field), err_msg=field, strict=True)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    matrix=st.integers(1, 20).flatmap(lambda p: st.tuples(st.just(p), st.integers(1, 300), st.integers(0, 2**32 - 1)))
+)
+def test_fixed_order_products_do_not_depend_on_the_batch(matrix):
+    p, k, seed = matrix
+    rng = np.random.default_rng(seed)
+    M = rng.normal(size=(p, p)) * 10.0 ** rng.uniform(-6, 6, size=(p, p))
+    W = rng.normal(size=(k, p)) * 10.0 ** rng.uniform(-6, 6, size=(k, p))
+    for i in {0, k // 2, k - 1}:
+        np.testing.assert_array_equal(engine.matvec(M, W)[i], engine.matvec(M, W[i]))
+        np.testing.assert_array_equal(engine.row_matmul(W, M)[i], engine.row_matmul(W[i], M))
+        np.testing.assert_array_equal(engine.row_dot(W, W)[i], engine.row_dot(W[i], W[i]))
+    # and they are the products they say they are
+    np.testing.assert_allclose(engine.matvec(M, W), W @ M.T, rtol=1e-9, atol=1e-9 * np.abs(W).max() * np.abs(M).max())
+    np.testing.assert_allclose(engine.row_matmul(W, M), W @ M, rtol=1e-9, atol=1e-9 * np.abs(W).max() * np.abs(M).max())
