@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from gdviz._errors import InputError, check_float, check_int
-from gdviz.engine import Problem, Status, Trajectory, check_params, matvec, row_dot
+from gdviz.engine import Problem, Status, Trajectory, check_params, row_dot, row_matmul
 
 
 class Regime(enum.StrEnum):
@@ -358,18 +358,6 @@ class SweepResult(NamedTuple):
     status: np.ndarray
 
 
-def _sweep_grads(gram2: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """``matvec(gram2, W)`` for the sweep's rows, in blocks that keep the (rows, p, p) product near 8 MB.
-
-    The engine's own arithmetic (no BLAS), so a sweep's run equals ``run``'s at the same rate bit for bit.
-    """
-    p = gram2.shape[0]
-    block = max(1, (1 << 20) // (p * p))
-    if W.shape[0] <= block:
-        return matvec(gram2, W)
-    return np.concatenate([matvec(gram2, W[i : i + block]) for i in range(0, W.shape[0], block)])
-
-
 def lr_sweep(
     problem: Problem,
     learning_rates: Sequence[float] | np.ndarray,
@@ -408,7 +396,7 @@ def lr_sweep(
             return SweepResult(lrs, steps, final_loss, status.astype(str))
         idx = np.arange(R)  # runs still going
         W = np.tile(w0, (R, 1))
-        G = np.tile(matvec(gram2, w0) - moment2, (R, 1))
+        G = np.tile(row_matmul(w0, gram2) - moment2, (R, 1))
         rate = lrs[:, None]
         L = final_loss  # losses of the runs still going, also when max_steps is 0 and the loop never runs
         every = max(1, max_steps // 100)
@@ -428,7 +416,7 @@ def lr_sweep(
                 idx, Wn, rate = idx[keep], Wn[keep], rate[keep]
                 L = L[keep]
             W = Wn
-            G = _sweep_grads(gram2, W) - moment2
+            G = row_matmul(W, gram2) - moment2  # no BLAS: each run's numbers do not depend on the others
             if progress is not None and t % every == 0:
                 progress(t / max_steps)
             if idx.size == 0:

@@ -304,9 +304,16 @@ def test_lr_sweep_matches_separate_runs(name, tol, problems):
     for k, lr in enumerate(rates):
         traj = collect(run(problem, opt.gd(lr), tol=tol, max_steps=max_steps))
         assert sweep.status[k] == traj.status.value, (k, lr)
-        # The sweep does the engine's arithmetic in the engine's order: the same step count and loss, bit for bit.
-        assert sweep.steps[k] == traj.step[-1], (k, lr)
-        np.testing.assert_array_equal(sweep.final_loss[k], traj.loss[-1])
+        measured = int(traj.step[-1])
+        if sweep.steps[k] != measured:
+            assert abs(int(sweep.steps[k]) - measured) == 1
+            # Allowed only where the update norm sits on the tolerance to round-off.
+            k_step = min(int(sweep.steps[k]), measured)
+            assert traj.update_norm[k_step] == pytest.approx(tol, rel=1e-9, abs=0)
+        if np.isfinite(traj.loss[-1]):
+            assert sweep.final_loss[k] == pytest.approx(traj.loss[-1], rel=1e-9, abs=0)
+        else:
+            assert not np.isfinite(sweep.final_loss[k])
     # The sweep's spread of regimes: the two largest rates diverge, the smallest one runs out of steps.
     assert list(sweep.status[-2:]) == ["diverged", "diverged"]
     assert sweep.status[0] in ("max_steps", "converged")
@@ -468,3 +475,14 @@ def test_property_closed_form_matches_the_run(case):
     scale = np.abs(traj.params).max() + np.abs(problem.solution()).max()
     np.testing.assert_allclose(cf, traj.params, rtol=1e-8, atol=1e-9 * scale)
     np.testing.assert_allclose(cf, gd_closed_form(X, y, lr, traj.step), rtol=1e-8, atol=1e-9 * scale)
+
+
+def test_lr_sweep_runs_do_not_depend_on_the_other_rates_in_the_batch(problems):
+    """A sweep is split into chunks of rates (gdviz.sweep): each run's numbers must be the same in any chunk."""
+    X, _, problem = problems["random3"]
+    rates = np.geomspace(0.01, 2.5, 37) / np.linalg.eigvalsh(hessian(X))[-1]
+    whole = analysis.lr_sweep(problem, rates, tol=1e-8, max_steps=700)
+    for i in (0, 11, 36):
+        alone = analysis.lr_sweep(problem, rates[i : i + 1], tol=1e-8, max_steps=700)
+        assert alone.steps[0] == whole.steps[i] and alone.status[0] == whole.status[i]
+        np.testing.assert_array_equal(alone.final_loss[0], whole.final_loss[i])
