@@ -7,7 +7,7 @@ every Step rebuilds the WebGL scene; this is what gdviz.ui.live_chart avoids. No
 import numpy as np
 import streamlit as st
 
-from gdviz import analysis, experiment, figures, playback
+from gdviz import analysis, experiment, playback, plots
 
 config = experiment.RunConfig()
 problem = experiment.one_feature_problem(config)
@@ -22,6 +22,6 @@ st.metric("Step", f"{head.last_state.step:,}")
 start, opt = head.params[0], problem.solution()
 (x0, x1), (y0, y1) = playback.window(head.params, np.vstack([start, opt]))
 grid = analysis.loss_grid(problem, 0, 1, x_range=(x0, x1), y_range=(y0, y1), n=60)
-fig = figures.surface_3d(grid, head.params, head.loss, optimum=opt, optimum_loss=problem.optimum_loss,
+fig = plots.playground.surface_3d(grid, head.params, head.loss, optimum=opt, optimum_loss=problem.optimum_loss,
                          names=("intercept", "slope"))  # fmt: skip
 st.plotly_chart(fig, key="surface")

@@ -30,9 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from playground_browser import ARGS, CHROMIUM, serve  # noqa: E402  (bench/ is this script's folder)
 
-from gdviz import analysis, engine, experiment, figures, optimizers, sweep  # noqa: E402
+from gdviz import analysis, engine, experiment, optimizers, plots, sweep  # noqa: E402
 from gdviz.experiment import RunConfig  # noqa: E402
-from gdviz.figures_sweep import loss_chart, steps_chart  # noqa: E402
 
 N_RATES, STEPS, TARGET = 1_000, 1_000, 5.0
 
@@ -118,8 +117,11 @@ def main() -> None:
         res = sweep.run_sweep(problem, rates, tol=config.tol, max_steps=STEPS, init_params=init)
         table = sweep.summarise(problem, res, tol=config.tol, max_steps=STEPS, init_params=init)
         edges, th = sweep.regime_edges(problem), analysis.thresholds(problem)
-        for spec in (steps_chart(table, edges, th), loss_chart(table, edges, th, floor=problem.optimum_loss)):
-            figures.styled(spec).to_json()
+        for spec in (
+            plots.sweep.steps_chart(table, edges, th),
+            plots.sweep.loss_chart(table, edges, th, floor=problem.optimum_loss),
+        ):
+            plots.encode.styled(spec).to_json()
 
     floor = timed(lambda: analysis.lr_sweep(problem, rates, tol=config.tol, max_steps=STEPS, init_params=init), 5)
     py = timed(python_rerun, 3)

@@ -19,9 +19,9 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from gdviz import figures
 from gdviz.engine import Trajectory
 from gdviz.experiment import RunConfig
+from gdviz.plots import encode
 
 # Optimizers that divide each update by a running statistic: their schedule gives a base rate only.
 ADAPTIVE = frozenset({"adagrad", "rmsprop", "adam"})
@@ -147,7 +147,7 @@ def figure_html(fig: dict | go.Figure, *, title: str | None = None) -> str:
     The page opens offline: no script is loaded from the network. The house template is applied, as on the
     pages. Several MB (plotly.js alone is about 4.6 MB), so callers build it only when asked.
     """
-    out = figures.styled(fig)
+    out = encode.styled(fig)
     out.update_layout(height=None, width=None, autosize=True)  # the page's fixed chart height: fill the window
     html = pio.to_html(
         out,

@@ -183,7 +183,13 @@ def scale_by_learning_rate(learning_rate: float | Schedule, *, owner: str = "gd"
 
 
 def trace(decay: float = 0.9, nesterov: bool = False) -> Optimizer:
-    """Momentum buffer ``m = g + decay * m``; emits ``m`` (or ``g + decay * m`` for Nesterov)."""
+    """Momentum buffer ``m_t = g_t + decay * m_{t-1}`` (``m_0 = 0``); emits ``m_t``, or for Nesterov
+    ``g_t + decay * m_t``.
+
+    The Nesterov update is the look-ahead form that optax (``trace(nesterov=True)``) and PyTorch (SGD with
+    ``nesterov=True``, no dampening) use: the gradient is taken at the current params, and the step adds
+    ``decay`` times the new buffer to it, instead of evaluating the gradient at a look-ahead point.
+    """
 
     def init(params):
         return TraceState(np.zeros_like(params, dtype=float))
@@ -196,7 +202,13 @@ def trace(decay: float = 0.9, nesterov: bool = False) -> Optimizer:
 
 
 def scale_by_adagrad(eps: float = 1e-8) -> Optimizer:
-    """AdaGrad: divide by the root of the running sum of squared grads, per parameter."""
+    """AdaGrad: divide by the root of the running sum of squared grads, per parameter.
+
+    ``acc_t = acc_{t-1} + g_t**2`` with ``acc_0 = 0`` (the sum starts at zero), and the update is
+    ``g_t / (sqrt(acc_t) + eps)``: eps sits outside the square root. optax's ``adagrad`` differs on both
+    counts: its sum starts at 0.1 (``initial_accumulator_value``) and it divides by ``sqrt(acc_t + eps)``
+    with eps 1e-7, so its first steps are not gdviz's.
+    """
 
     def init(params):
         return ScaleByAdagradState(np.zeros_like(params, dtype=float))
@@ -209,7 +221,12 @@ def scale_by_adagrad(eps: float = 1e-8) -> Optimizer:
 
 
 def scale_by_rms(decay: float = 0.9, eps: float = 1e-8) -> Optimizer:
-    """RMSProp: divide by the root of a moving average of squared grads, per parameter."""
+    """RMSProp: divide by the root of a moving average of squared grads, per parameter.
+
+    ``nu_t = decay * nu_{t-1} + (1 - decay) * g_t**2`` with ``nu_0 = 0``, and the update is
+    ``g_t / (sqrt(nu_t) + eps)``: eps sits outside the square root (optax's ``scale_by_rms`` puts it inside,
+    ``g_t / sqrt(nu_t + eps)``). No bias correction: the first steps are larger than ``g / |g|``.
+    """
 
     def init(params):
         return ScaleByRmsState(np.zeros_like(params, dtype=float))
@@ -222,7 +239,13 @@ def scale_by_rms(decay: float = 0.9, eps: float = 1e-8) -> Optimizer:
 
 
 def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Optimizer:
-    """Adam: bias-corrected first moment over the root of the bias-corrected second moment."""
+    """Adam: bias-corrected first moment over the root of the bias-corrected second moment.
+
+    With ``t`` the 1-based number of this update, ``mu_t = b1 * mu_{t-1} + (1 - b1) * g_t`` and
+    ``nu_t = b2 * nu_{t-1} + (1 - b2) * g_t**2`` (both start at 0), ``mu_hat = mu_t / (1 - b1**t)``,
+    ``nu_hat = nu_t / (1 - b2**t)``, and the update is ``mu_hat / (sqrt(nu_hat) + eps)``: eps sits outside
+    the square root, as in optax's ``adam`` (with its ``eps_root`` at 0) and the Adam paper.
+    """
 
     def init(params):
         return ScaleByAdamState(0, np.zeros_like(params, dtype=float), np.zeros_like(params, dtype=float))
@@ -283,23 +306,29 @@ def momentum(learning_rate: float | Schedule, beta: float = 0.9, nesterov: bool 
 
 
 def nesterov(learning_rate: float | Schedule, beta: float = 0.9) -> Optimizer:
-    """Nesterov momentum: momentum that looks one step ahead."""
+    """Nesterov momentum: momentum that looks one step ahead, in the form optax and PyTorch use:
+    ``m_t = g_t + beta * m_{t-1}``, ``w <- w - learning_rate(count) * (g_t + beta * m_t)`` (see ``trace``)."""
     return momentum(learning_rate, beta, nesterov=True)
 
 
 def adagrad(learning_rate: float | Schedule, eps: float = 1e-8) -> Optimizer:
-    """AdaGrad: per-parameter rates that shrink with the sum of that parameter's squared grads."""
+    """AdaGrad: per-parameter rates that shrink with the sum of that parameter's squared grads:
+    ``w <- w - learning_rate(count) * g_t / (sqrt(acc_t) + eps)``, the sum starting at 0
+    (see ``scale_by_adagrad``; optax starts it at 0.1, with eps 1e-7 inside the root)."""
     return chain(scale_by_adagrad(_eps(eps, "adagrad")), scale_by_learning_rate(learning_rate, owner="adagrad"))
 
 
 def rmsprop(learning_rate: float | Schedule, decay: float = 0.9, eps: float = 1e-8) -> Optimizer:
-    """RMSProp: per-parameter rates set by a moving average of squared grads."""
+    """RMSProp: per-parameter rates set by a moving average of squared grads:
+    ``w <- w - learning_rate(count) * g_t / (sqrt(nu_t) + eps)``, eps outside the root (see ``scale_by_rms``)."""
     decay = _unit(decay, "decay", "rmsprop")
     return chain(scale_by_rms(decay, _eps(eps, "rmsprop")), scale_by_learning_rate(learning_rate, owner="rmsprop"))
 
 
 def adam(learning_rate: float | Schedule, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Optimizer:
-    """Adam: momentum on the grads, RMSProp on their squares, both bias-corrected."""
+    """Adam: momentum on the grads, RMSProp on their squares, both bias-corrected:
+    ``w <- w - learning_rate(count) * mu_hat / (sqrt(nu_hat) + eps)``, eps outside the root (see
+    ``scale_by_adam``)."""
     b1 = _unit(b1, "b1", "adam")
     b2 = _unit(b2, "b2", "adam")
     return chain(scale_by_adam(b1, b2, _eps(eps, "adam")), scale_by_learning_rate(learning_rate, owner="adam"))

@@ -4,7 +4,7 @@ A feature on a scale of thousands makes the Hessian ``(2/n) X1.T @ X1`` huge alo
 weight: lambda_max grows with the feature's mean square, the divergence threshold 2/lambda_max shrinks
 with it, and a rate small enough for that one direction is far too small for all the others. These
 functions measure that on the user's data (spreads, per-scaling spectra, the stiff and the flat
-eigen-direction) and phrase it; ``gdviz.figures_scaling`` draws it.
+eigen-direction) and phrase it; ``gdviz.plots.scaling`` draws it.
 """
 
 from __future__ import annotations

@@ -3,8 +3,7 @@ scaled, seen in the features' spreads, the per-feature gradients, the Hessian's 
 
 import streamlit as st
 
-from gdviz import figures, scaling, thinning
-from gdviz import figures_scaling as fs
+from gdviz import plots, scaling, thinning
 from gdviz.ui import export as downloads
 from gdviz.ui import multi, share
 from gdviz.ui.live_chart import live_charts
@@ -28,7 +27,7 @@ multi.run_summary(P, config, problem, traj)
 
 st.header("1. How far apart the features' scales are")
 spread = scaling.feature_spread(ds.X, ds.feature_names)
-st.plotly_chart(figures.styled(fs.feature_scales(spread)), key=f"{P}_scales_chart")
+st.plotly_chart(plots.encode.styled(plots.scaling.feature_scales(spread)), key=f"{P}_scales_chart")
 
 st.header("2. The gradient of each weight")
 st.caption(
@@ -38,10 +37,10 @@ st.caption(
 step = multi.step_slider(P, config, traj)
 row = thinning.row_of(traj, step)  # a long run is stored thinned: rows are not steps
 grad_charts = {
-    f"{P}_grad_start": fs.grad_bars(traj.grads[0], names, step=0),
-    f"{P}_grad_step": fs.grad_bars(traj.grads[row], names, step=step),
-    f"{P}_grad_history": fs.grad_history(traj, names, current_step=step),
-    f"{P}_loss": fs.loss_curve(traj, floor=problem.optimum_loss, current_step=step),
+    f"{P}_grad_start": plots.playground.grad_bars(traj.grads[0], names, step=0, **plots.scaling.GRAD_BARS),
+    f"{P}_grad_step": plots.playground.grad_bars(traj.grads[row], names, step=step, **plots.scaling.GRAD_BARS),
+    f"{P}_grad_history": plots.scaling.grad_history(traj, names, current_step=step),
+    f"{P}_loss": plots.scaling.loss_curve(traj, floor=problem.optimum_loss, current_step=step),
 }
 live_charts(
     grad_charts,
@@ -52,12 +51,12 @@ live_charts(
 st.header("3. Raw vs scaled: the same rate under each scaling")
 rows = multi.comparison(config)
 multi.comparison_table(rows, config.learning_rate)
-st.plotly_chart(figures.styled(fs.thresholds(rows, config.learning_rate)), key=f"{P}_thresholds_chart")
+st.plotly_chart(plots.encode.styled(plots.scaling.thresholds(rows, config.learning_rate)), key=f"{P}_thresholds_chart")
 
 st.header("4. The cost surface over any two params")
 i, j, hold = multi.pair_controls(P, config, names, scaling.default_pair(raw))
 view = scaling.slice_view(problem, traj.params[: row + 1], i, j, hold=hold)
-surface, contour = fs.slice_charts(view, names)
+surface, contour = plots.scaling.slice_charts(view, names)
 st.caption(
     f"The loss as {names[i]} and {names[j]} vary, every other param held at {scaling.HOLD_MODES[hold]} "
     f"(step {step:,} of the run). Both axes have the same units: raw features give a long narrow valley, "
@@ -76,7 +75,7 @@ st.markdown(
     "from the Hessian's eigenvalues:"
 )
 multi.puzzle_panel(P, config)
-figs = {f"{P}_scales": fs.feature_scales(spread), **grad_charts, f"{P}_contour": contour, f"{P}_surface": surface}
-figs[f"{P}_thresholds"] = fs.thresholds(rows, config.learning_rate)
+figs = {f"{P}_scales": plots.scaling.feature_scales(spread), **grad_charts, f"{P}_contour": contour}
+figs[f"{P}_surface"], figs[f"{P}_thresholds"] = surface, plots.scaling.thresholds(rows, config.learning_rate)
 downloads.scaling(P, config, traj, names, figs)
 share.save(P)

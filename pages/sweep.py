@@ -3,8 +3,7 @@ theory's thresholds split them into slow, good, oscillating and divergent runs."
 
 import streamlit as st
 
-from gdviz import analysis, figures, sweep
-from gdviz.figures_sweep import loss_chart, steps_chart
+from gdviz import analysis, plots, sweep
 from gdviz.ui import export as downloads
 from gdviz.ui import problem_for, share
 from gdviz.ui import sweep as ui
@@ -26,11 +25,13 @@ if swept is not None:
     meta = {"run": swept.run_id}
     ui.summary(swept)
     charts = {
-        f"{P}_steps_chart": steps_chart(swept.table, edges, thresholds, meta=meta),
-        f"{P}_loss_chart": loss_chart(swept.table, edges, thresholds, floor=problem.optimum_loss, meta=meta),
+        f"{P}_steps_chart": plots.sweep.steps_chart(swept.table, edges, thresholds, meta=meta),
+        f"{P}_loss_chart": plots.sweep.loss_chart(
+            swept.table, edges, thresholds, floor=problem.optimum_loss, meta=meta
+        ),
     }
     events = [
-        st.plotly_chart(figures.styled(spec), key=key, on_select="rerun", selection_mode="points", theme=None)
+        st.plotly_chart(plots.encode.styled(spec), key=key, on_select="rerun", selection_mode="points", theme=None)
         for key, spec in charts.items()
     ]
     downloads.sweep(P, swept, charts)

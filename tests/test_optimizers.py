@@ -67,7 +67,9 @@ OPTIMIZER_CUSTOM_KWARGS = {
     "adam": {"b1": 0.8, "b2": 0.99, "eps": 1e-5},
 }
 
-# Textbook defaults, as documented (optax's for the optimizers).
+# gdviz's documented defaults. optax's rmsprop and adam have the same numbers (its rmsprop puts eps inside
+# the root); its AdaGrad does not: it starts its sum at 0.1 (initial_accumulator_value) with eps 1e-7 inside
+# the root, where gdviz's starts at 0 with eps 1e-8 outside it (see gdviz.optimizers.scale_by_adagrad).
 OPTIMIZER_DEFAULTS = {
     "gd": {},
     "momentum": {"beta": 0.9},

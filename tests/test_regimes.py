@@ -55,7 +55,7 @@ def naive_steps(X1, y, rate, *, tol=1e-6, max_steps=10_000, decay=0.0) -> tuple[
 
 def test_core_module_imports_no_streamlit():
     code = (
-        "import json, sys, gdviz.regimes, gdviz.figures_regimes\n"
+        "import json, sys, gdviz.regimes, gdviz.plots.regimes\n"
         "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)

@@ -218,7 +218,7 @@ def test_the_scaling_core_does_not_import_streamlit():
     from pathlib import Path
 
     code = (
-        "import json, sys, gdviz.scaling, gdviz.figures_scaling\n"
+        "import json, sys, gdviz.scaling, gdviz.plots.scaling\n"
         "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
     )
     root = Path(__file__).resolve().parents[1]

@@ -125,6 +125,6 @@ def test_picked_rate_reads_a_click_event(line):
 
 
 def test_core_modules_do_not_import_streamlit():
-    code = "import sys, gdviz.sweep, gdviz.figures_sweep; print('streamlit' in sys.modules)"
+    code = "import sys, gdviz.sweep, gdviz.plots.sweep; print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

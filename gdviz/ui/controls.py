@@ -18,7 +18,7 @@ from gdviz import analysis, data
 from gdviz._errors import InputError
 from gdviz.analysis import Regime
 from gdviz.experiment import EXP_DECAY_MAX, MAX_STEPS_LIMIT, RATE_MAX, RATE_MIN
-from gdviz.figures import REGIME_COLORS, REGIME_LABELS
+from gdviz.plots._spec import REGIME_COLORS, REGIME_LABELS
 from gdviz.ui import dataset_changes, dataset_choices, dataset_for, dataset_labels, get_config, problem_for, set_config
 from gdviz.ui.messages import for_people
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from gdviz import figures
+from gdviz.plots import encode
 
 PLOTLY_JS = "app/static/plotly-gdviz.min.js"
 COMPONENT = "gdviz_live_chart"
@@ -28,7 +28,7 @@ def live_charts(figs: dict[str, dict], *, revision: object = None, key: str | No
     draws its 2D charts first, then the 3D ones.
 
     Args:
-        figs: chart key -> figure spec from ``gdviz.figures``. The chart keys are page-prefixed and stable
+        figs: chart key -> figure spec from ``gdviz.plots``. The chart keys are page-prefixed and stable
             across reruns (the identity of each chart, e.g. for its 3D camera); a layout height sets the
             chart's height.
         revision: any label of what is drawn (e.g. the step); the browser writes it to each chart div's
@@ -41,7 +41,7 @@ def live_charts(figs: dict[str, dict], *, revision: object = None, key: str | No
         charts.append(
             {
                 "key": chart_key,
-                "figure": figures.to_json(fig),
+                "figure": encode.to_json(fig),
                 "is3d": "scene" in layout,
                 "height": int(layout.get("height") or 450),
             }
@@ -53,18 +53,13 @@ def live_charts(figs: dict[str, dict], *, revision: object = None, key: str | No
     )
 
 
-def live_chart(fig: dict, *, key: str, revision: object = None) -> None:
-    """Draw one figure under ``key`` (see ``live_charts``); later calls with the same key update it in place."""
-    live_charts({key: fig}, revision=revision, key=key)
-
-
 def preload_plotly() -> None:
     """Start loading Plotly in the browser at once (call it first thing on every page): the charts further
     down then find it parsed, instead of each page waiting for its first chart to ask for it. It also
     carries the figure template that every live chart on the page uses."""
     _render(
         key="gdviz_plotly_preload",
-        data={"preload": True, "src": PLOTLY_JS, "template": figures.template_json()},
+        data={"preload": True, "src": PLOTLY_JS, "template": encode.template_json()},
         height="content",
     )
 

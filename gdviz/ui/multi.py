@@ -27,7 +27,7 @@ from gdviz._errors import InputError
 from gdviz.engine import Problem, Trajectory
 from gdviz.experiment import RATE_MAX, RATE_MIN, RunConfig
 from gdviz.explain import fmt
-from gdviz.figures import REGIME_LABELS
+from gdviz.plots._spec import REGIME_LABELS
 from gdviz.ui import dataset_changes, dataset_choices, dataset_labels, get_config, set_config, upload_memo, upload_state
 from gdviz.ui.messages import for_people
 

@@ -10,7 +10,7 @@ from gdviz import analysis, explain
 from gdviz.analysis import Regime
 from gdviz.engine import Problem, Status, Trajectory
 from gdviz.experiment import RunConfig, init_params
-from gdviz.figures import REGIME_LABELS
+from gdviz.plots._spec import REGIME_LABELS
 
 # How a regime is announced: Streamlit's alert boxes come in these tones (text always names the regime).
 _ALERT = {Regime.SLOW: st.info, Regime.GOOD: st.success, Regime.OSCILLATING: st.warning, Regime.DIVERGENT: st.warning}

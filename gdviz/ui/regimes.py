@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gdviz import analysis, experiment, figures_regimes, playback, regimes
+from gdviz import analysis, experiment, playback, plots, regimes
 from gdviz._errors import InputError
 from gdviz.engine import Problem, Trajectory
-from gdviz.figures import REGIME_LABELS
+from gdviz.plots._spec import REGIME_LABELS
 from gdviz.regimes import Lane
 from gdviz.ui import controls, get_config, trajectory_for
 from gdviz.ui.live_chart import live_charts
@@ -157,7 +157,7 @@ def scrubber(prefix: str, last: int) -> int:
 
 def badge_html(label: str, color: str) -> str:
     """A colour swatch with its regime's name in text (colour is never the only cue)."""
-    text = "#fff" if color == figures_regimes.DECAY_COLOR else "#000"
+    text = "#fff" if color == plots.regimes.DECAY_COLOR else "#000"
     return (
         f'<span style="display:inline-block;padding:0.05rem 0.5rem;border-radius:0.3rem;background:{color};'
         f'color:{text};font-weight:600;font-size:0.85rem">{html.escape(label)}</span>'
@@ -184,7 +184,7 @@ def panel(prefix: str, lane: Lane, traj: Trajectory, problem: Problem, step: int
     """One run: its rate against the thresholds, its outcome, the rate input, and its two charts at ``step``
     (returned, chart key -> figure spec)."""
     p = prefix
-    color = figures_regimes.regime_color(lane.regime)
+    color = plots.regimes.regime_color(lane.regime)
     with st.container(border=True, key=_k(p, f"{lane.key}_panel")):
         st.html(badge_html(lane_label(lane), color))
         rate = lane.config.learning_rate
@@ -201,10 +201,10 @@ def panel(prefix: str, lane: Lane, traj: Trajectory, problem: Problem, step: int
         short = chart_label(lane)
         pred = experiment.predicted_loss_curve(lane.config, problem, head.step)
         charts = {
-            _k(p, f"{lane.key}_contour"): figures_regimes.panel_contour(
+            _k(p, f"{lane.key}_contour"): plots.regimes.panel_contour(
                 grid, head, optimum=opt, names=names, color=color, label=short
             ),
-            _k(p, f"{lane.key}_loss"): figures_regimes.panel_loss(
+            _k(p, f"{lane.key}_loss"): plots.regimes.panel_loss(
                 head, color=color, label=short, predicted=pred, floor=problem.optimum_loss
             ),
         }
@@ -215,10 +215,10 @@ def panel(prefix: str, lane: Lane, traj: Trajectory, problem: Problem, step: int
 def overview(prefix: str, lanes: list[Lane], trajs: list[Trajectory], problem: Problem, step: int) -> dict[str, dict]:
     """Every run's loss above the floor on one chart, up to ``step`` (returned, chart key -> figure spec)."""
     runs = [
-        (chart_label(lane), figures_regimes.regime_color(lane.regime), playback.head(traj, step))
+        (chart_label(lane), plots.regimes.regime_color(lane.regime), playback.head(traj, step))
         for lane, traj in zip(lanes, trajs, strict=True)
     ]
-    spec = figures_regimes.loss_gaps(runs, floor=problem.optimum_loss)
+    spec = plots.regimes.loss_gaps(runs, floor=problem.optimum_loss)
     live_charts({_k(prefix, "overview"): spec}, revision=step, key=_k(prefix, "overview_chart"))
     return {_k(prefix, "overview"): spec}
 

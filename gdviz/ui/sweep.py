@@ -15,7 +15,7 @@ import streamlit as st
 from gdviz import analysis, experiment, sweep
 from gdviz._errors import InputError
 from gdviz.experiment import RunConfig
-from gdviz.figures import REGIME_LABELS
+from gdviz.plots._spec import REGIME_LABELS
 from gdviz.sweep import SweepSettings, SweepTable
 from gdviz.ui import controls, data_key, get_config, problem_for, set_config
 from gdviz.ui.messages import for_people

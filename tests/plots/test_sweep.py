@@ -1,12 +1,11 @@
-"""gdviz.figures_sweep: meaning of the specs (traces, axes, shapes, hover), never whole JSON."""
+"""gdviz.plots.sweep: meaning of the specs (traces, axes, shapes, hover), never whole JSON."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from gdviz import analysis, data, figures, sweep
-from gdviz.figures_sweep import loss_chart, steps_chart
+from gdviz import analysis, data, plots, sweep
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +25,8 @@ def names(spec):
 
 def test_steps_chart(table_and_problem):
     table, problem, lm = table_and_problem
-    spec = steps_chart(table, sweep.regime_edges(problem), analysis.thresholds(problem), meta={"run": 3})
-    figures.to_figure(spec)  # valid Plotly
+    spec = plots.sweep.steps_chart(table, sweep.regime_edges(problem), analysis.thresholds(problem), meta={"run": 3})
+    plots.encode.to_figure(spec)  # valid Plotly
     assert spec["layout"]["meta"] == {"run": 3}
     assert spec["layout"]["xaxis"]["type"] == "log" and spec["layout"]["yaxis"]["type"] == "log"
     markers = [t for t in spec["data"] if t["mode"] == "markers"]
@@ -42,8 +41,10 @@ def test_steps_chart(table_and_problem):
 
 def test_loss_chart_never_drops_an_overflowed_run(table_and_problem):
     table, problem, _ = table_and_problem
-    spec = loss_chart(table, sweep.regime_edges(problem), analysis.thresholds(problem), floor=problem.optimum_loss)
-    figures.styled(spec)
+    spec = plots.sweep.loss_chart(
+        table, sweep.regime_edges(problem), analysis.thresholds(problem), floor=problem.optimum_loss
+    )
+    plots.encode.styled(spec)
     over = [t for t in spec["data"] if t["name"].startswith("diverged")][0]
     n_over = int(np.sum(table.outcome == sweep.Outcome.OVERFLOWED))
     assert n_over > 0 and len(over["x"]) == n_over and over["yaxis"] == "y2"
@@ -59,7 +60,7 @@ def test_zones_are_clipped_to_the_swept_range(table_and_problem):
     table, problem, lm = table_and_problem
     narrow = sweep.summarise(problem, sweep.run_sweep(problem, np.geomspace(0.3, 0.9, 5) / lm, tol=1e-6,
                                                        max_steps=50), tol=1e-6, max_steps=50)  # fmt: skip
-    spec = steps_chart(narrow, sweep.regime_edges(problem), analysis.thresholds(problem))
+    spec = plots.sweep.steps_chart(narrow, sweep.regime_edges(problem), analysis.thresholds(problem))
     zones = [s["name"] for s in spec["layout"]["shapes"] if s["type"] == "rect"]
     assert zones == ["zone: good", "zone label: good"]
     assert len([a for a in spec["layout"]["annotations"] if "λ" in a["text"]]) == 0  # no threshold in view
@@ -67,7 +68,9 @@ def test_zones_are_clipped_to_the_swept_range(table_and_problem):
 
 def test_loss_axis_holds_every_finite_loss_and_stays_inside_float64(table_and_problem):
     table, problem, _ = table_and_problem
-    spec = loss_chart(table, sweep.regime_edges(problem), analysis.thresholds(problem), floor=problem.optimum_loss)
+    spec = plots.sweep.loss_chart(
+        table, sweep.regime_edges(problem), analysis.thresholds(problem), floor=problem.optimum_loss
+    )
     lo, hi = spec["layout"]["yaxis"]["range"]
     finite = table.final_loss[np.isfinite(table.final_loss) & (table.final_loss > 0)]
     assert 10**lo <= min(finite.min(), problem.optimum_loss) and np.log10(finite.max()) <= hi

@@ -1,6 +1,9 @@
-"""Figure builders of the Feature scaling page: plain Plotly spec dicts, as ``gdviz.figures`` (same colours,
-same rules: data positional, styling keyword-only, log axes for quantities that span decades, non-finite
-values masked and said, every colour paired with a text label)."""
+"""The Feature scaling page's figures: each raw feature's spread, the gradients and the loss of a run, the
+divergence threshold per scaling, and a 2D slice of the cost. Plain figure specs (see ``gdviz.plots._spec``),
+with the same rules as the Playground's (data positional, styling keyword-only, log axes for quantities
+that span decades, non-finite values masked and said, every colour paired with a text label); the run
+charts are the Playground's (``gdviz.plots.playground``), adapted here.
+"""
 
 from __future__ import annotations
 
@@ -8,29 +11,28 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from gdviz import figures
 from gdviz.engine import Trajectory
 from gdviz.explain import fmt
-from gdviz.figures import _LOG_AXIS, MEASURED_COLOR, PARAM_COLORS, REGIME_COLORS, REGIME_LABELS, _base_layout, _spec
+from gdviz.plots import playground
+from gdviz.plots._spec import (
+    _LOG_AXIS,
+    MEASURED_COLOR,
+    PARAM_COLORS,
+    REGIME_COLORS,
+    REGIME_LABELS,
+    _base_layout,
+    _spec,
+    divergence_step,
+    downsample_indices,
+    short,
+)
 from gdviz.scaling import HOLD_MODES, SCALING_ADJECTIVES, FeatureSpread, ScalingRow, SliceView
 
-START_BAR_COLOR = "#999999"  # grey: the start, behind the coloured current step
 RANGE_COLOR = "#E69F00"  # orange (Okabe-Ito)
 DASHES = ("solid", "dash", "dot", "dashdot")
-
-
-def short(v: float) -> str:
-    """A bar label that fits a narrow bar: 3 significant figures, thousands in full ("5,833"), and powers of
-    ten written compactly ("5.9e6") beyond."""
-    if not np.isfinite(v):
-        return str(float(v))
-    a = abs(v)
-    if 1e3 <= a < 1e4:
-        return f"{v:,.0f}"
-    if a >= 1e4 or (0 < a < 1e-3):
-        mantissa, exponent = f"{v:.1e}".split("e")
-        return f"{mantissa}e{int(exponent)}"
-    return f"{v:.3g}"
+# The gradient bars of this page (the start and the step shown, side by side), drawn by playground.grad_bars:
+# labels that fit narrow bars, and the params left out for a non-finite gradient named.
+GRAD_BARS = {"compact": True, "note": "not drawn", "height": 380}
 
 
 def _positive(values: np.ndarray) -> np.ndarray:
@@ -76,49 +78,10 @@ def feature_scales(spread: FeatureSpread, *, height: int = 380) -> dict:
     return _spec(data, layout)
 
 
-def grad_bars(grads: np.ndarray, names: Sequence[str], *, step: int, height: int = 380) -> dict:
-    """|gradient| per param at one step, as bars on a log axis with their values as text labels.
-
-    A badly scaled feature towers by decades. Non-finite gradients (the step where a run overflowed) cannot
-    be drawn: they are left out and said in the subtitle.
-    """
-    names = list(names)
-    g = np.abs(np.asarray(grads, dtype=float))
-    ok = _positive(g)
-    colors = [PARAM_COLORS[k % len(PARAM_COLORS)] for k in range(len(names))]
-    data = [
-        {
-            "type": "bar",
-            "name": f"step {step:,}",
-            "x": [n for n, o in zip(names, ok, strict=True) if o],
-            "y": g[ok],
-            "text": [short(v) for v, o in zip(g, ok, strict=True) if o],
-            "textposition": "outside",
-            "constraintext": "none",
-            "cliponaxis": False,
-            "marker": {"color": [c for c, o in zip(colors, ok, strict=True) if o]},
-            "hovertemplate": "%{x}<br>|dJ/dw| %{y:.4g}<extra>step " + f"{step:,}" + "</extra>",
-        }
-    ]
-    title = "|gradient| at the start (step 0)" if step == 0 else f"|gradient| at step {step:,}"
-    bad = [n for n, v in zip(names, g, strict=True) if not np.isfinite(v)]
-    if bad:
-        title += f"<br><sub>non-finite (overflowed), not drawn: {', '.join(bad)}</sub>"
-    layout = _base_layout(title=title, x_title="", y_title="|gradient|", height=height)
-    layout["yaxis"].update(_LOG_AXIS)
-    if ok.any():  # room above the tallest bar for its label (log axis: the range is in decades)
-        lo, hi = np.log10(g[ok].min()), np.log10(g[ok].max())
-        layout["yaxis"]["range"] = [float(lo) - 0.5, float(hi) + 0.15 * max(hi - lo, 1.0) + 0.3]
-    layout["hovermode"] = "closest"
-    layout["showlegend"] = False
-    layout["margin"].update(t=60, r=40)  # room for the last (rotated) tick label
-    return _spec(data, layout)
-
-
 def loss_curve(traj: Trajectory, *, floor: float, current_step: int, height: int = 380) -> dict:
-    """``figures.loss_curve`` whose log axis stops at the largest finite loss: near float64's limit Plotly's
+    """``playground.loss_curve`` whose log axis stops at the largest finite loss: near float64's limit Plotly's
     own autorange pads past 1e308 and labels its ticks "Infinity"."""
-    spec = figures.loss_curve(traj, floor=floor, current_step=current_step, height=height)
+    spec = playground.loss_curve(traj, floor=floor, current_step=current_step, height=height)
     loss = traj.loss[np.isfinite(traj.loss) & (traj.loss > 0)]
     if loss.size and loss.max() > 1e250:
         lo = np.log10(min(loss.min(), floor if floor > 0 else loss.min()))
@@ -130,16 +93,16 @@ def loss_curve(traj: Trajectory, *, floor: float, current_step: int, height: int
 
 
 def grad_history(traj: Trajectory, names: Sequence[str], *, current_step: int, height: int = 380) -> dict:
-    """``figures.grad_history`` with a dash style per colour cycle, so more params than colours stay apart,
+    """``playground.grad_history`` with a dash style per colour cycle, so more params than colours stay apart,
     and a note where a diverged run stops being finite."""
-    spec = figures.grad_history(traj, tuple(names), current_step=current_step, height=height)
+    spec = playground.grad_history(traj, tuple(names), current_step=current_step, height=height)
     spec["layout"]["legend"] = {"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1.0, "yanchor": "top"}
     spec["layout"]["title"]["text"] = "|gradient| over the steps"
     for k, trace in enumerate(spec["data"]):
         trace["name"] = names[k]
         trace["line"]["dash"] = DASHES[(k // len(PARAM_COLORS)) % len(DASHES)]
         trace["hovertemplate"] = "step %{x}<br>%{y:.4g}<extra>" + trace["name"] + "</extra>"
-    div = figures.divergence_step(traj)
+    div = divergence_step(traj)
     if div is not None:
         spec["layout"]["title"]["text"] += f"<br><sub>diverged at step {div:,}: the gradients overflowed float64</sub>"
     return spec
@@ -198,7 +161,7 @@ def slice_charts(view: SliceView, names: Sequence[str], *, height: int = 460) ->
     diverging path stops being drawable.
     """
     pair = (names[view.i], names[view.j])
-    idx = figures.downsample_indices(len(view.path))  # a long run: a few thousand points are plenty
+    idx = downsample_indices(len(view.path))  # a long run: a few thousand points are plenty
     path, path_loss = view.path[idx], view.path_loss[idx]
     k3 = int(np.searchsorted(idx, min(view.n3d, view.n2d)))  # drawn rows that the 3D chart can hold
     held = f"others held at<br>{HOLD_MODES[view.hold]}"
@@ -206,7 +169,7 @@ def slice_charts(view: SliceView, names: Sequence[str], *, height: int = 460) ->
     note3 = None
     if p3 < view.n_steps:
         note3 = f"{held}.<br>3D path stops at step {p3 - 1}: later<br>values pass 1e12 (too large for WebGL)."
-    surface = figures.surface_3d(
+    surface = playground.surface_3d(
         view.grid3d,
         path[:k3],
         path_loss[:k3],
@@ -219,7 +182,7 @@ def slice_charts(view: SliceView, names: Sequence[str], *, height: int = 460) ->
     for trace in surface["data"]:
         if trace.get("name") == "path":
             trace["name"] = "path (projected on this slice)"
-    contour = figures.contour_path(
+    contour = playground.contour_path(
         view.grid,
         path,
         optimum=view.optimum,

@@ -1,17 +1,20 @@
-"""Figure builders of the Regimes page: plain Plotly spec dicts, as in ``gdviz.figures`` (whose colours,
-downsampling and divergence handling they reuse). No Streamlit, no optimizer runs.
+"""The Regimes page's figures: a contour panel and a loss panel per run, and every run's distance to the
+floor on one chart. Plain figure specs (see ``gdviz.plots._spec``) built on the Playground's charts
+(``gdviz.plots.playground``), whose colours, downsampling and divergence handling they reuse. No Streamlit,
+no optimizer runs.
 
-Each run is drawn in its regime's colour (``figures.REGIME_COLORS``, Okabe-Ito) and always named in text
-as well. A diverged run is drawn up to its last finite value, with a label saying where it overflowed.
+Each run is drawn in its regime's colour (``REGIME_COLORS``, Okabe-Ito) and always named in text as well.
+A diverged run is drawn up to its last finite value, with a label saying where it overflowed.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from gdviz import figures
 from gdviz.analysis import LossGrid, Regime
 from gdviz.engine import Status, Trajectory
+from gdviz.plots import playground
+from gdviz.plots._spec import _LOG_AXIS, REGIME_COLORS, _base_layout, _spec, downsample_indices, log_axis_range
 
 DECAY_COLOR = "#000000"  # black: the decaying run belongs to no single regime
 PANEL_HEIGHTS = {"contour": 340, "loss": 280}
@@ -19,7 +22,7 @@ PANEL_HEIGHTS = {"contour": 340, "loss": 280}
 
 def regime_color(regime: Regime | None) -> str:
     """The colour of a run predicted in ``regime`` (black for the decaying run, which has none)."""
-    return figures.REGIME_COLORS[regime] if regime is not None else DECAY_COLOR
+    return REGIME_COLORS[regime] if regime is not None else DECAY_COLOR
 
 
 def _last_finite(points: np.ndarray) -> int | None:
@@ -47,11 +50,11 @@ def panel_contour(
         color: the run's colour; ``label`` names it in the title (never colour alone).
 
     Returns:
-        A Plotly figure spec dict. Long paths are downsampled (``figures.downsample_indices``); a run that
+        A Plotly figure spec dict. Long paths are downsampled (``downsample_indices``); a run that
         diverged at the step shown is drawn to its last finite point, which is annotated.
     """
-    idx = figures.downsample_indices(head.n_states)
-    spec = figures.contour_path(
+    idx = downsample_indices(head.n_states)
+    spec = playground.contour_path(
         grid, head.params[idx], optimum=optimum, names=names, height=height,
         title=f"{label}: the path up to step {int(head.step[-1]):,}",
     )  # fmt: skip
@@ -85,7 +88,7 @@ def panel_contour(
                     "arrowhead": 2,
                     "ax": 0,
                     "ay": 40,
-                    "font": {"color": figures.REGIME_COLORS[Regime.DIVERGENT]},
+                    "font": {"color": REGIME_COLORS[Regime.DIVERGENT]},
                     "bgcolor": "white",
                 }
             ]
@@ -103,8 +106,8 @@ def panel_loss(
 ) -> dict:
     """The loss of ``head`` over the steps on a log axis, in ``color``, with the closed-form prediction
     (constant rates) and the least-squares floor. A diverged run is annotated where it overflowed
-    (``figures.loss_curve``)."""
-    spec = figures.loss_curve(
+    (``playground.loss_curve``)."""
+    spec = playground.loss_curve(
         head, predicted=predicted, floor=floor, current_step=int(head.step[-1]), title=f"{label}: loss (log scale)",
         height=height,
     )  # fmt: skip
@@ -136,7 +139,7 @@ def loss_gaps(
     """
     data, shown = [], []
     for k, (label, color, head) in enumerate(runs):
-        idx = figures.downsample_indices(head.n_states)
+        idx = downsample_indices(head.n_states)
         steps, gap = head.step[idx], head.loss[idx] - floor
         ok = np.isfinite(gap) & (gap > 0)
         shown.append(gap[ok])
@@ -152,11 +155,9 @@ def loss_gaps(
                 "hovertemplate": f"{label}<br>step %{{x}}<br>loss - J* %{{y:.4g}}<extra></extra>",
             }
         )
-    layout = figures._base_layout(
-        title=title, x_title="step (updates applied)", y_title="loss - J* (log scale)", height=height
-    )
-    layout["yaxis"].update({"type": "log", "exponentformat": "power"})
-    layout["yaxis"]["range"] = figures.log_axis_range(np.concatenate(shown) if shown else np.array([]))
+    layout = _base_layout(title=title, x_title="step (updates applied)", y_title="loss - J* (log scale)", height=height)
+    layout["yaxis"].update(_LOG_AXIS)
+    layout["yaxis"]["range"] = log_axis_range(np.concatenate(shown) if shown else np.array([]))
     layout["hovermode"] = "closest"
     layout["legend"]["y"] = -0.2
-    return {"data": data, "layout": layout}
+    return _spec(data, layout)

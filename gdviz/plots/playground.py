@@ -1,182 +1,37 @@
-"""Pure figure builders: data in, a new Plotly figure spec out. No Streamlit, no optimizer runs.
+"""The Playground's figures: the loss curve, the loss surface and contours with the path, the fitted line, and
+the gradient magnitudes. Other pages draw the same basic run charts by importing them from here.
 
-A spec is a plain dict ``{"data": [trace dicts], "layout": {...}}`` in Plotly's JSON schema (nested dicts,
-no magic-underscore names), with NumPy arrays left in place and no template. Building a ``go.Figure``
-costs milliseconds of validation per figure; a dict costs microseconds, and the live charts rebuild every
-figure on every step. ``to_json`` serialises a spec for the browser (arrays as base64 typed arrays, as
-Plotly does); ``to_figure`` and ``styled`` turn it into a validated ``go.Figure`` when one is needed. A
-spec shares its arrays with the data it was built from: treat it as read-only.
-
-Data is positional, styling keyword-only. Non-finite points are masked and annotated (Plotly would drop
-them silently). Long runs are downsampled to a few thousand points. Colours come from the Okabe-Ito
-palette (colour-blind safe) and are always paired with a text label.
+Pure builders: data in, a new figure spec (a plain dict, see ``gdviz.plots._spec``) out; no Streamlit, no
+optimizer runs. A spec shares its arrays with the data it was built from: treat it as read-only. Data is
+positional, styling keyword-only. Non-finite points are masked and annotated (Plotly would drop them
+silently). Long runs are downsampled to a few thousand points.
 """
 
 from __future__ import annotations
 
-import base64
-import copy
-import functools
-import json
-import math
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.colors
-import plotly.graph_objects as go
-import plotly.io as pio
-import plotly.utils
 
 from gdviz.analysis import Regime
-from gdviz.engine import Status, Trajectory
-
-# One colour per regime (Okabe-Ito), always shown next to its name.
-REGIME_COLORS: dict[str, str] = {
-    Regime.SLOW: "#56B4E9",  # sky blue
-    Regime.GOOD: "#009E73",  # bluish green
-    Regime.OSCILLATING: "#E69F00",  # orange
-    Regime.DIVERGENT: "#D55E00",  # vermillion
-}
-REGIME_LABELS: dict[str, str] = {
-    Regime.SLOW: "Slow",
-    Regime.GOOD: "Good",
-    Regime.OSCILLATING: "Oscillating",
-    Regime.DIVERGENT: "Divergent",
-}
-MEASURED_COLOR = "#0072B2"  # blue
-PREDICTED_COLOR = "#7F7F7F"  # grey
-FLOOR_COLOR = "#000000"
-MAX_POINTS = 2_000
-
-
-def downsample_indices(n: int, max_points: int = MAX_POINTS) -> np.ndarray:
-    """Indices 0..n-1 to draw: all of them when few, else the first steps, a log-spaced and an even
-    spread, and the last. Sorted and unique; always includes 0 and n - 1."""
-    if n <= max_points:
-        return np.arange(n)
-    head = np.arange(min(200, n))
-    logs = np.unique(np.geomspace(1, n - 1, max_points // 2).astype(np.int64))
-    even = np.linspace(0, n - 1, max_points // 2).astype(np.int64)
-    return np.unique(np.concatenate([head, logs, even, [n - 1]]))
-
-
-# The look of every figure. Specs leave it out (a template is ~7 kB of JSON, and validating it costs ~15 ms
-# a figure); the browser side (gdviz.ui.live_chart) or ``styled`` puts it back.
-TEMPLATE = "plotly_white"
-
-
-def _spec(data: list[dict], layout: dict) -> dict:
-    """A figure spec. Its layout has no "template" key: the template is applied where the figure is drawn."""
-    return {"data": data, "layout": layout}
-
-
-@functools.cache
-def template_json() -> str:
-    """The JSON of TEMPLATE, serialised once."""
-    return json.dumps(pio.templates[TEMPLATE].to_plotly_json(), cls=plotly.utils.PlotlyJSONEncoder)
-
-
-def to_figure(spec: dict) -> go.Figure:
-    """``spec`` as a validated ``go.Figure`` (with Plotly's default template, as any new go.Figure).
-
-    Raises:
-        ValueError: if the spec names a property Plotly does not have, or gives one an invalid value.
-    """
-    return go.Figure(spec)
-
-
-def styled(spec: dict | go.Figure) -> go.Figure:
-    """``spec`` as a validated ``go.Figure`` with TEMPLATE applied, for use outside the live charts (e.g. a
-    standalone file)."""
-    out = go.Figure(spec)
-    out.update_layout(template=TEMPLATE)
-    return out
-
-
-# Keys whose arrays Plotly sends as plain lists, never as typed arrays (plotly.js reads them as lists).
-_LIST_KEYS = frozenset({"geojson", "layer", "layers", "range"})
-# plotly.js typed arrays have no 64-bit integers: narrow them to the smallest type that holds every value.
-_NARROW_INTS = {"i": (np.int8, np.int16, np.int32), "u": (np.uint8, np.uint16, np.uint32)}
-
-
-def _typed_array(a: np.ndarray) -> Any:
-    """A NumPy array as Plotly encodes it: ``{"dtype", "bdata"(, "shape")}``, little-endian, C order."""
-    if a.ndim == 0:
-        return _plain(a.item())
-    if a.size == 0:
-        return []
-    kind = a.dtype.kind
-    if kind == "b":
-        a = a.astype(np.uint8)
-    elif kind in "iu" and a.dtype.itemsize == 8:
-        lo, hi = int(a.min()), int(a.max())
-        fits = [t for t in _NARROW_INTS[kind] if np.iinfo(t).min <= lo and hi <= np.iinfo(t).max]
-        a = a.astype(fits[0] if fits else np.float64)  # beyond 32 bits: float64 (exact up to 2**53)
-    elif kind == "f" and a.dtype.itemsize not in (4, 8):  # float16, longdouble: plotly.js has f4 and f8
-        a = a.astype(np.float32 if a.dtype.itemsize < 4 else np.float64)
-    elif kind not in "iuf":
-        return _plain(a.tolist())  # strings, objects (e.g. None for a gap), ...: a JSON list
-    a = np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<"))
-    out = {"dtype": f"{a.dtype.kind}{a.dtype.itemsize}", "bdata": base64.b64encode(a.data).decode("ascii")}
-    if a.ndim > 1:
-        out["shape"] = ", ".join(str(d) for d in a.shape)
-    return out
-
-
-def _plain(value: Any, key: str | None = None) -> Any:
-    """``value`` with JSON types only: arrays encoded (as Plotly does), NumPy scalars as Python numbers,
-    non-finite floats as None (JSON has no NaN; Plotly reads null as a gap)."""
-    if isinstance(value, dict):
-        return {k: _plain(v, k) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _plain(value.tolist()) if key in _LIST_KEYS else _typed_array(value)
-    if isinstance(value, (str, bool, int)) or value is None:
-        return value
-    if isinstance(value, float):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.generic):
-        return _plain(value.item(), key)
-    if hasattr(value, "to_plotly_json"):  # a plotly graph object inside a spec
-        return _plain(value.to_plotly_json(), key)
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable in a figure spec")
-
-
-def to_json(spec: dict) -> str:
-    """The JSON of a figure spec, as plotly.js reads it, without building a ``go.Figure``.
-
-    NumPy arrays become Plotly typed arrays ``{"dtype": "f8"|"f4"|"i4"|"u1"|..., "bdata": base64 of the
-    little-endian bytes, "shape": "r, c" (2-D and up)}``; 64-bit integers are narrowed to the smallest
-    of int8/16/32 that holds them (float64 beyond that), booleans become uint8, and NaN or inf inside a
-    float array stay as IEEE bytes (plotly.js reads them as NaN/Infinity). NumPy scalars become Python
-    numbers, and a non-finite Python float becomes null, so the output always passes ``JSON.parse``.
-
-    Raises:
-        TypeError: if the spec holds a value JSON cannot represent (e.g. a complex number).
-    """
-    return json.dumps(_plain(spec), separators=(",", ":"), allow_nan=False)
-
-
-def _base_layout(*, title: str, x_title: str, y_title: str, height: int) -> dict:
-    return {
-        "title": {"text": title, "x": 0.0, "xanchor": "left"},
-        "xaxis": {"title": {"text": x_title}},
-        "yaxis": {"title": {"text": y_title}},
-        "height": height,
-        "margin": {"l": 60, "r": 20, "t": 50, "b": 40},
-        # Below the plot, left-aligned: a legend at the top collides with the title on narrow screens.
-        "legend": {"orientation": "h", "yanchor": "top", "y": -0.22, "xanchor": "left", "x": 0.0},
-        "hovermode": "x unified",
-    }
-
-
-_LOG_AXIS = {"type": "log", "exponentformat": "power"}
-
-
-def divergence_step(traj: Trajectory) -> int | None:
-    """The step at which a diverged run produced its first non-finite value, else None."""
-    return int(traj.step[-1]) if traj.status == Status.DIVERGED else None
+from gdviz.engine import Trajectory
+from gdviz.plots._spec import (
+    _LOG10_FLOAT_MAX,
+    _LOG_AXIS,
+    FLOOR_COLOR,
+    MAX_POINTS,
+    MEASURED_COLOR,
+    PARAM_COLORS,
+    PREDICTED_COLOR,
+    REGIME_COLORS,
+    WEBGL_LIMIT,
+    _base_layout,
+    _spec,
+    divergence_step,
+    downsample_indices,
+    short,
+)
 
 
 def loss_curve(
@@ -296,23 +151,6 @@ _VIRIDIS = getattr(plotly.colors.sequential, SURFACE_COLORSCALE)
 _SURFACE_STOPS = [[i / (len(_VIRIDIS) - 1), c] for i, c in enumerate(_VIRIDIS)]
 START_COLOR = "#000000"
 OPTIMUM_COLOR = "#CC79A7"  # reddish purple
-PARAM_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
-
-
-def view_range(
-    values: np.ndarray, anchors: np.ndarray, *, pad: float = 0.15, min_half_width: float = 1e-9
-) -> tuple[float, float]:
-    """An axis range covering every finite value of ``values`` and ``anchors`` (e.g. the optimum), padded.
-
-    This is what lets the surface grow with an oscillating or diverging path instead of clipping it.
-    """
-    v = np.concatenate([np.ravel(values), np.ravel(anchors)]).astype(float)
-    v = v[np.isfinite(v)]
-    lo, hi = (float(v.min()), float(v.max())) if v.size else (-1.0, 1.0)
-    half = max(0.5 * (hi - lo), min_half_width, 1e-6 * max(abs(lo), abs(hi)))
-    mid = 0.5 * (lo + hi)
-    half *= 1.0 + 2.0 * pad
-    return mid - half, mid + half
 
 
 def _finite_rows(points: np.ndarray) -> np.ndarray:
@@ -343,13 +181,13 @@ def surface_3d(
     optimum: np.ndarray,
     optimum_loss: float,
     names: tuple[str, str],
-    camera: dict | None = None,
     note: str | None = None,
     height: int = 520,
 ) -> dict:
     """The loss surface over two params with the path, its start, its current point and the optimum.
 
-    ``note``, when given, is shown above the scene (e.g. why the 3D path stops early, see ``webgl_rows``).
+    ``note``, when given, is shown above the scene (e.g. why the 3D path stops early, see
+    ``gdviz.plots._spec.webgl_rows``).
 
     Args:
         grid: an ``analysis.LossGrid``.
@@ -357,7 +195,6 @@ def surface_3d(
         path_loss: array of shape (k,), the loss at each row of ``path``.
         optimum: array of shape (2,), the least-squares optimum of the two params.
         names: axis titles of the two params.
-        camera: a Plotly ``scene.camera`` dict to keep the user's view.
 
     Returns:
         A Plotly figure spec dict (see the module docstring).
@@ -436,8 +273,6 @@ def surface_3d(
         "yaxis": {"title": {"text": names[1]}, "range": [float(grid.y[0]), float(grid.y[-1])]},
         "zaxis": {"title": {"text": z_title}},
     }
-    if camera:
-        scene["camera"] = copy.deepcopy(camera)
     layout = {
         "height": height,
         "margin": {"l": 0, "r": 0, "t": 30, "b": 0},
@@ -450,19 +285,6 @@ def surface_3d(
         layout["margin"]["t"] = 70
         layout["legend"]["y"] = 0.98
     return _spec(data, layout)
-
-
-# WebGL draws in float32 and squares coordinates in its camera maths: far beyond this the 3D scene breaks.
-WEBGL_LIMIT = 1e12
-
-
-def webgl_rows(points: np.ndarray, values: np.ndarray, limit: float = WEBGL_LIMIT) -> int:
-    """How many leading rows of ``points`` (k, d) and ``values`` (k,) a 3D scene can draw: all finite and
-    below ``limit`` in size. A diverging path leaves that range; the 2D charts (float64 SVG) still show it."""
-    ok = np.isfinite(points).all(axis=1) & (np.abs(points) < limit).all(axis=1)
-    ok &= np.isfinite(values) & (np.abs(values) < limit)
-    bad = np.flatnonzero(~ok)
-    return int(bad[0]) if bad.size else len(ok)
 
 
 def contour_path(
@@ -686,57 +508,84 @@ def grad_history(
 
 
 def grad_bars(
-    grads: np.ndarray, names: tuple[str, ...], *, title: str = "Gradient magnitude at this step", height: int = 320
+    grads: np.ndarray,
+    names: Sequence[str],
+    *,
+    step: int | None = None,
+    title: str | None = None,
+    note: str = "ratio",
+    compact: bool = False,
+    height: int = 320,
 ) -> dict:
-    """|gradient| of each param at one step, as bars on a log axis (a badly scaled feature towers).
+    """|gradient| of each param at one step, as bars on a log axis (a badly scaled feature towers by decades).
 
     A bar's height on a log axis depends on where the axis starts, so it does not compare magnitudes by
-    itself: each bar carries its value as text, and the title says how many times larger the largest
-    gradient is than the smallest (the spread of magnitudes is the lesson).
+    itself: each bar carries its value as text. Non-finite gradients (the step where a run overflowed)
+    cannot be drawn and are left out.
+
+    Args:
+        grads: array of shape (n_params,), the gradient at the step shown.
+        names: the params' names, one per entry of ``grads``.
+        step: the step the gradients belong to (0-based); when given it names the trace, the hover box
+            and, unless ``title`` is given, the title (for charts of two steps side by side).
+        title: the chart's title; default "Gradient magnitude at this step", or the step's when given.
+        note: what the subtitle says: "ratio", how many times larger the largest gradient is than the
+            smallest (the spread of magnitudes is the lesson); "not drawn", the params whose gradient is
+            non-finite.
+        compact: labels that fit narrow bars ("5,833", "5.9e6"), a short axis title, and an axis fitted
+            to the bars with room above them for their labels; else labels with 3 significant figures and
+            an axis that starts a decade below the smallest bar.
 
     Returns:
         A Plotly figure spec dict (see the module docstring).
     """
+    names = list(names)
     g = np.abs(np.asarray(grads, dtype=float))
     ok = np.isfinite(g) & (g > 0)
-    labels = [f"{v:.3g}" if np.isfinite(v) else "non-finite" for v in g]
-    data = [
-        {
-            "type": "bar",
-            "x": [n for n, o in zip(names, ok, strict=True) if o],
-            "y": g[ok],
-            "text": [t for t, o in zip(labels, ok, strict=True) if o],
-            "textposition": "outside",
-            "cliponaxis": False,  # the value above the tallest bar is never cut off
-            "marker": {"color": [PARAM_COLORS[k % len(PARAM_COLORS)] for k in np.flatnonzero(ok)]},
-            "name": "|gradient|",
-            "hovertemplate": "%{x}<br>|gradient| %{y:.6g}<extra></extra>",
-        }
-    ]
-    if ok.sum() >= 2:
+    labels = [short(v) if compact else f"{v:.3g}" for v in g[ok]]
+    at = "" if step is None else f"step {step:,}"
+    value = "|dJ/dw| %{y:.4g}" if compact else "|gradient| %{y:.6g}"
+    trace = {
+        "type": "bar",
+        "x": [n for n, o in zip(names, ok, strict=True) if o],
+        "y": g[ok],
+        "text": labels,
+        "textposition": "outside",
+        "cliponaxis": False,  # the value above the tallest bar is never cut off
+        "marker": {"color": [PARAM_COLORS[k % len(PARAM_COLORS)] for k in np.flatnonzero(ok)]},
+        "name": at or "|gradient|",
+        "hovertemplate": f"%{{x}}<br>{value}<extra>{at}</extra>",
+    }
+    if compact:
+        trace["constraintext"] = "none"
+    if title is None:
+        title = "Gradient magnitude at this step" if step is None else f"|gradient| at {at}"
+        title = "|gradient| at the start (step 0)" if step == 0 else title
+    if note == "ratio" and ok.sum() >= 2:
         big, small = int(np.argmax(np.where(ok, g, -np.inf))), int(np.argmin(np.where(ok, g, np.inf)))
         ratio = g[big] / g[small]
         times = f"{ratio:,.0f}" if 100 <= ratio < 1e7 else f"{ratio:.3g}"
         title += f"<br><sub>log scale: |dJ/d {names[big]}| is {times}x |dJ/d {names[small]}|</sub>"
-    layout = _base_layout(title=title, x_title="parameter", y_title="|gradient| (log scale)", height=height)
-    layout["margin"]["t"] = 70
+    bad = [n for n, v in zip(names, g, strict=True) if not np.isfinite(v)]
+    if note == "not drawn" and bad:
+        title += f"<br><sub>non-finite (overflowed), not drawn: {', '.join(bad)}</sub>"
+    layout = _base_layout(
+        title=title,
+        x_title="" if compact else "parameter",
+        y_title="|gradient|" if compact else "|gradient| (log scale)",
+        height=height,
+    )
     layout["yaxis"].update(_LOG_AXIS)
-    if ok.any():  # bars rise from the axis' bottom: start it a decade below the smallest, not just under it
+    if ok.any():  # log axis: the range is in decades
         lo, hi = np.log10(g[ok].min()), np.log10(g[ok].max())
-        layout["yaxis"]["range"] = [float(np.floor(lo) - 1), float(min(hi + 0.35, _LOG10_FLOAT_MAX))]
+        if compact:  # room above the tallest bar for its label
+            layout["yaxis"]["range"] = [float(lo) - 0.5, float(hi) + 0.15 * max(hi - lo, 1.0) + 0.3]
+        else:  # bars rise from the axis' bottom: start it a decade below the smallest, not just under it
+            layout["yaxis"]["range"] = [float(np.floor(lo) - 1), float(min(hi + 0.35, _LOG10_FLOAT_MAX))]
     layout["hovermode"] = "closest"
     layout["showlegend"] = False
-    return _spec(data, layout)
-
-
-_LOG10_FLOAT_MAX = float(np.log10(np.finfo(float).max))
-
-
-def log_axis_range(values: np.ndarray) -> list[float]:
-    """A log axis range (log10 units) holding every finite positive value of ``values``, padded, and never
-    past float64's largest value (Plotly's own autorange would label a tick 'Infinity' there)."""
-    v = np.asarray(values, dtype=float).ravel()
-    v = v[np.isfinite(v) & (v > 0)]
-    lo, hi = (float(np.log10(v.min())), float(np.log10(v.max()))) if v.size else (-1.0, 1.0)
-    pad = 0.05 * (hi - lo) or 0.5
-    return [lo - pad, min(hi + pad, _LOG10_FLOAT_MAX)]
+    if compact:
+        layout["margin"].update(t=60, r=40)  # room for the last (rotated) tick label
+    else:
+        layout["margin"]["t"] = 70
+    return _spec(data=[trace], layout=layout)

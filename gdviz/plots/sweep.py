@@ -1,8 +1,8 @@
 """Figure specs of the learning-rate sweep: steps to converge and final loss against the rate.
 
-Plain Plotly spec dicts, as in ``gdviz.figures`` (its colours, labels and conventions). Both charts carry
-the same backdrop: the four predicted regimes as shaded, labelled zones, and the threshold rates
-1/lambda_max, 2/(lambda_min + lambda_max) and 2/lambda_max as labelled vertical lines. Each run is drawn
+Plain figure specs (see ``gdviz.plots._spec``), with the Playground's colours, labels and conventions.
+Both charts carry the same backdrop: the four predicted regimes as shaded, labelled zones, and the
+threshold rates 1/lambda_max, 2/(lambda_min + lambda_max) and 2/lambda_max as labelled vertical lines. Each run is drawn
 by its outcome (colour and symbol, named in the legend); nothing is clipped: a run that overflowed has no
 final loss to draw, so it gets a marker on a strip of its own above the loss axis, labelled as such.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from gdviz.analysis import Regime, Thresholds
-from gdviz.figures import (
+from gdviz.plots._spec import (
     MEASURED_COLOR,
     PREDICTED_COLOR,
     REGIME_COLORS,

@@ -1,0 +1,144 @@
+"""gdviz.playground: the Playground's view of a run means what it shows: six charts of the right kinds, windows
+that hold the whole path and the optimum, a 3D path that stops (and says so) where a diverging run passes
+1e12, the fitted line in raw units, the closed form only where it holds.
+
+Oracles: the data's own least squares (np.linalg.lstsq, np.polyfit), the Hessian's eigenvalues from NumPy,
+the loss and the closed form of constant-rate GD written out here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gdviz import experiment, playback, playground
+from gdviz.engine import Status
+from gdviz.experiment import RunConfig
+from tests.oracles import design, loss_of
+
+
+def setup(config: RunConfig, step: int | None = None):
+    """(problem, dataset, head, figures) of ``config`` at ``step`` (default: the run's last)."""
+    problem = experiment.one_feature_problem(config)
+    ds = config.make_dataset()
+    traj = experiment.simulate(config, problem)
+    cursor = int(traj.step[-1]) if step is None else step
+    head = playback.head(traj, cursor)
+    return problem, ds, head, playground.figures(config, problem, ds, head, cursor)
+
+
+def trace(spec: dict, name: str) -> dict:
+    (found,) = [t for t in spec["data"] if t.get("name") == name]
+    return found
+
+
+def lambda_max(config: RunConfig) -> float:
+    ds = config.make_dataset()
+    X1 = design(ds.X[:, 0])
+    return float(np.linalg.eigvalsh(2.0 / len(ds.y) * X1.T @ X1)[-1])
+
+
+def optimum(config: RunConfig) -> np.ndarray:
+    ds = config.make_dataset()
+    return np.linalg.lstsq(design(ds.X[:, 0]), ds.y, rcond=None)[0]
+
+
+def test_six_charts_in_page_order_with_their_trace_types():
+    _, _, _, figs = setup(RunConfig(max_steps=50))
+    assert list(figs) == ["surface", "contour", "line", "loss", "grads", "bars"]
+    assert [t["type"] for t in figs["surface"]["data"]] == ["surface"] + ["scatter3d"] * 4
+    assert figs["contour"]["data"][0]["type"] == "contour"
+    assert {t["type"] for t in figs["contour"]["data"][1:]} == {"scatter"}
+    assert {t["type"] for t in figs["line"]["data"]} == {"scatter"}
+    assert figs["loss"]["layout"]["yaxis"]["type"] == "log"
+    assert [t["name"] for t in figs["grads"]["data"]] == ["|dJ/d intercept|", "|dJ/d slope on x|"]
+    assert [t["type"] for t in figs["bars"]["data"]] == ["bar"]
+    assert "title" not in figs["surface"]["layout"]  # an ordinary run: no WebGL note
+
+
+def test_param_names_follow_the_feature_and_clamp_to_the_data():
+    diabetes = RunConfig(dataset="diabetes", feature=2)
+    assert playground.param_names(diabetes, diabetes.make_dataset()) == ("intercept", "slope on bmi")
+    line = RunConfig(feature=3)  # a link may name a column this data lacks: its last one is drawn
+    assert playground.param_names(line, line.make_dataset()) == ("intercept", "slope on x")
+
+
+@pytest.mark.parametrize("multiple", [1.5, 1.9, 2.5])  # oscillating, close to the edge, divergent
+def test_windows_hold_the_whole_path_and_the_optimum(multiple):
+    config = RunConfig(learning_rate=multiple / lambda_max(RunConfig()), max_steps=200)
+    problem, _, head, figs = setup(config, step=40)
+    opt = optimum(config)
+    n3d = len(trace(figs["surface"], "path")["x"])  # the 3D path's rows (no downsampling at 41 states)
+    checks = [
+        (figs["contour"]["layout"]["xaxis"]["range"], figs["contour"]["layout"]["yaxis"]["range"], head.params),
+        (figs["surface"]["layout"]["scene"]["xaxis"]["range"], figs["surface"]["layout"]["scene"]["yaxis"]["range"],
+         head.params[:n3d]),
+    ]  # fmt: skip
+    for x_range, y_range, path in checks:
+        points = np.vstack([path[np.isfinite(path).all(axis=1)], opt, head.params[0]])
+        assert x_range[0] <= points[:, 0].min() and points[:, 0].max() <= x_range[1]
+        assert y_range[0] <= points[:, 1].min() and points[:, 1].max() <= y_range[1]
+    np.testing.assert_allclose(trace(figs["contour"], "least-squares optimum")["x"], [opt[0]], rtol=1e-9)
+
+
+def test_a_diverged_run_past_1e12_stops_its_3d_path_and_says_where():
+    config = RunConfig(learning_rate=2.5 / lambda_max(RunConfig()))
+    problem, ds, head, figs = setup(config)
+    assert head.status is Status.DIVERGED
+    # Oracle: the first row whose params or loss (written out here) are non-finite or pass 1e12.
+    X1 = design(ds.X[:, 0])
+    big = [not (np.isfinite(w).all() and np.abs(w).max() < 1e12 and loss_of(X1, ds.y, w) < 1e12) for w in head.params]
+    k = big.index(True)
+    assert 0 < k < head.n_states - 1
+    note = figs["surface"]["layout"]["title"]["text"]
+    assert f"3D path stops at step {k - 1}:" in note and "1e12" in note and "2D charts show every step" in note
+    path3d = trace(figs["surface"], "path")
+    assert len(path3d["x"]) == k  # rows 0 .. k-1
+    assert np.abs(np.concatenate([path3d["x"], path3d["y"]])).max() < 1e12
+    np.testing.assert_array_equal(trace(figs["surface"], "current step")["x"], head.params[k - 1 : k, 0])
+    # The 2D charts go on: the contour path holds every finite step, far beyond 1e12.
+    path2d = trace(figs["contour"], "path")
+    finite = head.params[np.isfinite(head.params).all(axis=1)]
+    np.testing.assert_array_equal(path2d["x"], finite[:, 0])
+    assert np.abs(path2d["x"]).max() > 1e12
+
+
+def test_the_fitted_line_is_drawn_in_raw_units_under_any_scaling():
+    config = RunConfig(scaling="standard", learning_rate=0.5, max_steps=30)
+    _, ds, head, figs = setup(config)
+    slope, intercept = np.polyfit(ds.X[:, 0], ds.y, 1)  # raw units, whatever the problem's scaling
+    ends = np.array([ds.X[:, 0].min(), ds.X[:, 0].max()])
+    np.testing.assert_allclose(trace(figs["line"], "least-squares line")["y"], intercept + slope * ends, rtol=1e-9)
+    faded = [t for t in figs["line"]["data"] if t["name"] == "earlier steps"]
+    assert len(faded) == min(playground.N_FADED, head.n_states - 1)
+
+
+def test_the_closed_form_is_drawn_for_constant_rate_gd_only():
+    config = RunConfig(learning_rate=0.05, max_steps=40)
+    _, ds, head, figs = setup(config)
+    X1, y = design(ds.X[:, 0]), ds.y
+    A, opt = X1.T @ X1 / len(y), optimum(config)
+    H = 2.0 * A
+    # Oracle: w_t = w* + (I - lr H)^t (w_0 - w*), J(w_t) = J* + d^T A d.
+    M = np.eye(2) - config.learning_rate * H
+    d = -opt  # the start is zeros
+    expected = []
+    for _ in range(head.n_states):
+        expected.append(loss_of(X1, y, opt) + d @ A @ d)
+        d = M @ d
+    predicted = trace(figs["loss"], "predicted (closed form)")
+    np.testing.assert_allclose(predicted["y"], expected, rtol=1e-9)
+    _, _, _, adam = setup(RunConfig(optimizer="adam", learning_rate=0.1, max_steps=40))
+    assert "predicted (closed form)" not in [t["name"] for t in adam["loss"]["data"]]
+
+
+def test_a_long_run_is_downsampled_keeping_its_ends():
+    config = RunConfig(learning_rate=1e-4, max_steps=6000, tol=1e-12)
+    _, _, head, figs = setup(config)
+    assert head.n_states == 6001
+    for spec in (figs["contour"], figs["surface"]):
+        path = trace(spec, "path")
+        assert 200 < len(path["x"]) <= 2_500
+        assert path["x"][0] == head.params[0, 0] and path["x"][-1] == head.params[-1, 0]
+    steps = trace(figs["loss"], "measured loss")["x"]
+    assert steps[0] == 0 and steps[-1] == 6000 and len(steps) <= 2_500
