@@ -4,7 +4,7 @@ The package is a pure NumPy core (optimizers, engine, analysis, data, figures, e
 thin Streamlit shell (ui.py and the pages). Only ``gdviz.ui`` imports streamlit.
 """
 
-from gdviz._errors import InputError
+from gdviz.errors import InputError
 
 __all__ = ["InputError"]
 __version__ = "0.1.0"

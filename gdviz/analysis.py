@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gdviz._errors import InputError, check_float, check_int
+from gdviz.errors import InputError, check_float, check_int
 from gdviz.engine import Problem, Status, Trajectory, check_params, matvec, row_dot
 
 

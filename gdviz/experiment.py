@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gdviz import analysis, data, engine, optimizers, thinning
-from gdviz._errors import InputError, check_choice, check_float, check_int
+from gdviz.errors import InputError, check_choice, check_float, check_int
 
 # Bounds that keep any one run bounded in time and memory.
 MAX_STEPS_LIMIT = 200_000

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from gdviz import analysis
-from gdviz._errors import InputError, check_float, check_int
+from gdviz.errors import InputError, check_float, check_int
 from gdviz.analysis import Regime, SweepResult
 from gdviz.engine import Problem, Status
 

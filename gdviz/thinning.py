@@ -24,7 +24,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from gdviz import engine
-from gdviz._errors import InputError
+from gdviz.errors import InputError
 from gdviz.engine import State, Trajectory
 
 # States gathered before each thinning pass: bounds the memory a long collection needs on the way.

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from gdviz import data, experiment
-from gdviz._errors import InputError
+from gdviz.errors import InputError
 from gdviz.experiment import RunConfig
 from gdviz.ui.messages import for_people
 from tests.test_pages import click, config, new_app, ok

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as hst
 
 from gdviz import engine, experiment, optimizers, playback, thinning
-from gdviz._errors import InputError
+from gdviz.errors import InputError
 from gdviz.data import make_problem
 from gdviz.experiment import RunConfig
 

@@ -19,7 +19,7 @@ import numpy as np
 import streamlit as st
 
 from gdviz import analysis, data, experiment
-from gdviz._errors import InputError
+from gdviz.errors import InputError
 from gdviz.engine import Problem, Trajectory
 from gdviz.experiment import RunConfig
 

@@ -15,7 +15,7 @@ import numpy as np
 import streamlit as st
 
 from gdviz import analysis, data
-from gdviz._errors import InputError
+from gdviz.errors import InputError
 from gdviz.analysis import Regime
 from gdviz.experiment import EXP_DECAY_MAX, MAX_STEPS_LIMIT, RATE_MAX, RATE_MIN
 from gdviz.figures import REGIME_COLORS, REGIME_LABELS

@@ -23,7 +23,7 @@ import pandas as pd
 import streamlit as st
 
 from gdviz import analysis, data, engine, optimizers, scaling, thinning
-from gdviz._errors import InputError
+from gdviz.errors import InputError
 from gdviz.engine import Problem, Trajectory
 from gdviz.experiment import RATE_MAX, RATE_MIN, RunConfig
 from gdviz.explain import fmt

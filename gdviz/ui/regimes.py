@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from gdviz import analysis, experiment, figures_regimes, playback, regimes
-from gdviz._errors import InputError
+from gdviz.errors import InputError
 from gdviz.engine import Problem, Trajectory
 from gdviz.figures import REGIME_LABELS
 from gdviz.regimes import Lane

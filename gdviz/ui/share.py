@@ -21,7 +21,7 @@ from pathlib import Path
 import streamlit as st
 
 from gdviz import regimes, scaling
-from gdviz._errors import InputError
+from gdviz.errors import InputError
 from gdviz.experiment import QUERY_KEYS, RunConfig
 from gdviz.sweep import SweepSettings
 from gdviz.ui import controls, dataset_for, get_config, problem_for, set_config

@@ -13,7 +13,7 @@ import numpy as np
 import streamlit as st
 
 from gdviz import analysis, experiment, sweep
-from gdviz._errors import InputError
+from gdviz.errors import InputError
 from gdviz.experiment import RunConfig
 from gdviz.figures import REGIME_LABELS
 from gdviz.sweep import SweepSettings, SweepTable
