@@ -15,8 +15,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gdviz.errors import InputError, check_float, check_int
 from gdviz.engine import Problem, Status, Trajectory, check_params, matvec, row_dot
+from gdviz.errors import InputError, check_float, check_int
 
 
 class Regime(enum.StrEnum):

@@ -15,9 +15,9 @@ from typing import NamedTuple
 import numpy as np
 
 from gdviz import analysis
-from gdviz.errors import InputError, check_float, check_int
 from gdviz.analysis import Regime, SweepResult
 from gdviz.engine import Problem, Status
+from gdviz.errors import InputError, check_float, check_int
 
 MAX_RATES = 1_000
 MAX_SWEEP_STEPS = 10_000  # a sweep's runs stop here at the latest, whatever the run settings say

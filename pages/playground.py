@@ -4,7 +4,7 @@ oscillating or divergent, on the cost surface and in the theory of this very dat
 import numpy as np
 import streamlit as st
 
-from gdviz import analysis, experiment, figures, playback
+from gdviz import analysis, figures, playback, runs
 from gdviz.ui import controls, dataset_for, get_config, panels, player, problem_for, share
 from gdviz.ui import export as downloads
 from gdviz.ui.live_chart import live_charts
@@ -52,7 +52,7 @@ def view() -> None:
     grid = contour_grid if n3d == head.n_states else grid_around(head.params[:n3d])
     idx = figures.downsample_indices(head.n_states)
     path, idx3 = head.params[idx], figures.downsample_indices(n3d)
-    pred = experiment.predicted_loss_curve(config, problem, head.step)
+    pred = runs.predicted_loss_curve(config, problem, head.step)
     x, raw_path = ds.X[:, feature], problem.raw_params(head.params[-13:])
     charts = {  # in rows of two; a phone's single column keeps this order
         f"{P}_surface": figures.surface_3d(grid, head.params[idx3], head.loss[idx3], optimum=opt, note=note,
