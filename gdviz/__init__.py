@@ -1,6 +1,6 @@
 """gdviz: an interactive learning-rate lab for gradient descent on linear regression.
 
-The package is a pure NumPy core (optimizers, engine, analysis, data, figures, experiment) under a
+The package is a pure NumPy core (optimizers, engine, analysis, data, figures, config, query, runs) under a
 thin Streamlit shell (ui.py and the pages). Only ``gdviz.ui`` imports streamlit.
 """
 

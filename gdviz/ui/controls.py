@@ -306,14 +306,14 @@ def sidebar(prefix: str) -> None:
             args=(p, "optimizer"),
             help=FIELDS["optimizer"].help,
         )
-        if config.optimizer in ("momentum", "nesterov"):
+        if FIELDS["beta"].reads(config):  # each setting is shown where the run reads it
             _number(p, "beta", "Momentum beta", max_value=0.999, format="%.3f")  # the range is open at 1
-        if config.optimizer == "rmsprop":
+        if FIELDS["rms_decay"].reads(config):
             _number(p, "rms_decay", "Decay", max_value=0.9999, format="%.4f")
-        if config.optimizer == "adam":
+        if FIELDS["b1"].reads(config):
             _number(p, "b1", "beta1", max_value=0.9999, format="%.4f")
             _number(p, "b2", "beta2", max_value=0.99999, format="%.5f")
-        if config.optimizer in ("adagrad", "rmsprop", "adam"):
+        if FIELDS["eps"].reads(config):
             _number(p, "eps", "epsilon", min_value=0.0, format="%.1e")  # 0 can be typed, and is refused in words
         st.selectbox(
             "Schedule",
@@ -324,7 +324,7 @@ def sidebar(prefix: str) -> None:
             args=(p, "schedule"),
             help=FIELDS["schedule"].help,
         )
-        if config.schedule in ("inverse_time", "exponential_decay"):
+        if FIELDS["decay_rate"].reads(config):
             exponential = config.schedule == "exponential_decay"
             _number(
                 p,
@@ -339,9 +339,9 @@ def sidebar(prefix: str) -> None:
                 max_value=EXP_DECAY.highest if exponential else 1.0,
                 format="%.4f",
             )
-        if config.schedule == "inverse_scaling":
+        if FIELDS["power_t"].reads(config):
             _number(p, "power_t", "Power", max_value=10.0, format="%.3f")
-        if config.schedule == "step_decay":
+        if FIELDS["factor"].reads(config):
             factor = FIELDS["factor"].constraint
             _number(p, "factor", "Factor", min_value=1e-6, max_value=factor.highest, format="%.3f")  # open at 0
             _number(p, "every", "Every N steps", step=1)

@@ -3,7 +3,7 @@ view back, and a "Copy link" box.
 
 A page calls ``enter(prefix)`` first and ``save(prefix)`` once its state is built (the Playground inside its
 stepping fragment, so a step is in the URL at once). The shared RunConfig travels as
-``RunConfig.to_query`` keys; each page adds a few of its own (``PAGE_KEYS``). A link is read on a page's
+``gdviz.query.to_query`` keys; each page adds a few of its own (``PAGE_KEYS``). A link is read on a page's
 first run with it, or whenever the URL's query differs from what this session last wrote there (browser
 Back); every parameter that cannot be used is dropped with a notice, shown once.
 
