@@ -7,10 +7,11 @@ every Step rebuilds the WebGL scene; this is what gdviz.ui.live_chart avoids. No
 import numpy as np
 import streamlit as st
 
-from gdviz import analysis, experiment, playback, plots
+from gdviz import analysis, playback, plots, runs
+from gdviz.config import RunConfig
 
-config = experiment.RunConfig()
-problem = experiment.one_feature_problem(config)
+config = RunConfig()
+problem = runs.one_feature_problem(config)
 if "traj" not in st.session_state:
     st.session_state.traj = playback.begin(config, problem)
     st.session_state.step = 0

@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from playground_browser import ARGS, CHROMIUM, serve  # noqa: E402  (bench/ is this script's folder)
 
-from gdviz import analysis, engine, experiment, optimizers, plots, sweep  # noqa: E402
-from gdviz.experiment import RunConfig  # noqa: E402
+from gdviz import analysis, engine, optimizers, plots, runs, sweep  # noqa: E402
+from gdviz.config import RunConfig  # noqa: E402
 
 N_RATES, STEPS, TARGET = 1_000, 1_000, 5.0
 
@@ -108,10 +108,10 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
     config = RunConfig(dataset="diabetes")
-    problem = experiment.one_feature_problem(config)
+    problem = runs.one_feature_problem(config)
     settings = sweep.SweepSettings(n_rates=N_RATES, max_steps=STEPS)
     rates = settings.rates(problem)
-    init = experiment.init_params(config, problem)
+    init = runs.init_params(config, problem)
 
     def python_rerun():
         res = sweep.run_sweep(problem, rates, tol=config.tol, max_steps=STEPS, init_params=init)

@@ -15,8 +15,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gdviz._errors import InputError, check_float, check_int
 from gdviz.engine import Problem, Status, Trajectory, check_params, row_dot, row_matmul
+from gdviz.errors import InputError, check_float, check_int
 
 
 class Regime(enum.StrEnum):

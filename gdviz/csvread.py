@@ -19,10 +19,10 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from gdviz._errors import InputError
 from gdviz.csvtext import MAX_CSV_BYTES, decode, detect_separator, read_bytes
 from gdviz.csvtext import short as _short
 from gdviz.datacheck import name_list
+from gdviz.errors import InputError
 
 __all__ = ["MAX_CSV_BYTES", "Table", "read_table"]
 

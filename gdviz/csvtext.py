@@ -10,7 +10,7 @@ import io
 import os
 import re
 
-from gdviz._errors import InputError
+from gdviz.errors import InputError
 
 MAX_CSV_BYTES = 10 * 1024 * 1024
 SEPARATORS: tuple[str, ...] = ("\t", ";", ",")  # preference order when two fit a sample equally well

@@ -16,9 +16,9 @@ from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 from sklearn.utils.validation import check_X_y
 
 from gdviz import csvread, datacheck
-from gdviz._errors import InputError, check_choice, check_float, check_int
 from gdviz.csvread import MAX_CSV_BYTES
 from gdviz.engine import Problem, build_problem
+from gdviz.errors import InputError, check_choice, check_float, check_int
 
 SCALINGS: tuple[str, ...] = ("none", "standard", "minmax", "robust")
 SCALING_LABELS = {

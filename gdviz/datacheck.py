@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from gdviz._errors import InputError
+from gdviz.errors import InputError
 
 
 def name_list(items: Sequence[str], *, quote: bool = True, limit: int = 6) -> str:

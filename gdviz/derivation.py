@@ -21,8 +21,8 @@ from typing import NamedTuple
 import numpy as np
 
 from gdviz import analysis
-from gdviz._errors import InputError, check_float, check_int
 from gdviz.engine import Problem, Trajectory
+from gdviz.errors import InputError, check_float, check_int
 
 
 class GradientNumbers(NamedTuple):

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gdviz._errors import InputError, check_float, check_int
+from gdviz.errors import InputError, check_float, check_int
 from gdviz.optimizers import Optimizer
 
 # --------------------------------------------------------------------------------------------

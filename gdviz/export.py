@@ -19,14 +19,14 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from gdviz.config import RunConfig, names
 from gdviz.engine import Trajectory
-from gdviz.experiment import RunConfig
 from gdviz.plots import encode
 
 # Optimizers that divide each update by a running statistic: their schedule gives a base rate only.
 ADAPTIVE = frozenset({"adagrad", "rmsprop", "adam"})
 # RunConfig fields that describe the data (left out of a script that reads an uploaded CSV instead).
-_DATA_ONLY = ("dataset", "upload", "n_samples", "slope", "intercept", "noise", "x_loc", "x_scale", "seed")
+_DATA_ONLY = names("data")
 
 
 def _num(x: Any) -> str:
@@ -265,21 +265,25 @@ def script(
         runs: label -> RunConfig, to reproduce several runs (the Regimes page's lanes); each is written
             as ``config.replace(...)`` of what differs from ``config``.
         all_features: plain GD on every feature of the dataset (the Feature scaling page) instead of the
-            one-feature run of ``experiment.simulate``.
+            one-feature run of ``runs.simulate``.
         upload: the uploaded CSV to read instead of ``config.dataset`` (``config.dataset == "upload"``).
         page: the page named in the docstring.
 
     Returns:
-        The script's source. One-feature runs go through ``RunConfig`` and ``experiment.simulate``; the
+        The script's source. One-feature runs go through ``RunConfig`` and ``runs.simulate``; the
         all-features run through ``data.make_problem``, ``optimizers.gd`` and ``engine.run``.
     """
     what = "the runs" if runs else "the run"
     head = _header(f"{what} of gdviz's {page} page")
     if all_features:
         return head + _all_features_body(config, upload)
-    imports = "from pathlib import Path\n\nfrom gdviz import data, experiment\n" if upload else ""
-    imports = imports or "from gdviz import experiment\n"
-    body = [imports, "from gdviz.experiment import RunConfig\n", _SHOW, "\n"]
+    imports = (
+        "from pathlib import Path\n\nfrom gdviz import data\n"
+        "from gdviz.config import RunConfig\nfrom gdviz.runs import simulate\n"
+        if upload
+        else "from gdviz.config import RunConfig\nfrom gdviz.runs import one_feature_problem, simulate\n"
+    )
+    body = [imports, _SHOW, "\n"]
     if upload:
         body.append(_read_upload(upload))
         body.append(
@@ -289,13 +293,13 @@ def script(
         body.append(f"config = {_config_literal(config, skip=_DATA_ONLY)}\n")
     else:
         body.append(_california_note(config) + f"config = {_config_literal(config)}\n")
-        body.append("problem = experiment.one_feature_problem(config)\n")
+        body.append("problem = one_feature_problem(config)\n")
     if runs:
         body.append("runs = {\n" + "".join(f"    {k!r}: {_replace_literal(config, c)},\n" for k, c in runs.items()))
         body.append('}\nfor label, run_config in runs.items():\n    print(f"== {label} ==")\n')
-        body.append("    show(experiment.simulate(run_config, problem), problem.param_names)\n")
+        body.append("    show(simulate(run_config, problem), problem.param_names)\n")
     else:
-        body.append("traj = experiment.simulate(config, problem)  # to the end: converged, diverged or max steps\n")
+        body.append("traj = simulate(config, problem)  # to the end: converged, diverged or max steps\n")
         body.append("show(traj, problem.param_names)\n")
     return head + "".join(body)
 
@@ -323,12 +327,13 @@ def sweep_script(config: RunConfig, settings: Any) -> str:
     start point and tol, and prints how many rates converged and the fastest one."""
     s = settings
     return _header("the learning-rate sweep of gdviz's Learning-rate sweep page") + (
-        "from gdviz import experiment, sweep\nfrom gdviz.experiment import RunConfig\n\n"
+        "from gdviz import sweep\nfrom gdviz.config import RunConfig\n"
+        "from gdviz.runs import init_params, one_feature_problem\n\n"
         f"config = {_config_literal(config)}\n"
-        "problem = experiment.one_feature_problem(config)\n"
+        "problem = one_feature_problem(config)\n"
         f"settings = sweep.SweepSettings(relative={s.relative!r}, low={s.low!r}, high={s.high!r}, "
         f"n_rates={s.n_rates!r}, max_steps={s.max_steps!r})\n"
-        "init = experiment.init_params(config, problem)\n"
+        "init = init_params(config, problem)\n"
         "rates = settings.rates(problem)\n"
         "result = sweep.run_sweep(problem, rates, tol=config.tol, max_steps=settings.max_steps, init_params=init)\n"
         "table = sweep.summarise(problem, result, tol=config.tol, max_steps=settings.max_steps, init_params=init)\n"

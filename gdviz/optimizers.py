@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gdviz._errors import InputError, check_choice, check_float, check_int
+from gdviz.errors import InputError, check_choice, check_float, check_int
 
 # --------------------------------------------------------------------------------------------
 # Schedules

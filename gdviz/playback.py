@@ -19,8 +19,9 @@ from collections.abc import Callable
 import numpy as np
 
 from gdviz import engine, thinning
+from gdviz.config import RunConfig
 from gdviz.engine import Problem, State, Status, Trajectory
-from gdviz.experiment import RunConfig, init_params
+from gdviz.runs import init_params
 
 # Steps computed ahead of the one asked for, so that stepping one at a time rarely resumes the engine.
 LOOKAHEAD_MIN = 256

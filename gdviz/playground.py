@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gdviz import analysis, experiment, playback, plots
+from gdviz import analysis, playback, plots, runs
+from gdviz.config import RunConfig
 from gdviz.data import Dataset
 from gdviz.engine import Problem, Trajectory
 
@@ -15,12 +16,12 @@ GRID_SIZE = 60  # loss grids of GRID_SIZE x GRID_SIZE points
 N_FADED = 12  # earlier fitted lines drawn faded behind the current one
 
 
-def feature(config: experiment.RunConfig, dataset: Dataset) -> int:
+def feature(config: RunConfig, dataset: Dataset) -> int:
     """The column of ``dataset`` the line is fitted on (0-based): the config's, or the last one the data has."""
     return min(config.feature, dataset.n_features - 1)
 
 
-def param_names(config: experiment.RunConfig, dataset: Dataset) -> tuple[str, str]:
+def param_names(config: RunConfig, dataset: Dataset) -> tuple[str, str]:
     """The two params' names as the charts and read-outs show them: the intercept and the feature's slope."""
     return ("intercept", f"slope on {dataset.feature_names[feature(config, dataset)]}")
 
@@ -44,9 +45,7 @@ def loss_window(problem: Problem, points: np.ndarray, anchors: np.ndarray) -> an
     return analysis.loss_grid(problem, 0, 1, x_range=x_range, y_range=y_range, n=GRID_SIZE)
 
 
-def figures(
-    config: experiment.RunConfig, problem: Problem, dataset: Dataset, head: Trajectory, cursor: int
-) -> dict[str, dict]:
+def figures(config: RunConfig, problem: Problem, dataset: Dataset, head: Trajectory, cursor: int) -> dict[str, dict]:
     """The Playground's six chart specs of the run up to the step shown.
 
     Args:
@@ -77,7 +76,7 @@ def figures(
         "line": draw.fitted_lines(dataset.X[:, k], dataset.y, problem.raw_params(head.params[-(N_FADED + 1):]),
                                   optimum_raw=problem.raw_params(opt), x_name=dataset.feature_names[k],
                                   y_name=dataset.target_name),
-        "loss": draw.loss_curve(head, predicted=experiment.predicted_loss_curve(config, problem, head.step),
+        "loss": draw.loss_curve(head, predicted=runs.predicted_loss_curve(config, problem, head.step),
                                 floor=problem.optimum_loss, current_step=cursor),
         "grads": draw.grad_history(head, names, current_step=cursor),
         "bars": draw.grad_bars(head.grads[-1], names),

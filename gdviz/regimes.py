@@ -15,8 +15,9 @@ import numpy as np
 
 from gdviz import analysis
 from gdviz.analysis import Regime
+from gdviz.config import RATE_MAX, RATE_MIN, RunConfig
 from gdviz.engine import Problem, Status, Trajectory
-from gdviz.experiment import RATE_MAX, RATE_MIN, RunConfig, init_params
+from gdviz.runs import init_params
 
 # The four constant-rate slots, in the order they are shown (the presets of gdviz.analysis.regime_rates).
 SLOTS: tuple[str, ...] = ("slow", "good", "oscillating", "divergent")

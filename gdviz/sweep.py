@@ -15,16 +15,15 @@ from typing import NamedTuple
 import numpy as np
 
 from gdviz import analysis
-from gdviz._errors import InputError, check_float, check_int
 from gdviz.analysis import Regime, SweepResult
+from gdviz.config import RATE_MAX, RATE_MIN  # a run's bounds: any swept rate must open in the Playground
 from gdviz.engine import Problem, Status
+from gdviz.errors import InputError, check_float, check_int
 
 MAX_RATES = 1_000
 MAX_SWEEP_STEPS = 10_000  # a sweep's runs stop here at the latest, whatever the run settings say
 DEFAULT_SWEEP_STEPS = 1_000
 CHUNK = 500  # rates per lr_sweep call: progress is reported between (and within) chunks
-# Rates a run may use at all (RunConfig's bounds), so that any swept rate opens in the Playground.
-RATE_MIN, RATE_MAX = 1e-12, 1e6
 
 
 class Outcome(enum.StrEnum):

@@ -24,8 +24,8 @@ from collections.abc import Iterable
 import numpy as np
 
 from gdviz import engine
-from gdviz._errors import InputError
 from gdviz.engine import State, Trajectory
+from gdviz.errors import InputError
 
 # States gathered before each thinning pass: bounds the memory a long collection needs on the way.
 BLOCK = 4_096

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from gdviz import derivation, engine, optimizers
-from gdviz._errors import InputError
 from gdviz.data import make_problem
+from gdviz.errors import InputError
 from tests.conftest import standardised
 
 

@@ -3,7 +3,7 @@
 Oracles are written here: a naive gradient-descent loop and a heavy-ball loop on the raw design matrix, the
 schedules' formulas, ``np.linalg.lstsq`` for the optimum. The scripts are executed in a subprocess from an
 empty temporary folder (the repository on PYTHONPATH) and their printed numbers are compared with
-``experiment.simulate`` / ``engine.run`` called here.
+``runs.simulate`` / ``engine.run`` called here.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ import plotly.graph_objects as go
 import pytest
 from sklearn.datasets import load_diabetes
 
-from gdviz import data, engine, experiment, export, optimizers, sweep
-from gdviz.experiment import RunConfig
+from gdviz import data, engine, export, optimizers, sweep
+from gdviz.config import RunConfig
+from gdviz.runs import one_feature_problem, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 LINE_NAMES = ("intercept", "slope on x")
@@ -72,7 +73,7 @@ def read(text: str) -> pd.DataFrame:
 
 def test_run_csv_reads_back_as_the_trajectory_and_a_naive_gd_loop():
     config = RunConfig(learning_rate=0.05)
-    traj = experiment.simulate(config)
+    traj = simulate(config)
     df = read(export.run_csv(traj, LINE_NAMES))
     assert list(df.columns) == ["step", "intercept", "slope on x", "loss", "grad_intercept", "grad_slope on x",
                                 "learning_rate", "update_norm"]  # fmt: skip
@@ -99,7 +100,7 @@ def test_run_csv_reads_back_as_the_trajectory_and_a_naive_gd_loop():
 def test_run_csv_rate_column_is_the_schedule_value_per_step_with_momentum():
     lr, k, beta = 0.02, 0.3, 0.9
     config = RunConfig(optimizer="momentum", beta=beta, learning_rate=lr, schedule="inverse_time", decay_rate=k)
-    traj = experiment.simulate(config)
+    traj = simulate(config)
     df = read(export.run_csv(traj, LINE_NAMES, optimizer=config.optimizer))
     rates = [lr / (1 + k * c) for c in range(25)]  # update t uses count t-1
     np.testing.assert_allclose(df["learning_rate"][1:26], rates, rtol=1e-15)
@@ -110,7 +111,7 @@ def test_run_csv_rate_column_is_the_schedule_value_per_step_with_momentum():
 
 @pytest.mark.parametrize("optimizer", sorted(optimizers.OPTIMIZERS))
 def test_rate_column_says_base_rate_for_adaptive_optimizers(optimizer):
-    traj = experiment.simulate(RunConfig(optimizer=optimizer, learning_rate=0.01, max_steps=5))
+    traj = simulate(RunConfig(optimizer=optimizer, learning_rate=0.01, max_steps=5))
     df = read(export.run_csv(traj, LINE_NAMES, optimizer=optimizer))
     adaptive = optimizer in {"adagrad", "rmsprop", "adam"}
     column = "base_learning_rate" if adaptive else "learning_rate"
@@ -122,7 +123,7 @@ def test_divergent_run_keeps_its_overflowed_numbers():
     X1, y = line_design()
     lam_max = np.linalg.eigvalsh(2 / len(y) * X1.T @ X1).max()
     config = RunConfig(learning_rate=float(3.0 / lam_max))  # 1.5 x the divergence threshold 2/lambda_max
-    traj = experiment.simulate(config)
+    traj = simulate(config)
     assert traj.status is engine.Status.DIVERGED
     df = read(export.run_csv(traj, LINE_NAMES))
     assert len(df) == traj.n_states  # nothing clipped or dropped
@@ -132,8 +133,8 @@ def test_divergent_run_keeps_its_overflowed_numbers():
 
 
 def test_runs_csv_stacks_runs_under_a_run_column():
-    a = experiment.simulate(RunConfig(learning_rate=0.01, max_steps=7))
-    b = experiment.simulate(RunConfig(learning_rate=0.05, max_steps=4))
+    a = simulate(RunConfig(learning_rate=0.01, max_steps=7))
+    b = simulate(RunConfig(learning_rate=0.05, max_steps=4))
     df = read(export.runs_csv([("Slow, rate 0.01", a), ("Good", b)], LINE_NAMES))
     assert df.columns[0] == "run" and list(df["run"].unique()) == ["Slow, rate 0.01", "Good"]
     assert (df["run"] == "Slow, rate 0.01").sum() == 8 and (df["run"] == "Good").sum() == 5
@@ -141,14 +142,14 @@ def test_runs_csv_stacks_runs_under_a_run_column():
 
 
 def test_param_names_must_match_the_run():
-    traj = experiment.simulate(RunConfig(max_steps=2))
+    traj = simulate(RunConfig(max_steps=2))
     with pytest.raises(ValueError, match="3 param names for a run of 2 params"):
         export.run_csv(traj, ("a", "b", "c"))
 
 
 def test_sweep_csv_matches_the_table_and_naive_runs():
     config = RunConfig()
-    problem = experiment.one_feature_problem(config)
+    problem = one_feature_problem(config)
     rates = np.array([0.001, 0.01, 0.05, 0.2])
     result = sweep.run_sweep(problem, rates, tol=config.tol, max_steps=3000)
     table = sweep.summarise(problem, result, tol=config.tol, max_steps=3000)
@@ -259,9 +260,9 @@ CONFIGS = {
 def test_script_prints_what_simulate_gives(name, tmp_path):
     config = CONFIGS[name]
     [(status, step, params)] = parse(run_script(export.script(config), tmp_path))
-    traj = experiment.simulate(config)
+    traj = simulate(config)
     assert status == traj.status.value and step == int(traj.step[-1])
-    names = experiment.one_feature_problem(config).param_names
+    names = one_feature_problem(config).param_names
     assert list(params) == list(names)
     np.testing.assert_array_equal(list(params.values()), traj.params[-1])  # printed with repr: exact
     if name == "divergent rate":
@@ -292,7 +293,7 @@ def test_runs_script_reproduces_every_lane(tmp_path):
     printed = parse(run_script(export.script(base, runs=runs, page="Regimes"), tmp_path))
     assert len(printed) == 3
     for (status, step, params), config in zip(printed, runs.values(), strict=True):
-        traj = experiment.simulate(config)
+        traj = simulate(config)
         assert (status, step) == (traj.status.value, int(traj.step[-1]))
         np.testing.assert_array_equal(list(params.values()), traj.params[-1])
 
@@ -301,7 +302,7 @@ def test_sweep_script_repeats_the_sweep(tmp_path):
     config = RunConfig()
     settings = sweep.SweepSettings(relative=True, low=0.01, high=1.5, n_rates=30, max_steps=2000)
     out = run_script(export.sweep_script(config, settings), tmp_path)
-    problem = experiment.one_feature_problem(config)
+    problem = one_feature_problem(config)
     rates = settings.rates(problem)
     table = sweep.summarise(problem, sweep.run_sweep(problem, rates, tol=config.tol, max_steps=2000), tol=config.tol,
                             max_steps=2000)  # fmt: skip
@@ -334,7 +335,7 @@ def test_upload_script_says_where_the_file_goes():
 
 
 def test_names_with_commas_and_quotes_are_quoted():
-    traj = experiment.simulate(RunConfig(max_steps=3))
+    traj = simulate(RunConfig(max_steps=3))
     names = ("intercept", 'slope on "size, m2"')
     df = read(export.runs_csv([('run "A", slow', traj)], names))
     assert list(df.columns[:3]) == ["run", "step", "intercept"] and df.columns[3] == 'slope on "size, m2"'

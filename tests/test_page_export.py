@@ -24,7 +24,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from gdviz import data, export
-from gdviz.experiment import RunConfig
+from gdviz.config import RunConfig
 from gdviz.ui import CONFIG_KEY, multi
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -254,7 +254,7 @@ def test_a_script_for_uploaded_data_names_the_file_and_columns_of_the_session():
     def app():
         import streamlit as st
 
-        from gdviz.experiment import RunConfig
+        from gdviz.config import RunConfig
         from gdviz.ui import export as ui_export
 
         class Config:  # RunConfig gains dataset "upload" on the upload branch; only the name matters here

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gdviz import data, experiment
-from gdviz._errors import InputError
-from gdviz.experiment import RunConfig
+from gdviz import data, optimizers
+from gdviz.config import RATE_MIN, RunConfig
+from gdviz.errors import InputError, Options
 from gdviz.ui.messages import for_people
 from tests.test_pages import click, config, new_app, ok
 
@@ -26,23 +26,44 @@ def test_a_refused_x_centre_is_reported_in_the_widgets_words():
     assert at.number_input(key="pg_x_loc").value == 2.0
 
 
+def _error(raise_it) -> InputError:
+    with pytest.raises(InputError) as exc:
+        raise_it()
+    return exc.value
+
+
 @pytest.mark.parametrize(
-    ("message", "expected"),
+    ("raise_it", "expected"),
     [
-        ("The 'learning_rate' parameter of RunConfig must be a float in the range [1e-12, 1e+06). Got -0.1 instead.",
+        (lambda: RunConfig(learning_rate=-0.1),
          "The learning rate must be a number in the range [1e-12, 1e+06); you entered -0.1."),
-        ("The 'decay' parameter of rmsprop must be a float in the range [0, 1). Got 1.5 instead.",
-         "The decay must be a number in the range [0, 1); you entered 1.5."),
-        ("The 'optimizer' parameter of RunConfig must be a str among {'adam', 'gd'}. Got 'sgd' instead.",
+        (lambda: optimizers.rmsprop(0.1, decay=1.5),  # the core's own name for the RMSProp decay
+         "The RMSProp decay must be a number in the range [0, 1); you entered 1.5."),
+        (lambda: Options(("gd", "adam")).check("sgd", "optimizer", "RunConfig"),
          "The optimizer must be one of {'adam', 'gd'}; you entered 'sgd'."),
-        ("The 'max_steps' parameter of RunConfig must be an int in the range [1, 200000]. Got 0 instead.",
+        (lambda: RunConfig(max_steps=0),
          "The max steps must be a whole number in the range [1, 200000]; you entered 0."),
-        ("Column 'slope' has 3 non-numeric values, e.g. 'n/a' on row 7.",  # a column name is not a field
-         "Column 'slope' has 3 non-numeric values, e.g. 'n/a' on row 7."),
+        (lambda: data.synthetic_line(x_loc=2e6),
+         "The x centre must be a number in the range (-1e+06, 1e+06); you entered 2e+06."),
+        (lambda: RunConfig(upload="zz"),  # a rule of its own: the label replaces the parameter's name
+         "The uploaded file must be '' or a content id of 16 hex digits (one is needed when dataset is 'upload'). "
+         "Got 'zz' instead."),
     ],
 )  # fmt: skip
-def test_for_people_rewrites_field_names_only(message, expected):
-    assert for_people(message) == expected
+def test_for_people_says_a_refused_value_in_the_widgets_words(raise_it, expected):
+    assert for_people(_error(raise_it)) == expected
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Column 'slope' has 3 non-numeric values, e.g. 'n/a' on row 7.",  # a column name is not a field
+        InputError("Column 'slope' has 3 non-numeric values, e.g. 'n/a' on row 7."),
+        InputError("The rate range needs low < high. Got low = 2, high = 1."),
+    ],
+)
+def test_for_people_leaves_messages_about_no_field_as_they_are(message):
+    assert for_people(message) == str(message)
 
 
 def test_the_slow_preset_is_clamped_to_the_smallest_rate_and_says_so():
@@ -53,14 +74,14 @@ def test_the_slow_preset_is_clamped_to_the_smallest_rate_and_says_so():
     ds = data.synthetic_line(x_loc=9e5)
     X1 = np.column_stack([np.ones(len(ds.y)), ds.X[:, 0]])
     lam_max = np.linalg.eigvalsh(2 * X1.T @ X1 / len(ds.y))[-1]
-    assert 0.05 / lam_max < experiment.RATE_MIN  # the setting of the bug
+    assert 0.05 / lam_max < RATE_MIN  # the setting of the bug
     click(at, "pg_preset_slow")
     assert not at.error, [e.value for e in at.error]
-    assert config(at).learning_rate == experiment.RATE_MIN
-    assert at.number_input(key="pg_learning_rate").value == experiment.RATE_MIN
+    assert config(at).learning_rate == RATE_MIN
+    assert at.number_input(key="pg_learning_rate").value == RATE_MIN
     warnings = [w.value for w in at.warning if "preset" in w.value]
     assert len(warnings) == 1 and f"{0.05 / lam_max:.3g}" in warnings[0] and "1e-12" in warnings[0]
-    assert 1 <= experiment.RATE_MIN * lam_max < 2  # so even the smallest rate overshoots on this data ...
+    assert 1 <= RATE_MIN * lam_max < 2  # so even the smallest rate overshoots on this data ...
     assert "oscillating regime, not the slow one" in warnings[0]  # ... and the notice says so
     click(at, "pg_preset_divergent")  # a rate in range: the notice goes away
     assert not [w.value for w in at.warning if "preset" in w.value]

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gdviz.experiment import RunConfig
+from gdviz.config import RunConfig
 from gdviz.ui.live_chart import figures_of
 from tests.chart_utils import decode
 from tests.test_pages import (

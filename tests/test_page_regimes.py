@@ -16,7 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from gdviz import data
-from gdviz.experiment import RunConfig
+from gdviz.config import RunConfig
 from gdviz.ui.live_chart import figures_of
 from tests.chart_utils import decode
 from tests.oracles import loss_of

@@ -18,7 +18,7 @@ from sklearn.datasets import load_diabetes
 from streamlit.testing.v1 import AppTest
 
 from gdviz import data
-from gdviz.experiment import RunConfig
+from gdviz.config import RunConfig
 from gdviz.ui import multi
 from tests.chart_utils import decode, trace_by_name
 from tests.conftest import CALIFORNIA_CSV, live_figure

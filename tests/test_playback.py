@@ -1,6 +1,6 @@
 """Lazy playback grows a run on demand: whatever the sizes of the steps taken, it is the run simulate computes.
 
-Oracles: ``experiment.simulate`` for the same config (one pass, no resuming), copies of the rows taken
+Oracles: ``runs.simulate`` for the same config (one pass, no resuming), copies of the rows taken
 before growing, step counts and fractions written out by hand, and for ``window`` the geometry itself
 (containment, powers of 2, the midpoint of the anchors).
 """
@@ -14,9 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gdviz import engine, experiment, optimizers, playback
+from gdviz import engine, optimizers, playback
+from gdviz.config import RunConfig
 from gdviz.engine import Status
-from gdviz.experiment import RunConfig
+from gdviz.runs import one_feature_problem, simulate
 
 FIELDS = ("step", "params", "grads", "loss", "update_norm", "learning_rate")
 SCHEDULES = ("constant", "inverse_time")  # a constant rate and a decaying one
@@ -37,8 +38,8 @@ def _config(optimizer: str = "gd", schedule: str = "constant", **changes) -> Run
 
 @functools.cache
 def _reference(config: RunConfig) -> tuple[engine.Problem, engine.Trajectory]:
-    problem = experiment.one_feature_problem(config)
-    return problem, experiment.simulate(config, problem)
+    problem = one_feature_problem(config)
+    return problem, simulate(config, problem)
 
 
 def _assert_same_rows(traj: engine.Trajectory, ref: engine.Trajectory, n: int | None = None) -> None:

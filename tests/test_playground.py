@@ -11,17 +11,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gdviz import experiment, playback, playground
+from gdviz import playback, playground, runs
+from gdviz.config import RunConfig
 from gdviz.engine import Status
-from gdviz.experiment import RunConfig
 from tests.oracles import design, loss_of
 
 
 def setup(config: RunConfig, step: int | None = None):
     """(problem, dataset, head, figures) of ``config`` at ``step`` (default: the run's last)."""
-    problem = experiment.one_feature_problem(config)
+    problem = runs.one_feature_problem(config)
     ds = config.make_dataset()
-    traj = experiment.simulate(config, problem)
+    traj = runs.simulate(config, problem)
     cursor = int(traj.step[-1]) if step is None else step
     head = playback.head(traj, cursor)
     return problem, ds, head, playground.figures(config, problem, ds, head, cursor)

@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gdviz import engine, experiment, regimes
+from gdviz import engine, regimes
 from gdviz.analysis import Regime
+from gdviz.config import RATE_MAX, RATE_MIN, RunConfig
 from gdviz.engine import Status
-from gdviz.experiment import RunConfig
+from gdviz.runs import one_feature_problem, simulate
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -23,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 def line():
     """(config, problem, X1, y, eigenvalues) of the default synthetic line, X1 and y rebuilt from raw arrays."""
     config = RunConfig()
-    problem = experiment.one_feature_problem(config)
+    problem = one_feature_problem(config)
     ds = config.make_dataset()
     X1 = np.column_stack([np.ones(len(ds.y)), np.array(ds.X[:, 0])])
     y = np.array(ds.y)
@@ -111,7 +112,7 @@ def test_rate_relation_reads_the_rate_against_both_thresholds(line):
 def test_outcome_matches_a_naive_loop(line, r):
     config, problem, X1, y, lam = line
     rate = r / lam[-1]
-    traj = experiment.simulate(config.replace(learning_rate=rate), problem)
+    traj = simulate(config.replace(learning_rate=rate), problem)
     status, steps = naive_steps(X1, y, rate)
     text = regimes.outcome(traj)
     assert (
@@ -127,7 +128,7 @@ def test_outcome_matches_a_naive_loop(line, r):
 def test_below_step_and_the_decay_story(line):
     config, problem, X1, y, lam = line
     lane = regimes.lanes(config, problem)[4]
-    traj = experiment.simulate(lane.config, problem)
+    traj = simulate(lane.config, problem)
     r0 = lane.config.learning_rate
     first_below = next(t for t in range(1, 10_000) if r0 / (1 + regimes.DECAY_RATE * (t - 1)) < 2 / lam[-1])
     assert regimes.below_step(traj, 2 / lam[-1]) == first_below
@@ -142,7 +143,7 @@ def test_below_step_and_the_decay_story(line):
 def test_summary_rows(line):
     config, problem, X1, y, lam = line
     lanes = regimes.lanes(config, problem)
-    rows = {lane.key: regimes.summary_row(problem, lane, experiment.simulate(lane.config, problem)) for lane in lanes}
+    rows = {lane.key: regimes.summary_row(problem, lane, simulate(lane.config, problem)) for lane in lanes}
     assert rows["divergent"].predicted == rows["divergent"].observed == "Divergent"
     assert rows["divergent"].predicted_steps == "never"
     _, div_steps = naive_steps(X1, y, lanes[3].config.learning_rate)
@@ -175,14 +176,14 @@ def test_scrub_steps(last):
 def test_preset_and_decay_rates_stay_in_the_range_a_run_accepts():
     # x centred at 9e5: lambda_max ~ 2 mean(x^2) ~ 1.6e12 (eigvalsh written here), so the slow preset
     # 0.05 / lambda_max ~ 3e-14 is below RunConfig's smallest rate: the lanes use 1e-12 instead of failing.
-    config = experiment.RunConfig(x_loc=9e5)
-    problem = experiment.one_feature_problem(config)
+    config = RunConfig(x_loc=9e5)
+    problem = one_feature_problem(config)
     ds = config.make_dataset()
     X1 = np.column_stack([np.ones(len(ds.y)), ds.X[:, 0]])
     lam_max = np.linalg.eigvalsh(2 * X1.T @ X1 / len(ds.y))[-1]
-    assert 0.05 / lam_max < experiment.RATE_MIN
+    assert 0.05 / lam_max < RATE_MIN
     rates = regimes.preset_rates(problem)
-    assert rates["slow"] == experiment.RATE_MIN
+    assert rates["slow"] == RATE_MIN
     assert rates["divergent"] == pytest.approx(2.1 / lam_max, rel=1e-3)
     lanes = regimes.lanes(config, problem)  # builds a RunConfig per lane: none is refused
-    assert all(experiment.RATE_MIN <= lane.config.learning_rate <= experiment.RATE_MAX for lane in lanes)
+    assert all(RATE_MIN <= lane.config.learning_rate <= RATE_MAX for lane in lanes)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from gdviz import data, sweep
-from gdviz._errors import InputError
+from gdviz.errors import InputError
 from gdviz.sweep import Outcome, SweepSettings
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,7 +1,7 @@
 """Decimated storage of long runs (gdviz.thinning, and gdviz.playback which stores the Playground's run with it).
 
 Oracles: the stored grid written out as a plain loop over steps, a naive gradient-descent loop and a heavy-ball
-loop written here (the stop rules of STYLE.md section 3), and the undecimated run of ``experiment.simulate``
+loop written here (the stop rules of STYLE.md section 3), and the undecimated run of ``runs.simulate``
 for the final State, its status and its step count (which thinning must leave exactly as they are).
 """
 
@@ -14,10 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hst
 
-from gdviz import engine, experiment, optimizers, playback, thinning
-from gdviz._errors import InputError
+from gdviz import engine, optimizers, playback, thinning
+from gdviz.config import RunConfig
 from gdviz.data import make_problem
-from gdviz.experiment import RunConfig
+from gdviz.errors import InputError
+from gdviz.runs import simulate
 
 
 def on_grid(t: int, dense: int) -> bool:
@@ -110,7 +111,7 @@ def test_collect_keeps_the_grid_rows_of_the_naive_loop_and_the_last_state(line):
     kept = [t for t in range(steps + 1) if on_grid(t, dense)] + [steps]
     np.testing.assert_array_equal(traj.step, kept)
     np.testing.assert_allclose(traj.params, naive_gd(X1, y, lr, steps)[kept], rtol=1e-10, atol=1e-12)
-    full = experiment.simulate(RunConfig(learning_rate=lr, tol=0.0, max_steps=steps), problem)
+    full = simulate(RunConfig(learning_rate=lr, tol=0.0, max_steps=steps), problem)
     assert_same_state(traj.last_state, full.last_state)
     assert traj.status is engine.Status.MAX_STEPS
 
@@ -128,7 +129,7 @@ def test_collect_keeps_the_grid_rows_of_the_naive_loop_and_the_last_state(line):
 def test_playback_in_pieces_ends_exactly_where_the_undecimated_run_does(line, settings_, status):
     _, _, problem = line
     config = RunConfig(**settings_)
-    full = experiment.simulate(config, problem)
+    full = simulate(config, problem)
     assert full.status is status
     dense = 64  # far below what the budget gives, so that these runs are thinned
     rng = np.random.default_rng(0)
@@ -212,9 +213,9 @@ def test_head_shows_the_snapped_step(sparse):
 def test_simulate_with_a_byte_budget_is_the_full_run_thinned(line):
     _, _, problem = line
     config = RunConfig(learning_rate=1e-4, tol=0.0, max_steps=50_000)
-    full = experiment.simulate(config, problem)
+    full = simulate(config, problem)
     budget = 256 * 1024
-    small = experiment.simulate(config, problem, max_bytes=budget)
+    small = simulate(config, problem, max_bytes=budget)
     assert small.nbytes <= budget < full.nbytes
     assert_same_state(small.last_state, full.last_state)
     mask = np.isin(full.step, small.step)

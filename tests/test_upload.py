@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_diabetes
 
-from gdviz import InputError, data, experiment, upload
-from gdviz.experiment import RunConfig
+from gdviz import InputError, data, upload
+from gdviz.config import RunConfig
+from gdviz.runs import one_feature_problem
 from tests.test_architecture import modules_after_importing
 
 ID = "0123456789abcdef"
@@ -82,14 +83,14 @@ def test_an_uploads_dataset_is_only_in_its_session():
     with pytest.raises(InputError, match="The uploaded data lives in the browser session that uploaded it"):
         c.make_dataset()
     with pytest.raises(InputError, match="lives in the browser session"):
-        experiment.one_feature_problem(c)
+        one_feature_problem(c)
 
 
 def test_one_feature_problem_on_a_given_dataset_uses_the_configs_feature():
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(30, 3)), rng.normal(size=30)
     ds = data.Dataset(X, y, ("a", "b", "c"), "t", "f.csv")
-    problem = experiment.one_feature_problem(RunConfig(dataset=data.UPLOAD, upload=ID, feature=2), ds)
+    problem = one_feature_problem(RunConfig(dataset=data.UPLOAD, upload=ID, feature=2), ds)
     X1 = np.column_stack([np.ones(30), X[:, 2]])
     np.testing.assert_allclose(problem.optimum, np.linalg.lstsq(X1, y, rcond=None)[0], rtol=1e-10)
     assert problem.feature_names == ("c",)

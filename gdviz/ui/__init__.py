@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from gdviz import analysis, data, experiment
-from gdviz._errors import InputError
+from gdviz import analysis, data, runs
+from gdviz.config import DATA_FIELDS, RunConfig
 from gdviz.engine import Problem, Trajectory
-from gdviz.experiment import RunConfig
+from gdviz.errors import InputError
 
 CONFIG_KEY = "gdviz_config"
 UPLOAD_KEY = "gdviz_upload"
@@ -30,8 +30,6 @@ MEMO_SIZE = 12  # problems, runs and comparisons of the current upload kept per 
 # ... and at most this many bytes of arrays between them (the most recent entry is always kept). A problem
 # keeps its design matrix, so on a 10 MB upload each costs about as much as the table.
 MEMO_BYTES = 32 * 1024 * 1024
-DATA_FIELDS = ("dataset", "upload", "feature", "n_samples", "slope", "intercept", "noise", "x_loc", "x_scale", "seed",
-               "scaling")  # fmt: skip
 
 
 def get_config() -> RunConfig:
@@ -164,7 +162,7 @@ def uploaded_dataset(upload_id: str) -> data.Dataset:
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _problem(key: RunConfig) -> Problem:
-    return experiment.one_feature_problem(key)
+    return runs.one_feature_problem(key)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -184,7 +182,7 @@ def problem_for(config: RunConfig) -> Problem:
     key = data_key(config)
     if config.dataset == data.UPLOAD:
         ds = uploaded_dataset(config.upload)
-        return upload_memo(("problem", key), lambda: experiment.one_feature_problem(key, ds))
+        return upload_memo(("problem", key), lambda: runs.one_feature_problem(key, ds))
     return _problem(key)
 
 
@@ -196,7 +194,7 @@ RUN_BYTES = 2 * 1024 * 1024
 
 @st.cache_data(max_entries=64, show_spinner="Running gradient descent...")
 def _trajectory(config: RunConfig) -> Trajectory:
-    return experiment.simulate(config, problem_for(config), max_bytes=RUN_BYTES)
+    return runs.simulate(config, problem_for(config), max_bytes=RUN_BYTES)
 
 
 def trajectory_for(config: RunConfig) -> Trajectory:
@@ -207,7 +205,7 @@ def trajectory_for(config: RunConfig) -> Trajectory:
 
         def compute() -> Trajectory:
             with st.spinner("Running gradient descent..."):
-                return experiment.simulate(config, problem, max_bytes=RUN_BYTES)
+                return runs.simulate(config, problem, max_bytes=RUN_BYTES)
 
         return upload_memo(("trajectory", config), compute)
     return _trajectory(config)

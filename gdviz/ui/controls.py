@@ -15,9 +15,9 @@ import numpy as np
 import streamlit as st
 
 from gdviz import analysis, data
-from gdviz._errors import InputError
 from gdviz.analysis import Regime
-from gdviz.experiment import EXP_DECAY_MAX, MAX_STEPS_LIMIT, RATE_MAX, RATE_MIN
+from gdviz.config import EXP_DECAY, FIELDS, RATE_MAX, RATE_MIN, SETTABLE_FIELDS
+from gdviz.errors import InputError
 from gdviz.plots._spec import REGIME_COLORS, REGIME_LABELS
 from gdviz.ui import dataset_changes, dataset_choices, dataset_for, dataset_labels, get_config, problem_for, set_config
 from gdviz.ui.messages import for_people
@@ -148,8 +148,13 @@ def _preset(prefix: str, name: str) -> None:
         st.session_state[_key(prefix, "notice")] = notice
 
 
-def _number(prefix: str, field: str, label: str, help: str, **kwargs) -> None:
-    st.number_input(label, key=_key(prefix, field), help=help, on_change=_on_field, args=(prefix, field), **kwargs)
+def _number(prefix: str, field: str, label: str, *, help: str = "", **kwargs) -> None:
+    """The number box of ``field``: its help text and, unless given, its lowest value come from the field table."""
+    kwargs.setdefault("min_value", FIELDS[field].constraint.lowest)
+    st.number_input(
+        label, key=_key(prefix, field), help=help or FIELDS[field].help, on_change=_on_field, args=(prefix, field),
+        **kwargs,
+    )  # fmt: skip
 
 
 def regime_band_html(problem, rate: float) -> str:
@@ -198,19 +203,18 @@ def data_controls(prefix: str, *, synthetic_settings: bool = True) -> None:
         key=_key(p, "dataset"),
         on_change=_on_dataset,
         args=(p,),
-        help="The synthetic line is the textbook picture: a handful of noisy points. The others are real "
-        "tables; one-feature pages fit one of their features. Upload your own on the Your data page.",
+        help=FIELDS["dataset"].help,
     )
     if config.dataset == "synthetic_line":
         if synthetic_settings:
             with st.expander("Synthetic line settings"):
-                _number(p, "n_samples", "Points", "How many noisy points.", min_value=2, max_value=10_000, step=1)
-                _number(p, "slope", "True slope", "The slope of the line the points scatter around.", format="%g")
-                _number(p, "intercept", "True intercept", "Where the true line crosses x = 0.", format="%g")
-                _number(p, "noise", "Noise", "Standard deviation of the noise on y.", min_value=0.0, format="%g")
-                _number(p, "x_loc", "x centre", "Mean of x. Far from 0, the intercept crawls.", format="%g")
-                _number(p, "x_scale", "x spread", "Standard deviation of x.", min_value=1e-6, format="%g")
-                _number(p, "seed", "Seed", "Random seed: the same seed gives the same points.", min_value=0, step=1)
+                _number(p, "n_samples", "Points", max_value=10_000, step=1)
+                _number(p, "slope", "True slope", format="%g")
+                _number(p, "intercept", "True intercept", format="%g")
+                _number(p, "noise", "Noise", format="%g")
+                _number(p, "x_loc", "x centre", format="%g")
+                _number(p, "x_scale", "x spread", min_value=1e-6, format="%g")  # the range is open at 0
+                _number(p, "seed", "Seed", step=1)
     else:
         names = dataset_for(config).feature_names
         st.selectbox(
@@ -220,7 +224,7 @@ def data_controls(prefix: str, *, synthetic_settings: bool = True) -> None:
             key=_key(p, "feature"),
             on_change=_on_field,
             args=(p, "feature"),
-            help="The one feature the line is fitted on.",
+            help=FIELDS["feature"].help,
         )
     st.selectbox(
         "Feature scaling",
@@ -229,8 +233,7 @@ def data_controls(prefix: str, *, synthetic_settings: bool = True) -> None:
         key=_key(p, "scaling"),
         on_change=_on_field,
         args=(p, "scaling"),
-        help="Rescale the feature before fitting (scikit-learn's scalers): it changes the Hessian, so it moves "
-        "every threshold rate. The line is still drawn in raw units.",
+        help=FIELDS["scaling"].help,
     )
 
 
@@ -239,26 +242,13 @@ def start_stop_controls(prefix: str, *, max_steps_note: str = "") -> None:
     p = prefix
     c1, c2 = st.columns(2)
     with c1:
-        _number(p, "init_intercept", "Start intercept", "Where the run starts (intercept).", format="%g")
+        _number(p, "init_intercept", "Start intercept", format="%g")
     with c2:
-        _number(p, "init_slope", "Start slope", "Where the run starts (slope).", format="%g")
-    _number(
-        p,
-        "tol",
-        "tol",
-        "Stop as converged once an update moves the params less than this (0: never).",
-        min_value=0.0,
-        format="%.1e",
-    )
-    _number(
-        p,
-        "max_steps",
-        "Max steps",
-        f"Stop here at the latest (up to {MAX_STEPS_LIMIT:,}).{max_steps_note}",
-        min_value=1,
-        max_value=MAX_STEPS_LIMIT,
-        step=1000,
-    )
+        _number(p, "init_slope", "Start slope", format="%g")
+    _number(p, "tol", "tol", format="%.1e")
+    steps = FIELDS["max_steps"]
+    top = steps.constraint.highest
+    _number(p, "max_steps", "Max steps", help=steps.help + max_steps_note, max_value=top, step=1000)
 
 
 def sidebar(prefix: str) -> None:
@@ -288,12 +278,12 @@ def sidebar(prefix: str) -> None:
         st.number_input(
             "Exact learning rate",
             min_value=0.0,  # not 1e-12: a cleared box falls back to the minimum, which must not look like a rate
-            max_value=999_999.0,  # RunConfig's range is [1e-12, 1e6)
+            max_value=999_999.0,  # RunConfig's range is [1e-12, 1e6): open at the top
             format="%.6g",
             key=_key(p, "learning_rate"),
             on_change=_on_exact,
             args=(p,),
-            help="Type any rate; the slider moves to the nearest grid value.",
+            help=FIELDS["learning_rate"].help,
         )
         st.caption("Set the rate to a regime of this data:")
         with st.container(horizontal=True, gap="small"):
@@ -314,49 +304,17 @@ def sidebar(prefix: str) -> None:
             key=_key(p, "optimizer"),
             on_change=_on_field,
             args=(p, "optimizer"),
-            help="Plain GD is what the theory panel predicts exactly; the others adapt or accelerate the step.",
+            help=FIELDS["optimizer"].help,
         )
-        if config.optimizer in ("momentum", "nesterov"):
-            _number(
-                p,
-                "beta",
-                "Momentum beta",
-                "Fraction of the previous update carried into the next.",
-                min_value=0.0,
-                max_value=0.999,
-                format="%.3f",
-            )
-        if config.optimizer == "rmsprop":
-            _number(
-                p,
-                "rms_decay",
-                "Decay",
-                "Weight of the past in the running mean of squared gradients.",
-                min_value=0.0,
-                max_value=0.9999,
-                format="%.4f",
-            )
-        if config.optimizer == "adam":
-            _number(
-                p,
-                "b1",
-                "beta1",
-                "Decay of the running mean of gradients.",
-                min_value=0.0,
-                max_value=0.9999,
-                format="%.4f",
-            )
-            _number(
-                p,
-                "b2",
-                "beta2",
-                "Decay of the running mean of squared gradients.",
-                min_value=0.0,
-                max_value=0.99999,
-                format="%.5f",
-            )
-        if config.optimizer in ("adagrad", "rmsprop", "adam"):
-            _number(p, "eps", "epsilon", "Added to the denominator so it is never zero.", min_value=0.0, format="%.1e")
+        if FIELDS["beta"].reads(config):  # each setting is shown where the run reads it
+            _number(p, "beta", "Momentum beta", max_value=0.999, format="%.3f")  # the range is open at 1
+        if FIELDS["rms_decay"].reads(config):
+            _number(p, "rms_decay", "Decay", max_value=0.9999, format="%.4f")
+        if FIELDS["b1"].reads(config):
+            _number(p, "b1", "beta1", max_value=0.9999, format="%.4f")
+            _number(p, "b2", "beta2", max_value=0.99999, format="%.5f")
+        if FIELDS["eps"].reads(config):
+            _number(p, "eps", "epsilon", min_value=0.0, format="%.1e")  # 0 can be typed, and is refused in words
         st.selectbox(
             "Schedule",
             list(SCHEDULE_LABELS),
@@ -364,67 +322,32 @@ def sidebar(prefix: str) -> None:
             key=_key(p, "schedule"),
             on_change=_on_field,
             args=(p, "schedule"),
-            help="How the learning rate changes with the step t.",
+            help=FIELDS["schedule"].help,
         )
-        if config.schedule in ("inverse_time", "exponential_decay"):
+        if FIELDS["decay_rate"].reads(config):
             exponential = config.schedule == "exponential_decay"
             _number(
                 p,
                 "decay_rate",
                 "Decay",
-                "How fast the rate decays per step."
+                help=FIELDS["decay_rate"].help
                 + (
-                    f" Below 1 (up to {EXP_DECAY_MAX:g}): at 1 every rate after the first would be 0."
+                    f" Below 1 (up to {EXP_DECAY.highest:g}): at 1 every rate after the first would be 0."
                     if exponential
                     else ""
                 ),
-                min_value=0.0,
-                max_value=EXP_DECAY_MAX if exponential else 1.0,
+                max_value=EXP_DECAY.highest if exponential else 1.0,
                 format="%.4f",
             )
-        if config.schedule == "inverse_scaling":
-            _number(p, "power_t", "Power", "The exponent of t.", min_value=0.0, max_value=10.0, format="%.3f")
-        if config.schedule == "step_decay":
-            _number(
-                p,
-                "factor",
-                "Factor",
-                "Multiply the rate by this every N steps.",
-                min_value=1e-6,
-                max_value=1.0,
-                format="%.3f",
-            )
-            _number(p, "every", "Every N steps", "How often the rate drops.", min_value=1, step=1)
+        if FIELDS["power_t"].reads(config):
+            _number(p, "power_t", "Power", max_value=10.0, format="%.3f")
+        if FIELDS["factor"].reads(config):
+            factor = FIELDS["factor"].constraint
+            _number(p, "factor", "Factor", min_value=1e-6, max_value=factor.highest, format="%.3f")  # open at 0
+            _number(p, "every", "Every N steps", step=1)
 
         st.subheader("Start and stop")
         start_stop_controls(p)
 
 
-CONFIG_FIELDS = (
-    "dataset",
-    "feature",
-    "n_samples",
-    "slope",
-    "intercept",
-    "noise",
-    "x_loc",
-    "x_scale",
-    "seed",
-    "scaling",
-    "learning_rate",
-    "optimizer",
-    "beta",
-    "rms_decay",
-    "b1",
-    "b2",
-    "eps",
-    "schedule",
-    "decay_rate",
-    "power_t",
-    "factor",
-    "every",
-    "init_intercept",
-    "init_slope",
-    "tol",
-    "max_steps",
-)
+CONFIG_FIELDS = SETTABLE_FIELDS  # every field a person sets: the widgets bind() seeds

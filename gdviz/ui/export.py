@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 import streamlit as st
 
 from gdviz import export
+from gdviz.config import RunConfig
 from gdviz.engine import Trajectory
-from gdviz.experiment import RunConfig
 
 UPLOAD_KEY = "gdviz_upload"  # where the "Your data" page keeps an uploaded Dataset (agreed interface)
 # Names of the charts whose own title is missing or says something else (chart key without the page prefix).

@@ -12,9 +12,9 @@ import pandas as pd
 import streamlit as st
 
 from gdviz import data, explain, thinning
+from gdviz.config import RunConfig
 from gdviz.derivation import GradientNumbers, StepNumbers
 from gdviz.engine import Problem, Status, Trajectory
-from gdviz.experiment import RunConfig
 from gdviz.ui import dataset_label
 from gdviz.ui.panels import num
 

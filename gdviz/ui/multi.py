@@ -23,9 +23,9 @@ import pandas as pd
 import streamlit as st
 
 from gdviz import analysis, data, engine, optimizers, scaling, thinning
-from gdviz._errors import InputError
+from gdviz.config import RATE_MAX, RATE_MIN, RunConfig
 from gdviz.engine import Problem, Trajectory
-from gdviz.experiment import RATE_MAX, RATE_MIN, RunConfig
+from gdviz.errors import InputError
 from gdviz.explain import fmt
 from gdviz.plots._spec import REGIME_LABELS
 from gdviz.ui import dataset_changes, dataset_choices, dataset_labels, get_config, set_config, upload_memo, upload_state

@@ -8,9 +8,10 @@ import streamlit as st
 
 from gdviz import analysis, explain
 from gdviz.analysis import Regime
+from gdviz.config import RunConfig
 from gdviz.engine import Problem, Status, Trajectory
-from gdviz.experiment import RunConfig, init_params
 from gdviz.plots._spec import REGIME_LABELS
+from gdviz.runs import init_params
 
 # How a regime is announced: Streamlit's alert boxes come in these tones (text always names the regime).
 _ALERT = {Regime.SLOW: st.info, Regime.GOOD: st.success, Regime.OSCILLATING: st.warning, Regime.DIVERGENT: st.warning}

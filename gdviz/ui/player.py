@@ -17,8 +17,8 @@ import numpy as np
 import streamlit as st
 
 from gdviz import playback
+from gdviz.config import RunConfig
 from gdviz.engine import Trajectory
-from gdviz.experiment import RunConfig
 from gdviz.ui import get_config, problem_for
 
 # Play speeds: label -> (seconds between ticks, steps per second). A tick advances by the wall time that

@@ -15,18 +15,18 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gdviz import analysis, experiment, playback, plots, regimes
-from gdviz._errors import InputError
+from gdviz import analysis, config, playback, plots, regimes
 from gdviz.engine import Problem, Trajectory
+from gdviz.errors import InputError
 from gdviz.plots._spec import REGIME_LABELS
 from gdviz.regimes import Lane
+from gdviz.runs import predicted_loss_curve
 from gdviz.ui import controls, get_config, trajectory_for
 from gdviz.ui.live_chart import live_charts
 from gdviz.ui.messages import for_people
 
 # The shared settings this page shows: what the runs have in common (the rates are the page's own).
-DATA_FIELDS = ("dataset", "feature", "n_samples", "slope", "intercept", "noise", "x_loc", "x_scale", "seed", "scaling",
-               "init_intercept", "init_slope", "tol", "max_steps")  # fmt: skip
+DATA_FIELDS = config.names("data", "problem", "run", settable=True)
 
 
 def _k(prefix: str, name: str) -> str:
@@ -102,7 +102,7 @@ def _rate_controls(prefix: str, lane: Lane, preset: float | None) -> None:
             if key not in st.session_state:  # widget state is dropped off the page; the rate is kept
                 st.session_state[key] = custom_rates(p).get(lane.key)
             st.number_input(
-                "Your rate for this panel", min_value=experiment.RATE_MIN, max_value=experiment.RATE_MAX,
+                "Your rate for this panel", min_value=config.RATE_MIN, max_value=config.RATE_MAX,
                 format="%.6g", value=None, key=key, placeholder=f"preset {preset:.4g}", on_change=_on_rate,
                 args=(p, lane.key),
                 help="Replace this panel's preset rate with your own; clear the box to go back to the preset.",
@@ -199,7 +199,7 @@ def panel(prefix: str, lane: Lane, traj: Trajectory, problem: Problem, step: int
         x_range, y_range = playback.window(head.params, np.vstack([start, opt]))
         grid = analysis.loss_grid(problem, 0, 1, x_range=x_range, y_range=y_range, n=50)
         short = chart_label(lane)
-        pred = experiment.predicted_loss_curve(lane.config, problem, head.step)
+        pred = predicted_loss_curve(lane.config, problem, head.step)
         charts = {
             _k(p, f"{lane.key}_contour"): plots.regimes.panel_contour(
                 grid, head, optimum=opt, names=names, color=color, label=short

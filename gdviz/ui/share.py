@@ -3,7 +3,7 @@ view back, and a "Copy link" box.
 
 A page calls ``enter(prefix)`` first and ``save(prefix)`` once its state is built (the Playground inside its
 stepping fragment, so a step is in the URL at once). The shared RunConfig travels as
-``RunConfig.to_query`` keys; each page adds a few of its own (``PAGE_KEYS``). A link is read on a page's
+``gdviz.query.to_query`` keys; each page adds a few of its own (``PAGE_KEYS``). A link is read on a page's
 first run with it, or whenever the URL's query differs from what this session last wrote there (browser
 Back); every parameter that cannot be used is dropped with a notice, shown once.
 
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from gdviz import regimes, scaling
-from gdviz._errors import InputError
-from gdviz.experiment import QUERY_KEYS, RunConfig
+from gdviz import query, regimes, scaling
+from gdviz.config import LINK_KEYS, RunConfig
+from gdviz.errors import InputError
 from gdviz.sweep import SweepSettings
 from gdviz.ui import controls, dataset_for, get_config, problem_for, set_config
 
@@ -75,23 +75,8 @@ def ensure_app() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _int(key: str, text: str, label: str, notices: list[str], *, low: int = 0) -> int | None:
-    text = text.strip()
-    if len(text) > 20 or not re.fullmatch(r"[+-]?\d+", text) or int(text) < low:
-        notices.append(f"Ignored the {label} ({key}) in the link: it must be a whole number from {low} up.")
-        return None
-    return int(text)
-
-
-def _rate(key: str, text: str, label: str, notices: list[str]) -> float | None:
-    """A rate as RunConfig accepts it, else None with a notice."""
-    try:
-        value = float(text)
-        get_config().replace(learning_rate=value)
-    except (ValueError, InputError):
-        notices.append(f"Ignored the {label} ({key}) in the link: {text[:40]!r} is not a usable learning rate.")
-        return None
-    return value
+_int = query.read_int
+_rate = query.read_rate
 
 
 def _pg_read(q: dict[str, str], notices: list[str]) -> None:
@@ -183,12 +168,8 @@ def _sw_read(q: dict[str, str], notices: list[str]) -> None:
                 value = text == "rel"
             elif field in limits:
                 value = int(text) if re.fullmatch(r"\d{1,12}", text) else float("nan")
-                if isinstance(value, int) and value > limits[field]:
-                    notices.append(
-                        f"The {label} in the link, {value:,}, is above the limit of {limits[field]:,}: "
-                        f"using {limits[field]:,}."
-                    )
-                    value = limits[field]
+                if isinstance(value, int):
+                    value = query.clamp(value, limits[field], label, notices)
             else:
                 value = float(text)
             SweepSettings(**{**values, field: value})  # this setting against the ones read so far
@@ -305,7 +286,7 @@ def _query() -> dict[str, list[str]]:
 
 def view_query(prefix: str) -> dict[str, str]:
     """The query that describes this page's current view: the shared config, then the page's own keys."""
-    return {**get_config().to_query(), **_page_keys(prefix)[2]()}
+    return {**query.to_query(get_config()), **_page_keys(prefix)[2]()}
 
 
 def escape(text: str) -> str:
@@ -315,7 +296,7 @@ def escape(text: str) -> str:
 
 def load(prefix: str, params: dict[str, list[str]]) -> list[str]:
     """Read ``params`` (a link) into the shared config and this page's state; returns the notices."""
-    config, notices = RunConfig.from_query(params)
+    config, notices = query.from_query(params)
     try:
         problem_for(config)  # loads the data: a dataset that cannot be fetched here is reported
     except InputError as err:
@@ -330,7 +311,7 @@ def load(prefix: str, params: dict[str, list[str]]) -> list[str]:
         for field in (*fields, "error"):
             st.session_state.pop(f"{p}_{field}", None)
     own, read, _ = _page_keys(prefix)
-    unknown = [k for k in params if k not in QUERY_KEYS.values() and k not in own]
+    unknown = [k for k in params if k not in LINK_KEYS.values() and k not in own]
     if unknown:
         shown = ", ".join(repr(k[:20]) for k in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
         notices.append(f"Ignored {shown} in the link: this page has no such setting.")

@@ -12,9 +12,9 @@ from typing import NamedTuple
 import numpy as np
 import streamlit as st
 
-from gdviz import analysis, experiment, sweep
-from gdviz._errors import InputError
-from gdviz.experiment import RunConfig
+from gdviz import analysis, runs, sweep
+from gdviz.config import RunConfig
+from gdviz.errors import InputError
 from gdviz.plots._spec import REGIME_LABELS
 from gdviz.sweep import SweepSettings, SweepTable
 from gdviz.ui import controls, data_key, get_config, problem_for, set_config
@@ -129,7 +129,7 @@ def run(config: RunConfig, settings: SweepSettings, run_id: int) -> SweepRun:
     """Sweep the rates of ``settings`` on ``config``'s data with a progress bar (in chunks of rates)."""
     problem = problem_for(config)
     rates = settings.rates(problem)
-    init = experiment.init_params(config, problem)
+    init = runs.init_params(config, problem)
     bar = st.progress(0.0, text=f"Sweeping {rates.size:,} rates...")
     shown = [0.0]
 

@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 
 from gdviz import data, upload
-from gdviz._errors import InputError
+from gdviz.errors import InputError
 from gdviz.ui import get_config, set_config, set_upload, upload_state, use_upload
 
 P = "yd"

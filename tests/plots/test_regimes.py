@@ -6,17 +6,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gdviz import analysis, experiment, playback, plots
+from gdviz import analysis, playback, plots
 from gdviz.analysis import Regime
-from gdviz.experiment import RunConfig
+from gdviz.config import RunConfig
+from gdviz.runs import one_feature_problem, predicted_loss_curve, simulate
 
 
 @pytest.fixture(scope="module")
 def setup():
     config = RunConfig()
-    problem = experiment.one_feature_problem(config)
+    problem = one_feature_problem(config)
     lam = analysis.spectrum(problem).lambda_max
-    runs = {r: experiment.simulate(config.replace(learning_rate=r / lam), problem) for r in (0.5, 2.1)}
+    runs = {r: simulate(config.replace(learning_rate=r / lam), problem) for r in (0.5, 2.1)}
     return problem, runs
 
 
@@ -66,7 +67,7 @@ def test_a_diverged_path_is_drawn_to_its_last_finite_point_and_labelled(setup):
 def test_panel_loss_is_log_scale_in_the_run_colour(setup):
     problem, runs = setup
     head = playback.head(runs[0.5], 30)
-    pred = experiment.predicted_loss_curve(RunConfig(learning_rate=runs[0.5].learning_rate[1]), problem, head.step)
+    pred = predicted_loss_curve(RunConfig(learning_rate=runs[0.5].learning_rate[1]), problem, head.step)
     spec = plots.regimes.panel_loss(head, color="#009E73", label="Good", predicted=pred, floor=problem.optimum_loss)
     plots.encode.to_figure(spec)
     loss = named(spec, "loss (Good)")

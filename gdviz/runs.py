@@ -1,0 +1,49 @@
+"""From a RunConfig to its run: the one-feature Problem it names, its start point, the run itself, and the
+closed-form loss curve it should follow (config -> problem -> trajectory)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gdviz import analysis, data, engine, thinning
+from gdviz.config import RunConfig
+
+
+def one_feature_problem(config: RunConfig, dataset: data.Dataset | None = None) -> engine.Problem:
+    """The Problem of ``config`` on its one chosen feature (intercept + slope), on ``dataset`` if given
+    (an uploaded table) or else on the one ``config`` names."""
+    ds = config.make_dataset() if dataset is None else dataset
+    feature = min(config.feature, ds.n_features - 1)
+    return data.problem_from_dataset(ds, scaling=config.scaling, features=[feature])
+
+
+def init_params(config: RunConfig, problem: engine.Problem) -> np.ndarray:
+    """The start point: ``[init_intercept, init_slope]`` on a one-feature problem, zeros otherwise."""
+    init = np.zeros(problem.n_params)
+    if problem.n_params == 2:
+        init[:] = (config.init_intercept, config.init_slope)
+    return init
+
+
+def simulate(
+    config: RunConfig, problem: engine.Problem | None = None, *, max_bytes: int | None = None
+) -> engine.Trajectory:
+    """Run ``config`` to its end on the one-feature problem (or on ``problem``) and collect it.
+
+    Args:
+        max_bytes: when given, the run is stored thinned to fit (``gdviz.thinning``): every step up to some
+            step, later ones at a doubling stride, and always the last State (exactly the undecimated one).
+    """
+    problem = problem if problem is not None else one_feature_problem(config)
+    init = init_params(config, problem)
+    states = engine.run(problem, config.make_optimizer(), init_params=init, tol=config.tol, max_steps=config.max_steps)
+    if max_bytes is None:
+        return engine.collect(states)
+    return thinning.collect(states, thinning.dense_for(problem.n_params, config.max_steps, max_bytes))
+
+
+def predicted_loss_curve(config: RunConfig, problem: engine.Problem, steps: np.ndarray) -> np.ndarray | None:
+    """The closed-form loss at ``steps`` for constant-rate GD, or None for any other optimizer/schedule."""
+    if not config.is_constant_gd:
+        return None
+    return analysis.predicted_loss(problem, config.learning_rate, steps, init_params=init_params(config, problem))
