@@ -5,8 +5,7 @@ import numpy as np
 import streamlit as st
 
 from gdviz import analysis, experiment, figures, playback
-from gdviz.ui import controls, dataset_for, get_config, panels, player, problem_for, share
-from gdviz.ui import export as downloads
+from gdviz.ui import cache, player, playground, share, state, widgets
 from gdviz.ui.live_chart import live_charts
 
 P = "pg"
@@ -16,8 +15,8 @@ st.caption(
     "Gradient descent fits a line (intercept + slope) to the points. Step through it, drag the learning rate, "
     "and watch the path on the loss surface. Every number below is computed from this data."
 )
-controls.bind(P, controls.CONFIG_FIELDS)
-controls.sidebar(P)
+widgets.bind(P, widgets.CONFIG_FIELDS)
+widgets.sidebar(P)
 player.current(P)
 st.session_state.setdefault(f"{P}_speed", player.DEFAULT_SPEED)
 playing = st.session_state.get(f"{P}_playing", False)
@@ -28,14 +27,14 @@ interval = player.SPEEDS[st.session_state.get(f"{P}_speed", player.DEFAULT_SPEED
 def view() -> None:
     config, traj, cursor = player.controls(P, playing)
     share.save(P)  # in the fragment: every step goes into the URL
-    problem = problem_for(config)
+    problem = cache.problem_for(config)
     head = playback.head(traj, cursor)
-    ds = dataset_for(config)
+    ds = cache.dataset_for(config)
     feature = min(config.feature, ds.n_features - 1)
     names = ("intercept", f"slope on {ds.feature_names[feature]}")
-    panels.readout(P, names, head, optimum_loss=problem.optimum_loss)
-    with st.container(key=f"{P}_regime"):  # keyed: panels.PHONE_CSS makes it compact on a phone
-        panels.regime_banner(config, problem, head)
+    playground.readout(P, names, head, optimum_loss=problem.optimum_loss)
+    with st.container(key=f"{P}_regime"):  # keyed: playground.PHONE_CSS makes it compact on a phone
+        playground.regime_banner(config, problem, head)
 
     start, opt = head.params[0], problem.solution()
     n3d = max(figures.webgl_rows(head.params, head.loss), 1)  # a diverged path outgrows WebGL's float32
@@ -65,10 +64,10 @@ def view() -> None:
         f"{P}_bars": figures.grad_bars(head.grads[-1], names),
     }  # fmt: skip
     live_charts(charts, revision=cursor, key=f"{P}_charts")
-    downloads.playground(P, config, head, names, charts)
+    playground.download_menu(P, config, head, names, charts)
 
 
 view()
-config = get_config()
+config = state.get_config()
 with st.expander("Why this regime: the theory on this data", expanded=True):  # outside the fragment: no redraw per step
-    panels.theory(config, problem_for(config))
+    playground.theory(config, cache.problem_for(config))

@@ -19,7 +19,7 @@ import streamlit as st
 from gdviz import playback
 from gdviz.engine import Trajectory
 from gdviz.experiment import RunConfig
-from gdviz.ui import get_config, problem_for
+from gdviz.ui import cache, state
 
 # Play speeds: label -> (seconds between ticks, steps per second). A tick advances by the wall time that
 # passed since the previous one (playback.play_steps), so the label holds even when ticks arrive late.
@@ -41,11 +41,21 @@ def _k(prefix: str, name: str) -> str:
     return f"{prefix}_{name}"
 
 
+def cursor_key(prefix: str) -> str:
+    """The session key of the current step."""
+    return _k(prefix, "cursor")
+
+
+def playing_key(prefix: str) -> str:
+    """The session key that is true while Play is on."""
+    return _k(prefix, "playing")
+
+
 def current(prefix: str) -> tuple[RunConfig, Trajectory, int]:
     """(config, run computed so far, current step); a changed config restarts the run at step 0."""
-    config = get_config()
+    config = state.get_config()
     if st.session_state.get(_k(prefix, "traj_config")) != config or _k(prefix, "traj") not in st.session_state:
-        st.session_state[_k(prefix, "traj")] = playback.begin(config, problem_for(config))
+        st.session_state[_k(prefix, "traj")] = playback.begin(config, cache.problem_for(config))
         st.session_state[_k(prefix, "traj_config")] = config
         st.session_state[_k(prefix, "cursor")] = 0
         st.session_state[_k(prefix, "reached")] = 0
@@ -59,7 +69,7 @@ def go_to(prefix: str, step: int, direction: str = "nearest") -> int:
     """Move to ``step``, computing forward as needed (clamped to the run's end) and snapped to a stored step
     in ``direction`` ("nearest", "up" or "down", see ``playback.clamp_step``); returns the new step."""
     config, traj, _ = current(prefix)
-    traj = playback.advance(config, problem_for(config), traj, step)
+    traj = playback.advance(config, cache.problem_for(config), traj, step)
     st.session_state[_k(prefix, "traj")] = traj
     step = playback.clamp_step(traj, step, direction=direction)
     st.session_state[_k(prefix, "cursor")] = step
@@ -87,7 +97,7 @@ def run_to_end(prefix: str, progress=None) -> None:
         if bar is not None:
             bar.progress(fraction, text=f"Computing the run: {fraction:.0%} of max steps")
 
-    traj = playback.run_to_end(config, problem_for(config), traj, progress=report)
+    traj = playback.run_to_end(config, cache.problem_for(config), traj, progress=report)
     st.session_state[_k(prefix, "traj")] = traj
     go_to(prefix, int(traj.step[-1]))
     st.session_state[_k(prefix, "playing")] = False

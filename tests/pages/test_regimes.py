@@ -21,7 +21,7 @@ from gdviz.ui.live_chart import figures_of
 from tests.chart_utils import decode
 from tests.oracles import loss_of
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGE = "pages/regimes.py"
 SLOTS = ("slow", "good", "oscillating", "divergent")
 # r = rate x lambda_max of each slot's preset, rounded to 4 significant figures as the page (and the

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from gdviz.experiment import RunConfig
 from gdviz.ui.live_chart import figures_of
 from tests.chart_utils import decode
-from tests.test_pages import (
+from tests.pages.test_playground import (
     CHARTS_ELEMENT,
     assert_readout,
     click,
@@ -159,7 +159,7 @@ def test_the_feature_scaling_slider_snaps_a_long_multi_feature_run(diabetes_xy, 
     Xs = (X - X.mean(axis=0)) / X.std(axis=0)  # standard scaling written out
     X1 = np.column_stack([np.ones(len(y)), Xs])
     lr, n = 1e-5, len(y)  # slow: at step 40,000 the run is still far from the optimum
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=180)
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=180)
     at.session_state["gdviz_config"] = RunConfig(dataset="diabetes", scaling="standard", learning_rate=lr, tol=0.0,
                                                  max_steps=50_000)  # fmt: skip
     ok(at.run())

@@ -14,19 +14,19 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from gdviz import data
-from gdviz.ui import multi, player
+from gdviz.ui import cache, player
 from tests.conftest import CALIFORNIA_CSV
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch, tmp_path, fresh_loader_cache):
     """California housing (the scaling page's puzzle) from the shared CSV, or from a missing path: no fetch."""
     monkeypatch.setenv(data.CALIFORNIA_ENV, str(CALIFORNIA_CSV if CALIFORNIA_CSV.is_file() else tmp_path / "no.csv"))
-    multi.clear_caches()
+    cache.clear_caches()
     yield
-    multi.clear_caches()
+    cache.clear_caches()
 
 
 def ok(at: AppTest) -> AppTest:

@@ -25,9 +25,10 @@ from streamlit.testing.v1 import AppTest
 
 from gdviz import data, export
 from gdviz.experiment import RunConfig
-from gdviz.ui import CONFIG_KEY, multi
+from gdviz.ui import cache
+from gdviz.ui.state import CONFIG_KEY
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 TOL = 1e-6
 
@@ -214,7 +215,7 @@ def test_sweep_downloads_the_sweep_table(files, html_builds):
 
 
 def test_feature_scaling_downloads_the_run_on_every_feature(files, html_builds):
-    multi.clear_caches()
+    cache.clear_caches()
     at = open_page("pages/scaling.py", RunConfig(dataset="diabetes", scaling="standard", learning_rate=0.1))
     assert set(buttons(at)) == {"sc_dl_csv", "sc_dl_fig", "sc_dl_script"}
     df = csv_of(files, "gdviz-scaling-run-lr0.1.csv")
@@ -254,15 +255,18 @@ def test_a_script_for_uploaded_data_names_the_file_and_columns_of_the_session():
     def app():
         import streamlit as st
 
+        from gdviz.data import synthetic_line
         from gdviz.experiment import RunConfig
-        from gdviz.ui import export as ui_export
+        from gdviz.ui import downloads, state
+        from gdviz.upload import Upload
 
         class Config:  # RunConfig gains dataset "upload" on the upload branch; only the name matters here
             dataset = "upload"
 
-        st.session_state["gdviz_upload"] = {"file_name": "houses.csv", "target": "price", "features": ("size", "age")}
-        st.text(repr(ui_export.upload_source(Config())))
-        st.text(repr(ui_export.upload_source(RunConfig())))  # not on uploaded data: no file to read
+        table = synthetic_line()
+        st.session_state[state.UPLOAD_KEY] = Upload("0" * 16, "houses.csv", "", table, table, "price", ("size", "age"))
+        st.text(repr(downloads.upload_source(Config())))
+        st.text(repr(downloads.upload_source(RunConfig())))  # not on uploaded data: no file to read
 
     at = ok(AppTest.from_function(app, default_timeout=30).run())
     assert at.text[0].value == "Upload(file_name='houses.csv', target='price', features=('size', 'age'))"

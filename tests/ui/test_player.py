@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from gdviz.ui import player
-from tests.test_pages import click, new_app
+from tests.pages.test_playground import click, new_app
 
 
 def scrubber(at):
@@ -44,7 +44,7 @@ def test_a_run_that_only_stalled_is_not_called_converged():
     # Rate 1e-9 on the default line: the first update is about 1e-8 long, below tol = 1e-6, so the stop rule
     # fires at step 1 with the loss where it started. Oracle: the loss at w = 0 and the floor, from lstsq here.
     from gdviz import data
-    from tests.test_pages import metrics
+    from tests.pages.test_playground import metrics
 
     at = new_app()
     at = at.number_input(key="pg_learning_rate").set_value(1e-9).run()

@@ -27,12 +27,12 @@ from sklearn.preprocessing import StandardScaler
 from streamlit.testing.v1 import AppTest
 
 from gdviz.optimizers import OPTIMIZERS
-from gdviz.ui import controls, player
+from gdviz.ui import player, widgets
 from gdviz.ui.live_chart import figures_of
 from tests.chart_utils import decode, trace_by_name
 from tests.oracles import design, grad_of, heavy_ball, loss_of
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 CHART_KEYS = ("pg_surface", "pg_contour", "pg_line", "pg_loss", "pg_grads", "pg_bars")
 CHARTS_ELEMENT = "pg_charts"  # the one live-charts element that holds them
 DEFAULT_LR, DEFAULT_TOL, DEFAULT_MAX_STEPS = 0.05, 1e-6, 10_000
@@ -467,7 +467,7 @@ PRESETS = {
 
 
 def nearest_on_slider(rate: float) -> float:
-    grid = np.asarray(controls.RATE_GRID)  # the slider's own options
+    grid = np.asarray(widgets.RATE_GRID)  # the slider's own options
     return float(grid[np.argmin(np.abs(np.log(grid) - np.log(rate)))])
 
 
@@ -534,7 +534,7 @@ def test_slider_and_exact_box_follow_each_other(line):
     assert at.number_input(key="pg_learning_rate").value == 0.1
 
     exact = 0.0123456  # between grid values
-    assert exact not in controls.RATE_GRID
+    assert exact not in widgets.RATE_GRID
     set_field(at, "learning_rate", exact)
     assert config(at).learning_rate == exact
     assert at.number_input(key="pg_learning_rate").value == exact
@@ -786,7 +786,7 @@ def test_changing_a_setting_restarts_at_step_0_and_keeps_the_rest(changing_app, 
     set_field(at, field, value)
     after = config(at)
     assert getattr(after, field) == value
-    expected = {f: getattr(before, f) for f in controls.CONFIG_FIELDS if f != field}
+    expected = {f: getattr(before, f) for f in widgets.CONFIG_FIELDS if f != field}
     if field == "dataset":
         expected["feature"] = 0  # a new table starts at its first feature
     assert {f: getattr(after, f) for f in expected} == expected
@@ -795,7 +795,7 @@ def test_changing_a_setting_restarts_at_step_0_and_keeps_the_rest(changing_app, 
     assert at.session_state["pg_traj"].n_states == 1
     assert at.session_state["pg_traj_config"] == after
     # Every widget still shows the config.
-    for f in controls.CONFIG_FIELDS:
+    for f in widgets.CONFIG_FIELDS:
         if has_widget(at, f"pg_{f}"):
             assert widget(at, f"pg_{f}").value == getattr(after, f), f
     if field in ("init_intercept", "init_slope"):

@@ -19,12 +19,12 @@ from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 from streamlit.testing.v1 import AppTest
 
 from gdviz import data
-from gdviz.ui import multi
+from gdviz.ui import cache
 from gdviz.ui.live_chart import figures_of
 from tests.chart_utils import decode, trace_by_name
 from tests.conftest import CALIFORNIA_CSV, live_figure
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGE = "pages/scaling.py"
 CHART_KEYS = ("sc_grad_start", "sc_grad_step", "sc_grad_history", "sc_loss", "sc_contour", "sc_surface")
 NAMES = ("MedInc", "HouseAge", "AveRooms", "AveBedrms", "Population", "AveOccup", "Latitude", "Longitude")
@@ -100,9 +100,9 @@ def data_source(monkeypatch, tmp_path, fresh_loader_cache):
     does not exist when the CSV is missing (the page's offline case). Caches are emptied around each test."""
     path = CALIFORNIA_CSV if CALIFORNIA_CSV.is_file() else tmp_path / "missing.csv"
     monkeypatch.setenv(data.CALIFORNIA_ENV, str(path))
-    multi.clear_caches()
+    cache.clear_caches()
     yield
-    multi.clear_caches()
+    cache.clear_caches()
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ import streamlit as st
 from gdviz import analysis, data
 from gdviz._errors import InputError
 from gdviz.analysis import Regime
-from gdviz.experiment import EXP_DECAY_MAX, MAX_STEPS_LIMIT, RATE_MAX, RATE_MIN
+from gdviz.experiment import EXP_DECAY_MAX, MAX_STEPS_LIMIT, RATE_MAX, RATE_MIN, RunConfig
 from gdviz.figures import REGIME_COLORS, REGIME_LABELS
-from gdviz.ui import dataset_changes, dataset_choices, dataset_for, dataset_labels, get_config, problem_for, set_config
+from gdviz.ui import cache, state
 from gdviz.ui.messages import for_people
 
 # The learning-rate slider: 1e-6 .. 10 on a log grid of 20 values per decade, 3 significant figures.
@@ -62,9 +62,15 @@ def nearest_grid_rate(rate: float) -> float:
     return float(grid[np.argmin(np.abs(np.log(grid) - np.log(max(rate, 1e-300))))])
 
 
+def line_names(config: RunConfig) -> tuple[str, str]:
+    """The two params of a one-feature run, named for the chart axes: the intercept and the feature's slope."""
+    ds = cache.dataset_for(config)
+    return ("intercept", f"slope on {ds.feature_names[min(config.feature, ds.n_features - 1)]}")
+
+
 def bind(prefix: str, fields: tuple[str, ...]) -> None:
     """Seed the widget keys of ``fields`` from the config where they are missing."""
-    config = get_config()
+    config = state.get_config()
     for field in fields:
         key = _key(prefix, field)
         if key not in st.session_state:
@@ -75,10 +81,10 @@ def bind(prefix: str, fields: tuple[str, ...]) -> None:
 
 def _apply(prefix: str, **changes) -> bool:
     """Write ``changes`` into the config; on a rejected value report it and restore the widgets."""
-    old = get_config()
+    old = state.get_config()
     try:
         new = old.replace(**changes)
-        problem_for(new)  # loads the dataset: a fetch that fails offline is reported here
+        cache.problem_for(new)  # loads the dataset: a fetch that fails offline is reported here
     except InputError as err:
         st.session_state[_key(prefix, "error")] = for_people(err)
         for field in changes:
@@ -87,7 +93,7 @@ def _apply(prefix: str, **changes) -> bool:
         return False
     st.session_state.pop(_key(prefix, "error"), None)
     st.session_state.pop(_key(prefix, "notice"), None)
-    set_config(new)
+    state.set_config(new)
     return True
 
 
@@ -96,7 +102,7 @@ def _on_field(prefix: str, field: str) -> None:
 
 
 def _on_dataset(prefix: str) -> None:
-    if _apply(prefix, **dataset_changes(st.session_state[_key(prefix, "dataset")]), feature=0):
+    if _apply(prefix, **state.dataset_changes(st.session_state[_key(prefix, "dataset")]), feature=0):
         st.session_state[_key(prefix, "feature")] = 0
 
 
@@ -116,7 +122,7 @@ def _on_slider(prefix: str) -> None:
 def _on_exact(prefix: str) -> None:
     value = st.session_state[_key(prefix, "learning_rate")]
     if value is None or value <= 0:  # a cleared box (it falls back to its minimum, 0) keeps the rate it had
-        kept = get_config().learning_rate
+        kept = state.get_config().learning_rate
         st.session_state[_key(prefix, "learning_rate")] = kept
         st.session_state[_key(prefix, "error")] = (
             f"The learning rate must be a number above 0 (e.g. 0.05); it stays at {kept:g}."
@@ -143,7 +149,7 @@ def preset_rate(problem, name: str) -> tuple[float, str]:
 
 
 def _preset(prefix: str, name: str) -> None:
-    rate, notice = preset_rate(problem_for(get_config()), name)
+    rate, notice = preset_rate(cache.problem_for(state.get_config()), name)
     if set_rate(prefix, rate) and notice:
         st.session_state[_key(prefix, "notice")] = notice
 
@@ -190,11 +196,11 @@ def data_controls(prefix: str, *, synthetic_settings: bool = True) -> None:
             pass False).
     """
     p = prefix
-    config = get_config()
+    config = state.get_config()
     st.selectbox(
         "Dataset",
-        dataset_choices(),  # with "Your data: <file>" once this session has an upload
-        format_func=dataset_labels().get,
+        state.dataset_choices(),  # with "Your data: <file>" once this session has an upload
+        format_func=state.dataset_labels().get,
         key=_key(p, "dataset"),
         on_change=_on_dataset,
         args=(p,),
@@ -212,7 +218,7 @@ def data_controls(prefix: str, *, synthetic_settings: bool = True) -> None:
                 _number(p, "x_scale", "x spread", "Standard deviation of x.", min_value=1e-6, format="%g")
                 _number(p, "seed", "Seed", "Random seed: the same seed gives the same points.", min_value=0, step=1)
     else:
-        names = dataset_for(config).feature_names
+        names = cache.dataset_for(config).feature_names
         st.selectbox(
             "Feature",
             range(len(names)),
@@ -263,8 +269,8 @@ def start_stop_controls(prefix: str, *, max_steps_note: str = "") -> None:
 
 def sidebar(prefix: str) -> None:
     """Every control of a one-feature run, in the sidebar: data, learning rate, optimizer, scaling, start."""
-    config = get_config()
-    problem = problem_for(config)
+    config = state.get_config()
+    problem = cache.problem_for(config)
     p = prefix
     with st.sidebar:
         if err := st.session_state.get(_key(p, "error")):
@@ -428,3 +434,5 @@ CONFIG_FIELDS = (
     "tol",
     "max_steps",
 )
+# The session keys (``{page}_{field}``) of a page with every widget above: a loaded link drops them (share).
+BOUND_FIELDS = (*CONFIG_FIELDS, "lr_slider")

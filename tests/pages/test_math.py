@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from gdviz import data
 from tests.oracles import design, grad_of, heavy_ball, loss_of
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGE = "pages/math.py"
 REL = 6e-6  # metrics and tables show 6 significant figures
 DEFAULT_LR = 0.05

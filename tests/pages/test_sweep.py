@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from gdviz import data
 from tests.chart_utils import decode
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TOL = 1e-6
 
 

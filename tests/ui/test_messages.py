@@ -13,7 +13,7 @@ from gdviz import data, experiment
 from gdviz._errors import InputError
 from gdviz.experiment import RunConfig
 from gdviz.ui.messages import for_people
-from tests.test_pages import click, config, new_app, ok
+from tests.pages.test_playground import click, config, new_app, ok
 
 
 def test_a_refused_x_centre_is_reported_in_the_widgets_words():
@@ -91,8 +91,8 @@ def test_the_exponential_decay_box_offers_only_what_runconfig_accepts():
 
 
 def test_scaling_rate_box_reports_a_refused_rate_and_shows_the_rate_in_use():
-    from tests.test_page_scaling import click as sc_click
-    from tests.test_page_scaling import new_page, set_rate
+    from tests.pages.test_scaling import click as sc_click
+    from tests.pages.test_scaling import new_page, set_rate
 
     at = set_rate(new_page(), 2e5)
     assert not at.button(key="sc_div10").disabled

@@ -19,11 +19,12 @@ from streamlit.testing.v1 import AppTest
 
 from gdviz import data
 from gdviz.experiment import RunConfig
-from gdviz.ui import multi
+from gdviz.ui import cache
+from gdviz.upload import Upload
 from tests.chart_utils import decode, trace_by_name
 from tests.conftest import CALIFORNIA_CSV, live_figure
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGE = "pages/your_data.py"
 THEORY_REL = 6e-4  # theory metrics show 4 significant figures
 
@@ -114,7 +115,7 @@ def config(at: AppTest) -> RunConfig:
     return at.session_state["gdviz_config"]
 
 
-def stored(at: AppTest) -> dict:
+def stored(at: AppTest) -> Upload:
     return at.session_state["gdviz_upload"]
 
 
@@ -140,9 +141,9 @@ def no_network(monkeypatch, tmp_path):
     page's offline notice), never a download."""
     path = CALIFORNIA_CSV if CALIFORNIA_CSV.is_file() else tmp_path / "missing.csv"
     monkeypatch.setenv(data.CALIFORNIA_ENV, str(path))
-    multi.clear_caches()
+    cache.clear_caches()
     yield
-    multi.clear_caches()
+    cache.clear_caches()
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +185,7 @@ def test_upload_previews_the_table_and_says_what_was_dropped(uploaded, cols):
     assert at.selectbox(key="yd_target").value == "y"
     assert at.multiselect(key="yd_features").value == ["x", "z", "w"]
     c = config(at)
-    assert c.dataset == "upload" and c.upload == stored(at)["id"] and len(c.upload) == 16
+    assert c.dataset == "upload" and c.upload == stored(at).id and len(c.upload) == 16
 
 
 def test_playground_on_the_upload_reaches_lstsq(uploaded, cols):
@@ -267,14 +268,14 @@ def test_math_page_uses_the_upload(uploaded, cols):
 def test_target_and_features_change_the_problem(uploaded, cols):
     at = ok(uploaded.selectbox(key="yd_target").set_value("x").run())
     assert at.multiselect(key="yd_features").value == ["z", "w", "y"]  # every other column
-    ds = stored(at)["dataset"]
+    ds = stored(at).dataset
     assert ds.X.shape == (60, 3) and ds.target_name == "x"
     np.testing.assert_allclose(ds.y, cols["x"])
     first_id = config(at).upload
     ok(at.multiselect(key="yd_features").set_value(["w"]).run())
-    ds = stored(at)["dataset"]
+    ds = stored(at).dataset
     assert ds.X.shape == (60, 1) and ds.feature_names == ("w",)
-    assert config(at).upload != first_id and config(at).upload == stored(at)["id"]
+    assert config(at).upload != first_id and config(at).upload == stored(at).id
     assert any(c.value.startswith("60 rows, 1 feature(s), 2 params") for c in at.caption)
     at = go(at, "yd_go_playground")  # one feature: 'w', predicting 'x'
     line = live_figure(at, "pg_line")
@@ -290,11 +291,11 @@ def test_target_and_features_change_the_problem(uploaded, cols):
 
 def test_no_features_is_refused_and_the_columns_stay(uploaded):
     at = uploaded
-    before = dict(stored(at))
+    before = stored(at)
     ok(at.multiselect(key="yd_features").set_value([]).run())
     assert len(at.error) == 1 and "The columns stay as they were." in at.error[0].value
     assert at.multiselect(key="yd_features").value == ["x", "z", "w"]
-    assert stored(at)["id"] == before["id"] == config(at).upload
+    assert stored(at).id == before.id == config(at).upload
 
 
 # ---------------------------------------------------------------------------------------------
@@ -320,7 +321,7 @@ def test_bad_upload_after_a_good_one_keeps_the_previous_data(uploaded, raw, name
     message = at.error[0].value
     assert message.startswith(f"{name} was not loaded: ") and message.endswith("Still using mine.csv.")
     assert "Traceback" not in message
-    assert config(at) == good and stored(at)["file_name"] == "mine.csv"
+    assert config(at) == good and stored(at).file_name == "mine.csv"
     assert at.subheader[0].value == "Loaded: mine.csv"  # the preview still shows the good file
     at = go(at, "yd_go_playground")
     assert config(at) == good and metrics(at)["Step"] == "0"
@@ -331,8 +332,8 @@ def test_a_good_upload_replaces_the_previous_one(uploaded, cols):
     other = {k: v[:30] * 2 for k, v in cols.items()}
     at = upload(uploaded, csv_bytes(other, text_column=False), "second.csv")
     assert not at.info  # nothing was dropped this time
-    assert stored(at)["file_name"] == "second.csv" and config(at).upload not in ("", first)
-    assert stored(at)["dataset"].n_samples == 30
+    assert stored(at).file_name == "second.csv" and config(at).upload not in ("", first)
+    assert stored(at).dataset.n_samples == 30
 
 
 def test_a_second_session_does_not_see_the_first_ones_upload(uploaded):
@@ -350,10 +351,8 @@ def test_a_second_session_does_not_see_the_first_ones_upload(uploaded):
 
 
 def test_no_process_wide_cache_is_asked_for_upload_data(monkeypatch, cols):
-    """Every st.cache_* function of gdviz.ui and gdviz.ui.multi is wrapped to record its arguments; after the
-    upload has been used on every page, none of them was called for it."""
-    import gdviz.ui as ui_module
-
+    """Every st.cache_* function of gdviz.ui.cache is wrapped to record its arguments; after the upload has been
+    used on every page, none of them was called for it."""
     calls = []
 
     def spy(module, name):
@@ -366,16 +365,16 @@ def test_no_process_wide_cache_is_asked_for_upload_data(monkeypatch, cols):
         wrapper.clear = cached.clear  # the fixtures empty the caches after the test
         monkeypatch.setattr(module, name, wrapper)
 
-    for name in ("_problem", "_dataset", "_trajectory"):
-        spy(ui_module, name)
-    for name in ("_load", "_problem", "_run", "_comparison"):
-        spy(multi, name)
+    cached = [name for name, fn in vars(cache).items() if isinstance(fn, type(cache._problem))]
+    assert len(cached) == 8  # every process-wide cache of the app, a new one included
+    for name in cached:
+        spy(cache, name)
     at = upload(new_page(), csv_bytes(cols))
     for button in ("yd_go_playground", "yd_go_regimes", "yd_go_sweep", "yd_go_scaling"):
         at = go(ok(at.switch_page(PAGE).run()), button)
     ok(at.switch_page("pages/math.py").run())
     assert calls, "the spies saw nothing: the bundled data's caches should still be used (e.g. for the puzzle)"
-    ids = {config(at).upload, stored(at)["id"]}
+    ids = {config(at).upload, stored(at).id}
 
     def about_the_upload(value) -> bool:
         if isinstance(value, RunConfig):
@@ -403,8 +402,8 @@ def test_sidebar_switches_between_a_bundled_dataset_and_the_upload(uploaded):
 def test_example_file_is_the_raw_diabetes_table():
     at = click(new_page(), "yd_example_load")
     diabetes = load_diabetes(scaled=False)
-    ds = stored(at)["dataset"]
-    assert stored(at)["file_name"] == "diabetes_example.csv"
+    ds = stored(at).dataset
+    assert stored(at).file_name == "diabetes_example.csv"
     assert ds.feature_names == tuple(diabetes.feature_names) and ds.target_name == "progression"
     np.testing.assert_allclose(ds.X, diabetes.data, rtol=1e-5)
     np.testing.assert_allclose(ds.y, diabetes.target, rtol=1e-5)
