@@ -6,7 +6,7 @@ import streamlit as st
 from gdviz import derivation
 from gdviz.ui import cache, math, share, state, widgets
 
-P = "math"
+P = math.PAGE
 share.enter(P)
 st.title("The math")
 st.caption(

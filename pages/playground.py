@@ -8,7 +8,7 @@ from gdviz import analysis, experiment, figures, playback
 from gdviz.ui import cache, player, playground, share, state, widgets
 from gdviz.ui.live_chart import live_charts
 
-P = "pg"
+P = playground.PAGE
 share.enter(P)  # first: a shared link sets the config and the step
 st.title("Playground")
 st.caption(

@@ -6,7 +6,7 @@ import streamlit as st
 
 from gdviz.ui import cache, regimes, share, state, widgets
 
-P = "rg"
+P = regimes.PAGE
 share.enter(P)
 st.title("Learning-rate regimes, side by side")
 st.caption(

@@ -9,7 +9,7 @@ from gdviz.scaling import HOLD_MODES, default_pair, feature_spread, slice_view
 from gdviz.ui import cache, scaling, share
 from gdviz.ui.live_chart import live_charts
 
-P = "sc"
+P = scaling.PAGE
 share.enter(P)
 st.title("Feature scaling")
 st.caption(

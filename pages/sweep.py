@@ -6,7 +6,7 @@ import streamlit as st
 from gdviz import figures
 from gdviz.ui import share, sweep
 
-P = sweep.P
+P = sweep.PAGE
 share.enter(P)
 st.title("Learning-rate sweep")
 st.caption(

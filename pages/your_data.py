@@ -5,7 +5,7 @@ import streamlit as st
 
 from gdviz.ui import share, your_data
 
-P = your_data.P
+P = your_data.PAGE
 share.enter(P)  # first: a shared link sets the config (an uploaded file itself never travels in a link)
 st.title("Your data")
 st.caption(

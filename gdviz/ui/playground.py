@@ -17,7 +17,7 @@ from gdviz.explain import fmt
 from gdviz.figures import REGIME_LABELS
 from gdviz.ui import downloads, player, share, state, widgets
 
-PAGE = "pg"
+PAGE = "playground"
 # How a regime is announced: Streamlit's alert boxes come in these tones (text always names the regime).
 _ALERT = {Regime.SLOW: st.info, Regime.GOOD: st.success, Regime.OSCILLATING: st.warning, Regime.DIVERGENT: st.warning}
 

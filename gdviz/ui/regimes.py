@@ -26,7 +26,7 @@ from gdviz.ui import cache, downloads, share, state, widgets
 from gdviz.ui.live_chart import live_charts
 from gdviz.ui.messages import for_people
 
-PAGE = "rg"
+PAGE = "regimes"
 MAX_PINS = 6  # pinned rates a link carries
 # The shared settings this page shows: what the runs have in common (the rates are the page's own).
 DATA_FIELDS = ("dataset", "feature", "n_samples", "slope", "intercept", "noise", "x_loc", "x_scale", "seed", "scaling",

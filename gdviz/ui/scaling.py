@@ -27,7 +27,7 @@ from gdviz.figures import REGIME_LABELS
 from gdviz.ui import cache, downloads, share, state
 from gdviz.ui.messages import for_people
 
-PAGE = "sc"
+PAGE = "scaling"
 PUZZLE_DATASET = "california_housing"
 PUZZLE_RATES = (1e-6, 1e-7)
 FIELDS = ("dataset", "scaling", "learning_rate")

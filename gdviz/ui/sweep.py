@@ -1,7 +1,7 @@
 """The learning-rate sweep page's Streamlit layer: its controls, the sweep with a progress bar, and opening
 a swept rate in the Playground.
 
-Session keys (plain data only): ``sw_run`` the last SweepRun; widget keys ``sw_*`` are seeded from it, so
+Session keys (plain data only): ``sweep_run`` the last SweepRun; widget keys ``sweep_*`` are seeded from it, so
 the controls come back as they were when the user returns to the page.
 """
 
@@ -23,8 +23,8 @@ from gdviz.sweep import SweepSettings, SweepTable
 from gdviz.ui import cache, downloads, share, state, widgets
 from gdviz.ui.messages import FIELD_LABELS, for_people
 
-P = "sw"
-RUN_KEY = f"{P}_run"
+PAGE = "sweep"
+RUN_KEY = f"{PAGE}_run"
 PLAYGROUND = "pages/playground.py"
 MODES = {True: "multiples of 2/lambda_max", False: "absolute rates"}
 
@@ -46,7 +46,7 @@ def sweep_key(config: RunConfig) -> RunConfig:
 
 
 def _k(name: str) -> str:
-    return f"{P}_{name}"
+    return f"{PAGE}_{name}"
 
 
 def _seed() -> None:
@@ -74,13 +74,13 @@ def _lambda_max() -> float:
 
 def data_sidebar() -> None:
     """The data the sweep runs on (shared with the Playground): dataset, feature and scaling."""
-    widgets.bind(P, ("dataset", "feature", "scaling"))
+    widgets.bind(PAGE, ("dataset", "feature", "scaling"))
     config = state.get_config()
     with st.sidebar:
         if err := st.session_state.get(_k("error")):
             st.error(err)
         st.subheader("Data (shared with the Playground)")
-        widgets.data_controls(P, synthetic_settings=False)  # the synthetic line's settings: in the Playground
+        widgets.data_controls(PAGE, synthetic_settings=False)  # the synthetic line's settings: in the Playground
         st.caption(
             f"Start point ({config.init_intercept:g}, {config.init_slope:g}) and tol = {config.tol:g} come from "
             "the Playground's settings. The sweep always runs plain gradient descent at constant rates."
@@ -278,14 +278,14 @@ def _write_link() -> dict[str, str]:
     return q
 
 
-share.register(P, keys=tuple(LINK_KEYS.values()), read=_read_link, write=_write_link,
+share.register(PAGE, keys=tuple(LINK_KEYS.values()), read=_read_link, write=_write_link,
                bound=("dataset", "feature", "scaling"))  # fmt: skip
 
 
 def download_menu(swept: SweepRun, charts: Mapping) -> None:
     """The sweep table, its two charts, a script that repeats the sweep."""
     downloads.menu(
-        P, page="sweep", figures=charts,
+        PAGE, page="sweep", figures=charts,
         csv=lambda: export.sweep_csv(swept.table),
         csv_label=f"The sweep table, {swept.table.learning_rate.size:,} rates (CSV)", csv_name="table",
         csv_help="One row per rate: regime predicted, outcome, steps measured and predicted, final loss.",

@@ -2,9 +2,9 @@
 
 A valid file becomes this session's upload (``gdviz.ui.state.set_upload``) and the shared config points at it;
 a bad one is reported in one sentence and changes nothing, so the previous data stays loaded and
-selected. Session keys (plain data only): the widget keys ``yd_file``, ``yd_target``, ``yd_features``,
-``yd_feature``; ``yd_error`` the sentence about the last rejected file or column choice. The upload itself
-is ``gdviz.ui.state.UPLOAD_KEY`` (a ``gdviz.upload.Upload``).
+selected. Session keys (plain data only): the widget keys ``your_data_file``, ``your_data_target``,
+``your_data_features``, ``your_data_feature``; ``your_data_error`` the sentence about the last rejected file or
+column choice. The upload itself is ``gdviz.ui.state.UPLOAD_KEY`` (a ``gdviz.upload.Upload``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from gdviz import data, upload
 from gdviz._errors import InputError
 from gdviz.ui import cache, state
 
-P = "yd"
+PAGE = "your_data"
 TYPES = ("csv", "tsv", "txt")
 # Where the "Use this data" buttons lead: label, page file, whether it fits every chosen feature at once.
 DESTINATIONS = (
@@ -27,7 +27,7 @@ DESTINATIONS = (
 
 
 def _k(name: str) -> str:
-    return f"{P}_{name}"
+    return f"{PAGE}_{name}"
 
 
 def _accept(entry: upload.Upload) -> None:
@@ -41,7 +41,7 @@ def _accept(entry: upload.Upload) -> None:
 
 def load_file(raw: bytes, file_name: str) -> bool:
     """Read ``raw`` as this session's new upload (its last numeric column the target); on bad input keep
-    everything as it was and leave one sentence under ``yd_error``. Returns whether it was accepted."""
+    everything as it was and leave one sentence under ``your_data_error``. Returns whether it was accepted."""
     try:
         table = data.read_csv(raw, name=file_name)
         entry = upload.make_upload(table, upload.file_digest(raw), file_name, table.target_name, table.feature_names)
