@@ -32,10 +32,7 @@ def rate_at(config: RunConfig, step: int) -> float:
 def step_selector(prefix: str, traj: Trajectory) -> int:
     """A number input over the run's steps; starts at the Playground's step when there is one."""
     key, last = f"{prefix}_step", int(traj.step[-1])
-    if key not in st.session_state:
-        st.session_state[key] = playground.current_step()
-    st.session_state[key] = int(min(max(st.session_state[key] or 0, 0), last))  # a new run may be shorter
-    st.session_state[key] = thinning.snap(traj, st.session_state[key])  # a long run stores only some steps
+    widgets.keep_step(key, traj, opening=playground.current_step())  # a new run may be shorter, or thinned
     return int(
         st.number_input(
             f"Step of the run (0 to {last:,})",
@@ -44,12 +41,7 @@ def step_selector(prefix: str, traj: Trajectory) -> int:
             step=1,
             key=key,
             help="Updates applied so far: 0 is the start point. It starts at the Playground's current step."
-            + (
-                " Past the early steps a long run stores only every 2nd, 4th, 8th... step (to bound memory): "
-                "a step in between moves to the nearest stored one."
-                if traj.n_states < last + 1
-                else ""
-            ),
+            + widgets.thinned_note(traj, "a step in between moves to the nearest stored one."),
         )
     )
 

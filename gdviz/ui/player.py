@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import streamlit as st
 
 from gdviz import playback
 from gdviz.engine import Trajectory
 from gdviz.experiment import RunConfig
-from gdviz.ui import cache, state
+from gdviz.ui import cache, state, widgets
 
 # Play speeds: label -> (seconds between ticks, steps per second). A tick advances by the wall time that
 # passed since the previous one (playback.play_steps), so the label holds even when ticks arrive late.
@@ -160,18 +159,6 @@ def _act(prefix: str, fn, *args) -> None:
     fn(*args)
 
 
-def _thinned_note(traj: Trajectory) -> str:
-    """What the scrubber and Back can reach when the run is stored thinned ("" when every step is stored)."""
-    gaps = traj.step[1:] - traj.step[:-1]
-    if traj.n_states < 2 or gaps.max() == 1:
-        return ""
-    dense = int(traj.step[int(np.argmax(gaps > 1))])
-    return (
-        f" To keep memory bounded, every step up to {dense:,} is stored and later ones at a stride that doubles "
-        "(2, 4, 8...): the scrubber snaps to the nearest stored step, Back to the previous one."
-    )
-
-
 def controls(prefix: str, playing: bool) -> tuple[RunConfig, Trajectory, int]:
     """The stepping controls (call inside the page's fragment); returns (config, run so far, current step).
 
@@ -228,6 +215,6 @@ def controls(prefix: str, playing: bool) -> tuple[RunConfig, Trajectory, int]:
             args=(p, on_scrub, p, key), disabled=reached == 0,
             help=f"Steps 0 to {reached:,}, the furthest you have gone"
             + (" (the run has ended there)." if done and reached == last else "; step on to go further.")
-            + _thinned_note(traj),
+            + widgets.thinned_note(traj, "the scrubber snaps to the nearest stored step, Back to the previous one."),
         )  # fmt: skip
     return config, traj, cursor

@@ -14,17 +14,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gdviz import analysis, data, engine, export, scaling, thinning
+from gdviz import analysis, data, engine, export, scaling
 from gdviz._errors import InputError
 from gdviz.engine import Problem, Trajectory
 from gdviz.experiment import RATE_MAX, RATE_MIN, RunConfig
 from gdviz.explain import fmt
 from gdviz.figures import REGIME_LABELS
-from gdviz.ui import cache, downloads, share, state
+from gdviz.ui import cache, downloads, share, state, widgets
 from gdviz.ui.messages import for_people
 
 PAGE = "scaling"
@@ -174,18 +173,9 @@ def step_slider(prefix: str, config: RunConfig, traj: Trajectory) -> int:
     ``scaling.opening_step``: its last step, or for a diverged run the last one before its loss grew a
     millionfold."""
     key, last = _k(prefix, "step"), int(traj.step[-1])
-    run_id = _run_id(config)
-    if st.session_state.get(_k(prefix, "run_id")) != run_id or key not in st.session_state:
-        st.session_state[_k(prefix, "run_id")] = run_id
-        st.session_state[key] = scaling.opening_step(traj)
-    st.session_state[key] = thinning.snap(traj, int(np.clip(st.session_state[key], 0, last)))
-    gaps = np.diff(traj.step)
-    thinned = (
-        f" Beyond step {int(traj.step[int(np.argmax(gaps > 1))]):,} only every 2nd, 4th, 8th... step is stored (to "
-        "bound memory): the slider snaps to the nearest stored step."
-        if gaps.size and gaps.max() > 1
-        else ""
-    )
+    opening = scaling.opening_step(traj)
+    widgets.keep_step(key, traj, opening=opening, run_key=_k(prefix, "run_id"), run_id=_run_id(config))
+    thinned = widgets.thinned_note(traj, "the slider snaps to the nearest stored step.")
     st.slider(
         "Step (updates applied)",
         0,

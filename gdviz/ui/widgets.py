@@ -14,9 +14,10 @@ import html
 import numpy as np
 import streamlit as st
 
-from gdviz import analysis, data
+from gdviz import analysis, data, regimes, sweep, thinning
 from gdviz._errors import InputError
 from gdviz.analysis import Regime
+from gdviz.engine import Trajectory
 from gdviz.experiment import EXP_DECAY_MAX, MAX_STEPS_LIMIT, RATE_MAX, RATE_MIN, RunConfig
 from gdviz.figures import REGIME_COLORS, REGIME_LABELS
 from gdviz.ui import cache, state
@@ -60,6 +61,32 @@ def nearest_grid_rate(rate: float) -> float:
     """The slider position for an exact rate: the nearest grid value in log terms."""
     grid = np.asarray(RATE_GRID)
     return float(grid[np.argmin(np.abs(np.log(grid) - np.log(max(rate, 1e-300))))])
+
+
+def thinned_note(traj: Trajectory, snaps: str) -> str:
+    """The sentence a step widget's help adds when ``traj`` is stored thinned ("" when every step is stored);
+    ``snaps`` says what the widget does with a step that is not stored."""
+    gaps = np.diff(traj.step)
+    if not gaps.size or gaps.max() == 1:
+        return ""
+    dense = int(traj.step[int(np.argmax(gaps > 1))])
+    return (
+        f" To keep memory bounded, every step up to {dense:,} is stored and later ones at a stride that doubles "
+        f"(2, 4, 8...): {snaps}"
+    )
+
+
+def keep_step(key: str, traj: Trajectory, *, opening: int, run_key: str = "", run_id: object = None) -> int:
+    """The step under session key ``key`` (a step widget's), kept in step with ``traj`` before the widget is
+    drawn: ``opening`` when the key is missing (or, with ``run_key``, when ``run_id`` differs from the one
+    recorded there: a new run), then clamped to the run and snapped to a stored step (``thinning.snap``)."""
+    if key not in st.session_state or (run_key and st.session_state.get(run_key) != run_id):
+        if run_key:
+            st.session_state[run_key] = run_id
+        st.session_state[key] = opening
+    step = int(np.clip(st.session_state[key] or 0, 0, int(traj.step[-1])))
+    st.session_state[key] = thinning.snap(traj, step)
+    return st.session_state[key]
 
 
 def line_names(config: RunConfig) -> tuple[str, str]:
@@ -134,10 +161,10 @@ def _on_exact(prefix: str) -> None:
 def preset_rate(problem, name: str) -> tuple[float, str]:
     """The rate of preset ``name`` for ``problem`` (4 significant figures), moved into the range a run
     accepts, [RATE_MIN, RATE_MAX], and a sentence saying so when it had to move ("" when not)."""
-    rate = float(f"{analysis.regime_rates(problem)[name]:.4g}")
-    kept = min(max(rate, RATE_MIN), RATE_MAX)
-    if kept == rate:
-        return rate, ""
+    rate = analysis.regime_rates(problem)[name]
+    kept = regimes.round_rate(rate)
+    if RATE_MIN <= rate <= RATE_MAX:
+        return kept, ""
     side = "below the smallest" if rate < RATE_MIN else "above the largest"
     regime = REGIME_LABELS[analysis.predict_regime(problem, kept)]
     differs = name in ("slow", "good", "oscillating", "divergent") and regime.lower() != name
@@ -160,9 +187,8 @@ def _number(prefix: str, field: str, label: str, help: str, **kwargs) -> None:
 
 def regime_band_html(problem, rate: float) -> str:
     """A coloured band on the slider's log scale (1e-6 .. 10): where each regime lies for this data."""
-    lam = analysis.spectrum(problem).lambda_max
     lo, hi = np.log10(RATE_LO), np.log10(RATE_HI)
-    edges = [RATE_LO, 0.2 / lam, 1.0 / lam, 2.0 / lam, RATE_HI]
+    edges = [RATE_LO, *sweep.regime_edges(problem), RATE_HI]
     pos = [float(np.clip((np.log10(e) - lo) / (hi - lo), 0, 1)) * 100 for e in edges]
     short = {Regime.SLOW: "slow", Regime.GOOD: "good", Regime.OSCILLATING: "osc.", Regime.DIVERGENT: "diverges"}
     cells = []
