@@ -3,7 +3,7 @@ scrubber, one panel per run and the summary table.
 
 Session keys (plain data only): ``{prefix}_custom`` slot -> the user's rate for that slot, ``{prefix}_pinned``
 the pinned rates (a list of floats), ``{prefix}_step`` the scrubbed step. The data, scaling, start point,
-tol and max steps are the shared RunConfig's, edited through ``gdviz.ui.controls`` (so they carry over to
+tol and max steps are the shared RunConfig's, edited through ``gdviz.ui.widgets`` (so they carry over to
 and from the Playground).
 """
 

@@ -1,13 +1,14 @@
 """Every page's view in its URL: read a link into the shared config and the page's own state, write the
-view back, and a "Copy link" box.
+view back, and a "Copy link" box. It knows no page: each page's ui module registers its own link keys.
 
-A page calls ``enter(prefix)`` first and ``save(prefix)`` once its state is built (the Playground inside its
-stepping fragment, so a step is in the URL at once). The shared RunConfig travels as
-``RunConfig.to_query`` keys; each page adds a few of its own (``PAGE_KEYS``). A link is read on a page's
-first run with it, or whenever the URL's query differs from what this session last wrote there (browser
-Back); every parameter that cannot be used is dropped with a notice, shown once.
+A page calls ``enter(page)`` first and ``save(page)`` once its state is built (the Playground inside its
+stepping fragment, so a step is in the URL at once); ``page`` is its name, the prefix of its session keys.
+The shared RunConfig travels as ``RunConfig.to_query`` keys; each page adds a few of its own, registered
+with ``register(page, keys=..., read=..., write=...)`` (a ``LinkKeys`` record) next to its widgets. A link
+is read on a page's first run with it, or whenever the URL's query differs from what this session last
+wrote there (browser Back); every parameter that cannot be used is dropped with a notice, shown once.
 
-Session keys (plain data): ``share_written`` prefix -> the query last written on that page;
+Session keys (plain data): ``share_written`` page -> the query last written on that page;
 ``share_app_seen`` and ``share_nav_rerun`` (see ``ensure_app``).
 """
 
@@ -35,7 +36,6 @@ _render = st.components.v2.component(
     "gdviz_share_link", js=Path(__file__).with_name("share.js").read_text(), isolate_styles=False
 )
 EMBED_KEYS = ("embed", "embed_options")  # Streamlit's own: kept as they are, never read as settings
-MAX_PINS = 6
 
 
 # ---------------------------------------------------------------------------------------------
@@ -139,9 +139,9 @@ def _query() -> dict[str, list[str]]:
     return {k: st.query_params.get_all(k) for k in st.query_params if k not in EMBED_KEYS}
 
 
-def view_query(prefix: str) -> dict[str, str]:
+def view_query(page: str) -> dict[str, str]:
     """The query that describes this page's current view: the shared config, then the page's own keys."""
-    return {**state.get_config().to_query(), **_page_keys(prefix).write()}
+    return {**state.get_config().to_query(), **_page_keys(page).write()}
 
 
 def escape(text: str) -> str:
@@ -149,7 +149,7 @@ def escape(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~$])", r"\\\1", text)
 
 
-def load(prefix: str, params: dict[str, list[str]]) -> list[str]:
+def load(page: str, params: dict[str, list[str]]) -> list[str]:
     """Read ``params`` (a link) into the shared config and this page's state; returns the notices."""
     config, notices = RunConfig.from_query(params)
     try:
@@ -162,10 +162,10 @@ def load(prefix: str, params: dict[str, list[str]]) -> list[str]:
         notices.append(f"Ignored the feature (feature) in the link: this dataset has features 0 to {n_features - 1}.")
         config = config.replace(feature=0)
     state.set_config(config)
-    for page, link_keys in PAGES.items():  # the widgets show the link's values, not the ones they had
+    for other, link_keys in PAGES.items():  # the widgets show the link's values, not the ones they had
         for field in (*link_keys.bound, "error"):
-            st.session_state.pop(f"{page}_{field}", None)
-    own, read = _page_keys(prefix).keys, _page_keys(prefix).read
+            st.session_state.pop(f"{other}_{field}", None)
+    own, read = _page_keys(page).keys, _page_keys(page).read
     unknown = [k for k in params if k not in QUERY_KEYS.values() and k not in own]
     if unknown:
         shown = ", ".join(repr(k[:20]) for k in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
@@ -182,48 +182,48 @@ def load(prefix: str, params: dict[str, list[str]]) -> list[str]:
     return notices
 
 
-def enter(prefix: str) -> None:
+def enter(page: str) -> None:
     """First thing on a page: make sure the app's navigation runs, read a new link, show its notices once,
     and put the "Copy link" box at the top of the sidebar."""
     ensure_app()
     params = _query()
     written = st.session_state.get(WRITTEN_KEY, {})
     # The app's own query, carried to another page, is no link: only a query this session did not write is.
-    if params and params != written.get(prefix) and params not in written.values():
-        notices = load(prefix, params)
-        written[prefix] = params
+    if params and params != written.get(page) and params not in written.values():
+        notices = load(page, params)
+        written[page] = params
         st.session_state[WRITTEN_KEY] = written
         for notice in notices:
             st.warning(escape(notice), icon=":material/link_off:")
-    link_box(prefix)
+    link_box(page)
 
 
-def save(prefix: str) -> None:
+def save(page: str) -> None:
     """Once the page's state is built: write its view into the URL when it changed (no rerun follows)."""
-    if _page_keys(prefix).paused():
+    if _page_keys(page).paused():
         return
-    query = view_query(prefix)
+    query = view_query(page)
     wanted = {k: [v] for k, v in query.items()}
     written = st.session_state.setdefault(WRITTEN_KEY, {})
     if _query() != wanted:
         embed = {k: st.query_params.get_all(k) for k in EMBED_KEYS if k in st.query_params}
         st.query_params.from_dict({**embed, **query})
-    written[prefix] = wanted
+    written[page] = wanted
 
 
-def page_url(prefix: str) -> str:
+def page_url(page: str) -> str:
     """The full URL of this view as the server knows it (the browser's own address is used when it can)."""
     base = st.context.url or ""
-    query = urlencode(view_query(prefix))
+    query = urlencode(view_query(page))
     return f"{base}?{query}" if query else base
 
 
-def link_box(prefix: str) -> None:
+def link_box(page: str) -> None:
     """The "Copy link" box in the sidebar: the address of this exact view, and a button that copies it."""
     with st.sidebar:
         st.caption("Link to this exact view (settings, step, page):")
-        # Not "{prefix}_...": Streamlit keeps an unpicklable presenter under a component's key, and the page
-        # tests check that every "{prefix}_" key pickles.
-        _render(key=f"share_link_{prefix}", data={"url": page_url(prefix)}, height="content")
+        # Not "{page}_...": Streamlit keeps an unpicklable presenter under a component's key, and the page
+        # tests check that every "{page}_" key pickles.
+        _render(key=f"share_link_{page}", data={"url": page_url(page)}, height="content")
         if state.get_config().dataset == "upload":
             st.caption("Uploaded data is not in the link: whoever opens it sees the default data.")
