@@ -32,7 +32,7 @@ def rate_at(config: RunConfig, step: int) -> float:
 def step_selector(prefix: str, traj: Trajectory) -> int:
     """A number input over the run's steps; starts at the Playground's step when there is one."""
     key, last = f"{prefix}_step", int(traj.step[-1])
-    widgets.keep_step(key, traj, opening=playground.current_step())  # a new run may be shorter, or thinned
+    widgets.keep_step(key, opening=playground.current_step(), snap=widgets.stored_step(traj))
     return int(
         st.number_input(
             f"Step of the run (0 to {last:,})",

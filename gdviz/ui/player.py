@@ -210,8 +210,9 @@ def controls(prefix: str, playing: bool) -> tuple[RunConfig, Trajectory, int]:
         st.progress(cursor / config.max_steps, text=f"Playing: step {cursor:,} (max steps {config.max_steps:,})")
     else:
         key = scrub_key(p, cursor)
+        widgets.keep_step(key, opening=cursor)  # a new key per step: the slider is created at the current step
         st.slider(
-            "Scrub through the steps reached so far", 0, max(reached, 1), value=cursor, key=key, on_change=_act,
+            "Scrub through the steps reached so far", 0, max(reached, 1), key=key, on_change=_act,
             args=(p, on_scrub, p, key), disabled=reached == 0,
             help=f"Steps 0 to {reached:,}, the furthest you have gone"
             + (" (the run has ended there)." if done and reached == last else "; step on to go further.")

@@ -159,10 +159,8 @@ def scrubber(prefix: str, last: int) -> int:
     p = prefix
     steps = regimes.scrub_steps(last)
     kept = st.session_state.get(_k(p, "step"))
-    value = regimes.nearest_step(steps, last if kept is None else kept)
     key = _k(p, f"scrub_{last}")  # options change with the runs: a new slider, placed at the kept step
-    if key not in st.session_state:
-        st.session_state[key] = value
+    widgets.keep_step(key, opening=last if kept is None else kept, snap=lambda s: regimes.nearest_step(steps, s))
     step = st.select_slider(
         "Step shown in every panel (drag, or focus and use the arrow keys)", options=[int(s) for s in steps],
         key=key, format_func=lambda s: f"step {s:,}",

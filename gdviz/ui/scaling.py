@@ -174,7 +174,9 @@ def step_slider(prefix: str, config: RunConfig, traj: Trajectory) -> int:
     millionfold."""
     key, last = _k(prefix, "step"), int(traj.step[-1])
     opening = scaling.opening_step(traj)
-    widgets.keep_step(key, traj, opening=opening, run_key=_k(prefix, "run_id"), run_id=_run_id(config))
+    widgets.keep_step(
+        key, opening=opening, snap=widgets.stored_step(traj), run_key=_k(prefix, "run_id"), run_id=_run_id(config)
+    )
     thinned = widgets.thinned_note(traj, "the slider snaps to the nearest stored step.")
     st.slider(
         "Step (updates applied)",

@@ -10,6 +10,7 @@ nothing the user had is lost.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 import numpy as np
 import streamlit as st
@@ -76,17 +77,34 @@ def thinned_note(traj: Trajectory, snaps: str) -> str:
     )
 
 
-def keep_step(key: str, traj: Trajectory, *, opening: int, run_key: str = "", run_id: object = None) -> int:
-    """The step under session key ``key`` (a step widget's), kept in step with ``traj`` before the widget is
-    drawn: ``opening`` when the key is missing (or, with ``run_key``, when ``run_id`` differs from the one
-    recorded there: a new run), then clamped to the run and snapped to a stored step (``thinning.snap``)."""
+def keep_step(
+    key: str, *, opening: int, snap: Callable[[int], int] | None = None, run_key: str = "", run_id: object = None
+) -> int:
+    """The step under session key ``key`` (a step widget's), kept in step with its run before the widget is
+    drawn; the one way every step widget of the app follows its run.
+
+    Args:
+        opening: the step when the key is missing (the user left the page, or a widget keyed per run or per
+            step is new) or, with ``run_key``, when the run changed.
+        snap: moves a step onto one the widget offers (``stored_step``, or a slider's options); None keeps it.
+        run_key, run_id: where the run the step belongs to is recorded, and the current one.
+
+    Returns:
+        The step, also left under ``key``.
+    """
     if key not in st.session_state or (run_key and st.session_state.get(run_key) != run_id):
         if run_key:
             st.session_state[run_key] = run_id
         st.session_state[key] = opening
-    step = int(np.clip(st.session_state[key] or 0, 0, int(traj.step[-1])))
-    st.session_state[key] = thinning.snap(traj, step)
-    return st.session_state[key]
+    if snap is not None:
+        st.session_state[key] = snap(st.session_state[key])
+    return int(st.session_state[key])
+
+
+def stored_step(traj: Trajectory) -> Callable[[int], int]:
+    """Clamp a step to ``traj`` (a new run may be shorter) and snap it to a stored step (a long run is thinned)."""
+    last = int(traj.step[-1])
+    return lambda step: thinning.snap(traj, int(np.clip(step or 0, 0, last)))
 
 
 def line_names(config: RunConfig) -> tuple[str, str]:
