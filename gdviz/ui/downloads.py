@@ -10,11 +10,12 @@ popover), ``{prefix}_dl_csv``, ``{prefix}_dl_fig_pick``, ``{prefix}_dl_fig``, ``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import streamlit as st
 
 from gdviz import export
+from gdviz.engine import Trajectory
 from gdviz.experiment import RunConfig
 from gdviz.ui import state
 
@@ -90,3 +91,33 @@ def upload_source(config: RunConfig) -> export.Upload | None:
     name = up.file_name or "data.csv"
     name = name if "." in name else f"{name}.csv"
     return export.Upload(name, up.target, up.features)
+
+
+def run_menu(
+    prefix: str,
+    config: RunConfig,
+    traj: Trajectory,
+    names: Sequence[str],
+    *,
+    page: str,
+    title: str,
+    csv_label: str,
+    optimizer: str,
+    figures: Mapping[str, object] | None = None,
+    labels: Mapping[str, str] | None = None,
+    all_features: bool = False,
+) -> None:
+    """``menu`` for a page that shows one run: ``traj`` as CSV, the page's charts, a script that runs ``config``
+    again (its upload read from the CSV file it came from).
+
+    Args:
+        title: the page's title, named in the script's docstring.
+        optimizer: the optimizer of the run, which names its rate column.
+        all_features: the run is plain GD on every feature (the Feature scaling page).
+    """
+    upload = upload_source(config)
+    menu(
+        prefix, page=page, rate=config.learning_rate, figures=figures, labels=labels, csv_label=csv_label,
+        csv=lambda: export.run_csv(traj, names, optimizer=optimizer),
+        script=lambda: export.script(config, all_features=all_features, upload=upload, page=title),
+    )  # fmt: skip

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gdviz import data, explain, export, thinning
+from gdviz import data, explain, thinning
 from gdviz.derivation import GradientNumbers, StepNumbers
 from gdviz.engine import Problem, Status, Trajectory
 from gdviz.experiment import RunConfig
@@ -353,10 +353,7 @@ share.register(PAGE, keys=("step",), read=_read_link, write=_write_link, bound=w
 
 def download_menu(prefix: str, config: RunConfig, traj: Trajectory, names: Sequence[str]) -> None:
     """The run the page shows (the whole run) and its script."""
-    upload = downloads.upload_source(config)
-    downloads.menu(
-        prefix, page="math", rate=config.learning_rate,
-        csv=lambda: export.run_csv(traj, names, optimizer=config.optimizer),
+    downloads.run_menu(
+        prefix, config, traj, names, page="math", title="The math", optimizer=config.optimizer,
         csv_label=f"The run, steps 0-{int(traj.step[-1]):,} (CSV)",
-        script=lambda: export.script(config, upload=upload, page="The math"),
     )  # fmt: skip

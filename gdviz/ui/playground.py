@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gdviz import analysis, explain, export
+from gdviz import analysis, explain
 from gdviz.analysis import Regime
 from gdviz.engine import Problem, Status, Trajectory
 from gdviz.experiment import RunConfig, init_params
@@ -220,10 +220,7 @@ CHART_NAMES = {
 
 def download_menu(prefix: str, config: RunConfig, head: Trajectory, names: Sequence[str], charts: Mapping) -> None:
     """The run up to the current step, its charts, the script of the whole run."""
-    upload = downloads.upload_source(config)
-    downloads.menu(
-        prefix, page="playground", rate=config.learning_rate, figures=charts, labels=CHART_NAMES,
-        csv=lambda: export.run_csv(head, names, optimizer=config.optimizer),
-        csv_label=f"The run so far, steps 0-{int(head.step[-1]):,} (CSV)",
-        script=lambda: export.script(config, upload=upload),
+    downloads.run_menu(
+        prefix, config, head, names, page="playground", title="Playground", optimizer=config.optimizer,
+        csv_label=f"The run so far, steps 0-{int(head.step[-1]):,} (CSV)", figures=charts, labels=CHART_NAMES,
     )  # fmt: skip

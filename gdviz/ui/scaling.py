@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 import streamlit as st
 
-from gdviz import analysis, data, engine, export, scaling
+from gdviz import analysis, data, engine, scaling
 from gdviz._errors import InputError
 from gdviz.engine import Problem, Trajectory
 from gdviz.experiment import RATE_MAX, RATE_MIN, RunConfig
@@ -335,11 +335,8 @@ CHART_NAMES = {
 
 
 def download_menu(prefix: str, config: RunConfig, traj: Trajectory, names: Sequence[str], charts: Mapping) -> None:
-    """The all-features run, the page's charts, its script."""
-    upload = downloads.upload_source(config)
-    downloads.menu(
-        prefix, page="scaling", rate=config.learning_rate, figures=charts, labels=CHART_NAMES,
-        csv=lambda: export.run_csv(traj, names),
-        csv_label=f"The run on every feature, steps 0-{int(traj.step[-1]):,} (CSV)",
-        script=lambda: export.script(config, all_features=True, upload=upload, page="Feature scaling"),
+    """The all-features run (plain GD), the page's charts, its script."""
+    downloads.run_menu(
+        prefix, config, traj, names, page="scaling", title="Feature scaling", optimizer="gd", all_features=True,
+        csv_label=f"The run on every feature, steps 0-{int(traj.step[-1]):,} (CSV)", figures=charts, labels=CHART_NAMES,
     )  # fmt: skip
