@@ -34,6 +34,11 @@ def fmt(x: float, digits: int = 3) -> str:
     return f"{x:.{digits}g}"
 
 
+def steps_text(steps: float) -> str:
+    """A predicted number of steps: whole, with thousands separators; "never" when it is infinite."""
+    return f"{steps:,.0f}" if np.isfinite(steps) else "never"
+
+
 class Comparison(NamedTuple):
     """The chosen rate against one threshold rate of this data."""
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -162,7 +161,7 @@ def theory(config: RunConfig, problem: Problem) -> None:
     )
     if config.is_constant_gd:
         steps = analysis.predicted_steps(problem, lr, tol=config.tol, init_params=init_params(config, problem))
-        text = f"{steps:,.0f}" if np.isfinite(steps) else "never"
+        text = explain.steps_text(steps)
         st.metric(
             "Predicted steps to converge",
             text,
