@@ -189,10 +189,10 @@ async def scenario(url: str, stats: Stats, name: str, args, rng: random.Random, 
     await s.rerun("page load")
     for t in range(1, args.steps + 1):
         await asyncio.sleep(rng.uniform(0.2, 0.6))  # a person's think time between clicks
-        if await s.rerun("Step", key="pg_step1"):
+        if await s.rerun("Step", key="playground_step1"):
             s.expect_step(t)
     if args.play_seconds > 0:
-        await s.rerun("Play (press)", key="pg_play")
+        await s.rerun("Play (press)", key="playground_play")
         if s.auto_rerun is None:
             stats.errors.append(f"{name}: Play did not start the auto-rerun")
         else:
@@ -206,15 +206,15 @@ async def scenario(url: str, stats: Stats, name: str, args, rng: random.Random, 
                     stats.ticks += 1
             stats.play_seconds += time.perf_counter() - start
             before = int(s.step.replace(",", ""))
-            await s.rerun("Pause (press)", key="pg_pause")
+            await s.rerun("Pause (press)", key="playground_pause")
             if int(s.step.replace(",", "")) < before:
                 stats.errors.append(f"{name}: Pause moved the step back")
     if args.long:
-        await s.rerun("set tol/max steps", key="pg_tol", value={"double_value": 0.0})
-        await s.rerun("set tol/max steps", key="pg_max_steps", value={"int_value": LONG_STEPS})
-        await s.rerun("Run to end (200k steps)", key="pg_end")
+        await s.rerun("set tol/max steps", key="playground_tol", value={"double_value": 0.0})
+        await s.rerun("set tol/max steps", key="playground_max_steps", value={"int_value": LONG_STEPS})
+        await s.rerun("Run to end (200k steps)", key="playground_end")
         s.expect_step(LONG_STEPS)
-        await s.rerun("Back", key="pg_back")
+        await s.rerun("Back", key="playground_back")
     ready.set()
     return s
 

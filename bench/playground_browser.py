@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("GDVIZ_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
-CHARTS_2D = ("pg_contour", "pg_line", "pg_loss", "pg_grads", "pg_bars")
+CHARTS_2D = ("playground_contour", "playground_line", "playground_loss", "playground_grads", "playground_bars")
 
 # Watches the page from the click on: records when the read-out and each chart show step `target`.
 WATCH = """([target, charts2d, mode]) => new Promise(resolve => {
@@ -48,7 +48,7 @@ WATCH = """([target, charts2d, mode]) => new Promise(resolve => {
     const now = performance.now() - t0;
     if (mode === 'gdviz') {
       if (out.a === undefined && readoutOk() && charts2d.every(k => rev(k) === target)) out.a = now;
-      if (out.b === undefined && rev('pg_surface') === target) out.b = now;
+      if (out.b === undefined && rev('playground_surface') === target) out.b = now;
     } else if (out.b === undefined && baseline3d()) { out.a = now; out.b = now; }
     if ((out.a !== undefined && out.b !== undefined) || now > 30000) resolve(out);
     else requestAnimationFrame(check);
@@ -65,7 +65,7 @@ LOAD = """([charts2d, mode]) => new Promise(resolve => {
     if (out.readout === undefined && document.querySelector('[data-testid="stMetric"]')) out.readout = now;
     if (mode === 'gdviz') {
       if (out.charts2d === undefined && charts2d.every(k => rev(k) !== undefined)) out.charts2d = now;
-      if (out.chart3d === undefined && rev('pg_surface') !== undefined) out.chart3d = now;
+      if (out.chart3d === undefined && rev('playground_surface') !== undefined) out.chart3d = now;
     } else if (out.chart3d === undefined && document.querySelector('.js-plotly-plot canvas')) {
       out.charts2d = now; out.chart3d = now;
     }

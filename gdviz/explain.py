@@ -26,11 +26,17 @@ REGIME_MEANING: dict[str, str] = {
 }
 
 
-def fmt(x: float) -> str:
-    """A number for prose: 3 significant figures, plain or scientific, 'inf'/'nan' as such."""
+def fmt(x: float, digits: int = 3) -> str:
+    """A number for prose or a metric: ``digits`` significant figures (3 for prose, 6 for a metric), plain or
+    scientific, 'inf'/'nan' spelled out. Every number the pages print goes through here."""
     if not np.isfinite(x):
         return str(float(x))
-    return f"{x:.3g}"
+    return f"{x:.{digits}g}"
+
+
+def steps_text(steps: float) -> str:
+    """A predicted number of steps: whole, with thousands separators; "never" when it is infinite."""
+    return f"{steps:,.0f}" if np.isfinite(steps) else "never"
 
 
 class Comparison(NamedTuple):

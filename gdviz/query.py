@@ -148,6 +148,11 @@ def _check(field: str, value: object, accepted: Mapping[str, object]) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
+def short(text: str) -> str:
+    """``text`` quoted and cut to 20 characters, for a notice (a link can carry anything)."""
+    return repr(text[:20] + ("..." if len(text) > 20 else ""))
+
+
 def clamp(value: int, high: int, what: str, notices: list[str]) -> int:
     """``value``, or ``high`` with a notice when it is above it (``what`` names the setting in words)."""
     if value > high:

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gdviz import analysis
+from gdviz import analysis, explain
 from gdviz.analysis import Regime
 from gdviz.config import RATE_MAX, RATE_MIN, RunConfig
 from gdviz.engine import Problem, Status, Trajectory
@@ -178,10 +178,6 @@ class Row(NamedTuple):
     final_loss: str
 
 
-def _steps_text(steps: float) -> str:
-    return f"{steps:,.0f}" if np.isfinite(steps) else "never"
-
-
 def summary_row(problem: Problem, lane: Lane, traj: Trajectory) -> Row:
     """The table row of one run: rate, regime predicted and observed, steps to converge predicted (closed
     form, constant rates only) and measured, and the final loss."""
@@ -190,7 +186,7 @@ def summary_row(problem: Problem, lane: Lane, traj: Trajectory) -> Row:
         rate = f"{config.learning_rate:.4g}"
         predicted = REGIME_NAMES[lane.regime]
         w0 = init_params(config, problem)
-        predicted_steps = _steps_text(
+        predicted_steps = explain.steps_text(
             analysis.predicted_steps(problem, config.learning_rate, tol=config.tol, init_params=w0)
         )
     else:

@@ -1,4 +1,5 @@
-"""Uploaded tables without Streamlit: their content id, a preview of their first rows, and an example file.
+"""Uploaded tables without Streamlit: their content id, the session's record of one (``Upload``), a preview of
+their first rows, and an example file.
 
 The reading and validating itself is ``gdviz.data.read_csv`` / ``select_columns``; this module only names
 an upload (so that configs and caches of different uploads differ) and shows one.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -59,3 +61,31 @@ def example_csv() -> bytes:
     out = io.StringIO()
     frame.to_csv(out, index=False, float_format="%.6g")
     return out.getvalue().encode()
+
+
+class Upload(NamedTuple):
+    """A session's uploaded table with its choice of columns (plain data: it lives in session state).
+
+    Attributes:
+        id: ``content_id`` of the file and the chosen columns; a config on this upload names it.
+        file_name: the file's name as uploaded.
+        digest: ``file_digest`` of the file's bytes.
+        table: the Dataset as read (every usable numeric column).
+        dataset: the chosen target and features (``data.select_columns``).
+        target: the target column's name.
+        features: the feature columns' names, in order.
+    """
+
+    id: str
+    file_name: str
+    digest: str
+    table: data.Dataset
+    dataset: data.Dataset
+    target: str
+    features: tuple[str, ...]
+
+
+def make_upload(table: data.Dataset, digest: str, file_name: str, target: str, features: Sequence[str]) -> Upload:
+    """The record of ``table`` with a choice of columns; InputError for a bad choice (``data.select_columns``)."""
+    chosen = data.select_columns(table, target, list(features))
+    return Upload(content_id(digest, target, features), file_name, digest, table, chosen, target, tuple(features))

@@ -4,31 +4,30 @@ must be small, and why 2/lambda_max is the bound, each line next to its numbers 
 import streamlit as st
 
 from gdviz import derivation
-from gdviz.ui import controls, get_config, math_panels, problem_for, share, trajectory_for
-from gdviz.ui import export as downloads
+from gdviz.ui import cache, math, share, state, widgets
 
-P = "math"
+P = math.PAGE
 share.enter(P)
 st.title("The math")
 st.caption(
     "The gradient of the mean squared error, derived one line at a time. Beside each formula: the same "
     "quantity on the data and run of the sidebar (shared with the Playground), at the step you pick."
 )
-controls.bind(P, controls.CONFIG_FIELDS)
-controls.sidebar(P)
-config = get_config()
-problem, traj = problem_for(config), trajectory_for(config)
+widgets.bind(P, widgets.CONFIG_FIELDS)
+widgets.sidebar(P)
+config = state.get_config()
+problem, traj = cache.problem_for(config), cache.trajectory_for(config)
 names = problem.param_names
-step = math_panels.step_selector(P, traj)
+step = math.step_selector(P, traj)
 grad = derivation.gradient_numbers(problem, traj, step)
-nxt = derivation.step_numbers(problem, grad.params, math_panels.rate_at(config, step))
+nxt = derivation.step_numbers(problem, grad.params, math.rate_at(config, step))
 
-math_panels.context(config, problem, traj, grad)
-math_panels.loss_section(problem, grad)
-math_panels.gradient_section(names, grad)
-math_panels.transpose_section(names, grad)
-math_panels.mean_section(problem, nxt)
-math_panels.taylor_section(config, traj, grad, nxt)
-math_panels.recursion_section(config, problem, traj, names, grad, nxt)
-downloads.math(P, config, traj, names)
+math.context(config, problem, traj, grad)
+math.loss_section(problem, grad)
+math.gradient_section(names, grad)
+math.transpose_section(names, grad)
+math.mean_section(problem, nxt)
+math.taylor_section(config, traj, grad, nxt)
+math.recursion_section(config, problem, traj, names, grad, nxt)
+math.download_menu(P, config, traj, names)
 share.save(P)

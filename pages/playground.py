@@ -3,20 +3,20 @@ oscillating or divergent, on the cost surface and in the theory of this very dat
 
 import streamlit as st
 
-from gdviz import playback, playground
-from gdviz.ui import controls, dataset_for, get_config, panels, player, problem_for, share
-from gdviz.ui import export as downloads
+from gdviz import playback
+from gdviz.playground import figures, param_names
+from gdviz.ui import cache, player, playground, share, state, widgets
 from gdviz.ui.live_chart import live_charts
 
-P = "pg"
+P = playground.PAGE
 share.enter(P)  # first: a shared link sets the config and the step
 st.title("Playground")
 st.caption(
     "Gradient descent fits a line (intercept + slope) to the points. Step through it, drag the learning rate, "
     "and watch the path on the loss surface. Every number below is computed from this data."
 )
-controls.bind(P, controls.CONFIG_FIELDS)
-controls.sidebar(P)
+widgets.bind(P, widgets.CONFIG_FIELDS)
+widgets.sidebar(P)
 player.current(P)
 st.session_state.setdefault(f"{P}_speed", player.DEFAULT_SPEED)
 playing = st.session_state.get(f"{P}_playing", False)
@@ -27,19 +27,19 @@ interval = player.SPEEDS[st.session_state.get(f"{P}_speed", player.DEFAULT_SPEED
 def view() -> None:
     config, traj, cursor = player.controls(P, playing)
     share.save(P)  # in the fragment: every step goes into the URL
-    problem = problem_for(config)
+    problem = cache.problem_for(config)
     head = playback.head(traj, cursor)
-    ds = dataset_for(config)
-    names = playground.param_names(config, ds)
-    panels.readout(P, names, head, optimum_loss=problem.optimum_loss)
-    with st.container(key=f"{P}_regime"):  # keyed: panels.PHONE_CSS makes it compact on a phone
-        panels.regime_banner(config, problem, head)
-    charts = {f"{P}_{name}": spec for name, spec in playground.figures(config, problem, ds, head, cursor).items()}
+    ds = cache.dataset_for(config)
+    names = param_names(config, ds)
+    playground.readout(P, names, head, optimum_loss=problem.optimum_loss)
+    with st.container(key=f"{P}_regime"):  # keyed: playground.PHONE_CSS makes it compact on a phone
+        playground.regime_banner(config, problem, head)
+    charts = {f"{P}_{name}": spec for name, spec in figures(config, problem, ds, head, cursor).items()}
     live_charts(charts, revision=cursor, key=f"{P}_charts")
-    downloads.playground(P, config, head, names, charts)
+    playground.download_menu(P, config, head, names, charts)
 
 
 view()
-config = get_config()
+config = state.get_config()
 with st.expander("Why this regime: the theory on this data", expanded=True):  # outside the fragment: no redraw per step
-    panels.theory(config, problem_for(config))
+    playground.theory(config, cache.problem_for(config))

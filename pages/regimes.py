@@ -4,12 +4,9 @@ by side (plus a decaying rate that rescues a divergent one), each rate read agai
 
 import streamlit as st
 
-from gdviz import analysis, regimes
-from gdviz.ui import dataset_for, get_config, problem_for, share
-from gdviz.ui import export as downloads
-from gdviz.ui import regimes as ui
+from gdviz.ui import cache, regimes, share, state, widgets
 
-P = "rg"
+P = regimes.PAGE
 share.enter(P)
 st.title("Learning-rate regimes, side by side")
 st.caption(
@@ -17,29 +14,22 @@ st.caption(
     "Plain gradient descent shrinks the error along each eigen-direction by 1 - rate x lambda per step, so "
     "1/lambda_max (overshooting starts) and 2/lambda_max (growing starts) decide what a rate does."
 )
-ui.sidebar(P)
-config = get_config()
-problem = problem_for(config)
-ds = dataset_for(config)
-names = ("intercept", f"slope on {ds.feature_names[min(config.feature, ds.n_features - 1)]}")
-t = analysis.thresholds(problem)
-st.markdown(
-    f"On this data: lambda_max = **{analysis.spectrum(problem).lambda_max:.4g}**, so 1/lambda_max = "
-    f"**{t.monotone_max:.4g}** and 2/lambda_max = **{t.stable_max:.4g}**. Every run starts at "
-    f"({config.init_intercept:g}, {config.init_slope:g}) and stops at tol = {config.tol:g} or after "
-    f"{regimes.base_config(config).max_steps:,} steps."
-)
+regimes.sidebar(P)
+config = state.get_config()
+problem = cache.problem_for(config)
+names = widgets.line_names(config)
+regimes.header(config, problem)
 
-lanes = regimes.lanes(config, problem, ui.custom_rates(P), ui.pinned_rates(P))
-trajs = ui.runs(lanes)
-step = ui.scrubber(P, max(int(traj.step[-1]) for traj in trajs))
-charts = ui.overview(P, lanes, trajs, problem, step)
-charts |= ui.panel_grid(P, lanes, trajs, problem, step, names, regimes.preset_rates(problem))
+lanes = regimes.lanes(P, config, problem)
+trajs = regimes.runs(lanes)
+step = regimes.scrubber(P, max(int(traj.step[-1]) for traj in trajs))
+charts = regimes.overview(P, lanes, trajs, problem, step)
+charts |= regimes.panel_grid(P, lanes, trajs, problem, step, names)
 st.subheader("Summary: theory against the runs")
-ui.summary_table(problem, lanes, trajs)
+regimes.summary_table(problem, lanes, trajs)
 st.caption(
     "Predicted regime and steps come from the closed form w_t = w* + (I - rate H)^t (w_0 - w*); observed ones "
     "from the run itself. The decaying run has no single rate, so no single prediction."
 )
-downloads.regimes(P, config, lanes, trajs, names, charts)
+regimes.download_menu(P, config, lanes, trajs, names, charts)
 share.save(P)

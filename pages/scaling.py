@@ -3,30 +3,30 @@ scaled, seen in the features' spreads, the per-feature gradients, the Hessian's 
 
 import streamlit as st
 
-from gdviz import plots, scaling, thinning
-from gdviz.ui import export as downloads
-from gdviz.ui import multi, share
+from gdviz import plots, thinning
+from gdviz.scaling import HOLD_MODES, default_pair, feature_spread, slice_view
+from gdviz.ui import cache, scaling, share
 from gdviz.ui.live_chart import live_charts
 
-P = "sc"
+P = scaling.PAGE
 share.enter(P)
 st.title("Feature scaling")
 st.caption(
     "Plain gradient descent on every feature of a dataset at once. A feature measured in thousands makes the "
     "loss steep along its weight, and that one direction decides which learning rates diverge."
 )
-config = multi.sidebar(P)
-ds, problem = multi.dataset(config.dataset), multi.problem(config.dataset, config.scaling)
-raw, traj = multi.problem(config.dataset, "none"), multi.run(config)
+config = scaling.sidebar(P)
+ds, problem = cache.dataset_named(config.dataset), cache.all_features_problem(config.dataset, config.scaling)
+raw, traj = cache.all_features_problem(config.dataset, "none"), cache.all_features_run(config)
 names = problem.param_names
 st.markdown(
-    f"**{multi.dataset_title(config, ds)}**, {ds.n_samples:,} rows, {ds.n_features} features, "
+    f"**{scaling.dataset_title(config, ds)}**, {ds.n_samples:,} rows, {ds.n_features} features, "
     f"scaling: {config.scaling}. Plain GD at rate **{config.learning_rate:g}** from zeros:"
 )
-multi.run_summary(P, config, problem, traj)
+scaling.run_summary(P, config, problem, traj)
 
 st.header("1. How far apart the features' scales are")
-spread = scaling.feature_spread(ds.X, ds.feature_names)
+spread = feature_spread(ds.X, ds.feature_names)
 st.plotly_chart(plots.encode.styled(plots.scaling.feature_scales(spread)), key=f"{P}_scales_chart")
 
 st.header("2. The gradient of each weight")
@@ -34,7 +34,7 @@ st.caption(
     "A weight's gradient is the mean of (residual x its feature), so a feature in the thousands gets a gradient "
     "in the thousands: the same learning rate moves its weight far more than the others."
 )
-step = multi.step_slider(P, config, traj)
+step = scaling.step_slider(P, config, traj)
 row = thinning.row_of(traj, step)  # a long run is stored thinned: rows are not steps
 grad_charts = {
     f"{P}_grad_start": plots.playground.grad_bars(traj.grads[0], names, step=0, **plots.scaling.GRAD_BARS),
@@ -42,31 +42,24 @@ grad_charts = {
     f"{P}_grad_history": plots.scaling.grad_history(traj, names, current_step=step),
     f"{P}_loss": plots.scaling.loss_curve(traj, floor=problem.optimum_loss, current_step=step),
 }
-live_charts(
-    grad_charts,
-    revision=f"{config.dataset}/{config.scaling}/{config.learning_rate:g}/{step}",
-    key=f"{P}_grad_charts",
-)
+run_id = f"{config.dataset}/{config.scaling}/{config.learning_rate:g}/{step}"
+live_charts(grad_charts, revision=run_id, key=f"{P}_grad_charts")
 
 st.header("3. Raw vs scaled: the same rate under each scaling")
-rows = multi.comparison(config)
-multi.comparison_table(rows, config.learning_rate)
+rows = cache.scaling_comparison(config)
+scaling.comparison_table(rows, config.learning_rate)
 st.plotly_chart(plots.encode.styled(plots.scaling.thresholds(rows, config.learning_rate)), key=f"{P}_thresholds_chart")
 
 st.header("4. The cost surface over any two params")
-i, j, hold = multi.pair_controls(P, config, names, scaling.default_pair(raw))
-view = scaling.slice_view(problem, traj.params[: row + 1], i, j, hold=hold)
-surface, contour = plots.scaling.slice_charts(view, names)
+i, j, hold = scaling.pair_controls(P, config, names, default_pair(raw))
+surface, contour = plots.scaling.slice_charts(slice_view(problem, traj.params[: row + 1], i, j, hold=hold), names)
 st.caption(
-    f"The loss as {names[i]} and {names[j]} vary, every other param held at {scaling.HOLD_MODES[hold]} "
+    f"The loss as {names[i]} and {names[j]} vary, every other param held at {HOLD_MODES[hold]} "
     f"(step {step:,} of the run). Both axes have the same units: raw features give a long narrow valley, "
     "standardised ones a round bowl."
 )
-live_charts(
-    {f"{P}_contour": contour, f"{P}_surface": surface},
-    revision=f"{config.dataset}/{config.scaling}/{config.learning_rate:g}/{step}/{i}/{j}/{hold}",
-    key=f"{P}_slice_charts",
-)
+charts = {f"{P}_contour": contour, f"{P}_surface": surface}
+live_charts(charts, revision=f"{run_id}/{i}/{j}/{hold}", key=f"{P}_slice_charts")
 
 st.header("5. The puzzle: 1e-6 blows up, 1e-7 barely moves")
 st.markdown(
@@ -74,8 +67,8 @@ st.markdown(
     "hardly leaves the start. Load either one with the **Try** buttons at the top of the sidebar; here is why, "
     "from the Hessian's eigenvalues:"
 )
-multi.puzzle_panel(P, config)
-figs = {f"{P}_scales": plots.scaling.feature_scales(spread), **grad_charts, f"{P}_contour": contour}
-figs[f"{P}_surface"], figs[f"{P}_thresholds"] = surface, plots.scaling.thresholds(rows, config.learning_rate)
-downloads.scaling(P, config, traj, names, figs)
+scaling.puzzle_panel(P, config)
+figs = {f"{P}_scales": plots.scaling.feature_scales(spread), **grad_charts, **charts}
+figs[f"{P}_thresholds"] = plots.scaling.thresholds(rows, config.learning_rate)
+scaling.download_menu(P, config, traj, names, figs)
 share.save(P)

@@ -3,12 +3,10 @@ theory's thresholds split them into slow, good, oscillating and divergent runs."
 
 import streamlit as st
 
-from gdviz import analysis, plots, sweep
-from gdviz.ui import export as downloads
-from gdviz.ui import problem_for, share
-from gdviz.ui import sweep as ui
+from gdviz import plots
+from gdviz.ui import share, sweep
 
-P = ui.P
+P = sweep.PAGE
 share.enter(P)
 st.title("Learning-rate sweep")
 st.caption(
@@ -16,26 +14,18 @@ st.caption(
     "point. The shaded zones are the regimes the Hessian predicts; the lines are its threshold rates. "
     "Click a point, or pick a rate below, to step through that run in the Playground."
 )
-ui.data_sidebar()
-settings, clicked = ui.settings_form()
-swept = ui.current(settings, clicked)
+sweep.data_sidebar()
+settings, clicked = sweep.settings_form()
+swept = sweep.current(settings, clicked)
 if swept is not None:
-    problem = problem_for(swept.config)
-    edges, thresholds = sweep.regime_edges(problem), analysis.thresholds(problem)
-    meta = {"run": swept.run_id}
-    ui.summary(swept)
-    charts = {
-        f"{P}_steps_chart": plots.sweep.steps_chart(swept.table, edges, thresholds, meta=meta),
-        f"{P}_loss_chart": plots.sweep.loss_chart(
-            swept.table, edges, thresholds, floor=problem.optimum_loss, meta=meta
-        ),
-    }
+    sweep.summary(swept)
+    charts = sweep.charts(swept)
     events = [
         st.plotly_chart(plots.encode.styled(spec), key=key, on_select="rerun", selection_mode="points", theme=None)
         for key, spec in charts.items()
     ]
-    downloads.sweep(P, swept, charts)
+    sweep.download_menu(swept, charts)
     share.save(P)
-    rate = ui.picked_rate(swept, *events) or ui.rate_picker(swept)
+    rate = sweep.picked_rate(swept, *events) or sweep.rate_picker(swept)
     if rate is not None:
-        ui.open_in_playground(rate)
+        sweep.open_in_playground(rate)

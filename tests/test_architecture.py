@@ -6,6 +6,7 @@ streamlit, scikit-learn or pandas, which would hide a stray import.
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -63,3 +64,27 @@ def test_core_modules_do_not_mention_streamlit():
                  *plots, "__init__", "csvread", "csvtext", "datacheck", "playground"):  # fmt: skip
         source = (REPO / "gdviz" / f"{name}.py").read_text()
         assert "import streamlit" not in source and "from streamlit" not in source, name
+
+
+PAGE_MODULES = ("playground", "player", "regimes", "sweep", "scaling", "math", "your_data")
+SHARED_SHELL = ("share", "downloads", "cache", "state", "widgets", "messages", "live_chart")
+
+
+@pytest.mark.parametrize("name", SHARED_SHELL)
+def test_shared_shell_modules_know_no_page(name):
+    """The hubs import no page's ui module and name no page's session keys: pages register with them."""
+    tree = ast.parse((REPO / "gdviz" / "ui" / f"{name}.py").read_text())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "gdviz.ui":
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("gdviz.ui."):
+            imported.add(node.module.removeprefix("gdviz.ui."))
+    assert not imported & set(PAGE_MODULES)
+    strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    assert not [s for s in strings if s.startswith(tuple(f"{page}_" for page in PAGE_MODULES))]
+
+
+def test_the_ui_package_holds_no_logic():
+    tree = ast.parse((REPO / "gdviz" / "ui" / "__init__.py").read_text())
+    assert len(tree.body) == 1 and isinstance(tree.body[0].value, ast.Constant)  # its docstring only

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import streamlit as st
 
 from gdviz import playback
 from gdviz.config import RunConfig
 from gdviz.engine import Trajectory
-from gdviz.ui import get_config, problem_for
+from gdviz.ui import cache, state, widgets
 
 # Play speeds: label -> (seconds between ticks, steps per second). A tick advances by the wall time that
 # passed since the previous one (playback.play_steps), so the label holds even when ticks arrive late.
@@ -41,11 +40,21 @@ def _k(prefix: str, name: str) -> str:
     return f"{prefix}_{name}"
 
 
+def cursor_key(prefix: str) -> str:
+    """The session key of the current step."""
+    return _k(prefix, "cursor")
+
+
+def playing_key(prefix: str) -> str:
+    """The session key that is true while Play is on."""
+    return _k(prefix, "playing")
+
+
 def current(prefix: str) -> tuple[RunConfig, Trajectory, int]:
     """(config, run computed so far, current step); a changed config restarts the run at step 0."""
-    config = get_config()
+    config = state.get_config()
     if st.session_state.get(_k(prefix, "traj_config")) != config or _k(prefix, "traj") not in st.session_state:
-        st.session_state[_k(prefix, "traj")] = playback.begin(config, problem_for(config))
+        st.session_state[_k(prefix, "traj")] = playback.begin(config, cache.problem_for(config))
         st.session_state[_k(prefix, "traj_config")] = config
         st.session_state[_k(prefix, "cursor")] = 0
         st.session_state[_k(prefix, "reached")] = 0
@@ -59,7 +68,7 @@ def go_to(prefix: str, step: int, direction: str = "nearest") -> int:
     """Move to ``step``, computing forward as needed (clamped to the run's end) and snapped to a stored step
     in ``direction`` ("nearest", "up" or "down", see ``playback.clamp_step``); returns the new step."""
     config, traj, _ = current(prefix)
-    traj = playback.advance(config, problem_for(config), traj, step)
+    traj = playback.advance(config, cache.problem_for(config), traj, step)
     st.session_state[_k(prefix, "traj")] = traj
     step = playback.clamp_step(traj, step, direction=direction)
     st.session_state[_k(prefix, "cursor")] = step
@@ -87,7 +96,7 @@ def run_to_end(prefix: str, progress=None) -> None:
         if bar is not None:
             bar.progress(fraction, text=f"Computing the run: {fraction:.0%} of max steps")
 
-    traj = playback.run_to_end(config, problem_for(config), traj, progress=report)
+    traj = playback.run_to_end(config, cache.problem_for(config), traj, progress=report)
     st.session_state[_k(prefix, "traj")] = traj
     go_to(prefix, int(traj.step[-1]))
     st.session_state[_k(prefix, "playing")] = False
@@ -150,18 +159,6 @@ def _act(prefix: str, fn, *args) -> None:
     fn(*args)
 
 
-def _thinned_note(traj: Trajectory) -> str:
-    """What the scrubber and Back can reach when the run is stored thinned ("" when every step is stored)."""
-    gaps = traj.step[1:] - traj.step[:-1]
-    if traj.n_states < 2 or gaps.max() == 1:
-        return ""
-    dense = int(traj.step[int(np.argmax(gaps > 1))])
-    return (
-        f" To keep memory bounded, every step up to {dense:,} is stored and later ones at a stride that doubles "
-        "(2, 4, 8...): the scrubber snaps to the nearest stored step, Back to the previous one."
-    )
-
-
 def controls(prefix: str, playing: bool) -> tuple[RunConfig, Trajectory, int]:
     """The stepping controls (call inside the page's fragment); returns (config, run so far, current step).
 
@@ -213,11 +210,12 @@ def controls(prefix: str, playing: bool) -> tuple[RunConfig, Trajectory, int]:
         st.progress(cursor / config.max_steps, text=f"Playing: step {cursor:,} (max steps {config.max_steps:,})")
     else:
         key = scrub_key(p, cursor)
+        widgets.keep_step(key, opening=cursor)  # a new key per step: the slider is created at the current step
         st.slider(
-            "Scrub through the steps reached so far", 0, max(reached, 1), value=cursor, key=key, on_change=_act,
+            "Scrub through the steps reached so far", 0, max(reached, 1), key=key, on_change=_act,
             args=(p, on_scrub, p, key), disabled=reached == 0,
             help=f"Steps 0 to {reached:,}, the furthest you have gone"
             + (" (the run has ended there)." if done and reached == last else "; step on to go further.")
-            + _thinned_note(traj),
+            + widgets.thinned_note(traj, "the scrubber snaps to the nearest stored step, Back to the previous one."),
         )  # fmt: skip
     return config, traj, cursor

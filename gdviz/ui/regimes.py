@@ -3,28 +3,32 @@ scrubber, one panel per run and the summary table.
 
 Session keys (plain data only): ``{prefix}_custom`` slot -> the user's rate for that slot, ``{prefix}_pinned``
 the pinned rates (a list of floats), ``{prefix}_step`` the scrubbed step. The data, scaling, start point,
-tol and max steps are the shared RunConfig's, edited through ``gdviz.ui.controls`` (so they carry over to
+tol and max steps are the shared RunConfig's, edited through ``gdviz.ui.widgets`` (so they carry over to
 and from the Playground).
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gdviz import analysis, config, playback, plots, regimes
+from gdviz import analysis, config, export, playback, plots, query, regimes
+from gdviz.config import RunConfig
 from gdviz.engine import Problem, Trajectory
 from gdviz.errors import InputError
 from gdviz.plots._spec import REGIME_LABELS
 from gdviz.regimes import Lane
 from gdviz.runs import predicted_loss_curve
-from gdviz.ui import controls, get_config, trajectory_for
+from gdviz.ui import cache, downloads, share, state, widgets
 from gdviz.ui.live_chart import live_charts
 from gdviz.ui.messages import for_people
 
+PAGE = "regimes"
+MAX_PINS = 6  # pinned rates a link carries
 # The shared settings this page shows: what the runs have in common (the rates are the page's own).
 DATA_FIELDS = config.names("data", "problem", "run", settable=True)
 
@@ -36,15 +40,15 @@ def _k(prefix: str, name: str) -> str:
 def sidebar(prefix: str) -> None:
     """The shared data, scaling, start point, tol and max steps, bound to the shared RunConfig."""
     p = prefix
-    controls.bind(p, DATA_FIELDS)
+    widgets.bind(p, DATA_FIELDS)
     with st.sidebar:
         if err := st.session_state.get(_k(p, "error")):
             st.error(err)
         st.caption("Shared with the Playground: change them here or there.")
         st.subheader("Data")
-        controls.data_controls(p)
+        widgets.data_controls(p)
         st.subheader("Start and stop")
-        controls.start_stop_controls(p, max_steps_note=f" On this page every run stops by {regimes.STEP_CAP:,}.")
+        widgets.start_stop_controls(p, max_steps_note=f" On this page every run stops by {regimes.STEP_CAP:,}.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -70,7 +74,7 @@ def _on_rate(prefix: str, slot: str) -> None:
         custom.pop(slot, None)
     else:
         try:
-            get_config().replace(learning_rate=float(value))
+            state.get_config().replace(learning_rate=float(value))
         except InputError as err:
             st.session_state[_k(prefix, f"rate_error_{slot}")] = for_people(err)
             st.session_state[key] = custom.get(slot)
@@ -129,9 +133,25 @@ def _rate_controls(prefix: str, lane: Lane, preset: float | None) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+def header(config: RunConfig, problem: Problem) -> None:
+    """This data's thresholds, the runs' common start and stop."""
+    t = analysis.thresholds(problem)
+    st.markdown(
+        f"On this data: lambda_max = **{analysis.spectrum(problem).lambda_max:.4g}**, so 1/lambda_max = "
+        f"**{t.monotone_max:.4g}** and 2/lambda_max = **{t.stable_max:.4g}**. Every run starts at "
+        f"({config.init_intercept:g}, {config.init_slope:g}) and stops at tol = {config.tol:g} or after "
+        f"{regimes.base_config(config).max_steps:,} steps."
+    )
+
+
+def lanes(prefix: str, config: RunConfig, problem: Problem) -> list[Lane]:
+    """The panels: one per regime's preset (or the user's rate for it), the decaying rate, the pinned rates."""
+    return regimes.lanes(config, problem, custom_rates(prefix), pinned_rates(prefix))
+
+
 def runs(lanes: list[Lane]) -> list[Trajectory]:
     """Each lane's whole run (cached per RunConfig)."""
-    return [trajectory_for(lane.config) for lane in lanes]
+    return [cache.trajectory_for(lane.config) for lane in lanes]
 
 
 def scrubber(prefix: str, last: int) -> int:
@@ -139,10 +159,8 @@ def scrubber(prefix: str, last: int) -> int:
     p = prefix
     steps = regimes.scrub_steps(last)
     kept = st.session_state.get(_k(p, "step"))
-    value = regimes.nearest_step(steps, last if kept is None else kept)
     key = _k(p, f"scrub_{last}")  # options change with the runs: a new slider, placed at the kept step
-    if key not in st.session_state:
-        st.session_state[key] = value
+    widgets.keep_step(key, opening=last if kept is None else kept, snap=lambda s: regimes.nearest_step(steps, s))
     step = st.select_slider(
         "Step shown in every panel (drag, or focus and use the arrow keys)", options=[int(s) for s in steps],
         key=key, format_func=lambda s: f"step {s:,}",
@@ -224,9 +242,9 @@ def overview(prefix: str, lanes: list[Lane], trajs: list[Trajectory], problem: P
 
 
 def panel_grid(prefix: str, lanes: list[Lane], trajs: list[Trajectory], problem: Problem, step: int,
-               names: tuple[str, str], presets: dict[str, float]) -> dict[str, dict]:  # fmt: skip
+               names: tuple[str, str]) -> dict[str, dict]:  # fmt: skip
     """The panels, two per row (Streamlit stacks the columns on a phone); returns every panel's charts."""
-    charts = {}
+    presets, charts = regimes.preset_rates(problem), {}
     for row in range(0, len(lanes), 2):
         cols = st.columns(2, gap="medium")
         for col, lane, traj in zip(cols, lanes[row : row + 2], trajs[row : row + 2], strict=False):
@@ -245,3 +263,60 @@ def summary_table(problem: Problem, lanes: list[Lane], trajs: list[Trajectory]) 
     ).set_index("run")  # fmt: skip
     st.table(frame)
     return frame
+
+
+# ---------------------------------------------------------------------------------------------
+# The page's link keys: the step shown, the user's panel rates and the pinned rates
+# ---------------------------------------------------------------------------------------------
+
+
+def _read_link(q: dict[str, str], notices: list[str]) -> None:
+    if "step" in q and (step := query.read_int("step", q["step"], "step shown", notices)) is not None:
+        st.session_state[_k(PAGE, "step")] = step
+    if "rates" in q:
+        custom = {}
+        for item in q["rates"].split(",")[: len(regimes.SLOTS)]:
+            slot, _, text = item.partition(":")
+            if slot not in regimes.SLOTS:
+                notices.append(
+                    f"Ignored a panel rate in the link: {slot[:20]!r} is not one of {', '.join(regimes.SLOTS)}."
+                )
+            elif (rate := query.read_rate("rates", text, f"{slot} panel's rate", notices)) is not None:
+                custom[slot] = rate
+        st.session_state[_k(PAGE, "custom")] = custom
+    if "pins" in q:
+        texts = q["pins"].split(",")[:MAX_PINS]
+        pins = [r for t in texts if (r := query.read_rate("pins", t, "pinned rate", notices))]
+        st.session_state[_k(PAGE, "pinned")] = list(dict.fromkeys(pins))
+    for slot in regimes.SLOTS:  # the rate boxes reseed from the custom rates
+        st.session_state.pop(_k(PAGE, f"rate_{slot}"), None)
+
+
+def _write_link() -> dict[str, str]:
+    q = {}
+    if (step := st.session_state.get(_k(PAGE, "step"))) is not None:
+        q["step"] = str(int(step))
+    if custom := st.session_state.get(_k(PAGE, "custom")):
+        q["rates"] = ",".join(f"{slot}:{rate!r}" for slot, rate in custom.items())
+    if pins := st.session_state.get(_k(PAGE, "pinned")):
+        q["pins"] = ",".join(repr(float(r)) for r in pins)
+    return q
+
+
+share.register(PAGE, keys=("step", "rates", "pins"), read=_read_link, write=_write_link, bound=widgets.BOUND_FIELDS)
+
+
+def download_menu(prefix: str, config: RunConfig, lanes: Sequence[Lane], trajs: Sequence[Trajectory],
+                  names: Sequence[str], charts: Mapping) -> None:  # fmt: skip
+    """Every run in one CSV (a ``run`` column), the page's charts, one script for all the runs."""
+    upload = downloads.upload_source(config)
+    runs = {lane.title: lane.config for lane in lanes}
+    kinds = {"contour": "path on the loss contours", "loss": "loss over the steps"}
+    labels = {f"{lane.key}_{kind}": f"{lane.title}: {what}" for lane in lanes for kind, what in kinds.items()}
+    downloads.menu(
+        prefix, page="regimes", figures=charts, labels=labels,
+        csv=lambda: export.runs_csv([(lane.title, t) for lane, t in zip(lanes, trajs, strict=True)], names),
+        csv_label=f"All {len(lanes)} runs (CSV, one 'run' column)", csv_name="runs",
+        csv_help="Every run's steps in one table; the 'run' column names the panel it belongs to.",
+        script=lambda: export.script(config, runs=runs, upload=upload, page="Regimes"),
+    )  # fmt: skip

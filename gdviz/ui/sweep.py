@@ -1,27 +1,29 @@
 """The learning-rate sweep page's Streamlit layer: its controls, the sweep with a progress bar, and opening
 a swept rate in the Playground.
 
-Session keys (plain data only): ``sw_run`` the last SweepRun; widget keys ``sw_*`` are seeded from it, so
+Session keys (plain data only): ``sweep_run`` the last SweepRun; widget keys ``sweep_*`` are seeded from it, so
 the controls come back as they were when the user returns to the page.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
 import streamlit as st
 
-from gdviz import analysis, runs, sweep
+from gdviz import analysis, export, plots, query, runs, sweep
 from gdviz.config import RunConfig
 from gdviz.errors import InputError
 from gdviz.plots._spec import REGIME_LABELS
 from gdviz.sweep import SweepSettings, SweepTable
-from gdviz.ui import controls, data_key, get_config, problem_for, set_config
-from gdviz.ui.messages import for_people
+from gdviz.ui import cache, downloads, share, state, widgets
+from gdviz.ui.messages import FIELD_LABELS, for_people
 
-P = "sw"
-RUN_KEY = f"{P}_run"
+PAGE = "sweep"
+RUN_KEY = f"{PAGE}_run"
 PLAYGROUND = "pages/playground.py"
 MODES = {True: "multiples of 2/lambda_max", False: "absolute rates"}
 
@@ -37,16 +39,18 @@ class SweepRun(NamedTuple):
 
 def sweep_key(config: RunConfig) -> RunConfig:
     """What a sweep depends on besides its own settings: the data, the start point and tol."""
-    return data_key(config).replace(init_intercept=config.init_intercept, init_slope=config.init_slope, tol=config.tol)
+    return cache.data_key(config).replace(
+        init_intercept=config.init_intercept, init_slope=config.init_slope, tol=config.tol
+    )
 
 
 def _k(name: str) -> str:
-    return f"{P}_{name}"
+    return f"{PAGE}_{name}"
 
 
 def _seed() -> None:
     last = st.session_state.get(RUN_KEY)
-    cap = min(get_config().max_steps, sweep.DEFAULT_SWEEP_STEPS)
+    cap = min(state.get_config().max_steps, sweep.DEFAULT_SWEEP_STEPS)
     settings = last.settings if last else SweepSettings(max_steps=cap)
     seeds = {"relative": settings.relative, "low": settings.low, "high": settings.high,
              "n_rates": settings.n_rates, "max_steps": settings.max_steps}  # fmt: skip
@@ -64,18 +68,18 @@ def _on_mode() -> None:
 
 
 def _lambda_max() -> float:
-    return analysis.spectrum(problem_for(get_config())).lambda_max
+    return analysis.spectrum(cache.problem_for(state.get_config())).lambda_max
 
 
 def data_sidebar() -> None:
     """The data the sweep runs on (shared with the Playground): dataset, feature and scaling."""
-    controls.bind(P, ("dataset", "feature", "scaling"))
-    config = get_config()
+    widgets.bind(PAGE, ("dataset", "feature", "scaling"))
+    config = state.get_config()
     with st.sidebar:
         if err := st.session_state.get(_k("error")):
             st.error(err)
         st.subheader("Data (shared with the Playground)")
-        controls.data_controls(P, synthetic_settings=False)  # the synthetic line's settings: in the Playground
+        widgets.data_controls(PAGE, synthetic_settings=False)  # the synthetic line's settings: in the Playground
         st.caption(
             f"Start point ({config.init_intercept:g}, {config.init_slope:g}) and tol = {config.tol:g} come from "
             "the Playground's settings. The sweep always runs plain gradient descent at constant rates."
@@ -105,7 +109,7 @@ def settings_form() -> tuple[SweepSettings | None, bool]:
     try:
         values = {n: st.session_state[_k(n)] for n in ("relative", "low", "high", "n_rates", "max_steps")}
         settings = SweepSettings(**values)
-        settings.rates(problem_for(get_config()))  # rates outside what a run accepts are reported here
+        settings.rates(cache.problem_for(state.get_config()))  # rates outside what a run accepts are reported here
     except InputError as err:
         st.error(for_people(err))
         return None, False
@@ -114,7 +118,7 @@ def settings_form() -> tuple[SweepSettings | None, bool]:
 
 def current(settings: SweepSettings | None, clicked: bool) -> SweepRun | None:
     """The sweep to show: run now on a click, or when there is none yet for this data, start and tol."""
-    config = get_config()
+    config = state.get_config()
     last: SweepRun | None = st.session_state.get(RUN_KEY)
     stale = last is None or sweep_key(last.config) != sweep_key(config)
     if settings is not None and (clicked or stale):
@@ -127,7 +131,7 @@ def current(settings: SweepSettings | None, clicked: bool) -> SweepRun | None:
 
 def run(config: RunConfig, settings: SweepSettings, run_id: int) -> SweepRun:
     """Sweep the rates of ``settings`` on ``config``'s data with a progress bar (in chunks of rates)."""
-    problem = problem_for(config)
+    problem = cache.problem_for(config)
     rates = settings.rates(problem)
     init = runs.init_params(config, problem)
     bar = st.progress(0.0, text=f"Sweeping {rates.size:,} rates...")
@@ -162,6 +166,16 @@ def summary(swept: SweepRun) -> None:
     )
 
 
+def charts(swept: SweepRun) -> dict[str, dict]:
+    """The sweep's two charts (chart key -> figure spec), with the regimes the Hessian predicts."""
+    problem = cache.problem_for(swept.config)
+    edges, thresholds, meta = sweep.regime_edges(problem), analysis.thresholds(problem), {"run": swept.run_id}
+    return {
+        _k("steps_chart"): plots.sweep.steps_chart(swept.table, edges, thresholds, meta=meta),
+        _k("loss_chart"): plots.sweep.loss_chart(swept.table, edges, thresholds, floor=problem.optimum_loss, meta=meta),
+    }
+
+
 def picked_rate(swept: SweepRun, *events) -> float | None:
     """The swept rate of the first clicked point in the charts' selection events, if any."""
     for event in events:
@@ -191,5 +205,84 @@ def rate_picker(swept: SweepRun) -> float | None:
 
 def open_in_playground(rate: float) -> None:
     """Set the shared rate (plain GD, constant schedule) and go to the Playground, whose widgets follow."""
-    set_config(get_config().replace(learning_rate=float(rate), optimizer="gd", schedule="constant"))
+    state.set_config(state.get_config().replace(learning_rate=float(rate), optimizer="gd", schedule="constant"))
     st.switch_page(PLAYGROUND)
+
+
+# ---------------------------------------------------------------------------------------------
+# The page's link keys: the sweep's own settings
+# ---------------------------------------------------------------------------------------------
+
+LINK_KEYS = {"relative": "rates_in", "low": "low", "high": "high", "n_rates": "n_rates", "max_steps": "sweep_steps"}
+
+
+def _default() -> SweepSettings:
+    return SweepSettings(max_steps=min(state.get_config().max_steps, sweep.DEFAULT_SWEEP_STEPS))
+
+
+def _read_link(q: dict[str, str], notices: list[str]) -> None:
+    """The sweep's settings from a link, each on its own: a bad one keeps its default (a count above its
+    limit is clamped to it) and says so in the widgets' words; the good ones are kept."""
+    if not any(k in q for k in LINK_KEYS.values()):
+        return
+    values = _default().__dict__.copy()
+    limits = {"n_rates": sweep.MAX_RATES, "max_steps": sweep.MAX_SWEEP_STEPS}
+    for field, key in LINK_KEYS.items():
+        if key not in q:
+            continue
+        text = q[key].strip()
+        label = "rate range" if field == "relative" else FIELD_LABELS.get(field, field)
+        if field == "max_steps":
+            label = "steps per run"
+        try:
+            if field == "relative":
+                if text not in ("rel", "abs"):
+                    raise InputError(f"The rate range must be rel or abs; you entered {query.short(text)}.")
+                value = text == "rel"
+            elif field in limits:
+                value = int(text) if re.fullmatch(r"\d{1,12}", text) else float("nan")
+                if isinstance(value, int):
+                    value = query.clamp(value, limits[field], label, notices)
+            else:
+                value = float(text)
+            SweepSettings(**{**values, field: value})  # this setting against the ones read so far
+            values[field] = value
+        except (ValueError, InputError) as err:
+            reason = for_people(err) if isinstance(err, InputError) else f"{query.short(text)} is not a number."
+            notices.append(f"Ignored the {label} in the link: {reason}")
+    settings = SweepSettings(**values)
+    try:
+        settings.rates(cache.problem_for(state.get_config()))
+    except InputError as err:
+        notices.append(f"Ignored the sweep settings in the link: {for_people(err)} Showing the default sweep.")
+        return
+    for field, value in settings.__dict__.items():
+        st.session_state[_k(field)] = value
+    st.session_state.pop(RUN_KEY, None)  # swept again with these settings
+
+
+def _write_link() -> dict[str, str]:
+    run = st.session_state.get(RUN_KEY)
+    if run is None:
+        return {}
+    default, q = _default(), {}
+    for field, key in LINK_KEYS.items():
+        value = getattr(run.settings, field)
+        if value != getattr(default, field):
+            q[key] = ("rel" if value else "abs") if field == "relative" else repr(value)
+    return q
+
+
+share.register(PAGE, keys=tuple(LINK_KEYS.values()), read=_read_link, write=_write_link,
+               bound=("dataset", "feature", "scaling"))  # fmt: skip
+
+
+def download_menu(swept: SweepRun, charts: Mapping) -> None:
+    """The sweep table, its two charts, a script that repeats the sweep."""
+    downloads.menu(
+        PAGE, page="sweep", figures=charts,
+        csv=lambda: export.sweep_csv(swept.table),
+        csv_label=f"The sweep table, {swept.table.learning_rate.size:,} rates (CSV)", csv_name="table",
+        csv_help="One row per rate: regime predicted, outcome, steps measured and predicted, final loss.",
+        script=lambda: export.sweep_script(swept.config, swept.settings),
+    )  # fmt: skip

@@ -10,7 +10,14 @@ import pytest
 
 from tests.e2e.conftest import exception_boxes, naive_gd_line, wait_for_app, wait_for_chart
 
-CHARTS = ("pg_surface", "pg_contour", "pg_line", "pg_loss", "pg_grads", "pg_bars")
+CHARTS = (
+    "playground_surface",
+    "playground_contour",
+    "playground_line",
+    "playground_loss",
+    "playground_grads",
+    "playground_bars",
+)
 
 
 def open_menu(page):
@@ -37,7 +44,7 @@ def test_download_run_csv_and_a_figure_that_opens_offline(playground, screenshot
     page = playground
     for k in (1, 2, 3, 4):
         page.get_by_role("button", name="Step", exact=True).first.click()
-        wait_for_chart(page, "pg_loss", str(k))
+        wait_for_chart(page, "playground_loss", str(k))
     menu = open_menu(page)
     csv_button = menu.get_by_role("button", name="The run so far, steps 0-4 (CSV)")
     csv_button.wait_for(timeout=10_000)

@@ -7,12 +7,19 @@ import pytest
 
 from tests.e2e.conftest import exception_boxes, metric, naive_gd_line, wait_for_app, wait_for_chart
 
-CHARTS = ("pg_surface", "pg_contour", "pg_line", "pg_loss", "pg_grads", "pg_bars")
+CHARTS = (
+    "playground_surface",
+    "playground_contour",
+    "playground_line",
+    "playground_loss",
+    "playground_grads",
+    "playground_bars",
+)
 
 
 def contour_lines(page) -> int:
     return page.evaluate(
-        "() => document.querySelector('.gdviz-live[data-key=\"pg_contour\"]')"
+        "() => document.querySelector('.gdviz-live[data-key=\"playground_contour\"]')"
         ".querySelectorAll('.contourlevel path, .contourfill path').length"
     )
 
@@ -24,7 +31,7 @@ def click(page, name: str) -> None:
 def camera_eye(page) -> dict:
     """The drawn 3D chart's camera eye. Play/Pause rebuilds the stepping fragment, so for a moment the old
     (purged) chart div and the new one can both be in the page: wait for the one that is drawn."""
-    drawn = "[...document.querySelectorAll('.gdviz-live[data-key=\"pg_surface\"]')].find(d => d._fullLayout)"
+    drawn = "[...document.querySelectorAll('.gdviz-live[data-key=\"playground_surface\"]')].find(d => d._fullLayout)"
     page.wait_for_function(f"() => {{ const d = {drawn}; return d && d.dataset.revision; }}", timeout=30_000)
     return page.evaluate(f"() => {{ const c = {drawn}._fullLayout.scene.camera; return {{...c.eye}}; }}")
 
@@ -54,7 +61,7 @@ def test_step_step_step_back_updates_the_readout_and_charts(playground):
     assert float(metric(page, "Slope on x")) == pytest.approx(w[1], rel=1e-5)
     # The contour's path really has the three points of steps 0..2.
     n = page.evaluate(
-        "() => document.querySelector('.gdviz-live[data-key=\"pg_contour\"]')._fullData"
+        "() => document.querySelector('.gdviz-live[data-key=\"playground_contour\"]')._fullData"
         ".filter(t => t.name === 'path')[0].x.length"
     )
     assert n == 3
@@ -64,7 +71,7 @@ def test_step_step_step_back_updates_the_readout_and_charts(playground):
 def test_rotated_camera_survives_step_back_and_play(playground):
     page = playground
     default = camera_eye(page)
-    chart = page.locator('.gdviz-live[data-key="pg_surface"]')
+    chart = page.locator('.gdviz-live[data-key="playground_surface"]')
     chart.scroll_into_view_if_needed()
     box = chart.bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
@@ -78,16 +85,16 @@ def test_rotated_camera_survives_step_back_and_play(playground):
     assert rotated != pytest.approx(default, abs=1e-3), "the drag did not rotate the camera"
 
     click(page, "Step")
-    wait_for_chart(page, "pg_surface", "1")
+    wait_for_chart(page, "playground_surface", "1")
     assert camera_eye(page) == pytest.approx(rotated, abs=1e-9)
     click(page, "Back")
-    wait_for_chart(page, "pg_surface", "0")
+    wait_for_chart(page, "playground_surface", "0")
     assert camera_eye(page) == pytest.approx(rotated, abs=1e-9)
     click(page, "Play")
     # Play may skip drawing a step (only the newest figure is drawn), so: >= 2. Play rebuilds the stepping
     # fragment, so the old chart div can linger beside the new one for a moment: any of them will do.
     page.wait_for_function(
-        "() => [...document.querySelectorAll('.gdviz-live[data-key=\"pg_surface\"]')]"
+        "() => [...document.querySelectorAll('.gdviz-live[data-key=\"playground_surface\"]')]"
         ".some(d => +d.dataset.revision >= 2)",
         timeout=60_000,
     )
@@ -96,7 +103,7 @@ def test_rotated_camera_survives_step_back_and_play(playground):
     # chart has its WebGL scene again (the old div, gone by then, was the one read before this wait).
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && document.querySelectorAll('.gdviz-live[data-key=\"pg_surface\"] canvas').length >= 1",
+        " && document.querySelectorAll('.gdviz-live[data-key=\"playground_surface\"] canvas').length >= 1",
         timeout=60_000,
     )
     assert camera_eye(page) == pytest.approx(rotated, abs=1e-9)
@@ -119,7 +126,7 @@ def test_divergent_preset_is_explained_without_an_error_box(playground, screensh
     assert "above 2/lambda_max" in text and "overflowed float64" in text
     assert "3D path stops at step" in text  # said, not silently cut
     ymax = page.evaluate(
-        "() => Math.max(...document.querySelector('.gdviz-live[data-key=\"pg_loss\"]')._fullData"
+        "() => Math.max(...document.querySelector('.gdviz-live[data-key=\"playground_loss\"]')._fullData"
         ".filter(t => t.name === 'measured loss')[0].y)"
     )
     assert ymax > 1e100  # drawn on a log axis, not clipped
@@ -146,6 +153,6 @@ def test_phone_layout_has_no_error(page, app_url, screenshot_dir):
     page.goto(app_url)
     wait_for_app(page, n_charts=len(CHARTS))
     click(page, "Step x10")
-    wait_for_chart(page, "pg_loss", "10")
+    wait_for_chart(page, "playground_loss", "10")
     assert exception_boxes(page) == []
     page.screenshot(path=str(screenshot_dir / "playground_phone.png"))

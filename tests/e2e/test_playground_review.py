@@ -22,7 +22,7 @@ def test_phone_first_screen_reaches_the_first_chart(page, app_url, screenshot_di
     assert top < 844, f"the first chart starts {top:.0f} px down a 844 px screen"
     # The read-out is a grid of three a row: the first three metrics share one row, the fourth starts the next.
     tops = page.evaluate(
-        "() => [...document.querySelectorAll('.st-key-pg_readout [data-testid=\"stMetric\"]')]"
+        "() => [...document.querySelectorAll('.st-key-playground_readout [data-testid=\"stMetric\"]')]"
         ".map(m => Math.round(m.getBoundingClientRect().top))"
     )
     assert len(tops) == 9 and tops[0] == tops[1] == tops[2] < tops[3]
@@ -51,10 +51,10 @@ def test_a_run_whose_loss_overflowed_keeps_its_contours(page, app_url, screensho
         timeout=60_000,
     )
     last = metric(page, "Step").replace(",", "")
-    wait_for_chart(page, "pg_contour", last)
+    wait_for_chart(page, "playground_contour", last)
     field = page.evaluate(
         """() => {
-          const d = document.querySelector('.gdviz-live[data-key="pg_contour"]');
+          const d = document.querySelector('.gdviz-live[data-key="playground_contour"]');
           const t = d._fullData.find(t => t.type === 'contour');
           const z = Array.from(t.z, row => Array.from(row)).flat();
           return {finite: z.filter(Number.isFinite).length, cells: z.length, min: Math.min(...z),
@@ -67,6 +67,6 @@ def test_a_run_whose_loss_overflowed_keeps_its_contours(page, app_url, screensho
     assert field["bar"] == "log10 loss"
     assert field["paths"] > 10, field
     assert exception_boxes(page) == []
-    page.locator('.gdviz-live[data-key="pg_contour"]').scroll_into_view_if_needed()
+    page.locator('.gdviz-live[data-key="playground_contour"]').scroll_into_view_if_needed()
     page.wait_for_timeout(500)
     page.screenshot(path=str(screenshot_dir / "playground_overflowed_contours.png"))

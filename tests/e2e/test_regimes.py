@@ -8,7 +8,7 @@ import pytest
 from tests.e2e.conftest import exception_boxes, wait_for_app, wait_for_chart
 
 LANES = ("slow", "good", "oscillating", "divergent", "decay")
-CHARTS = ("rg_overview", *(f"rg_{lane}_{kind}" for lane in LANES for kind in ("contour", "loss")))
+CHARTS = ("regimes_overview", *(f"regimes_{lane}_{kind}" for lane in LANES for kind in ("contour", "loss")))
 SCRUB_LABEL = "Step shown in every panel"
 
 
@@ -46,7 +46,7 @@ def open_regimes(page, app_url) -> None:
     page.goto(f"{app_url}/regimes")
     page.wait_for_function(
         "n => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && document.querySelectorAll('.gdviz-live[data-key^=\"rg_\"][data-revision]').length >= n",
+        " && document.querySelectorAll('.gdviz-live[data-key^=\"regimes_\"][data-revision]').length >= n",
         arg=len(CHARTS),
         timeout=60_000,
     )
@@ -67,7 +67,7 @@ def test_page_draws_every_panel_without_an_error(regimes_page, screenshot_dir):
     for outcome in ("still moving after 10,000 steps", "converged in", "diverged at step"):
         assert outcome in text
     # On load the scrubber is at the end: the divergent path holds many points (downsampled to <= 2,000).
-    assert path_length(page, "rg_divergent_contour") > 100
+    assert path_length(page, "regimes_divergent_contour") > 100
     page.set_viewport_size({"width": 1400, "height": 4200})
     page.wait_for_timeout(800)
     page.screenshot(path=str(screenshot_dir / "regimes_full.png"), full_page=True)
@@ -79,7 +79,7 @@ def test_scrubber_moves_every_panel(regimes_page, screenshot_dir):
     for key in CHARTS:
         wait_for_chart(page, key, "8")
     for lane in LANES:
-        assert path_length(page, f"rg_{lane}_contour") == 9, lane  # steps 0..8
+        assert path_length(page, f"regimes_{lane}_contour") == 9, lane  # steps 0..8
     assert exception_boxes(page) == []
     page.get_by_text("step 8", exact=True).first.wait_for()
     page.set_viewport_size({"width": 1400, "height": 2600})
@@ -91,9 +91,9 @@ def test_phone_width(page, app_url, screenshot_dir):
     page.set_viewport_size({"width": 390, "height": 3000})
     open_regimes(page, app_url)
     scrub_to_start_then_right(page, 5)
-    wait_for_chart(page, "rg_oscillating_contour", "5")
+    wait_for_chart(page, "regimes_oscillating_contour", "5")
     assert exception_boxes(page) == []
-    width = page.evaluate("() => document.querySelector('.gdviz-live[data-key=\"rg_slow_contour\"]').clientWidth")
+    width = page.evaluate("() => document.querySelector('.gdviz-live[data-key=\"regimes_slow_contour\"]').clientWidth")
     assert width <= 390  # one column: a panel never overflows the screen
     page.screenshot(path=str(screenshot_dir / "regimes_phone.png"))
 
@@ -108,7 +108,7 @@ def test_type_a_rate_and_pin_it(regimes_page, screenshot_dir):
     pin.click()
     page.get_by_role("button", name="Unpin").wait_for(timeout=30_000)
     page.wait_for_function(
-        "() => document.querySelector('.gdviz-live[data-key=\"rg_pinned_0_contour\"][data-revision]')",
+        "() => document.querySelector('.gdviz-live[data-key=\"regimes_pinned_0_contour\"][data-revision]')",
         timeout=30_000,
     )
     assert "Pinned: rate 0.12" in page.inner_text("body")

@@ -12,7 +12,14 @@ import pytest
 from tests.conftest import CALIFORNIA_CSV
 from tests.e2e.conftest import choose, exception_boxes, metric, serve_app, wait_for_app, wait_idle
 
-CHARTS = ("sc_grad_start", "sc_grad_step", "sc_grad_history", "sc_loss", "sc_contour", "sc_surface")
+CHARTS = (
+    "scaling_grad_start",
+    "scaling_grad_step",
+    "scaling_grad_history",
+    "scaling_loss",
+    "scaling_contour",
+    "scaling_surface",
+)
 
 
 @pytest.fixture(scope="module")

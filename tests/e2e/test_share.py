@@ -8,7 +8,14 @@ import pytest
 
 from tests.e2e.conftest import choose, exception_boxes, metric, serve_app, wait_for_app, wait_for_chart
 
-CHARTS = ("pg_surface", "pg_contour", "pg_line", "pg_loss", "pg_grads", "pg_bars")
+CHARTS = (
+    "playground_surface",
+    "playground_contour",
+    "playground_line",
+    "playground_loss",
+    "playground_grads",
+    "playground_bars",
+)
 READOUTS = ("Step", "Loss", "Intercept", "Slope on x", "Rate used", "Status")
 
 

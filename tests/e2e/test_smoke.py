@@ -12,7 +12,7 @@ def test_playground_renders_without_error(page, app_url, screenshot_dir):
     assert exception_boxes(page) == []
     # The loss chart really drew data (an empty chart is not a pass): the start point at step 0.
     n_points = page.evaluate(
-        "() => document.querySelector('.gdviz-live[data-key=\"pg_loss\"]')._fullData"
+        "() => document.querySelector('.gdviz-live[data-key=\"playground_loss\"]')._fullData"
         ".filter(t => t.name === 'measured loss')[0].x.length"
     )
     assert n_points == 1

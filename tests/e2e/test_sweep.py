@@ -8,7 +8,7 @@ import pytest
 
 from tests.e2e.conftest import exception_boxes
 
-CHARTS = ("sw_steps_chart", "sw_loss_chart")
+CHARTS = ("sweep_steps_chart", "sweep_loss_chart")
 
 # The two sweep charts (st.plotly_chart), once both have drawn the sweep `run` (its id is layout.meta.run).
 DRAWN = """run => { const els = [...document.querySelectorAll('.js-plotly-plot')]

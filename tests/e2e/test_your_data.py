@@ -10,8 +10,22 @@ import pytest
 
 from tests.e2e.conftest import choose, exception_boxes, metric, wait_for_app, wait_for_chart, wait_idle
 
-CHARTS = ("pg_surface", "pg_contour", "pg_line", "pg_loss", "pg_grads", "pg_bars")
-SCALING_CHARTS = ("sc_grad_start", "sc_grad_step", "sc_grad_history", "sc_loss", "sc_contour", "sc_surface")
+CHARTS = (
+    "playground_surface",
+    "playground_contour",
+    "playground_line",
+    "playground_loss",
+    "playground_grads",
+    "playground_bars",
+)
+SCALING_CHARTS = (
+    "scaling_grad_start",
+    "scaling_grad_step",
+    "scaling_grad_history",
+    "scaling_loss",
+    "scaling_contour",
+    "scaling_surface",
+)
 N = 40
 
 

@@ -1,24 +1,21 @@
 """The Your data page's Streamlit parts: the uploader, the preview, the column pickers and the ways out.
 
-A valid file becomes this session's upload (``gdviz.ui.set_upload``) and the shared config points at it;
+A valid file becomes this session's upload (``gdviz.ui.state.set_upload``) and the shared config points at it;
 a bad one is reported in one sentence and changes nothing, so the previous data stays loaded and
-selected. Session keys (plain data only): the widget keys ``yd_file``, ``yd_target``, ``yd_features``,
-``yd_feature``; ``yd_error`` the sentence about the last rejected file or column choice. The upload itself
-is ``gdviz.ui.UPLOAD_KEY``.
+selected. Session keys (plain data only): the widget keys ``your_data_file``, ``your_data_target``,
+``your_data_features``, ``your_data_feature``; ``your_data_error`` the sentence about the last rejected file or
+column choice. The upload itself is ``gdviz.ui.state.UPLOAD_KEY`` (a ``gdviz.upload.Upload``).
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
-from typing import Any
 
 import streamlit as st
 
 from gdviz import data, upload
 from gdviz.errors import InputError
-from gdviz.ui import get_config, set_config, set_upload, upload_state, use_upload
+from gdviz.ui import cache, state
 
-P = "yd"
+PAGE = "your_data"
 TYPES = ("csv", "tsv", "txt")
 # Where the "Use this data" buttons lead: label, page file, whether it fits every chosen feature at once.
 DESTINATIONS = (
@@ -30,41 +27,27 @@ DESTINATIONS = (
 
 
 def _k(name: str) -> str:
-    return f"{P}_{name}"
+    return f"{PAGE}_{name}"
 
 
-def make_entry(table: data.Dataset, digest: str, file_name: str, target: str, features: Sequence[str]) -> dict:
-    """The session's record of an upload with a choice of columns (plain data); InputError for a bad choice."""
-    chosen = data.select_columns(table, target, list(features))
-    return {
-        "id": upload.content_id(digest, target, features),
-        "file_name": file_name,
-        "digest": digest,
-        "table": table,
-        "dataset": chosen,
-        "target": target,
-        "features": tuple(features),
-    }
-
-
-def _accept(entry: dict[str, Any]) -> None:
+def _accept(entry: upload.Upload) -> None:
     """Make ``entry`` the session's upload, point the shared config at it and sync the column pickers."""
     st.session_state.pop(_k("error"), None)
-    set_upload(entry)
-    use_upload()
-    st.session_state[_k("target")] = entry["target"]
-    st.session_state[_k("features")] = list(entry["features"])
+    state.set_upload(entry)
+    state.use_upload()
+    st.session_state[_k("target")] = entry.target
+    st.session_state[_k("features")] = list(entry.features)
 
 
 def load_file(raw: bytes, file_name: str) -> bool:
     """Read ``raw`` as this session's new upload (its last numeric column the target); on bad input keep
-    everything as it was and leave one sentence under ``yd_error``. Returns whether it was accepted."""
+    everything as it was and leave one sentence under ``your_data_error``. Returns whether it was accepted."""
     try:
         table = data.read_csv(raw, name=file_name)
-        entry = make_entry(table, upload.file_digest(raw), file_name, table.target_name, table.feature_names)
+        entry = upload.make_upload(table, upload.file_digest(raw), file_name, table.target_name, table.feature_names)
     except InputError as err:
-        kept = upload_state()
-        still = f" Still using {kept['file_name']}." if kept is not None else ""
+        kept = state.upload()
+        still = f" Still using {kept.file_name}." if kept is not None else ""
         st.session_state[_k("error")] = f"{file_name} was not loaded: {err}{still}"
         return False
     _accept(entry)
@@ -78,37 +61,31 @@ def _on_file() -> None:
 
 
 def _on_example() -> None:
-    load_file(example_bytes(), upload.EXAMPLE_NAME)
+    load_file(cache.example_bytes(), upload.EXAMPLE_NAME)
 
 
 def _on_columns(changed: str) -> None:
     """A new target (features: every other column) or a new set of features; a bad choice is undone."""
-    up = upload_state()
+    up = state.upload()
     if up is None:
         return
-    table = up["table"]
+    table = up.table
     target = st.session_state[_k("target")]
     if changed == "target":
         features = [c for c in (*table.feature_names, table.target_name) if c != target]
     else:
         features = list(st.session_state[_k("features")])
     try:
-        entry = make_entry(table, up["digest"], up["file_name"], target, features)
+        entry = upload.make_upload(table, up.digest, up.file_name, target, features)
     except InputError as err:
         st.session_state[_k("error")] = f"{err} The columns stay as they were."
-        st.session_state[_k("target")] = up["target"]
-        st.session_state[_k("features")] = list(up["features"])
+        st.session_state[_k("target")] = up.target
+        st.session_state[_k("features")] = list(up.features)
         return
     _accept(entry)
 
 
-@st.cache_data(show_spinner=False)
-def example_bytes() -> bytes:
-    """The example file (scikit-learn's diabetes table as CSV); the same for everyone, so cached."""
-    return upload.example_csv()
-
-
-def uploader() -> dict[str, Any] | None:
+def uploader() -> upload.Upload | None:
     """The example file, the file box and the last error; returns this session's upload (or None)."""
     st.markdown(
         "A CSV file with a header row, one row per sample, separated by commas, semicolons or tabs (up to "
@@ -117,7 +94,7 @@ def uploader() -> dict[str, Any] | None:
     )
     with st.container(horizontal=True, gap="small"):
         st.download_button(
-            "Try with an example file", example_bytes(), file_name=upload.EXAMPLE_NAME, mime="text/csv",
+            "Try with an example file", cache.example_bytes(), file_name=upload.EXAMPLE_NAME, mime="text/csv",
             key=_k("example_download"), icon=":material/download:",
             help="Download a CSV in this format: scikit-learn's diabetes table (442 patients, 10 features, target "
             "last). Open it to see the layout, then upload it or your own.",
@@ -133,13 +110,13 @@ def uploader() -> dict[str, Any] | None:
     )  # fmt: skip
     if err := st.session_state.get(_k("error")):
         st.error(err)
-    return upload_state()
+    return state.upload()
 
 
-def preview(up: dict[str, Any]) -> None:
+def preview(up: upload.Upload) -> None:
     """The table as read: its size, first rows, what was dropped and why, and warnings on the chosen columns."""
-    table = up["table"]
-    st.subheader(f"Loaded: {up['file_name']}")
+    table = up.table
+    st.subheader(f"Loaded: {up.file_name}")
     st.caption(
         f"{table.n_samples:,} rows x {table.n_features + 1} usable numeric columns. The first "
         f"{min(upload.PREVIEW_ROWS, table.n_samples)} rows:"
@@ -147,16 +124,16 @@ def preview(up: dict[str, Any]) -> None:
     st.dataframe(upload.table_frame(table), key=_k("preview"), hide_index=True)
     if table.notes:
         st.info("\n".join(f"- {note}" for note in table.notes))
-    for warning in up["dataset"].warnings:
+    for warning in up.dataset.warnings:
         st.warning(warning)
 
 
-def column_pickers(up: dict[str, Any]) -> None:
+def column_pickers(up: upload.Upload) -> None:
     """The target select and the features multiselect (numeric columns), bound to the upload."""
-    table = up["table"]
+    table = up.table
     columns = (*table.feature_names, table.target_name)
-    st.session_state.setdefault(_k("target"), up["target"])  # widget state is dropped off the page
-    st.session_state.setdefault(_k("features"), list(up["features"]))
+    st.session_state.setdefault(_k("target"), up.target)  # widget state is dropped off the page
+    st.session_state.setdefault(_k("features"), list(up.features))
     st.subheader("What to predict, from what")
     c1, c2 = st.columns([1, 2])
     c1.selectbox(
@@ -164,27 +141,27 @@ def column_pickers(up: dict[str, Any]) -> None:
         help="The column to predict. Choosing a new target makes every other column a feature.",
     )  # fmt: skip
     c2.multiselect(
-        "Features (X)", [c for c in columns if c != up["target"]], key=_k("features"), on_change=_on_columns,
+        "Features (X)", [c for c in columns if c != up.target], key=_k("features"), on_change=_on_columns,
         args=("features",), help="The columns to predict it from. The Feature scaling page uses all of them; "
         "one-feature pages fit one at a time.",
     )  # fmt: skip
-    ds = up["dataset"]
+    ds = up.dataset
     st.caption(f"{ds.n_samples:,} rows, {ds.n_features} feature(s), {ds.n_features + 1} params with the intercept.")
 
 
 def _go(page: str) -> None:
     """Point the shared config at the upload, with the feature picked here, and open ``page``."""
-    use_upload()
-    set_config(get_config().replace(feature=int(st.session_state[_k("feature")])))
+    state.use_upload()
+    state.set_config(state.get_config().replace(feature=int(st.session_state[_k("feature")])))
     st.switch_page(page)
 
 
-def destinations(up: dict[str, Any]) -> None:
+def destinations(up: upload.Upload) -> None:
     """'Use this data' buttons: the one-feature pages with the feature picked here, or Feature scaling."""
-    ds = up["dataset"]
+    ds = up.dataset
     st.subheader("Use this data")
-    config = get_config()
-    on_it = config.dataset == data.UPLOAD and config.upload == up["id"]
+    config = state.get_config()
+    on_it = config.dataset == data.UPLOAD and config.upload == up.id
     st.session_state.setdefault(_k("feature"), min(config.feature, ds.n_features - 1) if on_it else 0)
     st.session_state[_k("feature")] = min(st.session_state[_k("feature")], ds.n_features - 1)
     one, every = st.columns([3, 1], gap="large")
@@ -200,7 +177,7 @@ def destinations(up: dict[str, Any]) -> None:
             for label, page, all_features in DESTINATIONS:
                 if not all_features and st.button(
                     label, key=_k(f"go_{page.split('/')[-1][:-3]}"), icon=":material/arrow_forward:",
-                    help=f"Open the {label} page on {up['file_name']}, fitting {up['target']} on '{feature}'.",
+                    help=f"Open the {label} page on {up.file_name}, fitting {up.target} on '{feature}'.",
                 ):  # fmt: skip
                     _go(page)
     with every:
@@ -208,6 +185,6 @@ def destinations(up: dict[str, Any]) -> None:
         for label, page, all_features in DESTINATIONS:
             if all_features and st.button(
                 label, key=_k(f"go_{page.split('/')[-1][:-3]}"), icon=":material/arrow_forward:",
-                help=f"Open the {label} page on {up['file_name']}, with every chosen feature.",
+                help=f"Open the {label} page on {up.file_name}, with every chosen feature.",
             ):  # fmt: skip
                 _go(page)

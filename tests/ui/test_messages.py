@@ -13,17 +13,17 @@ from gdviz import data, optimizers
 from gdviz.config import RATE_MIN, RunConfig
 from gdviz.errors import InputError, Options
 from gdviz.ui.messages import for_people
-from tests.test_pages import click, config, new_app, ok
+from tests.pages.test_playground import click, config, new_app, ok
 
 
 def test_a_refused_x_centre_is_reported_in_the_widgets_words():
     at = new_app()
-    ok(at.number_input(key="pg_x_loc").set_value(2e6).run())  # the synthetic line takes |x centre| < 1e6
+    ok(at.number_input(key="playground_x_loc").set_value(2e6).run())  # the synthetic line takes |x centre| < 1e6
     errors = [e.value for e in at.error]
     assert errors == ["The x centre must be a number in the range (-1e+06, 1e+06); you entered 2e+06."]
     assert "x_loc" not in errors[0] and "synthetic_line" not in errors[0]
     assert config(at).x_loc == 2.0  # the previous value is kept
-    assert at.number_input(key="pg_x_loc").value == 2.0
+    assert at.number_input(key="playground_x_loc").value == 2.0
 
 
 def _error(raise_it) -> InputError:
@@ -70,28 +70,28 @@ def test_the_slow_preset_is_clamped_to_the_smallest_rate_and_says_so():
     # x centre 9e5: mean(x^2) ~ 8e11, so lambda_max ~ 1.6e12 and the Slow preset 0.05/lambda_max ~ 3e-14,
     # below the smallest rate a run accepts (1e-12).
     at = new_app()
-    ok(at.number_input(key="pg_x_loc").set_value(9e5).run())
+    ok(at.number_input(key="playground_x_loc").set_value(9e5).run())
     ds = data.synthetic_line(x_loc=9e5)
     X1 = np.column_stack([np.ones(len(ds.y)), ds.X[:, 0]])
     lam_max = np.linalg.eigvalsh(2 * X1.T @ X1 / len(ds.y))[-1]
     assert 0.05 / lam_max < RATE_MIN  # the setting of the bug
-    click(at, "pg_preset_slow")
+    click(at, "playground_preset_slow")
     assert not at.error, [e.value for e in at.error]
     assert config(at).learning_rate == RATE_MIN
-    assert at.number_input(key="pg_learning_rate").value == RATE_MIN
+    assert at.number_input(key="playground_learning_rate").value == RATE_MIN
     warnings = [w.value for w in at.warning if "preset" in w.value]
     assert len(warnings) == 1 and f"{0.05 / lam_max:.3g}" in warnings[0] and "1e-12" in warnings[0]
     assert 1 <= RATE_MIN * lam_max < 2  # so even the smallest rate overshoots on this data ...
     assert "oscillating regime, not the slow one" in warnings[0]  # ... and the notice says so
-    click(at, "pg_preset_divergent")  # a rate in range: the notice goes away
+    click(at, "playground_preset_divergent")  # a rate in range: the notice goes away
     assert not [w.value for w in at.warning if "preset" in w.value]
     assert config(at).learning_rate == pytest.approx(float(f"{2.1 / lam_max:.4g}"), rel=1e-12)
 
 
 def test_the_exponential_decay_box_offers_only_what_runconfig_accepts():
     at = new_app()
-    ok(at.selectbox(key="pg_schedule").set_value("exponential_decay").run())
-    box = at.number_input(key="pg_decay_rate")
+    ok(at.selectbox(key="playground_schedule").set_value("exponential_decay").run())
+    box = at.number_input(key="playground_decay_rate")
     top = box.max
     assert top < 1.0  # decay 1 would make every rate after the first 0
     RunConfig(schedule="exponential_decay", decay_rate=top)  # the box's top is accepted ...
@@ -101,8 +101,8 @@ def test_the_exponential_decay_box_offers_only_what_runconfig_accepts():
     assert not at.error, [e.value for e in at.error]
     assert config(at).decay_rate == top
     # Inverse-time decay has no such edge: its box goes to 1 and 1 is accepted.
-    ok(at.selectbox(key="pg_schedule").set_value("inverse_time").run())
-    assert at.number_input(key="pg_decay_rate").max == 1.0
+    ok(at.selectbox(key="playground_schedule").set_value("inverse_time").run())
+    assert at.number_input(key="playground_decay_rate").max == 1.0
     RunConfig(schedule="inverse_time", decay_rate=1.0)
 
 
@@ -112,19 +112,19 @@ def test_the_exponential_decay_box_offers_only_what_runconfig_accepts():
 
 
 def test_scaling_rate_box_reports_a_refused_rate_and_shows_the_rate_in_use():
-    from tests.test_page_scaling import click as sc_click
-    from tests.test_page_scaling import new_page, set_rate
+    from tests.pages.test_scaling import click as scaling_click
+    from tests.pages.test_scaling import new_page, set_rate
 
     at = set_rate(new_page(), 2e5)
-    assert not at.button(key="sc_div10").disabled
-    assert at.button(key="sc_mul10").disabled  # 2e6 is past RATE_MAX (1e6): the button would only be refused
+    assert not at.button(key="scaling_div10").disabled
+    assert at.button(key="scaling_mul10").disabled  # 2e6 is past RATE_MAX (1e6): the button would only be refused
     at = set_rate(at, 3e6)  # typed past the top: refused in words, and the box shows the rate in use
     assert config(at).learning_rate == 2e5
-    assert at.number_input(key="sc_learning_rate").value == 2e5
+    assert at.number_input(key="scaling_learning_rate").value == 2e5
     rate_errors = [e.value for e in at.error if "puzzle" not in e.value]  # (the puzzle's data may be offline)
     assert rate_errors == ["The learning rate must be a number in the range [1e-12, 1e+06); you entered 3e+06."]
     at = set_rate(at, 1e-12)
-    assert at.button(key="sc_div10").disabled and not at.button(key="sc_mul10").disabled
-    at = sc_click(at, "sc_mul10")
+    assert at.button(key="scaling_div10").disabled and not at.button(key="scaling_mul10").disabled
+    at = scaling_click(at, "scaling_mul10")
     assert config(at).learning_rate == pytest.approx(1e-11)
     assert not [e.value for e in at.error if "puzzle" not in e.value]

@@ -10,16 +10,18 @@ nothing the user had is lost.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 import numpy as np
 import streamlit as st
 
-from gdviz import analysis, data
+from gdviz import analysis, data, regimes, sweep, thinning
 from gdviz.analysis import Regime
-from gdviz.config import EXP_DECAY, FIELDS, RATE_MAX, RATE_MIN, SETTABLE_FIELDS
+from gdviz.config import EXP_DECAY, FIELDS, RATE_MAX, RATE_MIN, SETTABLE_FIELDS, RunConfig
+from gdviz.engine import Trajectory
 from gdviz.errors import InputError
 from gdviz.plots._spec import REGIME_COLORS, REGIME_LABELS
-from gdviz.ui import dataset_changes, dataset_choices, dataset_for, dataset_labels, get_config, problem_for, set_config
+from gdviz.ui import cache, state
 from gdviz.ui.messages import for_people
 
 # The learning-rate slider: 1e-6 .. 10 on a log grid of 20 values per decade, 3 significant figures.
@@ -62,9 +64,58 @@ def nearest_grid_rate(rate: float) -> float:
     return float(grid[np.argmin(np.abs(np.log(grid) - np.log(max(rate, 1e-300))))])
 
 
+def thinned_note(traj: Trajectory, snaps: str) -> str:
+    """The sentence a step widget's help adds when ``traj`` is stored thinned ("" when every step is stored);
+    ``snaps`` says what the widget does with a step that is not stored."""
+    gaps = np.diff(traj.step)
+    if not gaps.size or gaps.max() == 1:
+        return ""
+    dense = int(traj.step[int(np.argmax(gaps > 1))])
+    return (
+        f" To keep memory bounded, every step up to {dense:,} is stored and later ones at a stride that doubles "
+        f"(2, 4, 8...): {snaps}"
+    )
+
+
+def keep_step(
+    key: str, *, opening: int, snap: Callable[[int], int] | None = None, run_key: str = "", run_id: object = None
+) -> int:
+    """The step under session key ``key`` (a step widget's), kept in step with its run before the widget is
+    drawn; the one way every step widget of the app follows its run.
+
+    Args:
+        opening: the step when the key is missing (the user left the page, or a widget keyed per run or per
+            step is new) or, with ``run_key``, when the run changed.
+        snap: moves a step onto one the widget offers (``stored_step``, or a slider's options); None keeps it.
+        run_key, run_id: where the run the step belongs to is recorded, and the current one.
+
+    Returns:
+        The step, also left under ``key``.
+    """
+    if key not in st.session_state or (run_key and st.session_state.get(run_key) != run_id):
+        if run_key:
+            st.session_state[run_key] = run_id
+        st.session_state[key] = opening
+    if snap is not None:
+        st.session_state[key] = snap(st.session_state[key])
+    return int(st.session_state[key])
+
+
+def stored_step(traj: Trajectory) -> Callable[[int], int]:
+    """Clamp a step to ``traj`` (a new run may be shorter) and snap it to a stored step (a long run is thinned)."""
+    last = int(traj.step[-1])
+    return lambda step: thinning.snap(traj, int(np.clip(step or 0, 0, last)))
+
+
+def line_names(config: RunConfig) -> tuple[str, str]:
+    """The two params of a one-feature run, named for the chart axes: the intercept and the feature's slope."""
+    ds = cache.dataset_for(config)
+    return ("intercept", f"slope on {ds.feature_names[min(config.feature, ds.n_features - 1)]}")
+
+
 def bind(prefix: str, fields: tuple[str, ...]) -> None:
     """Seed the widget keys of ``fields`` from the config where they are missing."""
-    config = get_config()
+    config = state.get_config()
     for field in fields:
         key = _key(prefix, field)
         if key not in st.session_state:
@@ -75,10 +126,10 @@ def bind(prefix: str, fields: tuple[str, ...]) -> None:
 
 def _apply(prefix: str, **changes) -> bool:
     """Write ``changes`` into the config; on a rejected value report it and restore the widgets."""
-    old = get_config()
+    old = state.get_config()
     try:
         new = old.replace(**changes)
-        problem_for(new)  # loads the dataset: a fetch that fails offline is reported here
+        cache.problem_for(new)  # loads the dataset: a fetch that fails offline is reported here
     except InputError as err:
         st.session_state[_key(prefix, "error")] = for_people(err)
         for field in changes:
@@ -87,7 +138,7 @@ def _apply(prefix: str, **changes) -> bool:
         return False
     st.session_state.pop(_key(prefix, "error"), None)
     st.session_state.pop(_key(prefix, "notice"), None)
-    set_config(new)
+    state.set_config(new)
     return True
 
 
@@ -96,7 +147,7 @@ def _on_field(prefix: str, field: str) -> None:
 
 
 def _on_dataset(prefix: str) -> None:
-    if _apply(prefix, **dataset_changes(st.session_state[_key(prefix, "dataset")]), feature=0):
+    if _apply(prefix, **state.dataset_changes(st.session_state[_key(prefix, "dataset")]), feature=0):
         st.session_state[_key(prefix, "feature")] = 0
 
 
@@ -116,7 +167,7 @@ def _on_slider(prefix: str) -> None:
 def _on_exact(prefix: str) -> None:
     value = st.session_state[_key(prefix, "learning_rate")]
     if value is None or value <= 0:  # a cleared box (it falls back to its minimum, 0) keeps the rate it had
-        kept = get_config().learning_rate
+        kept = state.get_config().learning_rate
         st.session_state[_key(prefix, "learning_rate")] = kept
         st.session_state[_key(prefix, "error")] = (
             f"The learning rate must be a number above 0 (e.g. 0.05); it stays at {kept:g}."
@@ -128,10 +179,10 @@ def _on_exact(prefix: str) -> None:
 def preset_rate(problem, name: str) -> tuple[float, str]:
     """The rate of preset ``name`` for ``problem`` (4 significant figures), moved into the range a run
     accepts, [RATE_MIN, RATE_MAX], and a sentence saying so when it had to move ("" when not)."""
-    rate = float(f"{analysis.regime_rates(problem)[name]:.4g}")
-    kept = min(max(rate, RATE_MIN), RATE_MAX)
-    if kept == rate:
-        return rate, ""
+    rate = analysis.regime_rates(problem)[name]
+    kept = regimes.round_rate(rate)
+    if RATE_MIN <= rate <= RATE_MAX:
+        return kept, ""
     side = "below the smallest" if rate < RATE_MIN else "above the largest"
     regime = REGIME_LABELS[analysis.predict_regime(problem, kept)]
     differs = name in ("slow", "good", "oscillating", "divergent") and regime.lower() != name
@@ -143,7 +194,7 @@ def preset_rate(problem, name: str) -> tuple[float, str]:
 
 
 def _preset(prefix: str, name: str) -> None:
-    rate, notice = preset_rate(problem_for(get_config()), name)
+    rate, notice = preset_rate(cache.problem_for(state.get_config()), name)
     if set_rate(prefix, rate) and notice:
         st.session_state[_key(prefix, "notice")] = notice
 
@@ -159,9 +210,8 @@ def _number(prefix: str, field: str, label: str, *, help: str = "", **kwargs) ->
 
 def regime_band_html(problem, rate: float) -> str:
     """A coloured band on the slider's log scale (1e-6 .. 10): where each regime lies for this data."""
-    lam = analysis.spectrum(problem).lambda_max
     lo, hi = np.log10(RATE_LO), np.log10(RATE_HI)
-    edges = [RATE_LO, 0.2 / lam, 1.0 / lam, 2.0 / lam, RATE_HI]
+    edges = [RATE_LO, *sweep.regime_edges(problem), RATE_HI]
     pos = [float(np.clip((np.log10(e) - lo) / (hi - lo), 0, 1)) * 100 for e in edges]
     short = {Regime.SLOW: "slow", Regime.GOOD: "good", Regime.OSCILLATING: "osc.", Regime.DIVERGENT: "diverges"}
     cells = []
@@ -195,11 +245,11 @@ def data_controls(prefix: str, *, synthetic_settings: bool = True) -> None:
             pass False).
     """
     p = prefix
-    config = get_config()
+    config = state.get_config()
     st.selectbox(
         "Dataset",
-        dataset_choices(),  # with "Your data: <file>" once this session has an upload
-        format_func=dataset_labels().get,
+        state.dataset_choices(),  # with "Your data: <file>" once this session has an upload
+        format_func=state.dataset_labels().get,
         key=_key(p, "dataset"),
         on_change=_on_dataset,
         args=(p,),
@@ -216,7 +266,7 @@ def data_controls(prefix: str, *, synthetic_settings: bool = True) -> None:
                 _number(p, "x_scale", "x spread", min_value=1e-6, format="%g")  # the range is open at 0
                 _number(p, "seed", "Seed", step=1)
     else:
-        names = dataset_for(config).feature_names
+        names = cache.dataset_for(config).feature_names
         st.selectbox(
             "Feature",
             range(len(names)),
@@ -253,8 +303,8 @@ def start_stop_controls(prefix: str, *, max_steps_note: str = "") -> None:
 
 def sidebar(prefix: str) -> None:
     """Every control of a one-feature run, in the sidebar: data, learning rate, optimizer, scaling, start."""
-    config = get_config()
-    problem = problem_for(config)
+    config = state.get_config()
+    problem = cache.problem_for(config)
     p = prefix
     with st.sidebar:
         if err := st.session_state.get(_key(p, "error")):
@@ -351,3 +401,5 @@ def sidebar(prefix: str) -> None:
 
 
 CONFIG_FIELDS = SETTABLE_FIELDS  # every field a person sets: the widgets bind() seeds
+# The session keys (``{page}_{field}``) of a page with every widget above: a loaded link drops them (share).
+BOUND_FIELDS = (*CONFIG_FIELDS, "lr_slider")

@@ -19,14 +19,21 @@ from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 from streamlit.testing.v1 import AppTest
 
 from gdviz import data
-from gdviz.ui import multi
+from gdviz.ui import cache
 from gdviz.ui.live_chart import figures_of
 from tests.chart_utils import decode, trace_by_name
 from tests.conftest import CALIFORNIA_CSV, live_figure
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGE = "pages/scaling.py"
-CHART_KEYS = ("sc_grad_start", "sc_grad_step", "sc_grad_history", "sc_loss", "sc_contour", "sc_surface")
+CHART_KEYS = (
+    "scaling_grad_start",
+    "scaling_grad_step",
+    "scaling_grad_history",
+    "scaling_loss",
+    "scaling_contour",
+    "scaling_surface",
+)
 NAMES = ("MedInc", "HouseAge", "AveRooms", "AveBedrms", "Population", "AveOccup", "Latitude", "Longitude")
 SCALERS = {"none": None, "standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}
 TOL, MAX_STEPS = 1e-6, 10_000  # the RunConfig defaults the page runs with
@@ -100,9 +107,9 @@ def data_source(monkeypatch, tmp_path, fresh_loader_cache):
     does not exist when the CSV is missing (the page's offline case). Caches are emptied around each test."""
     path = CALIFORNIA_CSV if CALIFORNIA_CSV.is_file() else tmp_path / "missing.csv"
     monkeypatch.setenv(data.CALIFORNIA_ENV, str(path))
-    multi.clear_caches()
+    cache.clear_caches()
     yield
-    multi.clear_caches()
+    cache.clear_caches()
 
 
 @pytest.fixture
@@ -145,7 +152,7 @@ def click(at: AppTest, key: str) -> AppTest:
 
 
 def set_rate(at: AppTest, rate: float) -> AppTest:
-    return ok(at.number_input(key="sc_learning_rate").set_value(rate).run())
+    return ok(at.number_input(key="scaling_learning_rate").set_value(rate).run())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,10 +177,10 @@ def test_default_page_draws_every_chart_and_the_theory_of_the_line():
 def test_california_start_gradient_population_towers(california):
     X, y = california
     at = new_page()
-    ok(at.selectbox(key="sc_dataset").set_value("california_housing").run())
+    ok(at.selectbox(key="scaling_dataset").set_value("california_housing").run())
     assert at.session_state["gdviz_config"].dataset == "california_housing"  # shared with the other pages
     oracle = np.abs(grad_of(design(X), y, np.zeros(9)))
-    shown = bars(at, "sc_grad_start")
+    shown = bars(at, "scaling_grad_start")
     for name, value in zip(("intercept", *NAMES), oracle, strict=True):
         assert shown[name] == pytest.approx(value, rel=1e-9)
     ordered = sorted(shown.values(), reverse=True)
@@ -194,7 +201,7 @@ def test_puzzle_buttons_diverge_at_1e6_and_crawl_at_1e7(california):
     X, y = california
     X1 = design(X)
     at = new_page()
-    click(at, "sc_try_1e-06")
+    click(at, "scaling_try_1e-06")
     config = at.session_state["gdviz_config"]
     assert (config.dataset, config.scaling, config.learning_rate) == ("california_housing", "none", 1e-6)
     status, stop, _ = naive_gd(X1, y, 1e-6)
@@ -207,7 +214,7 @@ def test_puzzle_buttons_diverge_at_1e6_and_crawl_at_1e7(california):
     lam = hessian_eigs(X1)
     assert float(m["Rate / (2/lambda_max)"].rstrip("x")) == pytest.approx(1e-6 * lam[-1] / 2, rel=2e-3)
 
-    click(at, "sc_try_1e-07")
+    click(at, "scaling_try_1e-07")
     status, stop, ws = naive_gd(X1, y, 1e-7)
     m = metrics(at)
     assert status == "converged" and m["Status"] == "converged"
@@ -223,13 +230,13 @@ def test_step_slider_moves_the_current_gradient_bars(california):
     X, y = california
     X1 = design(X)
     at = new_page()
-    click(at, "sc_try_1e-07")
+    click(at, "scaling_try_1e-07")
     _, _, ws = naive_gd(X1, y, 1e-7, steps=30)
-    ok(at.slider(key="sc_step").set_value(25).run())
-    shown = bars(at, "sc_grad_step")
+    ok(at.slider(key="scaling_step").set_value(25).run())
+    shown = bars(at, "scaling_grad_step")
     for name, value in zip(("intercept", *NAMES), np.abs(grad_of(X1, y, ws[25])), strict=True):
         assert shown[name] == pytest.approx(value, rel=1e-6)
-    path = live_figure(at, "sc_contour")
+    path = live_figure(at, "scaling_contour")
     x = decode(trace_by_name(path, "path (projected)")["x"]).astype(float)
     assert len(x) == 26  # steps 0..25
 
@@ -238,7 +245,7 @@ def test_step_slider_moves_the_current_gradient_bars(california):
 def test_scaling_comparison_changes_the_regime_of_one_rate(california, rate):
     X, y = california
     at = new_page()
-    ok(at.selectbox(key="sc_dataset").set_value("california_housing").run())
+    ok(at.selectbox(key="scaling_dataset").set_value("california_housing").run())
     set_rate(at, rate)
     rows = table_rows(at)
     regimes = {}
@@ -264,11 +271,11 @@ def test_cost_surface_slice_matches_the_loss_with_others_at_the_optimum(californ
     X1 = design(X)
     optimum = np.linalg.lstsq(X1, y, rcond=None)[0]
     at = new_page()
-    ok(at.selectbox(key="sc_dataset").set_value("california_housing").run())
-    ok(at.selectbox(key="sc_pair_x_california_housing").set_value(1).run())  # MedInc
-    ok(at.selectbox(key="sc_pair_y_california_housing").set_value(5).run())  # Population
-    ok(at.radio(key="sc_hold").set_value("optimum").run())
-    fig = live_figure(at, "sc_contour")
+    ok(at.selectbox(key="scaling_dataset").set_value("california_housing").run())
+    ok(at.selectbox(key="scaling_pair_x_california_housing").set_value(1).run())  # MedInc
+    ok(at.selectbox(key="scaling_pair_y_california_housing").set_value(5).run())  # Population
+    ok(at.radio(key="scaling_hold").set_value("optimum").run())
+    fig = live_figure(at, "scaling_contour")
     contour = fig["data"][0]
     xs, ys = decode(contour["x"]).astype(float), decode(contour["y"]).astype(float)
     z = decode(contour["z"]).astype(float)
@@ -279,7 +286,7 @@ def test_cost_surface_slice_matches_the_loss_with_others_at_the_optimum(californ
     assert fig["layout"]["xaxis"]["title"]["text"] == "MedInc"
     assert fig["layout"]["yaxis"]["title"]["text"] == "Population"
     assert "least-squares optimum" in fig["layout"]["title"]["text"]
-    surface = live_figure(at, "sc_surface")
+    surface = live_figure(at, "scaling_surface")
     assert surface["data"][0]["type"] == "surface"
 
 
@@ -288,12 +295,12 @@ def test_unavailable_california_is_a_notice_and_the_page_stays_usable(monkeypatc
     monkeypatch.setenv(data.CALIFORNIA_ENV, str(missing))
     at = new_page()
     before = at.session_state["gdviz_config"]
-    ok(at.selectbox(key="sc_dataset").set_value("california_housing").run())
+    ok(at.selectbox(key="scaling_dataset").set_value("california_housing").run())
     errors = [e.value for e in at.error]
     assert any("California housing" in e and str(missing) in e for e in errors), errors
     assert at.session_state["gdviz_config"] == before
-    assert at.selectbox(key="sc_dataset").value == "synthetic_line"
-    click(at, "sc_try_1e-06")
+    assert at.selectbox(key="scaling_dataset").value == "synthetic_line"
+    click(at, "scaling_try_1e-06")
     assert at.session_state["gdviz_config"] == before
     assert sorted(k for e in at.get("bidi_component") for k in figures_of(e)) == sorted(CHART_KEYS)
     set_rate(at, 0.02)  # still usable: a good change goes through and clears the notice
@@ -303,42 +310,42 @@ def test_unavailable_california_is_a_notice_and_the_page_stays_usable(monkeypatc
 
 def test_settings_are_shared_with_the_playground():
     at = new_page()
-    ok(at.selectbox(key="sc_dataset").set_value("diabetes").run())
-    ok(at.selectbox(key="sc_scaling").set_value("standard").run())
+    ok(at.selectbox(key="scaling_dataset").set_value("diabetes").run())
+    ok(at.selectbox(key="scaling_scaling").set_value("standard").run())
     set_rate(at, 0.123)
     ok(at.switch_page("pages/playground.py").run())
-    assert at.selectbox(key="pg_dataset").value == "diabetes"
-    assert at.selectbox(key="pg_scaling").value == "standard"
-    assert at.number_input(key="pg_learning_rate").value == pytest.approx(0.123)
-    ok(at.number_input(key="pg_learning_rate").set_value(0.01).run())
+    assert at.selectbox(key="playground_dataset").value == "diabetes"
+    assert at.selectbox(key="playground_scaling").value == "standard"
+    assert at.number_input(key="playground_learning_rate").value == pytest.approx(0.123)
+    ok(at.number_input(key="playground_learning_rate").set_value(0.01).run())
     ok(at.switch_page(PAGE).run())
-    assert at.number_input(key="sc_learning_rate").value == pytest.approx(0.01)
-    assert at.selectbox(key="sc_dataset").value == "diabetes"
+    assert at.number_input(key="scaling_learning_rate").value == pytest.approx(0.01)
+    assert at.selectbox(key="scaling_dataset").value == "diabetes"
     # Diabetes: every feature is used (10 weights + intercept), against scikit-learn's raw data.
     X, y = load_diabetes(return_X_y=True, scaled=False)
     lam = hessian_eigs(design(StandardScaler().fit_transform(X)))
     assert float(table_rows(at)["Standard (zero mean, unit variance)"]["lambda_max"]) == pytest.approx(
         lam[-1], rel=2e-3
     )
-    assert len(bars(at, "sc_grad_start")) == 11
+    assert len(bars(at, "scaling_grad_start")) == 11
 
 
 def test_rate_buttons_multiply_and_divide_by_ten():
     at = new_page()
-    click(at, "sc_mul10")
+    click(at, "scaling_mul10")
     assert at.session_state["gdviz_config"].learning_rate == pytest.approx(0.5)
-    assert at.number_input(key="sc_learning_rate").value == pytest.approx(0.5)
-    click(at, "sc_div10")
-    click(at, "sc_div10")
+    assert at.number_input(key="scaling_learning_rate").value == pytest.approx(0.5)
+    click(at, "scaling_div10")
+    click(at, "scaling_div10")
     assert at.session_state["gdviz_config"].learning_rate == pytest.approx(0.005)
-    assert at.number_input(key="sc_learning_rate").value == pytest.approx(0.005)
+    assert at.number_input(key="scaling_learning_rate").value == pytest.approx(0.005)
 
 
 def test_what_the_page_keeps_in_session_state_pickles():
     at = new_page()
-    click(at, "sc_mul10")
-    ok(at.slider(key="sc_step").set_value(3).run())
-    for key in [k for k in at.session_state if k.startswith(("sc_", "gdviz_"))]:
+    click(at, "scaling_mul10")
+    ok(at.slider(key="scaling_step").set_value(3).run())
+    for key in [k for k in at.session_state if k.startswith(("scaling_", "gdviz_"))]:
         value = at.session_state[key]
         if type(value).__module__.startswith("streamlit"):  # a live-charts element's presenter, not ours
             continue

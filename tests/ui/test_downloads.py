@@ -25,9 +25,10 @@ from streamlit.testing.v1 import AppTest
 
 from gdviz import data, export
 from gdviz.config import RunConfig
-from gdviz.ui import CONFIG_KEY, multi
+from gdviz.ui import cache
+from gdviz.ui.state import CONFIG_KEY
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 TOL = 1e-6
 
@@ -133,9 +134,12 @@ def assert_standalone(html: str) -> None:
 def test_playground_downloads_the_run_so_far_the_charts_and_a_script(files, html_builds, tmp_path):
     at = open_page("pages/playground.py")
     for _ in range(3):
-        ok(at.button(key="pg_step1").click().run())
-    assert buttons(at) == {"pg_dl_csv": "The run so far, steps 0-3 (CSV)", "pg_dl_fig": "The figure (interactive HTML)",
-                           "pg_dl_script": "Python script that reproduces it"}  # fmt: skip
+        ok(at.button(key="playground_step1").click().run())
+    assert buttons(at) == {
+        "playground_dl_csv": "The run so far, steps 0-3 (CSV)",
+        "playground_dl_fig": "The figure (interactive HTML)",
+        "playground_dl_script": "Python script that reproduces it",
+    }
     assert html_builds == []  # three steps, no figure HTML built
     df = csv_of(files, "gdviz-playground-run-lr0.05.csv")
     X1, y = line()
@@ -144,15 +148,15 @@ def test_playground_downloads_the_run_so_far_the_charts_and_a_script(files, html
     np.testing.assert_allclose(df[["intercept", "slope on x"]].to_numpy(), expected, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(df["loss"], [np.mean((X1 @ w - y) ** 2) for w in expected], rtol=1e-10)
 
-    htmls = each_figure(at, files, "pg", "playground", 0.05)
+    htmls = each_figure(at, files, "playground", "playground", 0.05)
     assert len(htmls) == 6 and len(html_builds) == 6
     for html in htmls.values():
         assert_standalone(html)
     assert '"type":"surface"' in htmls["Loss surface (3D)"].replace(" ", "")
     assert "<title>Loss surface (3D)</title>" in htmls["Loss surface (3D)"]
-    ok(at.selectbox(key="pg_dl_fig_pick").set_value("Fitted line over the data").run())
-    ok(at.button(key="pg_step1").click().run())
-    assert at.selectbox(key="pg_dl_fig_pick").value == "Fitted line over the data"  # a step keeps the pick
+    ok(at.selectbox(key="playground_dl_fig_pick").set_value("Fitted line over the data").run())
+    ok(at.button(key="playground_step1").click().run())
+    assert at.selectbox(key="playground_dl_fig_pick").value == "Fitted line over the data"  # a step keeps the pick
     assert html_builds == [1] * 6
 
     script = files["gdviz-playground-script-lr0.05.py"]()
@@ -170,7 +174,7 @@ def test_playground_downloads_the_run_so_far_the_charts_and_a_script(files, html
 
 def test_regimes_downloads_every_run_in_one_csv(files, html_builds):
     at = open_page("pages/regimes.py")
-    assert set(buttons(at)) == {"rg_dl_csv", "rg_dl_fig", "rg_dl_script"}
+    assert set(buttons(at)) == {"regimes_dl_csv", "regimes_dl_fig", "regimes_dl_script"}
     assert html_builds == []
     df = csv_of(files, "gdviz-regimes-runs.csv")
     runs = list(df["run"].unique())
@@ -186,10 +190,10 @@ def test_regimes_downloads_every_run_in_one_csv(files, html_builds):
                                    rtol=1e-10, atol=1e-10)  # fmt: skip
     decay = df[df["run"] == runs[4]]["learning_rate"].to_numpy()
     assert (np.diff(decay[1:]) < 0).all()  # the decaying run's rate falls every step
-    titles = figure_titles(at, "rg")
+    titles = figure_titles(at, "regimes")
     assert len(titles) == 11 and titles[0] == "All runs: loss above the floor J*"
     assert "Slow rate: path on the loss contours" in titles  # named without the step, so a scrub keeps the pick
-    for html in each_figure(at, files, "rg", "regimes", None).values():
+    for html in each_figure(at, files, "regimes", "regimes", None).values():
         assert_standalone(html)
     script = files["gdviz-regimes-script.py"]()
     assert all(f"{run!r}: config.replace(" in script for run in runs)  # one entry per run, named as in the CSV
@@ -197,7 +201,7 @@ def test_regimes_downloads_every_run_in_one_csv(files, html_builds):
 
 def test_sweep_downloads_the_sweep_table(files, html_builds):
     at = open_page("pages/sweep.py")
-    assert set(buttons(at)) == {"sw_dl_csv", "sw_dl_fig", "sw_dl_script"}
+    assert set(buttons(at)) == {"sweep_dl_csv", "sweep_dl_fig", "sweep_dl_script"}
     df = csv_of(files, "gdviz-sweep-table.csv")
     X1, _ = line()
     stable = 2 / lambda_max(X1)
@@ -206,7 +210,7 @@ def test_sweep_downloads_the_sweep_table(files, html_builds):
     above = df["learning_rate"] > stable * (1 + 1e-9)
     assert set(df.loc[above, "outcome"]) <= {"growing", "overflowed"}
     assert set(df.loc[~above, "outcome"]) <= {"converged", "still moving"}
-    htmls = each_figure(at, files, "sw", "sweep", None)
+    htmls = each_figure(at, files, "sweep", "sweep", None)
     assert len(htmls) == 2 and len(html_builds) == 2
     for html in htmls.values():
         assert_standalone(html)
@@ -214,9 +218,9 @@ def test_sweep_downloads_the_sweep_table(files, html_builds):
 
 
 def test_feature_scaling_downloads_the_run_on_every_feature(files, html_builds):
-    multi.clear_caches()
+    cache.clear_caches()
     at = open_page("pages/scaling.py", RunConfig(dataset="diabetes", scaling="standard", learning_rate=0.1))
-    assert set(buttons(at)) == {"sc_dl_csv", "sc_dl_fig", "sc_dl_script"}
+    assert set(buttons(at)) == {"scaling_dl_csv", "scaling_dl_fig", "scaling_dl_script"}
     df = csv_of(files, "gdviz-scaling-run-lr0.1.csv")
     names = ["age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"]
     assert list(df.columns[1:12]) == ["intercept", *names]
@@ -224,14 +228,14 @@ def test_feature_scaling_downloads_the_run_on_every_feature(files, html_builds):
     Z = (X - X.mean(axis=0)) / X.std(axis=0)
     expected = naive_gd(np.column_stack([np.ones(len(y)), Z]), y, 0.1, steps=25)
     np.testing.assert_allclose(df[["intercept", *names]].to_numpy()[:26], expected, rtol=1e-9, atol=1e-9)
-    assert figure_titles(at, "sc") == [
+    assert figure_titles(at, "scaling") == [
         "How spread out each raw feature is (log scale)", "Gradient per weight at step 0",
         "Gradient per weight at the chosen step", "Gradient per weight over the steps", "Loss over the steps",
         "Path on the loss contours", "Loss surface (3D)",
         "Divergence threshold 2/lambda_max per scaling, and your rate",
     ]  # fmt: skip
     assert html_builds == []
-    for html in each_figure(at, files, "sc", "scaling", 0.1).values():
+    for html in each_figure(at, files, "scaling", "scaling", 0.1).values():
         assert_standalone(html)
     script = files["gdviz-scaling-script-lr0.1.py"]()
     assert "data.load_dataset('diabetes')" in script and "optimizers.gd(0.1)" in script
@@ -255,14 +259,17 @@ def test_a_script_for_uploaded_data_names_the_file_and_columns_of_the_session():
         import streamlit as st
 
         from gdviz.config import RunConfig
-        from gdviz.ui import export as ui_export
+        from gdviz.data import synthetic_line
+        from gdviz.ui import downloads, state
+        from gdviz.upload import Upload
 
         class Config:  # RunConfig gains dataset "upload" on the upload branch; only the name matters here
             dataset = "upload"
 
-        st.session_state["gdviz_upload"] = {"file_name": "houses.csv", "target": "price", "features": ("size", "age")}
-        st.text(repr(ui_export.upload_source(Config())))
-        st.text(repr(ui_export.upload_source(RunConfig())))  # not on uploaded data: no file to read
+        table = synthetic_line()
+        st.session_state[state.UPLOAD_KEY] = Upload("0" * 16, "houses.csv", "", table, table, "price", ("size", "age"))
+        st.text(repr(downloads.upload_source(Config())))
+        st.text(repr(downloads.upload_source(RunConfig())))  # not on uploaded data: no file to read
 
     at = ok(AppTest.from_function(app, default_timeout=30).run())
     assert at.text[0].value == "Upload(file_name='houses.csv', target='price', features=('size', 'age'))"

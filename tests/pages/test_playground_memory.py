@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from gdviz.config import RunConfig
 from gdviz.ui.live_chart import figures_of
 from tests.chart_utils import decode
-from tests.test_pages import (
+from tests.pages.test_playground import (
     CHARTS_ELEMENT,
     assert_readout,
     click,
@@ -45,7 +45,7 @@ def closed_form(X1, y, step: int) -> np.ndarray:
 
 def gdviz_state_bytes(at) -> int:
     """Pickled size of everything gdviz keeps in the session (its own keys; not Streamlit's chart presenter)."""
-    keys = [k for k in at.session_state if k.startswith(("pg_", "gdviz_")) and k != CHARTS_ELEMENT]
+    keys = [k for k in at.session_state if k.startswith(("playground_", "gdviz_")) and k != CHARTS_ELEMENT]
     return sum(len(pickle.dumps(at.session_state[k])) for k in keys)
 
 
@@ -66,13 +66,13 @@ def long_run(line):
     set_field(at, "learning_rate", LR)
     set_field(at, "tol", 0.0)
     set_field(at, "max_steps", MAX_STEPS)
-    return click(at, "pg_end")
+    return click(at, "playground_end")
 
 
 def test_a_long_run_ends_where_the_closed_form_does(long_run, line):
     X1, y = line
-    traj = long_run.session_state["pg_traj"]
-    assert step_of(long_run) == MAX_STEPS == long_run.session_state["pg_cursor"]
+    traj = long_run.session_state["playground_traj"]
+    assert step_of(long_run) == MAX_STEPS == long_run.session_state["playground_cursor"]
     assert {m.label: m.value for m in long_run.metric}["Status"] == "max steps"
     assert_readout(long_run, MAX_STEPS, closed_form(X1, y, MAX_STEPS), X1, y)
     np.testing.assert_allclose(traj.last_state.params, closed_form(X1, y, MAX_STEPS), rtol=1e-9)
@@ -90,43 +90,45 @@ def test_session_state_of_a_long_run_stays_under_the_bound(long_run):
 def test_scrubber_back_and_step_snap_to_stored_steps(long_run, line):
     X1, y = line
     at = long_run
-    stored = at.session_state["pg_traj"].step
+    stored = at.session_state["playground_traj"].step
     asked = 150_003
     assert asked not in stored
     ok(scrubber(at).set_value(asked).run())
-    cursor = at.session_state["pg_cursor"]
+    cursor = at.session_state["playground_cursor"]
     assert_nearest_stored(stored, asked, cursor)
     assert_readout(at, cursor, closed_form(X1, y, cursor), X1, y)
     np.testing.assert_allclose(contour_path(at)[-1], closed_form(X1, y, cursor), rtol=1e-9)
     assert "snaps to the nearest stored step" in scrubber(at).help
 
-    click(at, "pg_back")
-    back = at.session_state["pg_cursor"]
+    click(at, "playground_back")
+    back = at.session_state["playground_cursor"]
     assert back == stored[stored < cursor].max()  # the previous stored step
     assert_readout(at, back, closed_form(X1, y, back), X1, y)
-    assert "next stored step" in at.button(key="pg_step1").help
+    assert "next stored step" in at.button(key="playground_step1").help
 
-    click(at, "pg_step1")
-    assert at.session_state["pg_cursor"] == cursor  # the next stored step, not back + 1
-    click(at, "pg_step10")
-    assert at.session_state["pg_cursor"] == stored[stored >= cursor + 10].min()
+    click(at, "playground_step1")
+    assert at.session_state["playground_cursor"] == cursor  # the next stored step, not back + 1
+    click(at, "playground_step10")
+    assert at.session_state["playground_cursor"] == stored[stored >= cursor + 10].min()
 
-    ok(at.number_input(key="pg_goto").set_value(12_345).run())
-    assert_nearest_stored(stored, 12_345, at.session_state["pg_cursor"])
-    assert at.session_state["pg_traj"] is not None and at.session_state["pg_traj"].step is stored  # not recomputed
+    ok(at.number_input(key="playground_goto").set_value(12_345).run())
+    assert_nearest_stored(stored, 12_345, at.session_state["playground_cursor"])
+    assert (
+        at.session_state["playground_traj"] is not None and at.session_state["playground_traj"].step is stored
+    )  # not recomputed
 
 
 def test_early_steps_move_one_update_at_a_time(long_run, line):
     X1, y = line
     at = long_run
-    ok(at.number_input(key="pg_goto").set_value(1_000).run())
-    click(at, "pg_step1")
+    ok(at.number_input(key="playground_goto").set_value(1_000).run())
+    click(at, "playground_step1")
     assert step_of(at) == 1_001
-    click(at, "pg_back")
-    click(at, "pg_back")
+    click(at, "playground_back")
+    click(at, "playground_back")
     assert step_of(at) == 999
     assert_readout(at, 999, closed_form(X1, y, 999), X1, y)
-    assert at.button(key="pg_step1").help == "Apply one update."
+    assert at.button(key="playground_step1").help == "Apply one update."
 
 
 def test_the_math_page_snaps_a_long_run_and_says_what_is_not_stored(line):
@@ -159,21 +161,21 @@ def test_the_feature_scaling_slider_snaps_a_long_multi_feature_run(diabetes_xy, 
     Xs = (X - X.mean(axis=0)) / X.std(axis=0)  # standard scaling written out
     X1 = np.column_stack([np.ones(len(y)), Xs])
     lr, n = 1e-5, len(y)  # slow: at step 40,000 the run is still far from the optimum
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=180)
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=180)
     at.session_state["gdviz_config"] = RunConfig(dataset="diabetes", scaling="standard", learning_rate=lr, tol=0.0,
                                                  max_steps=50_000)  # fmt: skip
     ok(at.run())
     ok(at.switch_page("pages/scaling.py").run())
-    ok(at.slider(key="sc_step").set_value(40_003).run())
-    step = at.session_state["sc_step"]
+    ok(at.slider(key="scaling_step").set_value(40_003).run())
+    step = at.session_state["scaling_step"]
     assert step != 40_003 and abs(step - 40_003) < 16  # a stored step nearby
-    assert "snaps to the nearest stored step" in at.slider(key="sc_step").help
+    assert "snaps to the nearest stored step" in at.slider(key="scaling_step").help
     H = 2.0 / n * X1.T @ X1
     w_star = np.linalg.lstsq(X1, y, rcond=None)[0]
     w = w_star + np.linalg.matrix_power(np.eye(X1.shape[1]) - lr * H, step) @ (np.zeros(X1.shape[1]) - w_star)
     grads = 2.0 / n * X1.T @ (X1 @ w - y)
     figs = {k: f for e in at.get("bidi_component") for k, f in figures_of(e).items()}
-    trace = figs["sc_grad_step"]["data"][0]
+    trace = figs["scaling_grad_step"]["data"][0]
     shown = decode(trace["y"]).astype(float)
     assert np.abs(grads).max() > 1.0  # still moving, so the bars are not all ~0
     np.testing.assert_allclose(shown, np.abs(grads), rtol=1e-6)

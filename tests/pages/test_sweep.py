@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from gdviz import data
 from tests.chart_utils import decode
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TOL = 1e-6
 
 
@@ -166,7 +166,7 @@ def test_default_sweep_covers_the_default_range_on_both_charts(default_app, line
         assert fig["layout"]["yaxis"]["type"] == "log"
         assert_backdrop(fig, lam, rates)
     assert not default_app.error
-    pickle.loads(pickle.dumps(default_app.session_state["sw_run"]))  # plain data only in session state
+    pickle.loads(pickle.dumps(default_app.session_state["sweep_run"]))  # plain data only in session state
 
 
 def test_measured_steps_match_a_naive_loop(default_app, line):
@@ -245,12 +245,12 @@ def test_hover_tells_rate_steps_loss_and_regime(default_app, line):
 def test_run_sweep_with_1000_rates_and_a_step_cap(line):
     X1, y = line
     at = sweep_app()
-    at.number_input(key="sw_n_rates").set_value(1000)
-    at.number_input(key="sw_max_steps").set_value(300)
+    at.number_input(key="sweep_n_rates").set_value(1000)
+    at.number_input(key="sweep_max_steps").set_value(300)
     ok(at.run())
     assert any("Run sweep" in i.value for i in at.info)  # changed, not yet run: the charts say so
-    ok(at.button(key="sw_go").click().run())
-    assert at.session_state["sw_run"].run_id == 2
+    ok(at.button(key="sweep_go").click().run())
+    assert at.session_state["sweep_run"].run_id == 2
     rates = swept_rates(at)
     np.testing.assert_allclose(rates, expected_rates(1e-3, 2.0, 1000, eigs(X1)[-1]), rtol=1e-9)
     xs, ys = points(steps_fig(at), "still moving")
@@ -262,12 +262,12 @@ def test_run_sweep_with_1000_rates_and_a_step_cap(line):
 def test_absolute_range_and_switching_modes_keeps_the_rates(line):
     lam_max = eigs(line[0])[-1]
     at = sweep_app()
-    ok(at.radio(key="sw_relative").set_value(False).run())
-    assert at.number_input(key="sw_low").value == pytest.approx(1e-3 * 2 / lam_max, rel=1e-3)
-    assert at.number_input(key="sw_high").value == pytest.approx(2 * 2 / lam_max, rel=1e-3)
-    at.number_input(key="sw_low").set_value(0.01)
-    at.number_input(key="sw_high").set_value(0.1)
-    ok(at.button(key="sw_go").click().run())
+    ok(at.radio(key="sweep_relative").set_value(False).run())
+    assert at.number_input(key="sweep_low").value == pytest.approx(1e-3 * 2 / lam_max, rel=1e-3)
+    assert at.number_input(key="sweep_high").value == pytest.approx(2 * 2 / lam_max, rel=1e-3)
+    at.number_input(key="sweep_low").set_value(0.01)
+    at.number_input(key="sweep_high").set_value(0.1)
+    ok(at.button(key="sweep_go").click().run())
     np.testing.assert_allclose(swept_rates(at), np.geomspace(0.01, 0.1, 200), rtol=1e-9)
 
 
@@ -277,16 +277,16 @@ def test_absolute_range_and_switching_modes_keeps_the_rates(line):
 )
 def test_bad_range_is_an_error_message_not_a_traceback(low, high, message):
     at = sweep_app()
-    at.number_input(key="sw_low").set_value(low)
-    at.number_input(key="sw_high").set_value(high)
-    ok(at.button(key="sw_go").click().run())
+    at.number_input(key="sweep_low").set_value(low)
+    at.number_input(key="sweep_high").set_value(high)
+    ok(at.button(key="sweep_go").click().run())
     assert any(message in e.value for e in at.error), [e.value for e in at.error]
-    assert at.session_state["sw_run"].run_id == 1  # the last good sweep stays on show
+    assert at.session_state["sweep_run"].run_id == 1  # the last good sweep stays on show
 
 
 def test_changing_the_data_reruns_the_sweep_on_it(diabetes_xy):
     at = sweep_app()
-    ok(at.selectbox(key="sw_dataset").set_value("diabetes").run())
+    ok(at.selectbox(key="sweep_dataset").set_value("diabetes").run())
     assert at.session_state["gdviz_config"].dataset == "diabetes"
     X, y = diabetes_xy
     X1 = design(X[:, 0])
@@ -307,26 +307,26 @@ def test_changing_the_data_reruns_the_sweep_on_it(diabetes_xy):
 def test_choosing_a_rate_opens_it_in_the_playground(visited_playground):
     at = ok(AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run())
     if visited_playground:  # the Playground's widgets exist with another rate and optimizer
-        ok(at.selectbox(key="pg_optimizer").set_value("momentum").run())
-        assert at.number_input(key="pg_learning_rate").value == 0.05
+        ok(at.selectbox(key="playground_optimizer").set_value("momentum").run())
+        assert at.number_input(key="playground_learning_rate").value == 0.05
     ok(at.switch_page("pages/sweep.py").run())
     rate = float(swept_rates(at)[37])
-    labels = at.selectbox(key="sw_pick_1").options
+    labels = at.selectbox(key="sweep_pick_1").options
     k = next(i for i, text in enumerate(labels) if text.startswith(f"{rate:.6g} ("))
-    ok(at.selectbox(key="sw_pick_1").set_value(k).run())
-    ok(at.button(key="sw_open").click().run())
+    ok(at.selectbox(key="sweep_pick_1").set_value(k).run())
+    ok(at.button(key="sweep_open").click().run())
     config = at.session_state["gdviz_config"]
     assert (config.learning_rate, config.optimizer, config.schedule) == (rate, "gd", "constant")
     assert [t.value for t in at.title] == ["Playground"]
-    assert at.number_input(key="pg_learning_rate").value == rate
-    assert at.selectbox(key="pg_optimizer").value == "gd"
+    assert at.number_input(key="playground_learning_rate").value == rate
+    assert at.selectbox(key="playground_optimizer").value == "gd"
 
 
 def test_switching_modes_at_the_edge_of_the_boxes_is_no_traceback(line):
     assert 2 / eigs(line[0])[-1] < 1  # so 1e-12 x 2/lambda_max falls below the boxes' minimum of 1e-12
     at = sweep_app()
-    ok(at.number_input(key="sw_low").set_value(1e-12).run())
+    ok(at.number_input(key="sweep_low").set_value(1e-12).run())
     assert any("leave the range" in e.value for e in at.error)
-    ok(at.radio(key="sw_relative").set_value(False).run())
-    assert at.number_input(key="sw_low").value == 1e-12  # held at the box's bound, not an exception
+    ok(at.radio(key="sweep_relative").set_value(False).run())
+    assert at.number_input(key="sweep_low").value == 1e-12  # held at the box's bound, not an exception
     assert not at.error

@@ -19,11 +19,12 @@ from streamlit.testing.v1 import AppTest
 
 from gdviz import data
 from gdviz.config import RunConfig
-from gdviz.ui import multi
+from gdviz.ui import cache
+from gdviz.upload import Upload
 from tests.chart_utils import decode, trace_by_name
 from tests.conftest import CALIFORNIA_CSV, live_figure
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGE = "pages/your_data.py"
 THEORY_REL = 6e-4  # theory metrics show 4 significant figures
 
@@ -91,15 +92,15 @@ def new_page() -> AppTest:
 
 
 def upload(at: AppTest, raw: bytes, name: str = "mine.csv") -> AppTest:
-    return ok(at.file_uploader(key="yd_file").set_value((name, raw, "text/csv")).run())
+    return ok(at.file_uploader(key="your_data_file").set_value((name, raw, "text/csv")).run())
 
 
 def click(at: AppTest, key: str) -> AppTest:
     return ok(at.button(key=key).click().run())
 
 
-PAGES = {"yd_go_playground": "pages/playground.py", "yd_go_regimes": "pages/regimes.py",
-         "yd_go_sweep": "pages/sweep.py", "yd_go_scaling": "pages/scaling.py"}  # fmt: skip
+PAGES = {"your_data_go_playground": "pages/playground.py", "your_data_go_regimes": "pages/regimes.py",
+         "your_data_go_sweep": "pages/sweep.py", "your_data_go_scaling": "pages/scaling.py"}  # fmt: skip
 
 
 def go(at: AppTest, key: str) -> AppTest:
@@ -114,7 +115,7 @@ def config(at: AppTest) -> RunConfig:
     return at.session_state["gdviz_config"]
 
 
-def stored(at: AppTest) -> dict:
+def stored(at: AppTest) -> Upload:
     return at.session_state["gdviz_upload"]
 
 
@@ -140,9 +141,9 @@ def no_network(monkeypatch, tmp_path):
     page's offline notice), never a download."""
     path = CALIFORNIA_CSV if CALIFORNIA_CSV.is_file() else tmp_path / "missing.csv"
     monkeypatch.setenv(data.CALIFORNIA_ENV, str(path))
-    multi.clear_caches()
+    cache.clear_caches()
     yield
-    multi.clear_caches()
+    cache.clear_caches()
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +168,7 @@ def test_empty_page_says_what_to_do():
         "No data uploaded yet: upload a CSV above, or press **Load the example** to start from the example file."
     ]
     assert not at.error and not has_upload(at)
-    assert at.file_uploader(key="yd_file").proto.type == [".csv", ".tsv", ".txt"]
+    assert at.file_uploader(key="your_data_file").proto.type == [".csv", ".tsv", ".txt"]
 
 
 def test_upload_previews_the_table_and_says_what_was_dropped(uploaded, cols):
@@ -181,32 +182,32 @@ def test_upload_previews_the_table_and_says_what_was_dropped(uploaded, cols):
     notes = [i.value for i in at.info]
     assert len(notes) == 1 and "'label'" in notes[0] and "non-numeric" in notes[0]
     # The default split: the last numeric column is the target, every other one a feature.
-    assert at.selectbox(key="yd_target").value == "y"
-    assert at.multiselect(key="yd_features").value == ["x", "z", "w"]
+    assert at.selectbox(key="your_data_target").value == "y"
+    assert at.multiselect(key="your_data_features").value == ["x", "z", "w"]
     c = config(at)
-    assert c.dataset == "upload" and c.upload == stored(at)["id"] and len(c.upload) == 16
+    assert c.dataset == "upload" and c.upload == stored(at).id and len(c.upload) == 16
 
 
 def test_playground_on_the_upload_reaches_lstsq(uploaded, cols):
     at = uploaded
-    ok(at.selectbox(key="yd_feature").set_value(1).run())  # 'z'
-    go(at, "yd_go_playground")
+    ok(at.selectbox(key="your_data_feature").set_value(1).run())  # 'z'
+    go(at, "your_data_go_playground")
     assert config(at).dataset == "upload" and config(at).feature == 1
-    assert at.selectbox(key="pg_dataset").value == "upload"
-    assert at.selectbox(key="pg_feature").options == ["x", "z", "w"]
+    assert at.selectbox(key="playground_dataset").value == "upload"
+    assert at.selectbox(key="playground_feature").options == ["x", "z", "w"]
     X1, y = design(cols["z"]), cols["y"]
     optimum = lstsq(X1, y)
     # The data and the optimum the page draws are the CSV's column and the oracle's fit.
-    line = live_figure(at, "pg_line")
+    line = live_figure(at, "playground_line")
     np.testing.assert_allclose(np.sort(decode(trace_by_name(line, "data")["x"]).astype(float)), np.sort(cols["z"]))
-    contour = trace_by_name(live_figure(at, "pg_contour"), "least-squares optimum")
+    contour = trace_by_name(live_figure(at, "playground_contour"), "least-squares optimum")
     np.testing.assert_allclose([contour["x"][0], contour["y"][0]], optimum, rtol=1e-9)
     lam = hessian_eigs(X1)
     assert number(at, "lambda_max") == pytest.approx(lam[-1], rel=THEORY_REL)
     assert number(at, "lambda_min") == pytest.approx(lam[0], rel=THEORY_REL)
     # A good rate for this data, run to its end: it converges where lstsq says.
-    click(at, "pg_preset_good")
-    click(at, "pg_end")
+    click(at, "playground_preset_good")
+    click(at, "playground_end")
     assert metrics(at)["Status"] == "converged"
     assert number(at, "Intercept") == pytest.approx(optimum[0], rel=1e-4)
     assert number(at, "Slope on z") == pytest.approx(optimum[1], rel=1e-4)
@@ -214,10 +215,10 @@ def test_playground_on_the_upload_reaches_lstsq(uploaded, cols):
 
 
 def test_step_on_the_upload_is_one_gradient_step(uploaded, cols):
-    at = go(uploaded, "yd_go_playground")
+    at = go(uploaded, "your_data_go_playground")
     X1, y = design(cols["x"]), cols["y"]
     lr = config(at).learning_rate
-    click(at, "pg_step1")
+    click(at, "playground_step1")
     w1 = -lr * 2.0 / len(y) * X1.T @ (X1 @ np.zeros(2) - y)
     assert number(at, "Step") == 1
     assert number(at, "Intercept") == pytest.approx(w1[0], rel=6e-6)
@@ -225,10 +226,10 @@ def test_step_on_the_upload_is_one_gradient_step(uploaded, cols):
 
 
 def test_feature_scaling_page_fits_every_chosen_feature(uploaded, cols):
-    at = go(uploaded, "yd_go_scaling")
+    at = go(uploaded, "your_data_go_scaling")
     X1, y = design(cols["x"], cols["z"], cols["w"]), cols["y"]
-    assert at.selectbox(key="sc_dataset").value == "upload"
-    assert "Your data: mine.csv" in at.selectbox(key="sc_dataset").options
+    assert at.selectbox(key="scaling_dataset").value == "upload"
+    assert "Your data: mine.csv" in at.selectbox(key="scaling_dataset").options
     assert any(m.value.startswith("**mine.csv**, 60 rows, 3 features") for m in at.markdown)
     assert number(at, "Least-squares floor") == pytest.approx(floor_of(X1, y), rel=5e-3)
     rows = {index: row.to_dict() for index, row in at.table[0].value.iterrows()}
@@ -236,26 +237,26 @@ def test_feature_scaling_page_fits_every_chosen_feature(uploaded, cols):
     lam = hessian_eigs(X1)
     assert float(raw["lambda_max"]) == pytest.approx(lam[-1], rel=THEORY_REL)
     assert float(raw["lambda_min"]) == pytest.approx(lam[0], rel=THEORY_REL)
-    bars = live_figure(at, "sc_grad_start")["data"][0]
+    bars = live_figure(at, "scaling_grad_start")["data"][0]
     assert len(decode(bars["x"])) == 4  # intercept + x, z, w
     grad0 = 2.0 / len(y) * X1.T @ (X1 @ np.zeros(4) - y)  # the gradient at the zero start
     np.testing.assert_allclose(np.abs(decode(bars["y"]).astype(float)), np.abs(grad0), rtol=1e-9)
 
 
-@pytest.mark.parametrize("button", ["yd_go_regimes", "yd_go_sweep"])
+@pytest.mark.parametrize("button", ["your_data_go_regimes", "your_data_go_sweep"])
 def test_other_one_feature_pages_run_on_the_upload(uploaded, cols, button):
     at = go(uploaded, button)
     assert config(at).dataset == "upload"
     lam_max = hessian_eigs(design(cols["x"]))[-1]
-    if button == "yd_go_regimes":
+    if button == "your_data_go_regimes":
         text = next(m.value for m in at.markdown if m.value.startswith("On this data: lambda_max"))
         assert f"**{lam_max:.4g}**" in text
     else:
-        assert at.selectbox(key="sw_dataset").value == "upload"
+        assert at.selectbox(key="sweep_dataset").value == "upload"
 
 
 def test_math_page_uses_the_upload(uploaded, cols):
-    at = ok(go(uploaded, "yd_go_playground").switch_page("pages/math.py").run())
+    at = ok(go(uploaded, "your_data_go_playground").switch_page("pages/math.py").run())
     assert any(c.value.startswith("Data: Your data: mine.csv, n = 60 rows, feature 'x'") for c in at.caption)
 
 
@@ -265,36 +266,36 @@ def test_math_page_uses_the_upload(uploaded, cols):
 
 
 def test_target_and_features_change_the_problem(uploaded, cols):
-    at = ok(uploaded.selectbox(key="yd_target").set_value("x").run())
-    assert at.multiselect(key="yd_features").value == ["z", "w", "y"]  # every other column
-    ds = stored(at)["dataset"]
+    at = ok(uploaded.selectbox(key="your_data_target").set_value("x").run())
+    assert at.multiselect(key="your_data_features").value == ["z", "w", "y"]  # every other column
+    ds = stored(at).dataset
     assert ds.X.shape == (60, 3) and ds.target_name == "x"
     np.testing.assert_allclose(ds.y, cols["x"])
     first_id = config(at).upload
-    ok(at.multiselect(key="yd_features").set_value(["w"]).run())
-    ds = stored(at)["dataset"]
+    ok(at.multiselect(key="your_data_features").set_value(["w"]).run())
+    ds = stored(at).dataset
     assert ds.X.shape == (60, 1) and ds.feature_names == ("w",)
-    assert config(at).upload != first_id and config(at).upload == stored(at)["id"]
+    assert config(at).upload != first_id and config(at).upload == stored(at).id
     assert any(c.value.startswith("60 rows, 1 feature(s), 2 params") for c in at.caption)
-    at = go(at, "yd_go_playground")  # one feature: 'w', predicting 'x'
-    line = live_figure(at, "pg_line")
+    at = go(at, "your_data_go_playground")  # one feature: 'w', predicting 'x'
+    line = live_figure(at, "playground_line")
     assert line["layout"]["yaxis"]["title"]["text"] == "x"
     data_x, data_y = (decode(trace_by_name(line, "data")[a]).astype(float) for a in "xy")
     np.testing.assert_allclose(data_x, cols["w"])
     np.testing.assert_allclose(data_y, cols["x"])
     at = ok(at.switch_page("pages/scaling.py").run())
     X1, y = design(cols["w"]), cols["x"]
-    assert len(decode(live_figure(at, "sc_grad_start")["data"][0]["x"])) == 2
+    assert len(decode(live_figure(at, "scaling_grad_start")["data"][0]["x"])) == 2
     assert number(at, "Least-squares floor") == pytest.approx(floor_of(X1, y), rel=5e-3)
 
 
 def test_no_features_is_refused_and_the_columns_stay(uploaded):
     at = uploaded
-    before = dict(stored(at))
-    ok(at.multiselect(key="yd_features").set_value([]).run())
+    before = stored(at)
+    ok(at.multiselect(key="your_data_features").set_value([]).run())
     assert len(at.error) == 1 and "The columns stay as they were." in at.error[0].value
-    assert at.multiselect(key="yd_features").value == ["x", "z", "w"]
-    assert stored(at)["id"] == before["id"] == config(at).upload
+    assert at.multiselect(key="your_data_features").value == ["x", "z", "w"]
+    assert stored(at).id == before.id == config(at).upload
 
 
 # ---------------------------------------------------------------------------------------------
@@ -320,9 +321,9 @@ def test_bad_upload_after_a_good_one_keeps_the_previous_data(uploaded, raw, name
     message = at.error[0].value
     assert message.startswith(f"{name} was not loaded: ") and message.endswith("Still using mine.csv.")
     assert "Traceback" not in message
-    assert config(at) == good and stored(at)["file_name"] == "mine.csv"
+    assert config(at) == good and stored(at).file_name == "mine.csv"
     assert at.subheader[0].value == "Loaded: mine.csv"  # the preview still shows the good file
-    at = go(at, "yd_go_playground")
+    at = go(at, "your_data_go_playground")
     assert config(at) == good and metrics(at)["Step"] == "0"
 
 
@@ -331,8 +332,8 @@ def test_a_good_upload_replaces_the_previous_one(uploaded, cols):
     other = {k: v[:30] * 2 for k, v in cols.items()}
     at = upload(uploaded, csv_bytes(other, text_column=False), "second.csv")
     assert not at.info  # nothing was dropped this time
-    assert stored(at)["file_name"] == "second.csv" and config(at).upload not in ("", first)
-    assert stored(at)["dataset"].n_samples == 30
+    assert stored(at).file_name == "second.csv" and config(at).upload not in ("", first)
+    assert stored(at).dataset.n_samples == 30
 
 
 def test_a_second_session_does_not_see_the_first_ones_upload(uploaded):
@@ -341,7 +342,7 @@ def test_a_second_session_does_not_see_the_first_ones_upload(uploaded):
     assert not has_upload(other)
     assert [i.value for i in other.info][0].startswith("No data uploaded yet")
     ok(other.switch_page("pages/playground.py").run())
-    assert "upload" not in other.selectbox(key="pg_dataset").options
+    assert "upload" not in other.selectbox(key="playground_dataset").options
     # Even a config that names the first session's upload gets no data from it.
     stolen = AppTest.from_file(APP, default_timeout=60)
     stolen.session_state["gdviz_config"] = RunConfig(dataset="upload", upload=first_id)
@@ -350,10 +351,8 @@ def test_a_second_session_does_not_see_the_first_ones_upload(uploaded):
 
 
 def test_no_process_wide_cache_is_asked_for_upload_data(monkeypatch, cols):
-    """Every st.cache_* function of gdviz.ui and gdviz.ui.multi is wrapped to record its arguments; after the
-    upload has been used on every page, none of them was called for it."""
-    import gdviz.ui as ui_module
-
+    """Every st.cache_* function of gdviz.ui.cache is wrapped to record its arguments; after the upload has been
+    used on every page, none of them was called for it."""
     calls = []
 
     def spy(module, name):
@@ -366,16 +365,16 @@ def test_no_process_wide_cache_is_asked_for_upload_data(monkeypatch, cols):
         wrapper.clear = cached.clear  # the fixtures empty the caches after the test
         monkeypatch.setattr(module, name, wrapper)
 
-    for name in ("_problem", "_dataset", "_trajectory"):
-        spy(ui_module, name)
-    for name in ("_load", "_problem", "_run", "_comparison"):
-        spy(multi, name)
+    cached = [name for name, fn in vars(cache).items() if isinstance(fn, type(cache._problem))]
+    assert len(cached) == 8  # every process-wide cache of the app, a new one included
+    for name in cached:
+        spy(cache, name)
     at = upload(new_page(), csv_bytes(cols))
-    for button in ("yd_go_playground", "yd_go_regimes", "yd_go_sweep", "yd_go_scaling"):
+    for button in ("your_data_go_playground", "your_data_go_regimes", "your_data_go_sweep", "your_data_go_scaling"):
         at = go(ok(at.switch_page(PAGE).run()), button)
     ok(at.switch_page("pages/math.py").run())
     assert calls, "the spies saw nothing: the bundled data's caches should still be used (e.g. for the puzzle)"
-    ids = {config(at).upload, stored(at)["id"]}
+    ids = {config(at).upload, stored(at).id}
 
     def about_the_upload(value) -> bool:
         if isinstance(value, RunConfig):
@@ -387,24 +386,24 @@ def test_no_process_wide_cache_is_asked_for_upload_data(monkeypatch, cols):
 
 
 def test_sidebar_switches_between_a_bundled_dataset_and_the_upload(uploaded):
-    at = go(uploaded, "yd_go_playground")
+    at = go(uploaded, "your_data_go_playground")
     upload_id = config(at).upload
-    ok(at.selectbox(key="pg_dataset").set_value("diabetes").run())
-    assert config(at).dataset == "diabetes" and at.selectbox(key="pg_feature").options[0] == "age"
-    ok(at.selectbox(key="pg_dataset").set_value("upload").run())
+    ok(at.selectbox(key="playground_dataset").set_value("diabetes").run())
+    assert config(at).dataset == "diabetes" and at.selectbox(key="playground_feature").options[0] == "age"
+    ok(at.selectbox(key="playground_dataset").set_value("upload").run())
     assert config(at).dataset == "upload" and config(at).upload == upload_id and config(at).feature == 0
-    assert at.selectbox(key="pg_feature").options == ["x", "z", "w"]
+    assert at.selectbox(key="playground_feature").options == ["x", "z", "w"]
     # A bad upload while on diabetes leaves diabetes selected.
-    ok(at.selectbox(key="pg_dataset").set_value("diabetes").run())
+    ok(at.selectbox(key="playground_dataset").set_value("diabetes").run())
     at = upload(ok(at.switch_page(PAGE).run()), b"nothing useful", "bad.csv")
     assert len(at.error) == 1 and config(at).dataset == "diabetes"
 
 
 def test_example_file_is_the_raw_diabetes_table():
-    at = click(new_page(), "yd_example_load")
+    at = click(new_page(), "your_data_example_load")
     diabetes = load_diabetes(scaled=False)
-    ds = stored(at)["dataset"]
-    assert stored(at)["file_name"] == "diabetes_example.csv"
+    ds = stored(at).dataset
+    assert stored(at).file_name == "diabetes_example.csv"
     assert ds.feature_names == tuple(diabetes.feature_names) and ds.target_name == "progression"
     np.testing.assert_allclose(ds.X, diabetes.data, rtol=1e-5)
     np.testing.assert_allclose(ds.y, diabetes.target, rtol=1e-5)
@@ -421,7 +420,7 @@ def ds_bytes() -> bytes:
 
 
 def test_what_the_upload_keeps_in_session_state_pickles(uploaded):
-    at = go(uploaded, "yd_go_scaling")
+    at = go(uploaded, "your_data_go_scaling")
     for key in ("gdviz_upload", "gdviz_upload_memo", "gdviz_config"):
         pickle.dumps(at.session_state[key])
     assert at.session_state["gdviz_upload_memo"]  # the scaling page's problems and runs are memoised here

@@ -1,25 +1,25 @@
-"""Read-out and theory panels shared by pages: metrics and sentences, no figures, no maths of their own."""
+"""The Playground's read-out and theory panels (metrics and sentences, no figures, no maths of their own),
+its link key (the step) and its downloads. Its stepping controls are ``gdviz.ui.player``."""
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Mapping, Sequence
+
 import pandas as pd
 import streamlit as st
 
-from gdviz import analysis, explain
+from gdviz import analysis, explain, query
 from gdviz.analysis import Regime
 from gdviz.config import RunConfig
 from gdviz.engine import Problem, Status, Trajectory
+from gdviz.explain import fmt
 from gdviz.plots._spec import REGIME_LABELS
 from gdviz.runs import init_params
+from gdviz.ui import downloads, player, share, state, widgets
 
+PAGE = "playground"
 # How a regime is announced: Streamlit's alert boxes come in these tones (text always names the regime).
 _ALERT = {Regime.SLOW: st.info, Regime.GOOD: st.success, Regime.OSCILLATING: st.warning, Regime.DIVERGENT: st.warning}
-
-
-def num(x: float) -> str:
-    """A number for a metric: 6 significant figures; inf and nan spelled out."""
-    return f"{x:.6g}" if np.isfinite(x) else str(float(x))
 
 
 # On a phone (narrow screen) the read-out's nine metrics, one or two a row at full size, pushed the first chart
@@ -67,19 +67,19 @@ def readout(prefix: str, names: tuple[str, ...], head: Trajectory, *, optimum_lo
     st.html(PHONE_CSS.format(prefix=prefix))
     with st.container(horizontal=True, key=f"{prefix}_readout"):
         st.metric("Step", f"{s.step:,}", help="Updates applied so far (step 0 is the start point).")
-        st.metric("Loss", num(s.loss), help="Mean squared error at this step.")
+        st.metric("Loss", fmt(s.loss, 6), help="Mean squared error at this step.")
         for name, value in zip(names, s.params, strict=True):
-            st.metric(name.capitalize(), num(value), help=f"The {name} at this step (in the units the run fits).")
+            st.metric(name.capitalize(), fmt(value, 6), help=f"The {name} at this step (in the units the run fits).")
         for name, value in zip(names, s.grads, strict=True):
-            st.metric(f"dJ/d {name}", num(value), help=f"The gradient of the loss with respect to the {name}.")
+            st.metric(f"dJ/d {name}", fmt(value, 6), help=f"The gradient of the loss with respect to the {name}.")
         st.metric(
             "Update norm",
-            num(s.update_norm) if s.step else "-",
+            fmt(s.update_norm, 6) if s.step else "-",
             help="Length of the last update; the run stops once it is < tol.",
         )
         st.metric(
             "Rate used",
-            num(s.learning_rate) if s.step else "-",
+            fmt(s.learning_rate, 6) if s.step else "-",
             help="The learning rate of the last update (after the schedule).",
         )
         status = s.status.value.replace("_", " ")
@@ -162,7 +162,7 @@ def theory(config: RunConfig, problem: Problem) -> None:
     )
     if config.is_constant_gd:
         steps = analysis.predicted_steps(problem, lr, tol=config.tol, init_params=init_params(config, problem))
-        text = f"{steps:,.0f}" if np.isfinite(steps) else "never"
+        text = explain.steps_text(steps)
         st.metric(
             "Predicted steps to converge",
             text,
@@ -171,3 +171,56 @@ def theory(config: RunConfig, problem: Problem) -> None:
         )
     else:
         st.caption("Predicted steps come from the closed form of plain GD at a constant rate; pick those to see them.")
+
+
+# ---------------------------------------------------------------------------------------------
+# The page's link key: the step
+# ---------------------------------------------------------------------------------------------
+
+
+def current_step() -> int:
+    """The Playground's current step (0 before its first visit); the math page opens there."""
+    return int(st.session_state.get(player.cursor_key(PAGE), 0) or 0)
+
+
+def _read_link(q: dict[str, str], notices: list[str]) -> None:
+    if "step" in q and (step := query.read_int("step", q["step"], "step", notices)) is not None:
+        limit = state.get_config().max_steps
+        if step > limit:
+            notices.append(
+                f"The step (step) in the link, {step:,}, is past the max steps ({limit:,}): showing the last step "
+                "this run reaches."
+            )
+        player.go_to(PAGE, min(step, limit))
+
+
+def _write_link() -> dict[str, str]:
+    step = current_step()
+    return {"step": str(step)} if step else {}
+
+
+share.register(PAGE, keys=("step",), read=_read_link, write=_write_link, bound=widgets.BOUND_FIELDS,
+               paused=lambda: bool(st.session_state.get(player.playing_key(PAGE))))  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# The page's downloads
+# ---------------------------------------------------------------------------------------------
+
+# Names of the charts whose own title is missing or counts steps (chart key without the page prefix).
+CHART_NAMES = {
+    "surface": "Loss surface (3D)",
+    "contour": "Path on the loss contours",
+    "line": "Fitted line over the data",
+    "loss": "Loss over the steps",
+    "grads": "Gradient magnitude over the steps",
+    "bars": "Gradient per parameter",
+}
+
+
+def download_menu(prefix: str, config: RunConfig, head: Trajectory, names: Sequence[str], charts: Mapping) -> None:
+    """The run up to the current step, its charts, the script of the whole run."""
+    downloads.run_menu(
+        prefix, config, head, names, page="playground", title="Playground", optimizer=config.optimizer,
+        csv_label=f"The run so far, steps 0-{int(head.step[-1]):,} (CSV)", figures=charts, labels=CHART_NAMES,
+    )  # fmt: skip

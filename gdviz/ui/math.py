@@ -7,18 +7,20 @@ only lays them out. Metric labels are stable: the page tests find the numbers by
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gdviz import data, explain, thinning
+from gdviz import data, explain, query, thinning
 from gdviz.config import RunConfig
 from gdviz.derivation import GradientNumbers, StepNumbers
 from gdviz.engine import Problem, Status, Trajectory
-from gdviz.ui import dataset_label
-from gdviz.ui.panels import num
+from gdviz.explain import fmt
+from gdviz.ui import downloads, playground, share, state, widgets
 
-PG_CURSOR = "pg_cursor"  # the Playground's current step (gdviz.ui.player, prefix "pg")
+PAGE = "math"
 COLUMNS = [3, 2]  # formula : numbers
 
 
@@ -30,10 +32,7 @@ def rate_at(config: RunConfig, step: int) -> float:
 def step_selector(prefix: str, traj: Trajectory) -> int:
     """A number input over the run's steps; starts at the Playground's step when there is one."""
     key, last = f"{prefix}_step", int(traj.step[-1])
-    if key not in st.session_state:
-        st.session_state[key] = int(st.session_state.get(PG_CURSOR, 0) or 0)
-    st.session_state[key] = int(min(max(st.session_state[key] or 0, 0), last))  # a new run may be shorter
-    st.session_state[key] = thinning.snap(traj, st.session_state[key])  # a long run stores only some steps
+    widgets.keep_step(key, opening=playground.current_step(), snap=widgets.stored_step(traj))
     return int(
         st.number_input(
             f"Step of the run (0 to {last:,})",
@@ -42,12 +41,7 @@ def step_selector(prefix: str, traj: Trajectory) -> int:
             step=1,
             key=key,
             help="Updates applied so far: 0 is the start point. It starts at the Playground's current step."
-            + (
-                " Past the early steps a long run stores only every 2nd, 4th, 8th... step (to bound memory): "
-                "a step in between moves to the nearest stored one."
-                if traj.n_states < last + 1
-                else ""
-            ),
+            + widgets.thinned_note(traj, "a step in between moves to the nearest stored one."),
         )
     )
 
@@ -57,7 +51,7 @@ def context(config: RunConfig, problem: Problem, traj: Trajectory, grad: Gradien
     last = int(traj.step[-1])
     status = traj.status.value.replace("_", " ")
     st.caption(
-        f"Data: {dataset_label(config.dataset)}, n = {problem.n_samples:,} rows, feature "
+        f"Data: {state.dataset_label(config.dataset)}, n = {problem.n_samples:,} rows, feature "
         f"'{problem.feature_names[0]}'. Run: {config.optimizer}, rate {config.learning_rate:g}, "
         f"schedule {config.schedule}, {last:,} steps, {status}."
     )
@@ -114,8 +108,8 @@ def loss_section(problem: Problem, grad: GradientNumbers) -> None:
         )
         _metrics(
             [
-                ("J(w) from the rows", num(grad.loss_formula), "mean((X1 w - y)^2) over the data rows, here."),
-                ("J(w) in the run", num(grad.loss_engine), "The loss the engine recorded at this step."),
+                ("J(w) from the rows", fmt(grad.loss_formula, 6), "mean((X1 w - y)^2) over the data rows, here."),
+                ("J(w) in the run", fmt(grad.loss_engine, 6), "The loss the engine recorded at this step."),
             ]
         )
 
@@ -148,9 +142,9 @@ def gradient_section(names: tuple[str, ...], grad: GradientNumbers) -> None:
             pd.DataFrame(
                 {
                     "parameter": list(names),
-                    "w": [num(v) for v in grad.params],
-                    "(2/n) X1^T (X1 w - y)": [num(v) for v in grad.grads_formula],
-                    "engine": [num(v) for v in grad.grads_engine],
+                    "w": [fmt(v, 6) for v in grad.params],
+                    "(2/n) X1^T (X1 w - y)": [fmt(v, 6) for v in grad.grads_formula],
+                    "engine": [fmt(v, 6) for v in grad.grads_engine],
                 }
             ).set_index("parameter")
         )
@@ -190,8 +184,8 @@ def transpose_section(names: tuple[str, ...], grad: GradientNumbers) -> None:
     with right:
         _metrics(
             [
-                (f"Column sum for {names[0]}", num(grad.column_sums[0]), "sum_i r_i (the column of ones)."),
-                (f"Column sum for {names[1]}", num(grad.column_sums[1]), "sum_i x_i r_i (the feature column)."),
+                (f"Column sum for {names[0]}", fmt(grad.column_sums[0], 6), "sum_i r_i (the column of ones)."),
+                (f"Column sum for {names[1]}", fmt(grad.column_sums[1], 6), "sum_i x_i r_i (the feature column)."),
             ]
         )
         st.caption("Multiply each by 2/n and you get the gradient of section 2.")
@@ -213,10 +207,10 @@ def mean_section(problem: Problem, nxt: StepNumbers) -> None:
         _metrics(
             [
                 ("n (rows)", f"{problem.n_samples:,}", "Number of data rows."),
-                ("lambda_max of the mean", num(nxt.lambda_max), "Largest eigenvalue of H = (2/n) X1^T X1."),
-                ("lambda_max of the sum", num(nxt.sum_lambda_max), "n times larger: the summed loss is n J."),
-                ("Largest safe rate (mean)", num(nxt.stable_max), "2 / lambda_max."),
-                ("Largest safe rate (sum)", num(2.0 / nxt.sum_lambda_max), "2 / (n lambda_max)."),
+                ("lambda_max of the mean", fmt(nxt.lambda_max, 6), "Largest eigenvalue of H = (2/n) X1^T X1."),
+                ("lambda_max of the sum", fmt(nxt.sum_lambda_max, 6), "n times larger: the summed loss is n J."),
+                ("Largest safe rate (mean)", fmt(nxt.stable_max, 6), "2 / lambda_max."),
+                ("Largest safe rate (sum)", fmt(2.0 / nxt.sum_lambda_max, 6), "2 / (n lambda_max)."),
             ]
         )
 
@@ -247,16 +241,20 @@ def taylor_section(config: RunConfig, traj: Trajectory, grad: GradientNumbers, n
             st.caption(f"(The run uses {config.optimizer}; this is the plain gradient step at its rate.)")
         _metrics(
             [
-                ("J(w)", num(nxt.loss_now), "The loss at this step, from the rows."),
-                ("||g||^2", num(nxt.grad_norm2), "Squared length of the gradient."),
-                ("Taylor prediction", num(nxt.taylor), "J(w) - eta ||g||^2."),
-                ("Curvature term", num(nxt.correction), "(eta^2 / 2) g^T H g: what the first-order view leaves out."),
-                ("Actual J(w - eta g)", num(nxt.actual), "The loss after the step, computed on the data rows."),
-                ("Loss drops while eta <", num(nxt.decrease_below), "2 ||g||^2 / g^T H g, along this gradient."),
+                ("J(w)", fmt(nxt.loss_now, 6), "The loss at this step, from the rows."),
+                ("||g||^2", fmt(nxt.grad_norm2, 6), "Squared length of the gradient."),
+                ("Taylor prediction", fmt(nxt.taylor, 6), "J(w) - eta ||g||^2."),
+                (
+                    "Curvature term",
+                    fmt(nxt.correction, 6),
+                    "(eta^2 / 2) g^T H g: what the first-order view leaves out.",
+                ),
+                ("Actual J(w - eta g)", fmt(nxt.actual, 6), "The loss after the step, computed on the data rows."),
+                ("Loss drops while eta <", fmt(nxt.decrease_below, 6), "2 ||g||^2 / g^T H g, along this gradient."),
             ]
         )
         if config.optimizer == "gd" and (k := _next_row(traj, grad.step)) is not None:
-            st.metric("The run's loss at the next step", num(float(traj.loss[k])), help="From the run.")
+            st.metric("The run's loss at the next step", fmt(float(traj.loss[k]), 6), help="From the run.")
 
 
 def recursion_section(
@@ -292,16 +290,16 @@ def recursion_section(
         st.table(
             pd.DataFrame(
                 {
-                    "eigenvalue of H": [num(v) for v in nxt.eigenvalues],
-                    "1 - eta x eigenvalue": [num(v) for v in nxt.factors],
+                    "eigenvalue of H": [fmt(v, 6) for v in nxt.eigenvalues],
+                    "1 - eta x eigenvalue": [fmt(v, 6) for v in nxt.factors],
                 }
             ).set_index("eigenvalue of H")
         )
         _metrics(
             [
-                ("Oscillation from 1/lambda_max", num(nxt.monotone_max), "Above it the stiff direction flips sign."),
-                ("Divergence from 2/lambda_max", num(nxt.stable_max), "From it on the error grows."),
-                ("eta / (2/lambda_max)", num(nxt.learning_rate / nxt.stable_max), "Below 1, plain GD converges."),
+                ("Oscillation from 1/lambda_max", fmt(nxt.monotone_max, 6), "Above it the stiff direction flips sign."),
+                ("Divergence from 2/lambda_max", fmt(nxt.stable_max, 6), "From it on the error grows."),
+                ("eta / (2/lambda_max)", fmt(nxt.learning_rate / nxt.stable_max, 6), "Below 1, plain GD converges."),
             ]
         )
         _error_table(config, problem, traj, names, grad, nxt)
@@ -318,12 +316,12 @@ def _error_table(
 ) -> None:
     k = _next_row(traj, grad.step)
     has_next = k is not None
-    cols = {"parameter": list(names), "e_t = w_t - w*": [num(v) for v in nxt.error],
-            "(I - eta H) e_t": [num(v) for v in nxt.next_error]}  # fmt: skip
+    cols = {"parameter": list(names), "e_t = w_t - w*": [fmt(v, 6) for v in nxt.error],
+            "(I - eta H) e_t": [fmt(v, 6) for v in nxt.next_error]}  # fmt: skip
     if has_next:
         with np.errstate(all="ignore"):
             run_next = traj.params[k] - problem.optimum
-        cols["e_{t+1} in the run"] = [num(v) for v in run_next]
+        cols["e_{t+1} in the run"] = [fmt(v, 6) for v in run_next]
     st.table(pd.DataFrame(cols).set_index("parameter"))
     if config.optimizer != "gd":
         st.caption(f"The recursion is plain GD's; the run uses {config.optimizer}, so its next error differs.")
@@ -333,3 +331,29 @@ def _error_table(
         st.caption("The run's next step is not stored (a long run keeps only some steps): nothing to compare with.")
     else:
         st.caption("The last two columns agree: the recursion is exact for this loss, up to round-off.")
+
+
+# ---------------------------------------------------------------------------------------------
+# The page's link key: the step
+# ---------------------------------------------------------------------------------------------
+
+
+def _read_link(q: dict[str, str], notices: list[str]) -> None:
+    if "step" in q and (step := query.read_int("step", q["step"], "step", notices)) is not None:
+        st.session_state[f"{PAGE}_step"] = step
+
+
+def _write_link() -> dict[str, str]:
+    step = st.session_state.get(f"{PAGE}_step")
+    return {"step": str(int(step))} if step else {}
+
+
+share.register(PAGE, keys=("step",), read=_read_link, write=_write_link, bound=widgets.BOUND_FIELDS)
+
+
+def download_menu(prefix: str, config: RunConfig, traj: Trajectory, names: Sequence[str]) -> None:
+    """The run the page shows (the whole run) and its script."""
+    downloads.run_menu(
+        prefix, config, traj, names, page="math", title="The math", optimizer=config.optimizer,
+        csv_label=f"The run, steps 0-{int(traj.step[-1]):,} (CSV)",
+    )  # fmt: skip

@@ -27,14 +27,21 @@ from sklearn.preprocessing import StandardScaler
 from streamlit.testing.v1 import AppTest
 
 from gdviz.optimizers import OPTIMIZERS
-from gdviz.ui import controls, player
+from gdviz.ui import player, widgets
 from gdviz.ui.live_chart import figures_of
 from tests.chart_utils import decode, trace_by_name
 from tests.oracles import design, grad_of, heavy_ball, loss_of
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-CHART_KEYS = ("pg_surface", "pg_contour", "pg_line", "pg_loss", "pg_grads", "pg_bars")
-CHARTS_ELEMENT = "pg_charts"  # the one live-charts element that holds them
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+CHART_KEYS = (
+    "playground_surface",
+    "playground_contour",
+    "playground_line",
+    "playground_loss",
+    "playground_grads",
+    "playground_bars",
+)
+CHARTS_ELEMENT = "playground_charts"  # the one live-charts element that holds them
 DEFAULT_LR, DEFAULT_TOL, DEFAULT_MAX_STEPS = 0.05, 1e-6, 10_000
 # Metrics show 6 significant figures, theory metrics 4.
 READOUT_REL, THEORY_REL = 6e-6, 6e-4
@@ -47,7 +54,7 @@ READOUT_REL, THEORY_REL = 6e-6, 6e-4
 
 def scrubber(at):
     """The step scrubber (its key changes with the step, see gdviz.ui.player.scrub_key)."""
-    return at.slider(key=player.scrub_key("pg", at.session_state["pg_cursor"]))
+    return at.slider(key=player.scrub_key("playground", at.session_state["playground_cursor"]))
 
 
 def hessian_eigs(X1: np.ndarray) -> np.ndarray:
@@ -159,12 +166,12 @@ def trace_starting(fig: dict, prefix: str) -> dict:
 
 
 def contour_path(at: AppTest) -> np.ndarray:
-    x, y = xy(trace_by_name(live_figure(at, "pg_contour"), "path"))
+    x, y = xy(trace_by_name(live_figure(at, "playground_contour"), "path"))
     return np.column_stack([x, y])
 
 
 def measured_loss(at: AppTest) -> tuple[np.ndarray, np.ndarray]:
-    return xy(trace_by_name(live_figure(at, "pg_loss"), "measured loss"))
+    return xy(trace_by_name(live_figure(at, "playground_loss"), "measured loss"))
 
 
 def banner(at: AppTest) -> str:
@@ -195,7 +202,7 @@ def widget(at: AppTest, key: str):
 
 
 def set_field(at: AppTest, field: str, value) -> AppTest:
-    return ok(widget(at, f"pg_{field}").set_value(value).run())
+    return ok(widget(at, f"playground_{field}").set_value(value).run())
 
 
 def click(at: AppTest, key: str) -> AppTest:
@@ -215,13 +222,13 @@ def assert_readout(at: AppTest, step: int, w, X1, y, *, feature: str = "x") -> N
 
 
 def traj_snapshot(at: AppTest) -> tuple[object, int, list[np.ndarray]]:
-    traj = at.session_state["pg_traj"]
+    traj = at.session_state["playground_traj"]
     return traj, traj.n_states, [np.array(a, copy=True) for a in traj[:6]]
 
 
 def assert_not_recomputed(at: AppTest, snapshot) -> None:
     traj, n_states, arrays = snapshot
-    now = at.session_state["pg_traj"]
+    now = at.session_state["playground_traj"]
     assert now is traj
     assert now.n_states == n_states
     for old, new in zip(arrays, now[:6], strict=True):
@@ -244,8 +251,8 @@ def test_default_load_reads_step_0_at_the_zero_start(default_app, line):
     assert_readout(default_app, 0, np.zeros(2), X1, y)
     assert number(default_app, "Loss") == pytest.approx(np.mean(y**2), rel=READOUT_REL)
     assert metrics(default_app)["Status"] == "running"
-    assert default_app.session_state["pg_cursor"] == 0
-    assert default_app.session_state["pg_playing"] is False
+    assert default_app.session_state["playground_cursor"] == 0
+    assert default_app.session_state["playground_playing"] is False
     assert not default_app.error
 
 
@@ -266,7 +273,7 @@ def test_default_load_draws_six_live_charts(default_app):
 
 def test_default_surface_is_the_loss_with_the_path_on_it(default_app, line):
     _, X1, y = line
-    fig = live_figure(default_app, "pg_surface")
+    fig = live_figure(default_app, "playground_surface")
     types = [t["type"] for t in fig["data"]]
     assert types.count("surface") == 1
     surface = next(t for t in fig["data"] if t["type"] == "surface")
@@ -288,7 +295,7 @@ def test_default_surface_is_the_loss_with_the_path_on_it(default_app, line):
 
 def test_default_contour_path_is_the_start_point(default_app, line):
     np.testing.assert_allclose(contour_path(default_app), [[0.0, 0.0]])
-    x, y = xy(trace_by_name(live_figure(default_app, "pg_contour"), "least-squares optimum"))
+    x, y = xy(trace_by_name(live_figure(default_app, "playground_contour"), "least-squares optimum"))
     np.testing.assert_allclose([x[0], y[0]], lstsq_line(line[0], line[2]), rtol=1e-9)
 
 
@@ -321,7 +328,7 @@ def test_default_banner_is_good_both_ways(default_app, line):
 def assert_at_step(at: AppTest, t: int, run: NaiveRun, X1, y) -> None:
     """Read-out, cursor and every chart's path against the naive loop at step ``t``."""
     assert_readout(at, t, run.params[t], X1, y)
-    assert at.session_state["pg_cursor"] == t
+    assert at.session_state["playground_cursor"] == t
     if t > 0:
         m = metrics(at)
         assert float(m["Update norm"]) == pytest.approx(
@@ -332,11 +339,11 @@ def assert_at_step(at: AppTest, t: int, run: NaiveRun, X1, y) -> None:
     steps, loss = measured_loss(at)
     np.testing.assert_array_equal(steps, np.arange(t + 1))
     np.testing.assert_allclose(loss, run.loss[: t + 1], rtol=1e-9)
-    surface_path = trace_by_name(live_figure(at, "pg_surface"), "path")
+    surface_path = trace_by_name(live_figure(at, "playground_surface"), "path")
     assert len(decode(surface_path["x"])) == t + 1
-    bars = trace_by_name(live_figure(at, "pg_bars"), "|gradient|")
+    bars = trace_by_name(live_figure(at, "playground_bars"), "|gradient|")
     np.testing.assert_allclose(decode(bars["y"]), np.abs(grad_of(X1, y, run.params[t])), rtol=1e-9)
-    grads = live_figure(at, "pg_grads")
+    grads = live_figure(at, "playground_grads")
     gx, gy = xy(trace_by_name(grads, "|dJ/d slope on x|"))
     np.testing.assert_array_equal(gx, np.arange(t + 1))
     expected = [abs(grad_of(X1, y, w)[1]) for w in run.params[: t + 1]]
@@ -349,15 +356,15 @@ def test_step_buttons_scrubber_and_go_to(line, default_run):
     run = default_run
     at = new_app()
 
-    click(at, "pg_step1")
+    click(at, "playground_step1")
     assert_at_step(at, 1, run, X1, y)
 
-    click(at, "pg_step10")
+    click(at, "playground_step10")
     assert_at_step(at, 11, run, X1, y)
 
     snapshot = traj_snapshot(at)
     assert snapshot[1] > 11  # computed ahead: the next moves must not recompute
-    click(at, "pg_back")
+    click(at, "playground_back")
     assert_at_step(at, 10, run, X1, y)
     assert_not_recomputed(at, snapshot)
 
@@ -365,20 +372,20 @@ def test_step_buttons_scrubber_and_go_to(line, default_run):
     assert_at_step(at, 4, run, X1, y)
     assert_not_recomputed(at, snapshot)
 
-    ok(at.number_input(key="pg_goto").set_value(7).run())
+    ok(at.number_input(key="playground_goto").set_value(7).run())
     assert_at_step(at, 7, run, X1, y)
     assert_not_recomputed(at, snapshot)
 
-    click(at, "pg_reset")
+    click(at, "playground_reset")
     assert_at_step(at, 0, run, X1, y)
     assert_not_recomputed(at, snapshot)
-    assert at.button(key="pg_back").disabled and at.button(key="pg_reset").disabled
+    assert at.button(key="playground_back").disabled and at.button(key="playground_reset").disabled
 
     # Past what is computed: the run is extended, and the steps already there stay as they were.
     target = snapshot[1] + 100
-    ok(at.number_input(key="pg_goto").set_value(target).run())
+    ok(at.number_input(key="playground_goto").set_value(target).run())
     assert_at_step(at, target, run, X1, y)
-    traj = at.session_state["pg_traj"]
+    traj = at.session_state["playground_traj"]
     assert traj.n_states > target
     for old, new in zip(snapshot[2], traj[:6], strict=True):
         np.testing.assert_array_equal(new[: len(old)], old)
@@ -386,16 +393,16 @@ def test_step_buttons_scrubber_and_go_to(line, default_run):
 
 def test_go_to_the_same_step_twice():
     at = new_app()
-    ok(at.number_input(key="pg_goto").set_value(7).run())
-    click(at, "pg_reset")
-    ok(at.number_input(key="pg_goto").set_value(7).run())
+    ok(at.number_input(key="playground_goto").set_value(7).run())
+    click(at, "playground_reset")
+    ok(at.number_input(key="playground_goto").set_value(7).run())
     assert step_of(at) == 7
 
 
 def test_back_at_step_0_is_disabled_and_step_is_not(default_app):
-    assert default_app.button(key="pg_back").disabled
-    assert default_app.button(key="pg_reset").disabled
-    assert not default_app.button(key="pg_step1").disabled
+    assert default_app.button(key="playground_back").disabled
+    assert default_app.button(key="playground_reset").disabled
+    assert not default_app.button(key="playground_step1").disabled
     assert scrubber(default_app).disabled  # nothing computed beyond step 0 yet
 
 
@@ -406,15 +413,15 @@ def test_back_at_step_0_is_disabled_and_step_is_not(default_app):
 
 def test_run_to_end_converges_where_the_naive_loop_does(line, default_run):
     _, X1, y = line
-    at = click(new_app(), "pg_end")
+    at = click(new_app(), "playground_end")
     assert metrics(at)["Status"] == "converged"
     t = default_run.steps
     assert_readout(at, t, default_run.params[t], X1, y)
-    assert at.session_state["pg_cursor"] == t
-    assert at.session_state["pg_traj"].n_states == t + 1
+    assert at.session_state["playground_cursor"] == t
+    assert at.session_state["playground_traj"].n_states == t + 1
     np.testing.assert_allclose(number(at, "Intercept"), lstsq_line(X1[:, 1], y)[0], rtol=1e-4)
     assert banner(at).startswith("**Observed regime (over the whole run): Good.**")
-    for key in ("pg_step1", "pg_step10", "pg_end", "pg_play"):
+    for key in ("playground_step1", "playground_step10", "playground_end", "playground_play"):
         assert at.button(key=key).disabled, key
     steps, loss = measured_loss(at)
     assert steps[-1] == t
@@ -424,12 +431,12 @@ def test_run_to_end_stops_at_max_steps(line):
     _, X1, y = line
     at = set_field(new_app(), "max_steps", 5)
     assert config(at).max_steps == 5
-    click(at, "pg_end")
+    click(at, "playground_end")
     run = naive_gd(X1, y, DEFAULT_LR, max_steps=5)
     assert run.status == "max steps"
     assert metrics(at)["Status"] == "max steps"
     assert_readout(at, 5, run.params[5], X1, y)
-    assert at.session_state["pg_traj"].n_states == 6
+    assert at.session_state["playground_traj"].n_states == 6
 
 
 def test_go_to_step_50000_on_a_slow_rate(line):
@@ -438,9 +445,9 @@ def test_go_to_step_50000_on_a_slow_rate(line):
     at = new_app()
     set_field(at, "learning_rate", lr)
     set_field(at, "max_steps", 100_000)
-    ok(at.number_input(key="pg_goto").set_value(50_000).run())
+    ok(at.number_input(key="playground_goto").set_value(50_000).run())
     assert step_of(at) == 50_000
-    assert at.session_state["pg_cursor"] == 50_000
+    assert at.session_state["playground_cursor"] == 50_000
     assert metrics(at)["Status"] == "running"
     # Closed form for constant-rate GD, from lstsq and a matrix power.
     H = 2.0 / len(y) * X1.T @ X1
@@ -467,7 +474,7 @@ PRESETS = {
 
 
 def nearest_on_slider(rate: float) -> float:
-    grid = np.asarray(controls.RATE_GRID)  # the slider's own options
+    grid = np.asarray(widgets.RATE_GRID)  # the slider's own options
     return float(grid[np.argmin(np.abs(np.log(grid) - np.log(rate)))])
 
 
@@ -477,13 +484,13 @@ def test_preset_sets_the_rate_and_the_regime(name, line):
     lam = hessian_eigs(X1)
     rate_of, label = PRESETS[name]
     rate = sig(rate_of(lam[0], lam[-1]))
-    at = click(new_app(), f"pg_preset_{name}")
+    at = click(new_app(), f"playground_preset_{name}")
     assert config(at).learning_rate == pytest.approx(rate, rel=1e-12)
-    assert at.number_input(key="pg_learning_rate").value == pytest.approx(rate, rel=1e-12)
-    assert at.select_slider(key="pg_lr_slider").value == nearest_on_slider(rate)
+    assert at.number_input(key="playground_learning_rate").value == pytest.approx(rate, rel=1e-12)
+    assert at.select_slider(key="playground_lr_slider").value == nearest_on_slider(rate)
     assert step_of(at) == 0
 
-    click(at, "pg_end")
+    click(at, "playground_end")
     run = naive_gd(X1, y, rate)
     m = metrics(at)
     assert m["Status"] == run.status
@@ -503,7 +510,7 @@ def test_preset_sets_the_rate_and_the_regime(name, line):
     _, loss = measured_loss(at)
     assert np.max(loss) > 1e100  # the blow-up is drawn, not clipped
     assert np.max(loss) <= np.max(run.loss) * (1 + 1e-9)
-    assert at.session_state["pg_traj"].n_states == run.steps + 1
+    assert at.session_state["playground_traj"].n_states == run.steps + 1
     # The last finite state is kept: the read-out shows the step it blew up at.
     assert m["Loss"] in ("inf", "nan")
 
@@ -514,8 +521,8 @@ def test_presets_follow_the_data(line):
     x = diabetes.data[:, 0]
     lam = hessian_eigs(design(x))
     at = new_app()
-    ok(at.selectbox(key="pg_dataset").set_value("diabetes").run())
-    click(at, "pg_preset_good")
+    ok(at.selectbox(key="playground_dataset").set_value("diabetes").run())
+    click(at, "playground_preset_good")
     assert config(at).learning_rate == pytest.approx(sig(0.5 / lam[-1]), rel=1e-12)
 
 
@@ -527,21 +534,21 @@ def test_presets_follow_the_data(line):
 def test_slider_and_exact_box_follow_each_other(line):
     _, X1, y = line
     at = new_app()
-    assert at.select_slider(key="pg_lr_slider").value == nearest_on_slider(DEFAULT_LR)
+    assert at.select_slider(key="playground_lr_slider").value == nearest_on_slider(DEFAULT_LR)
 
-    ok(at.select_slider(key="pg_lr_slider").set_value(0.1).run())
+    ok(at.select_slider(key="playground_lr_slider").set_value(0.1).run())
     assert config(at).learning_rate == 0.1
-    assert at.number_input(key="pg_learning_rate").value == 0.1
+    assert at.number_input(key="playground_learning_rate").value == 0.1
 
     exact = 0.0123456  # between grid values
-    assert exact not in controls.RATE_GRID
+    assert exact not in widgets.RATE_GRID
     set_field(at, "learning_rate", exact)
     assert config(at).learning_rate == exact
-    assert at.number_input(key="pg_learning_rate").value == exact
-    assert at.select_slider(key="pg_lr_slider").value == nearest_on_slider(exact)
-    assert at.select_slider(key="pg_lr_slider").value == 0.0126
+    assert at.number_input(key="playground_learning_rate").value == exact
+    assert at.select_slider(key="playground_lr_slider").value == nearest_on_slider(exact)
+    assert at.select_slider(key="playground_lr_slider").value == 0.0126
 
-    click(at, "pg_step1")
+    click(at, "playground_step1")
     assert number(at, "Rate used") == exact
     w1 = np.zeros(2) - exact * grad_of(X1, y, np.zeros(2))
     assert_readout(at, 1, w1, X1, y)
@@ -554,7 +561,7 @@ def test_slider_and_exact_box_follow_each_other(line):
 
 
 def data_points(at: AppTest) -> tuple[np.ndarray, np.ndarray]:
-    return xy(trace_by_name(live_figure(at, "pg_line"), "data"))
+    return xy(trace_by_name(live_figure(at, "playground_line"), "data"))
 
 
 def test_synthetic_settings_change_the_data():
@@ -576,7 +583,7 @@ def test_synthetic_settings_change_the_data():
     X1 = design(x)
     assert_readout(at, 0, np.zeros(2), X1, y)
     assert number(at, "lambda_max") == pytest.approx(hessian_eigs(X1)[-1], rel=THEORY_REL)
-    line = trace_by_name(live_figure(at, "pg_line"), "least-squares line")
+    line = trace_by_name(live_figure(at, "playground_line"), "least-squares line")
     lx, ly = xy(line)
     np.testing.assert_allclose(ly, 4.0 - 2.5 * lx, rtol=1e-9)
 
@@ -584,18 +591,18 @@ def test_synthetic_settings_change_the_data():
 def test_diabetes_feature_selectbox_changes_the_spectrum():
     diabetes = load_diabetes(scaled=False)
     at = new_app()
-    assert not has_widget(at, "pg_feature")
-    ok(at.selectbox(key="pg_dataset").set_value("diabetes").run())
+    assert not has_widget(at, "playground_feature")
+    ok(at.selectbox(key="playground_dataset").set_value("diabetes").run())
     assert config(at).dataset == "diabetes" and config(at).feature == 0
-    assert has_widget(at, "pg_feature")
-    assert not has_widget(at, "pg_n_samples")  # the synthetic settings are gone
+    assert has_widget(at, "playground_feature")
+    assert not has_widget(at, "playground_n_samples")  # the synthetic settings are gone
     lam0 = hessian_eigs(design(diabetes.data[:, 0]))
     assert number(at, "lambda_max") == pytest.approx(lam0[-1], rel=THEORY_REL)
     x, _ = data_points(at)
     assert len(x) == 442
 
     bmi = list(diabetes.feature_names).index("bmi")
-    ok(at.selectbox(key="pg_feature").set_value(bmi).run())
+    ok(at.selectbox(key="playground_feature").set_value(bmi).run())
     assert config(at).feature == bmi
     X1 = design(diabetes.data[:, bmi])
     lam = hessian_eigs(X1)
@@ -610,18 +617,18 @@ def test_diabetes_feature_selectbox_changes_the_spectrum():
 def test_standard_scaling_fits_the_raw_line(line):
     x, X1, y = line
     at = new_app()
-    ok(at.selectbox(key="pg_scaling").set_value("standard").run())
+    ok(at.selectbox(key="playground_scaling").set_value("standard").run())
     assert config(at).scaling == "standard"
     # The theory is of the scaled feature.
     Xs = StandardScaler().fit_transform(x[:, None])[:, 0]
     lam = hessian_eigs(design(Xs))
     assert number(at, "lambda_max") == pytest.approx(lam[-1], rel=THEORY_REL)
-    click(at, "pg_end")
+    click(at, "playground_end")
     assert metrics(at)["Status"] == "converged"
     reg = LinearRegression().fit(x[:, None], y)
     b, m = lstsq_line(x, y)
     assert (b, m) == pytest.approx((reg.intercept_, reg.coef_[0]), rel=1e-9)
-    fx, fy = xy(trace_starting(live_figure(at, "pg_line"), "current fit: "))
+    fx, fy = xy(trace_starting(live_figure(at, "playground_line"), "current fit: "))
     np.testing.assert_allclose(fx, [x.min(), x.max()])
     np.testing.assert_allclose(fy, b + m * fx, rtol=1e-5)
     # The read-out is in the scaled units the run fits.
@@ -634,14 +641,14 @@ def test_standard_scaling_fits_the_raw_line(line):
 # 7. Optimizers and schedules
 # ---------------------------------------------------------------------------------------------
 
-HYPER_WIDGETS = ("pg_beta", "pg_rms_decay", "pg_b1", "pg_b2", "pg_eps")
+HYPER_WIDGETS = ("playground_beta", "playground_rms_decay", "playground_b1", "playground_b2", "playground_eps")
 EXPECTED_HYPER = {
     "gd": set(),
-    "momentum": {"pg_beta"},
-    "nesterov": {"pg_beta"},
-    "adagrad": {"pg_eps"},
-    "rmsprop": {"pg_rms_decay", "pg_eps"},
-    "adam": {"pg_b1", "pg_b2", "pg_eps"},
+    "momentum": {"playground_beta"},
+    "nesterov": {"playground_beta"},
+    "adagrad": {"playground_eps"},
+    "rmsprop": {"playground_rms_decay", "playground_eps"},
+    "adam": {"playground_b1", "playground_b2", "playground_eps"},
 }
 
 
@@ -653,12 +660,12 @@ def test_every_registered_optimizer_has_its_widgets_listed():
 def test_each_optimizer_selects_and_steps(name, line):
     _, X1, y = line
     at = new_app()
-    ok(at.selectbox(key="pg_optimizer").set_value(name).run())
+    ok(at.selectbox(key="playground_optimizer").set_value(name).run())
     assert config(at).optimizer == name
     assert {k for k in HYPER_WIDGETS if has_widget(at, k)} == EXPECTED_HYPER[name]
-    click(at, "pg_step10")
+    click(at, "playground_step10")
     assert step_of(at) == 10
-    assert at.session_state["pg_traj"].n_states > 10
+    assert at.session_state["playground_traj"].n_states > 10
     loss = number(at, "Loss")
     assert np.isfinite(loss) and loss < np.mean(y**2)
     w = [number(at, "Intercept"), number(at, "Slope on x")]
@@ -672,21 +679,21 @@ def test_each_optimizer_selects_and_steps(name, line):
         assert "The Hessian predicts regimes for plain GD at a constant rate only" in text
         assert "Predicted steps to converge" not in metrics(at)
     for key in at.session_state:
-        if key.startswith(("pg_", "gdviz_")) and key != CHARTS_ELEMENT:  # Streamlit's own component state
+        if key.startswith(("playground_", "gdviz_")) and key != CHARTS_ELEMENT:  # Streamlit's own component state
             pickle.dumps(at.session_state[key])
 
 
 def test_momentum_first_two_steps_are_heavy_ball(line):
     _, X1, y = line
     at = new_app()
-    ok(at.selectbox(key="pg_optimizer").set_value("momentum").run())
+    ok(at.selectbox(key="playground_optimizer").set_value("momentum").run())
     set_field(at, "beta", 0.8)
     assert config(at).beta == 0.8
     expected = heavy_ball(X1, y, DEFAULT_LR, 0.8, 2)
     for t in (1, 2):
-        click(at, "pg_step1")
+        click(at, "playground_step1")
         assert_readout(at, t, expected[t], X1, y)
-    np.testing.assert_allclose(at.session_state["pg_traj"].params[:3], expected, rtol=1e-12)
+    np.testing.assert_allclose(at.session_state["playground_traj"].params[:3], expected, rtol=1e-12)
     # Plain GD's second step would be elsewhere: the momentum is really there.
     assert not np.allclose(expected[2], naive_gd(X1, y, DEFAULT_LR).params[2], rtol=1e-3)
 
@@ -694,13 +701,13 @@ def test_momentum_first_two_steps_are_heavy_ball(line):
 @pytest.mark.parametrize(("factor", "every"), [(0.5, 2), (0.25, 3)])
 def test_step_decay_rate_used(factor, every):
     at = new_app()
-    ok(at.selectbox(key="pg_schedule").set_value("step_decay").run())
-    assert has_widget(at, "pg_factor") and has_widget(at, "pg_every")
+    ok(at.selectbox(key="playground_schedule").set_value("step_decay").run())
+    assert has_widget(at, "playground_factor") and has_widget(at, "playground_every")
     set_field(at, "factor", factor)
     set_field(at, "every", every)
     assert (config(at).factor, config(at).every) == (factor, every)
     for t in range(1, 2 * every + 2):
-        click(at, "pg_step1")
+        click(at, "playground_step1")
         # update t is the (t-1)-th, 0-based: the rate drops by `factor` after every `every` updates
         assert number(at, "Rate used") == pytest.approx(DEFAULT_LR * factor ** ((t - 1) // every), rel=1e-12), t
     assert "Predicted steps to converge" not in metrics(at)
@@ -710,20 +717,20 @@ def test_step_decay_rate_used(factor, every):
     ("schedule", "widgets"),
     [
         ("constant", set()),
-        ("inverse_time", {"pg_decay_rate"}),
-        ("inverse_scaling", {"pg_power_t"}),
-        ("exponential_decay", {"pg_decay_rate"}),
-        ("step_decay", {"pg_factor", "pg_every"}),
+        ("inverse_time", {"playground_decay_rate"}),
+        ("inverse_scaling", {"playground_power_t"}),
+        ("exponential_decay", {"playground_decay_rate"}),
+        ("step_decay", {"playground_factor", "playground_every"}),
     ],
 )
 def test_each_schedule_shows_its_widgets_and_steps(schedule, widgets):
     at = new_app()
-    ok(at.selectbox(key="pg_schedule").set_value(schedule).run())
-    keys = ("pg_decay_rate", "pg_power_t", "pg_factor", "pg_every")
+    ok(at.selectbox(key="playground_schedule").set_value(schedule).run())
+    keys = ("playground_decay_rate", "playground_power_t", "playground_factor", "playground_every")
     assert {k for k in keys if has_widget(at, k)} == widgets
-    click(at, "pg_step10")
+    click(at, "playground_step10")
     assert step_of(at) == 10
-    rates = at.session_state["pg_traj"].learning_rate[1:11]
+    rates = at.session_state["playground_traj"].learning_rate[1:11]
     assert rates[0] == DEFAULT_LR and np.all(np.diff(rates) <= 0)
 
 
@@ -741,9 +748,9 @@ def test_start_point_boxes(line):
     assert_readout(at, 0, w0, X1, y)
     np.testing.assert_allclose(contour_path(at), [w0])
     run = naive_gd(X1, y, DEFAULT_LR, w0=w0)
-    click(at, "pg_step10")
+    click(at, "playground_step10")
     assert_readout(at, 10, run.params[10], X1, y)
-    click(at, "pg_end")
+    click(at, "playground_end")
     assert step_of(at) == run.steps and metrics(at)["Status"] == run.status
 
 
@@ -779,25 +786,25 @@ CHANGES = [
 @pytest.mark.parametrize(("field", "value"), CHANGES, ids=[c[0] for c in CHANGES])
 def test_changing_a_setting_restarts_at_step_0_and_keeps_the_rest(changing_app, field, value):
     at = changing_app
-    click(at, "pg_step10")
+    click(at, "playground_step10")
     assert step_of(at) == 10
     before = config(at)
     assert getattr(before, field) != value
     set_field(at, field, value)
     after = config(at)
     assert getattr(after, field) == value
-    expected = {f: getattr(before, f) for f in controls.CONFIG_FIELDS if f != field}
+    expected = {f: getattr(before, f) for f in widgets.CONFIG_FIELDS if f != field}
     if field == "dataset":
         expected["feature"] = 0  # a new table starts at its first feature
     assert {f: getattr(after, f) for f in expected} == expected
     assert step_of(at) == 0
-    assert at.session_state["pg_cursor"] == 0
-    assert at.session_state["pg_traj"].n_states == 1
-    assert at.session_state["pg_traj_config"] == after
+    assert at.session_state["playground_cursor"] == 0
+    assert at.session_state["playground_traj"].n_states == 1
+    assert at.session_state["playground_traj_config"] == after
     # Every widget still shows the config.
-    for f in controls.CONFIG_FIELDS:
-        if has_widget(at, f"pg_{f}"):
-            assert widget(at, f"pg_{f}").value == getattr(after, f), f
+    for f in widgets.CONFIG_FIELDS:
+        if has_widget(at, f"playground_{f}"):
+            assert widget(at, f"playground_{f}").value == getattr(after, f), f
     if field in ("init_intercept", "init_slope"):
         assert [number(at, "Intercept"), number(at, "Slope on x")] == [after.init_intercept, after.init_slope]
 
@@ -813,34 +820,34 @@ def test_play_ticks_at_the_chosen_speed_and_pauses(line, default_run, tick_clock
     per_tick = tick_clock(speed)
     assert per_tick > 1
     at = new_app()
-    ok(at.selectbox(key="pg_speed").set_value(speed).run())
+    ok(at.selectbox(key="playground_speed").set_value(speed).run())
     assert step_of(at) == 0
 
-    click(at, "pg_play")
-    assert at.session_state["pg_playing"] is True
-    assert at.button(key="pg_pause").label == "Pause"
+    click(at, "playground_play")
+    assert at.session_state["playground_playing"] is True
+    assert at.button(key="playground_pause").label == "Pause"
     assert step_of(at) == 0  # pressing Play is not itself a tick
     for k in (1, 2):
         ok(at.run())
         assert_readout(at, k * per_tick, default_run.params[k * per_tick], X1, y)
-        assert at.session_state["pg_cursor"] == k * per_tick
-        assert at.session_state["pg_playing"] is True
+        assert at.session_state["playground_cursor"] == k * per_tick
+        assert at.session_state["playground_playing"] is True
 
-    click(at, "pg_pause")
-    assert at.session_state["pg_playing"] is False
-    assert at.button(key="pg_play").label == "Play"
-    click(at, "pg_play")
-    click(at, "pg_pause")
-    assert at.session_state["pg_playing"] is False
+    click(at, "playground_pause")
+    assert at.session_state["playground_playing"] is False
+    assert at.button(key="playground_play").label == "Play"
+    click(at, "playground_play")
+    click(at, "playground_pause")
+    assert at.session_state["playground_playing"] is False
     assert step_of(at) == 2 * per_tick
     ok(at.run())
     assert step_of(at) == 2 * per_tick  # paused: a rerun does not step
 
-    click(at, "pg_play")
+    click(at, "playground_play")
     ok(at.run())
     assert step_of(at) == 3 * per_tick
-    click(at, "pg_step1")  # any other button pauses, and does its own job once
-    assert at.session_state["pg_playing"] is False
+    click(at, "playground_step1")  # any other button pauses, and does its own job once
+    assert at.session_state["playground_playing"] is False
     assert step_of(at) == 3 * per_tick + 1
     ok(at.run())
     assert step_of(at) == 3 * per_tick + 1
@@ -850,15 +857,15 @@ def test_play_stops_at_the_end_of_the_run(line, tick_clock):
     _, X1, y = line
     per_tick = tick_clock(player.DEFAULT_SPEED)
     at = set_field(new_app(), "max_steps", 3 * per_tick)
-    click(at, "pg_play")
+    click(at, "playground_play")
     for _ in range(3):
         ok(at.run())
     assert step_of(at) == 3 * per_tick
     assert metrics(at)["Status"] == "max steps"
     ok(at.run())
-    assert at.session_state["pg_playing"] is False
+    assert at.session_state["playground_playing"] is False
     assert step_of(at) == 3 * per_tick
-    assert at.button(key="pg_play").disabled
+    assert at.button(key="playground_play").disabled
 
 
 # ---------------------------------------------------------------------------------------------
@@ -871,16 +878,16 @@ def test_unloadable_california_is_reported_and_nothing_is_lost(monkeypatch, tmp_
     missing = tmp_path / "no_such_california.csv"
     monkeypatch.setenv("GDVIZ_CALIFORNIA_CSV", str(missing))
     at = new_app()
-    click(at, "pg_step10")
+    click(at, "playground_step10")
     before = config(at)
-    ok(at.selectbox(key="pg_dataset").set_value("california_housing").run())
+    ok(at.selectbox(key="playground_dataset").set_value("california_housing").run())
     errors = [e.value for e in at.error]
     assert len(errors) == 1, errors
     assert "California housing" in errors[0] and str(missing) in errors[0]
     assert "Traceback" not in errors[0]
     assert config(at) == before
-    assert at.selectbox(key="pg_dataset").value == "synthetic_line"
-    assert has_widget(at, "pg_n_samples") and not has_widget(at, "pg_feature")
+    assert at.selectbox(key="playground_dataset").value == "synthetic_line"
+    assert has_widget(at, "playground_n_samples") and not has_widget(at, "playground_feature")
     assert step_of(at) == 10  # the run in progress is kept
     assert sorted(chart_keys(at)) == sorted(CHART_KEYS)
     # The next good change clears the message.
@@ -895,14 +902,20 @@ def test_unloadable_california_is_reported_and_nothing_is_lost(monkeypatch, tmp_
 
 def test_everything_gdviz_keeps_in_session_state_pickles():
     at = new_app()
-    click(at, "pg_preset_divergent")
-    click(at, "pg_end")
-    ok(at.selectbox(key="pg_optimizer").set_value("adam").run())
-    click(at, "pg_step10")
-    ok(at.number_input(key="pg_goto").set_value(40).run())
+    click(at, "playground_preset_divergent")
+    click(at, "playground_end")
+    ok(at.selectbox(key="playground_optimizer").set_value("adam").run())
+    click(at, "playground_step10")
+    ok(at.number_input(key="playground_goto").set_value(40).run())
     ok(scrubber(at).set_value(20).run())
-    keys = [k for k in at.session_state if k.startswith(("pg_", "gdviz_"))]
-    assert {"gdviz_config", "pg_traj", "pg_traj_config", "pg_cursor", "pg_playing"} <= set(keys)
+    keys = [k for k in at.session_state if k.startswith(("playground_", "gdviz_"))]
+    assert {
+        "gdviz_config",
+        "playground_traj",
+        "playground_traj_config",
+        "playground_cursor",
+        "playground_playing",
+    } <= set(keys)
     for key in keys:
         value = at.session_state[key]
         if key == CHARTS_ELEMENT:
@@ -910,7 +923,7 @@ def test_everything_gdviz_keeps_in_session_state_pickles():
             assert type(value).__module__.startswith("streamlit"), key
             continue
         copy = pickle.loads(pickle.dumps(value))
-        if key == "pg_traj":
+        if key == "playground_traj":
             for a, b in zip(copy[:6], value[:6], strict=True):
                 np.testing.assert_array_equal(a, b)
             assert copy.status == value.status and copy.last_state.step == value.last_state.step
@@ -923,8 +936,8 @@ def test_a_stalled_run_is_not_sold_as_reaching_the_minimum(line):
     # still at the start. The page must say that the run stopped, not that it found the minimum.
     _, X1, y = line
     at = new_app()
-    ok(at.number_input(key="pg_learning_rate").set_value(1e-12).run())
-    click(at, "pg_end")
+    ok(at.number_input(key="playground_learning_rate").set_value(1e-12).run())
+    click(at, "playground_end")
     assert metrics(at)["Status"] == "stalled"  # the stop rule fired; "converged" would claim the minimum
     notes = [e.value for e in at.info if "not at the minimum" in e.value]
     assert len(notes) == 1
@@ -936,15 +949,15 @@ def test_a_stalled_run_is_not_sold_as_reaching_the_minimum(line):
 
 def test_a_run_started_at_the_optimum_is_neither_divergent_nor_negative():
     at = new_app()
-    ok(at.number_input(key="pg_noise").set_value(0.0).run())
-    ok(at.number_input(key="pg_init_intercept").set_value(4.0).run())
-    ok(at.number_input(key="pg_init_slope").set_value(3.0).run())  # y = 4 + 3x exactly: the optimum
+    ok(at.number_input(key="playground_noise").set_value(0.0).run())
+    ok(at.number_input(key="playground_init_intercept").set_value(4.0).run())
+    ok(at.number_input(key="playground_init_slope").set_value(3.0).run())  # y = 4 + 3x exactly: the optimum
     assert float(metrics(at)["Loss"]) >= 0.0
     for optimizer in ("gd", "adam"):
-        ok(at.selectbox(key="pg_optimizer").set_value(optimizer).run())
-        click(at, "pg_step1")
-        if not at.button(key="pg_end").disabled:
-            click(at, "pg_end")
+        ok(at.selectbox(key="playground_optimizer").set_value(optimizer).run())
+        click(at, "playground_step1")
+        if not at.button(key="playground_end").disabled:
+            click(at, "playground_end")
         assert float(metrics(at)["Loss"]) >= 0.0
         assert diverged_note(at) is None  # round-off at the floor is not divergence
 
@@ -954,8 +967,8 @@ def test_a_cleared_or_zero_rate_box_keeps_the_rate_and_says_why(typed):
     # A cleared number box falls back to its minimum: that must never become the learning rate.
     at = new_app()
     set_field(at, "learning_rate", 0.0123)
-    at.number_input(key="pg_learning_rate").set_value(typed).run()
+    at.number_input(key="playground_learning_rate").set_value(typed).run()
     assert not at.exception
     assert config(at).learning_rate == 0.0123
-    assert at.number_input(key="pg_learning_rate").value == 0.0123
+    assert at.number_input(key="playground_learning_rate").value == 0.0123
     assert any("must be a number above 0" in e.value and "0.0123" in e.value for e in at.error)

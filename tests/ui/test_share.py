@@ -14,19 +14,19 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from gdviz import data
-from gdviz.ui import multi, player
+from gdviz.ui import cache, player
 from tests.conftest import CALIFORNIA_CSV
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch, tmp_path, fresh_loader_cache):
     """California housing (the scaling page's puzzle) from the shared CSV, or from a missing path: no fetch."""
     monkeypatch.setenv(data.CALIFORNIA_ENV, str(CALIFORNIA_CSV if CALIFORNIA_CSV.is_file() else tmp_path / "no.csv"))
-    multi.clear_caches()
+    cache.clear_caches()
     yield
-    multi.clear_caches()
+    cache.clear_caches()
 
 
 def ok(at: AppTest) -> AppTest:
@@ -69,12 +69,12 @@ def test_playground_link_sets_config_widgets_and_step():
     at = open_link("pages/playground.py", {"lr": "0.3", "opt": "momentum", "beta": "0.5", "step": "7"})
     c = config(at)
     assert (c.learning_rate, c.optimizer, c.beta) == (0.3, "momentum", 0.5)
-    assert at.session_state["pg_cursor"] == 7
+    assert at.session_state["playground_cursor"] == 7
     # The widgets show the link's values (they are seeded from the config).
-    assert at.number_input(key="pg_learning_rate").value == 0.3
-    assert at.selectbox(key="pg_optimizer").value == "momentum"
-    assert at.number_input(key="pg_beta").value == 0.5
-    assert player.scrub_key("pg", 7) in at.session_state
+    assert at.number_input(key="playground_learning_rate").value == 0.3
+    assert at.selectbox(key="playground_optimizer").value == "momentum"
+    assert at.number_input(key="playground_beta").value == 0.5
+    assert player.scrub_key("playground", 7) in at.session_state
     assert not warnings(at)
     assert query(at) == {"lr": "0.3", "opt": "momentum", "beta": "0.5", "step": "7"}
 
@@ -82,30 +82,30 @@ def test_playground_link_sets_config_widgets_and_step():
 def test_playground_widgets_and_steps_write_the_url():
     at = open_link("pages/playground.py", {})
     assert query(at) == {}
-    ok(at.button(key="pg_step10").click().run())
+    ok(at.button(key="playground_step10").click().run())
     assert query(at) == {"step": "10"}
-    ok(at.number_input(key="pg_learning_rate").set_value(0.125).run())
+    ok(at.number_input(key="playground_learning_rate").set_value(0.125).run())
     assert query(at) == {"lr": "0.125"}  # a new rate starts a new run at step 0
-    ok(at.selectbox(key="pg_optimizer").set_value("adam").run())
-    ok(at.button(key="pg_step1").click().run())
+    ok(at.selectbox(key="playground_optimizer").set_value("adam").run())
+    ok(at.button(key="playground_step1").click().run())
     assert query(at) == {"lr": "0.125", "opt": "adam", "step": "1"}
 
 
 def test_playing_writes_no_url_per_tick_and_pausing_writes_the_step(tick_clock):
     assert tick_clock(player.DEFAULT_SPEED) == 1  # one step per on-time tick
     at = open_link("pages/playground.py", {"step": "2"})
-    ok(at.button(key="pg_play").click().run())
+    ok(at.button(key="playground_play").click().run())
     ok(at.run())  # one Play tick (4 steps/s: one step per tick)
     ok(at.run())
-    assert at.session_state["pg_playing"] is True and at.session_state["pg_cursor"] == 4
+    assert at.session_state["playground_playing"] is True and at.session_state["playground_cursor"] == 4
     assert query(at) == {"step": "2"}  # no history entry per tick
-    ok(at.button(key="pg_pause").click().run())
+    ok(at.button(key="playground_pause").click().run())
     assert query(at) == {"step": "4"}
 
 
 def test_playground_step_past_max_steps_shows_the_end_and_says_so():
     at = open_link("pages/playground.py", {"max_steps": "30", "tol": "0", "step": "500"})
-    assert at.session_state["pg_cursor"] == 30
+    assert at.session_state["playground_cursor"] == 30
     assert any("step (step)" in w and "500" in w for w in warnings(at))
 
 
@@ -130,8 +130,8 @@ def test_playground_hostile_link_warns_and_the_page_works(params, words):
     at = open_link("pages/playground.py", params)
     assert any(words in w for w in warnings(at)), warnings(at)
     assert config(at).learning_rate == 0.05 or "lr" not in params
-    ok(at.button(key="pg_step1").click().run())  # still usable
-    assert at.session_state["pg_cursor"] == 1
+    ok(at.button(key="playground_step1").click().run())  # still usable
+    assert at.session_state["playground_cursor"] == 1
     # The URL is rewritten to the view actually shown: nothing of the bad parameters is left.
     assert all(k in ("step", "max_steps", "dataset") for k in query(at)), query(at)
 
@@ -144,7 +144,7 @@ def test_markdown_in_a_link_is_shown_as_text():
 
 def test_the_same_link_is_read_once_and_widgets_win_afterwards():
     at = open_link("pages/playground.py", {"lr": "0.3"})
-    ok(at.number_input(key="pg_learning_rate").set_value(0.02).run())
+    ok(at.number_input(key="playground_learning_rate").set_value(0.02).run())
     assert config(at).learning_rate == 0.02 and query(at) == {"lr": "0.02"}
     ok(at.run())
     assert config(at).learning_rate == 0.02 and not warnings(at)
@@ -158,10 +158,10 @@ def test_the_same_link_is_read_once_and_widgets_win_afterwards():
 def test_regimes_link_sets_step_custom_rates_and_pins():
     link = {"lr": "0.01", "step": "5", "rates": "slow:0.001,good:0.05", "pins": "0.02,0.03"}
     at = open_link("pages/regimes.py", link)
-    assert at.session_state["rg_step"] == 5
-    assert at.session_state["rg_custom"] == {"slow": 0.001, "good": 0.05}
-    assert at.session_state["rg_pinned"] == [0.02, 0.03]
-    assert at.number_input(key="rg_rate_slow").value == 0.001
+    assert at.session_state["regimes_step"] == 5
+    assert at.session_state["regimes_custom"] == {"slow": 0.001, "good": 0.05}
+    assert at.session_state["regimes_pinned"] == [0.02, 0.03]
+    assert at.number_input(key="regimes_rate_slow").value == 0.001
     assert config(at).learning_rate == 0.01
     assert not warnings(at)
     q = query(at)
@@ -170,7 +170,7 @@ def test_regimes_link_sets_step_custom_rates_and_pins():
 
 def test_regimes_rate_box_writes_the_url():
     at = open_link("pages/regimes.py", {})
-    ok(at.number_input(key="rg_rate_divergent").set_value(0.5).run())
+    ok(at.number_input(key="regimes_rate_divergent").set_value(0.5).run())
     assert query(at)["rates"] == "divergent:0.5"
 
 
@@ -178,7 +178,7 @@ def test_regimes_hostile_link_warns_and_the_page_works():
     at = open_link("pages/regimes.py", {"rates": "slow:-3,bogus:0.1", "pins": "nan,abc", "step": "-4"})
     text = " ".join(warnings(at))
     assert "slow panel's rate" in text and "'bogus'" in text and "pinned rate" in text and "step shown" in text
-    assert at.session_state["rg_custom"] == {} and at.session_state["rg_pinned"] == []
+    assert at.session_state["regimes_custom"] == {} and at.session_state["regimes_pinned"] == []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -189,19 +189,19 @@ def test_regimes_hostile_link_warns_and_the_page_works():
 def test_sweep_link_sets_and_runs_its_settings():
     link = {"rates_in": "abs", "low": "0.002", "high": "0.1", "n_rates": "30", "sweep_steps": "200"}
     at = open_link("pages/sweep.py", link)
-    run = at.session_state["sw_run"]
+    run = at.session_state["sweep_run"]
     assert (run.settings.relative, run.settings.low, run.settings.high) == (False, 0.002, 0.1)
     assert (run.settings.n_rates, run.settings.max_steps) == (30, 200)
     np.testing.assert_allclose(run.table.learning_rate, np.geomspace(0.002, 0.1, 30))
-    assert at.number_input(key="sw_n_rates").value == 30
+    assert at.number_input(key="sweep_n_rates").value == 30
     assert {k: query(at)[k] for k in link} == link
 
 
 def test_sweep_run_writes_the_url():
     at = open_link("pages/sweep.py", {})
-    ok(at.number_input(key="sw_n_rates").set_value(40).run())
+    ok(at.number_input(key="sweep_n_rates").set_value(40).run())
     assert "n_rates" not in query(at)  # not swept yet: the charts (and the link) show the last sweep
-    ok(at.button(key="sw_go").click().run())
+    ok(at.button(key="sweep_go").click().run())
     assert query(at)["n_rates"] == "40"
 
 
@@ -212,14 +212,14 @@ def test_sweep_hostile_link_warns_in_words_and_keeps_the_good_settings():
     assert any(w.startswith("Ignored the lowest rate in the link: The lowest rate must be") for w in said), said
     assert any(w.startswith("Ignored the rate range in the link: The rate range must be rel or abs") for w in said)
     assert not any("parameter of" in w or "n_rates" in w for w in said), said  # no API wording
-    settings = at.session_state["sw_run"].settings
+    settings = at.session_state["sweep_run"].settings
     assert (settings.n_rates, settings.high, settings.low, settings.relative) == (1000, 1.5, 1e-3, True)
 
 
 def test_sweep_link_whose_rates_leave_the_allowed_range_falls_back_to_the_default_sweep():
     at = open_link("pages/sweep.py", {"rates_in": "abs", "low": "1e-20", "high": "1e-15"})
     assert any("Showing the default sweep" in w for w in warnings(at)), warnings(at)
-    assert at.session_state["sw_run"].settings.n_rates == 200
+    assert at.session_state["sweep_run"].settings.n_rates == 200
 
 
 # ---------------------------------------------------------------------------------------------
@@ -230,18 +230,18 @@ def test_sweep_link_whose_rates_leave_the_allowed_range_falls_back_to_the_defaul
 def test_scaling_link_sets_pair_hold_and_step():
     link = {"dataset": "diabetes", "scale": "standard", "lr": "0.1", "pair": "3,5", "hold": "optimum", "step": "4"}
     at = open_link("pages/scaling.py", link)
-    assert (at.session_state["sc_pair_x_diabetes"], at.session_state["sc_pair_y_diabetes"]) == (3, 5)
-    assert at.session_state["sc_hold"] == "optimum"
-    assert at.slider(key="sc_step").value == 4
-    assert at.selectbox(key="sc_dataset").value == "diabetes"
+    assert (at.session_state["scaling_pair_x_diabetes"], at.session_state["scaling_pair_y_diabetes"]) == (3, 5)
+    assert at.session_state["scaling_hold"] == "optimum"
+    assert at.slider(key="scaling_step").value == 4
+    assert at.selectbox(key="scaling_dataset").value == "diabetes"
     assert not warnings(at)
     assert {k: query(at)[k] for k in link} == link
 
 
 def test_scaling_widgets_write_the_url():
     at = open_link("pages/scaling.py", {"dataset": "diabetes", "scale": "standard", "lr": "0.1"})
-    ok(at.radio(key="sc_hold").set_value("optimum").run())
-    ok(at.slider(key="sc_step").set_value(2).run())
+    ok(at.radio(key="scaling_hold").set_value("optimum").run())
+    ok(at.slider(key="scaling_step").set_value(2).run())
     q = query(at)
     assert (q["hold"], q["step"]) == ("optimum", "2")
 

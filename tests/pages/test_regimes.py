@@ -21,7 +21,7 @@ from gdviz.ui.live_chart import figures_of
 from tests.chart_utils import decode
 from tests.oracles import loss_of
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGE = "pages/regimes.py"
 SLOTS = ("slow", "good", "oscillating", "divergent")
 # r = rate x lambda_max of each slot's preset, rounded to 4 significant figures as the page (and the
@@ -143,7 +143,7 @@ def xy(t: dict) -> tuple[np.ndarray, np.ndarray]:
 
 
 def scrubber(at: AppTest):
-    found = [s for s in at.select_slider if s.key.startswith("rg_scrub_")]
+    found = [s for s in at.select_slider if s.key.startswith("regimes_scrub_")]
     assert len(found) == 1
     return found[0]
 
@@ -228,7 +228,7 @@ def test_decaying_run_is_explained_from_its_own_rates(default_page, line, oracle
 
 def test_scrubber_starts_at_the_end_of_the_longest_run(default_page, oracle_runs):
     assert scrubber(default_page).value == max(run.steps for run in oracle_runs.values())
-    fig = figure(default_page, "rg_divergent_contour")
+    fig = figure(default_page, "regimes_divergent_contour")
     x, y = xy(trace(fig, "path"))
     last = oracle_runs["divergent"].last
     assert np.isfinite(last).all()  # the params of the step that overflowed the loss are still finite: drawn
@@ -256,17 +256,17 @@ def test_scrubber_cuts_every_chart_at_the_step(wanted, oracle_runs):
     at = open_page()
     step = min(offered_steps(at), key=lambda s: abs(s - wanted))
     ok(scrubber(at).set_value(step).run())
-    assert at.session_state["rg_step"] == step
+    assert at.session_state["regimes_step"] == step
     for lane in (*SLOTS, "decay"):
         run = oracle_runs[lane]
         shown = min(step, run.steps)
-        x, y = xy(trace(figure(at, f"rg_{lane}_contour"), "path"))
+        x, y = xy(trace(figure(at, f"regimes_{lane}_contour"), "path"))
         np.testing.assert_allclose(np.column_stack([x, y]), run.params[: shown + 1], rtol=1e-8, atol=1e-12)
-        steps, loss = xy(trace(figure(at, f"rg_{lane}_loss"), "loss ("))
+        steps, loss = xy(trace(figure(at, f"regimes_{lane}_loss"), "loss ("))
         np.testing.assert_array_equal(steps, np.arange(shown + 1))
         np.testing.assert_allclose(loss, run.loss[: shown + 1], rtol=1e-8)
-        assert figure(at, f"rg_{lane}_contour")["layout"]["title"]["text"].endswith(f"up to step {shown:,}")
-    overview = figure(at, "rg_overview")
+        assert figure(at, f"regimes_{lane}_contour")["layout"]["title"]["text"].endswith(f"up to step {shown:,}")
+    overview = figure(at, "regimes_overview")
     assert {len(decode(t["x"])) for t in overview["data"]} <= set(range(step + 2))
     assert max(decode(t["x"]).max() for t in overview["data"] if len(decode(t["x"]))) <= step
 
@@ -279,38 +279,38 @@ def test_scrubber_cuts_every_chart_at_the_step(wanted, oracle_runs):
 def test_replace_pin_and_unpin_a_rate(line, oracle_runs):
     X1, y, _ = line
     at = open_page()
-    assert at.button(key="rg_pin_good").disabled  # nothing of the user's to pin yet
-    ok(at.number_input(key="rg_rate_good").set_value(0.1).run())
+    assert at.button(key="regimes_pin_good").disabled  # nothing of the user's to pin yet
+    ok(at.number_input(key="regimes_rate_good").set_value(0.1).run())
     mine = naive_gd(X1, y, 0.1)
     assert outcomes(at)[1] == mine.outcome
     assert table(at).loc["Good slot: your rate"]["rate"] == "0.1"
-    assert not at.button(key="rg_pin_good").disabled
+    assert not at.button(key="regimes_pin_good").disabled
 
-    ok(at.button(key="rg_pin_good").click().run())
-    assert at.session_state["rg_pinned"] == [0.1]
+    ok(at.button(key="regimes_pin_good").click().run())
+    assert at.session_state["regimes_pinned"] == [0.1]
     assert "Pinned: rate 0.1" in table(at).index
-    assert {"rg_pinned_0_contour", "rg_pinned_0_loss"} <= chart_keys(at)
-    assert at.button(key="rg_pin_good").disabled  # already pinned
+    assert {"regimes_pinned_0_contour", "regimes_pinned_0_loss"} <= chart_keys(at)
+    assert at.button(key="regimes_pin_good").disabled  # already pinned
 
     # A new custom rate in the same slot: the pinned one stays for comparison.
-    ok(at.number_input(key="rg_rate_good").set_value(0.03).run())
+    ok(at.number_input(key="regimes_rate_good").set_value(0.03).run())
     assert outcomes(at)[1] == naive_gd(X1, y, 0.03).outcome
     assert outcomes(at)[5] == mine.outcome  # the pinned panel
     assert len(table(at)) == 6
 
     # Clearing the box goes back to the preset; unpinning removes the extra panel and row.
-    ok(at.number_input(key="rg_rate_good").set_value(None).run())
+    ok(at.number_input(key="regimes_rate_good").set_value(None).run())
     assert outcomes(at)[1] == oracle_runs["good"].outcome
-    ok(at.button(key="rg_unpin_0").click().run())
-    assert at.session_state["rg_pinned"] == []
+    ok(at.button(key="regimes_unpin_0").click().run())
+    assert at.session_state["regimes_pinned"] == []
     assert len(table(at)) == 5
-    assert not any(k.startswith("rg_pinned") for k in chart_keys(at))
+    assert not any(k.startswith("regimes_pinned") for k in chart_keys(at))
 
 
 def test_a_huge_rate_diverges_without_an_error(line):
     X1, y, _ = line
     at = open_page()
-    ok(at.number_input(key="rg_rate_divergent").set_value(1e5).run())
+    ok(at.number_input(key="regimes_rate_divergent").set_value(1e5).run())
     run = naive_gd(X1, y, 1e5)
     assert run.outcome.startswith("diverged")
     assert outcomes(at)[3] == run.outcome
@@ -319,12 +319,12 @@ def test_a_huge_rate_diverges_without_an_error(line):
 
 def test_an_out_of_range_rate_is_reported_and_the_previous_one_kept(line, oracle_runs):
     at = open_page()
-    ok(at.number_input(key="rg_rate_slow").set_value(0.01).run())
-    ok(at.number_input(key="rg_rate_slow").set_value(1e6).run())  # RunConfig takes rates below 1e6
+    ok(at.number_input(key="regimes_rate_slow").set_value(0.01).run())
+    ok(at.number_input(key="regimes_rate_slow").set_value(1e6).run())  # RunConfig takes rates below 1e6
     assert [e.value for e in at.error] == [
         "The learning rate must be a number in the range [1e-12, 1e+06); you entered 1e+06."
     ]
-    assert at.number_input(key="rg_rate_slow").value == 0.01
+    assert at.number_input(key="regimes_rate_slow").value == 0.01
     X1, y, _ = line
     assert outcomes(at)[0] == naive_gd(X1, y, 0.01).outcome
 
@@ -354,7 +354,7 @@ def test_playground_settings_carry_over(line):
 
 def test_scaling_set_here_is_the_shared_config():
     at = open_page(RunConfig(dataset="diabetes"))
-    ok(at.selectbox(key="rg_scaling").set_value("standard").run())
+    ok(at.selectbox(key="regimes_scaling").set_value("standard").run())
     assert at.session_state["gdviz_config"].scaling == "standard"
     ds = data.load_dataset("diabetes")
     x = np.array(ds.X[:, 0])
@@ -371,5 +371,5 @@ def test_long_runs_are_capped(line):
     slow = naive_gd(X1, y, sig(SLOT_R["slow"] / lam[-1]), max_steps=20_000)
     assert outcomes(at)[0] == slow.outcome == "converged in 10,989 steps"
     assert outcomes(at)[3] == naive_gd(X1, y, sig(SLOT_R["divergent"] / lam[-1]), max_steps=20_000).outcome
-    steps, _ = xy(trace(figure(at, "rg_slow_loss"), "loss ("))
+    steps, _ = xy(trace(figure(at, "regimes_slow_loss"), "loss ("))
     assert steps[-1] == slow.steps and len(steps) <= 2_500  # downsampled, ends at the run's end

@@ -1,157 +1,40 @@
-"""Multi-feature problems (every feature of a dataset, not one) and the Feature scaling page's controls.
+"""The Feature scaling page's widgets: the sidebar (dataset, scaling, rate, the puzzle's buttons), the step
+slider, the surface's pair of params, the read-outs, and the page's link keys and downloads.
 
-Problems are cached per (dataset name, scaling) with ``st.cache_resource``; the source of California
-housing (the CSV named by GDVIZ_CALIFORNIA_CSV, or scikit-learn's fetch) is part of the key, so pointing
-the variable elsewhere is seen. The session's uploaded table (dataset "upload") is never put in those
-process-wide caches: its problems and runs are memoised in its own session (``gdviz.ui.upload_memo``).
-The dataset, scaling and learning rate live in the shared RunConfig
-(``gdviz.ui.get_config``), so moving between pages keeps them. Session keys (plain data): the widget
-keys ``{prefix}_dataset``, ``{prefix}_scaling``, ``{prefix}_learning_rate``, ``{prefix}_step``,
-``{prefix}_pair_x_{dataset}``, ``{prefix}_pair_y_{dataset}``, ``{prefix}_hold``; ``{prefix}_error`` (a
-notice to show) and ``{prefix}_run_id`` (the run the step slider belongs to).
-
-Memory: a run is stored thinned (``gdviz.thinning``) to at most RUN_BYTES, so the run cache holds at most
-16 x 4 MiB = 64 MiB whatever the number of features and max_steps; the step slider snaps to stored steps.
+Its data, problems and runs (every feature of a dataset) come from ``gdviz.ui.cache``. The dataset, scaling
+and learning rate live in the shared RunConfig (``gdviz.ui.state``), so moving between pages keeps them.
+Session keys (plain data): the widget keys ``{prefix}_dataset``, ``{prefix}_scaling``,
+``{prefix}_learning_rate``, ``{prefix}_step``, ``{prefix}_pair_x_{dataset}``, ``{prefix}_pair_y_{dataset}``,
+``{prefix}_hold``; ``{prefix}_error`` (a notice to show) and ``{prefix}_run_id`` (the run the step slider
+belongs to). A run is stored thinned (``gdviz.thinning``): the step slider snaps to stored steps.
 """
 
 from __future__ import annotations
 
-import os
+import re
+from collections.abc import Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gdviz import analysis, data, engine, optimizers, scaling, thinning
+from gdviz import analysis, data, engine, query, scaling
 from gdviz.config import RATE_MAX, RATE_MIN, RunConfig
 from gdviz.engine import Problem, Trajectory
 from gdviz.errors import InputError
 from gdviz.explain import fmt
 from gdviz.plots._spec import REGIME_LABELS
-from gdviz.ui import dataset_changes, dataset_choices, dataset_labels, get_config, set_config, upload_memo, upload_state
+from gdviz.ui import cache, downloads, share, state, widgets
 from gdviz.ui.messages import for_people
 
+PAGE = "scaling"
 PUZZLE_DATASET = "california_housing"
 PUZZLE_RATES = (1e-6, 1e-7)
 FIELDS = ("dataset", "scaling", "learning_rate")
 
 
-def _source(name: str) -> str | None:
-    return os.environ.get(data.CALIFORNIA_ENV) or None if name == "california_housing" else None
-
-
-# A failed load (California housing offline: scikit-learn retries the download) is remembered for a while,
-# so that each rerun does not wait for the network again.
-FAILED_LOAD_TTL = 600
-
-
-@st.cache_resource(max_entries=8, ttl=FAILED_LOAD_TTL, show_spinner="Loading the data...")
-def _load(name: str, source: str | None) -> tuple[data.Dataset | None, str]:
-    try:
-        return data.load_dataset(name, path=source), ""
-    except InputError as err:
-        return None, str(err)
-
-
-def _dataset(name: str, source: str | None) -> data.Dataset:
-    ds, error = _load(name, source)
-    if ds is None:
-        raise InputError(error)
-    return ds
-
-
-def _all_features(ds: data.Dataset, scaling_name: str) -> Problem:
-    return data.make_problem(ds.X, ds.y, scaling=scaling_name, feature_names=ds.feature_names)
-
-
-def _gd(prob: Problem, rate: float, tol: float, max_steps: int) -> Trajectory:
-    """Plain GD on ``prob``, stored thinned to at most RUN_BYTES (``gdviz.thinning``)."""
-    states = engine.run(prob, optimizers.gd(rate), tol=tol, max_steps=max_steps)
-    return thinning.collect(states, thinning.dense_for(prob.n_params, max_steps, RUN_BYTES))
-
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def _problem(name: str, scaling_name: str, source: str | None) -> Problem:
-    return _all_features(_dataset(name, source), scaling_name)
-
-
-# The most bytes one cached run may take: every step of a 10,000-step run on up to 23 features, and of the
-# longest run (200,000 steps) every step up to 27,022 with one feature, 7,030 with 8 or 478 with 100.
-RUN_BYTES = 4 * 1024 * 1024
-
-
-@st.cache_resource(max_entries=16, show_spinner="Running gradient descent...")
-def _run(name: str, scaling_name: str, source: str | None, rate: float, tol: float, max_steps: int) -> Trajectory:
-    return _gd(_problem(name, scaling_name, source), rate, tol, max_steps)
-
-
-@st.cache_data(max_entries=32, show_spinner="Running the same rate under every scaling...")
-def _comparison(name: str, source: str | None, rate: float, tol: float, max_steps: int) -> list[scaling.ScalingRow]:
-    problems = {s: _problem(name, s, source) for s in data.SCALINGS}
-    return scaling.compare_scalings(problems, rate, tol=tol, max_steps=max_steps)
-
-
-def _upload() -> tuple[str, data.Dataset]:
-    """(content id, chosen columns) of this session's upload; InputError when it has none."""
-    up = upload_state()
-    if up is None:
-        raise InputError("There is no uploaded data in this session: upload a CSV file on the Your data page.")
-    return up["id"], up["dataset"]
-
-
-def dataset(name: str) -> data.Dataset:
-    """The raw Dataset ``name`` (cached; the upload: this session's). Raises InputError when it cannot be loaded."""
-    if name == data.UPLOAD:
-        return _upload()[1]
-    return _dataset(name, _source(name))
-
-
 def dataset_title(config: RunConfig, ds: data.Dataset) -> str:
     """How the page names the data: an uploaded file by its own name, a bundled dataset in words."""
     return ds.name if config.dataset == data.UPLOAD else ds.name.replace("_", " ").capitalize()
-
-
-def problem(name: str, scaling_name: str) -> Problem:
-    """The Problem on every feature of ``name`` under ``scaling_name`` (cached, read-only)."""
-    if name == data.UPLOAD:
-        uid, ds = _upload()
-        return upload_memo(("multi_problem", uid, scaling_name), lambda: _all_features(ds, scaling_name))
-    return _problem(name, scaling_name, _source(name))
-
-
-def run(config: RunConfig, rate: float | None = None, scaling_name: str | None = None) -> Trajectory:
-    """Plain GD at a constant rate (``config``'s unless given) from zeros, with config's tol and max steps."""
-    lr = config.learning_rate if rate is None else rate
-    sc = config.scaling if scaling_name is None else scaling_name
-    if config.dataset == data.UPLOAD:
-        prob = problem(data.UPLOAD, sc)
-
-        def compute() -> Trajectory:
-            with st.spinner("Running gradient descent..."):
-                return _gd(prob, lr, config.tol, config.max_steps)
-
-        return upload_memo(("multi_run", _upload()[0], sc, lr, config.tol, config.max_steps), compute)
-    return _run(config.dataset, sc, _source(config.dataset), lr, config.tol, config.max_steps)
-
-
-def comparison(config: RunConfig) -> list[scaling.ScalingRow]:
-    """The config's rate under each scaling of its dataset (spectrum, threshold, regime, a real run)."""
-    rate, tol, max_steps = config.learning_rate, config.tol, config.max_steps
-    if config.dataset == data.UPLOAD:
-        problems = {s: problem(data.UPLOAD, s) for s in data.SCALINGS}
-
-        def compute() -> list[scaling.ScalingRow]:
-            with st.spinner("Running the same rate under every scaling..."):
-                return scaling.compare_scalings(problems, rate, tol=tol, max_steps=max_steps)
-
-        return upload_memo(("multi_comparison", _upload()[0], rate, tol, max_steps), compute)
-    return _comparison(config.dataset, _source(config.dataset), rate, tol, max_steps)
-
-
-def clear_caches() -> None:
-    """Forget every cached dataset, problem and run of this module (tests that change the data source)."""
-    for fn in (_load, _problem, _run, _comparison):
-        fn.clear()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,20 +53,20 @@ def _sync(prefix: str, config: RunConfig) -> None:
 
 def _apply(prefix: str, **changes) -> bool:
     """Write ``changes`` into the shared config if its data loads; else keep everything and say why."""
-    old = get_config()
+    old = state.get_config()
     if "dataset" in changes:
-        changes.update(dataset_changes(changes["dataset"]))  # the upload's content id goes with "upload"
+        changes.update(state.dataset_changes(changes["dataset"]))  # the upload's content id goes with "upload"
     if changes.get("dataset", old.dataset) != old.dataset:
         changes["feature"] = 0  # the Playground's one feature: column 0 of the new dataset
     try:
         new = old.replace(**changes)
-        problem(new.dataset, new.scaling)  # loads the data: California offline fails here
+        cache.all_features_problem(new.dataset, new.scaling)  # loads the data: California offline fails here
     except InputError as err:
         st.session_state[_k(prefix, "error")] = for_people(err)
         _sync(prefix, old)
         return False
     st.session_state.pop(_k(prefix, "error"), None)
-    set_config(new)
+    state.set_config(new)
     _sync(prefix, new)
     return True
 
@@ -191,13 +74,13 @@ def _apply(prefix: str, **changes) -> bool:
 def _on_field(prefix: str, field: str) -> None:
     value = st.session_state[_k(prefix, field)]
     if value is None:  # a cleared number box keeps what it had
-        _sync(prefix, get_config())
+        _sync(prefix, state.get_config())
         return
     _apply(prefix, **{field: value})
 
 
 def _times(prefix: str, factor: float) -> None:
-    _apply(prefix, learning_rate=float(f"{get_config().learning_rate * factor:.6g}"))
+    _apply(prefix, learning_rate=float(f"{state.get_config().learning_rate * factor:.6g}"))
 
 
 def try_puzzle(prefix: str, rate: float) -> None:
@@ -207,7 +90,7 @@ def try_puzzle(prefix: str, rate: float) -> None:
 
 def bind(prefix: str) -> None:
     """Seed the widget keys from the shared config where they are missing (left the page and came back)."""
-    config = get_config()
+    config = state.get_config()
     for field in FIELDS:
         st.session_state.setdefault(_k(prefix, field), getattr(config, field))
 
@@ -219,12 +102,12 @@ def sidebar(prefix: str) -> RunConfig:
     else changes; should the shared config name one anyway, the page falls back to the synthetic line.
     """
     p = prefix
-    config = get_config()
+    config = state.get_config()
     try:
-        problem(config.dataset, config.scaling)
+        cache.all_features_problem(config.dataset, config.scaling)
     except InputError as err:
         st.error(f"{err} Showing the synthetic line instead.")
-        _sync(p, set_config(config.replace(dataset="synthetic_line", feature=0)))
+        _sync(p, state.set_config(config.replace(dataset="synthetic_line", feature=0)))
     bind(p)
     with st.sidebar:
         st.subheader("The published puzzle")
@@ -242,8 +125,8 @@ def sidebar(prefix: str) -> RunConfig:
         st.subheader("Data and rate")
         st.selectbox(
             "Dataset",
-            dataset_choices(),  # with "Your data: <file>" once this session has an upload
-            format_func=dataset_labels().get,
+            state.dataset_choices(),  # with "Your data: <file>" once this session has an upload
+            format_func=state.dataset_labels().get,
             key=_k(p, "dataset"),
             on_change=_on_field,
             args=(p, "dataset"),
@@ -269,7 +152,7 @@ def sidebar(prefix: str) -> RunConfig:
             args=(p, "learning_rate"),
             help="The constant rate of plain gradient descent, shared with the other pages. Type any rate.",
         )
-        rate = get_config().learning_rate
+        rate = state.get_config().learning_rate
         with st.container(horizontal=True, gap="small"):
             st.button("Rate ÷ 10", key=_k(p, "div10"), on_click=_times, args=(p, 0.1), help="Divide the rate by 10.",
                       disabled=rate * 0.1 < RATE_MIN)  # fmt: skip
@@ -277,7 +160,12 @@ def sidebar(prefix: str) -> RunConfig:
                       disabled=rate * 10 >= RATE_MAX)  # fmt: skip
         if err := st.session_state.get(_k(p, "error")):
             st.error(err)
-    return get_config()
+    return state.get_config()
+
+
+def _run_id(config: RunConfig) -> tuple:
+    """The run the step slider belongs to; an upload's id ("" otherwise) tells uploads apart."""
+    return (config.dataset + config.upload, config.scaling, config.learning_rate, config.tol, config.max_steps)
 
 
 def step_slider(prefix: str, config: RunConfig, traj: Trajectory) -> int:
@@ -285,19 +173,11 @@ def step_slider(prefix: str, config: RunConfig, traj: Trajectory) -> int:
     ``scaling.opening_step``: its last step, or for a diverged run the last one before its loss grew a
     millionfold."""
     key, last = _k(prefix, "step"), int(traj.step[-1])
-    # gdviz.ui.share writes the same tuple for a link's step; an upload's id ("" otherwise) tells uploads apart.
-    run_id = (config.dataset + config.upload, config.scaling, config.learning_rate, config.tol, config.max_steps)
-    if st.session_state.get(_k(prefix, "run_id")) != run_id or key not in st.session_state:
-        st.session_state[_k(prefix, "run_id")] = run_id
-        st.session_state[key] = scaling.opening_step(traj)
-    st.session_state[key] = thinning.snap(traj, int(np.clip(st.session_state[key], 0, last)))
-    gaps = np.diff(traj.step)
-    thinned = (
-        f" Beyond step {int(traj.step[int(np.argmax(gaps > 1))]):,} only every 2nd, 4th, 8th... step is stored (to "
-        "bound memory): the slider snaps to the nearest stored step."
-        if gaps.size and gaps.max() > 1
-        else ""
+    opening = scaling.opening_step(traj)
+    widgets.keep_step(
+        key, opening=opening, snap=widgets.stored_step(traj), run_key=_k(prefix, "run_id"), run_id=_run_id(config)
     )
+    thinned = widgets.thinned_note(traj, "the slider snaps to the nearest stored step.")
     st.slider(
         "Step (updates applied)",
         0,
@@ -377,14 +257,86 @@ def comparison_table(rows: list[scaling.ScalingRow], rate: float) -> None:
 def puzzle_panel(prefix: str, config: RunConfig) -> None:
     """The puzzle on raw California housing, both rates side by side, explained from the spectrum."""
     try:
-        raw = problem(PUZZLE_DATASET, "none")
+        raw = cache.all_features_problem(PUZZLE_DATASET, "none")
     except InputError as err:
         st.error(f"The puzzle needs California housing, which is not available here. {err}")
         return
     puzzle_config = config.replace(dataset=PUZZLE_DATASET, scaling="none")
     for col, rate in zip(st.columns(len(PUZZLE_RATES)), PUZZLE_RATES, strict=True):
-        traj = run(puzzle_config, rate)
+        traj = cache.all_features_run(puzzle_config, rate)
         with col:
             st.markdown(f"**Rate {rate:g}**: {traj.status.value.replace('_', ' ')} at step {int(traj.step[-1]):,}.")
             for paragraph in scaling.rate_explanation(raw, rate, traj):
                 st.markdown(paragraph)
+
+
+# ---------------------------------------------------------------------------------------------
+# The page's link keys: the surface's pair of params, where the others are held, the step
+# ---------------------------------------------------------------------------------------------
+
+
+def _read_link(q: dict[str, str], notices: list[str]) -> None:
+    config = state.get_config()
+    if "pair" in q:
+        try:
+            n_params = cache.all_features_problem(config.dataset, config.scaling).n_params
+        except InputError:
+            n_params = 0
+        i, _, j = q["pair"].partition(",")
+        ok = re.fullmatch(r"\d{1,4}", i) and re.fullmatch(r"\d{1,4}", j) and int(i) != int(j)
+        if ok and max(int(i), int(j)) < n_params:
+            st.session_state[_k(PAGE, f"pair_x_{config.dataset}")] = int(i)
+            st.session_state[_k(PAGE, f"pair_y_{config.dataset}")] = int(j)
+        else:
+            notices.append(
+                f"Ignored the surface's pair of params (pair) in the link: it must be two different numbers "
+                f"from 0 to {max(n_params - 1, 0)}, like 0,1."
+            )
+    if "hold" in q:
+        if q["hold"] in scaling.HOLD_MODES:
+            st.session_state[_k(PAGE, "hold")] = q["hold"]
+        else:
+            notices.append(
+                f"Ignored where the other params are held (hold): it must be {' or '.join(scaling.HOLD_MODES)}."
+            )
+    if "step" in q and (step := query.read_int("step", q["step"], "step", notices)) is not None:
+        st.session_state[_k(PAGE, "step")] = step
+        st.session_state[_k(PAGE, "run_id")] = _run_id(config)  # so the slider keeps it, not the opening step
+
+
+def _write_link() -> dict[str, str]:
+    config, q = state.get_config(), {}
+    kx, ky = _k(PAGE, f"pair_x_{config.dataset}"), _k(PAGE, f"pair_y_{config.dataset}")
+    if kx in st.session_state and ky in st.session_state:
+        q["pair"] = f"{int(st.session_state[kx])},{int(st.session_state[ky])}"
+    if (hold := st.session_state.get(_k(PAGE, "hold"))) not in (None, next(iter(scaling.HOLD_MODES))):
+        q["hold"] = hold
+    if (step := st.session_state.get(_k(PAGE, "step"))) is not None:
+        q["step"] = str(int(step))
+    return q
+
+
+share.register(PAGE, keys=("pair", "hold", "step"), read=_read_link, write=_write_link, bound=FIELDS)
+
+
+# ---------------------------------------------------------------------------------------------
+# The page's downloads
+# ---------------------------------------------------------------------------------------------
+
+# Names of the charts whose own title is missing or counts steps (chart key without the page prefix).
+CHART_NAMES = {
+    "surface": "Loss surface (3D)",
+    "contour": "Path on the loss contours",
+    "loss": "Loss over the steps",
+    "grad_start": "Gradient per weight at step 0",
+    "grad_step": "Gradient per weight at the chosen step",
+    "grad_history": "Gradient per weight over the steps",
+}
+
+
+def download_menu(prefix: str, config: RunConfig, traj: Trajectory, names: Sequence[str], charts: Mapping) -> None:
+    """The all-features run (plain GD), the page's charts, its script."""
+    downloads.run_menu(
+        prefix, config, traj, names, page="scaling", title="Feature scaling", optimizer="gd", all_features=True,
+        csv_label=f"The run on every feature, steps 0-{int(traj.step[-1]):,} (CSV)", figures=charts, labels=CHART_NAMES,
+    )  # fmt: skip
