@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from typing import BinaryIO, NamedTuple
 
 import numpy as np
+import pandas as pd
+from sklearn.datasets import fetch_california_housing, load_diabetes
 from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 from sklearn.utils.validation import check_X_y
 
@@ -205,8 +207,6 @@ def synthetic_line(
 
 
 def _california_from_csv(path: str) -> Dataset:
-    import pandas as pd
-
     try:
         frame = pd.read_csv(path)
     except (OSError, ValueError) as exc:
@@ -226,8 +226,6 @@ def _load(name: str, path: str | None) -> Dataset:
     if name == "synthetic_line":
         return synthetic_line()
     if name == "diabetes":
-        from sklearn.datasets import load_diabetes
-
         bunch = load_diabetes(scaled=False)
         return Dataset(
             _frozen(bunch.data), _frozen(bunch.target), tuple(bunch.feature_names), "progression", "diabetes"
@@ -235,8 +233,6 @@ def _load(name: str, path: str | None) -> Dataset:
     path = path or os.environ.get(CALIFORNIA_ENV) or None
     if path:
         return _california_from_csv(path)
-    from sklearn.datasets import fetch_california_housing
-
     try:
         bunch = fetch_california_housing()
     except Exception as exc:  # network errors come in many types (URLError, OSError, HTTPError, ...)
