@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from gdviz.analysis import Regime, Thresholds
+from gdviz.explain import fmt
 from gdviz.plots._spec import (
     MEASURED_COLOR,
     PREDICTED_COLOR,
@@ -116,7 +117,7 @@ def _log_range(values: np.ndarray) -> list[float]:
 
 
 def _num(x: float) -> str:
-    return f"{x:.6g}" if np.isfinite(x) else f"{float(x)} (overflowed float64)"
+    return fmt(x, 6) if np.isfinite(x) else f"{fmt(x)} (overflowed float64)"
 
 
 def hover_data(table: SweepTable, stable_max: float) -> np.ndarray:
