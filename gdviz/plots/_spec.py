@@ -65,8 +65,9 @@ def _spec(data: list[dict], layout: dict) -> dict:
     return {"data": data, "layout": layout}
 
 
-def _base_layout(*, title: str, x_title: str, y_title: str, height: int) -> dict:
-    return {
+def _base_layout(*, title: str, x_title: str, y_title: str, height: int, log_y: bool = False) -> dict:
+    """The layout every 2D chart starts from; ``log_y`` puts the y axis on a log scale (powers of ten)."""
+    layout = {
         "title": {"text": title, "x": 0.0, "xanchor": "left"},
         "xaxis": {"title": {"text": x_title}},
         "yaxis": {"title": {"text": y_title}},
@@ -76,6 +77,9 @@ def _base_layout(*, title: str, x_title: str, y_title: str, height: int) -> dict
         "legend": {"orientation": "h", "yanchor": "top", "y": -0.22, "xanchor": "left", "x": 0.0},
         "hovermode": "x unified",
     }
+    if log_y:
+        layout["yaxis"].update(_LOG_AXIS)
+    return layout
 
 
 _LOG_AXIS = {"type": "log", "exponentformat": "power"}

@@ -173,6 +173,26 @@ def log10_loss(grid) -> np.ndarray:
         return np.log10(np.maximum(grid.z, np.finfo(float).tiny))
 
 
+def _path_ends(p: np.ndarray, z: np.ndarray | None = None, *, start_size: int, current: dict) -> list[dict]:
+    """The start (a diamond) and the current step (a circle) of the path ``p``: 3D when ``z`` is given.
+
+    ``current`` holds the current step's marker settings besides its colour and symbol.
+    """
+    if not len(p):
+        return []
+    kind = "scatter" if z is None else "scatter3d"
+    ends = []
+    for name, row, marker in (
+        ("start", slice(None, 1), {"size": start_size, "color": START_COLOR, "symbol": "diamond"}),
+        ("current step", slice(-1, None), {"color": MEASURED_COLOR, "symbol": "circle", **current}),
+    ):
+        trace = {"type": kind, "x": p[row, 0], "y": p[row, 1], "mode": "markers", "name": name, "marker": marker}
+        if z is not None:
+            trace["z"] = z[row]
+        ends.append(trace)
+    return ends
+
+
 def surface_3d(
     grid,
     path: np.ndarray,
@@ -234,29 +254,7 @@ def surface_3d(
             "hovertemplate": hover + "<extra>path</extra>",
         },
     ]
-    if len(p):
-        data.append(
-            {
-                "type": "scatter3d",
-                "x": p[:1, 0],
-                "y": p[:1, 1],
-                "z": z[:1],
-                "mode": "markers",
-                "name": "start",
-                "marker": {"size": 6, "color": START_COLOR, "symbol": "diamond"},
-            }
-        )
-        data.append(
-            {
-                "type": "scatter3d",
-                "x": p[-1:, 0],
-                "y": p[-1:, 1],
-                "z": z[-1:],
-                "mode": "markers",
-                "name": "current step",
-                "marker": {"size": 8, "color": MEASURED_COLOR, "symbol": "circle"},
-            }
-        )
+    data += _path_ends(p, z, start_size=6, current={"size": 8})
     data.append(
         {
             "type": "scatter3d",
@@ -329,32 +327,7 @@ def contour_path(
             "marker": {"size": 5, "color": MEASURED_COLOR, "line": {"color": "white", "width": 1}},
         },
     ]
-    if len(p):
-        data.append(
-            {
-                "type": "scatter",
-                "x": p[:1, 0],
-                "y": p[:1, 1],
-                "mode": "markers",
-                "name": "start",
-                "marker": {"size": 11, "color": START_COLOR, "symbol": "diamond"},
-            }
-        )
-        data.append(
-            {
-                "type": "scatter",
-                "x": p[-1:, 0],
-                "y": p[-1:, 1],
-                "mode": "markers",
-                "name": "current step",
-                "marker": {
-                    "size": 13,
-                    "color": MEASURED_COLOR,
-                    "symbol": "circle",
-                    "line": {"color": "white", "width": 2},
-                },
-            }
-        )
+    data += _path_ends(p, start_size=11, current={"size": 13, "line": {"color": "white", "width": 2}})
     data.append(
         {
             "type": "scatter",
@@ -489,8 +462,8 @@ def grad_history(
         x_title="step (updates applied)",
         y_title="|gradient|",
         height=height,
+        log_y=True,
     )
-    layout["yaxis"].update(_LOG_AXIS)
     if current_step is not None:  # a vertical line over the whole plot height (what fig.add_vline draws)
         layout["shapes"] = [
             {
@@ -574,8 +547,8 @@ def grad_bars(
         x_title="" if compact else "parameter",
         y_title="|gradient|" if compact else "|gradient| (log scale)",
         height=height,
+        log_y=True,
     )
-    layout["yaxis"].update(_LOG_AXIS)
     if ok.any():  # log axis: the range is in decades
         lo, hi = np.log10(g[ok].min()), np.log10(g[ok].max())
         if compact:  # room above the tallest bar for its label

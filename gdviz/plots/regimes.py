@@ -14,7 +14,7 @@ import numpy as np
 from gdviz.analysis import LossGrid, Regime
 from gdviz.engine import Status, Trajectory
 from gdviz.plots import playground
-from gdviz.plots._spec import _LOG_AXIS, REGIME_COLORS, _base_layout, _spec, downsample_indices, log_axis_range
+from gdviz.plots._spec import REGIME_COLORS, _base_layout, _spec, downsample_indices, log_axis_range
 
 DECAY_COLOR = "#000000"  # black: the decaying run belongs to no single regime
 PANEL_HEIGHTS = {"contour": 340, "loss": 280}
@@ -155,8 +155,9 @@ def loss_gaps(
                 "hovertemplate": f"{label}<br>step %{{x}}<br>loss - J* %{{y:.4g}}<extra></extra>",
             }
         )
-    layout = _base_layout(title=title, x_title="step (updates applied)", y_title="loss - J* (log scale)", height=height)
-    layout["yaxis"].update(_LOG_AXIS)
+    layout = _base_layout(
+        title=title, x_title="step (updates applied)", y_title="loss - J* (log scale)", height=height, log_y=True
+    )
     layout["yaxis"]["range"] = log_axis_range(np.concatenate(shown) if shown else np.array([]))
     layout["hovermode"] = "closest"
     layout["legend"]["y"] = -0.2

@@ -15,7 +15,6 @@ from gdviz.engine import Trajectory
 from gdviz.explain import fmt
 from gdviz.plots import playground
 from gdviz.plots._spec import (
-    _LOG_AXIS,
     MEASURED_COLOR,
     PARAM_COLORS,
     REGIME_COLORS,
@@ -71,8 +70,7 @@ def feature_scales(spread: FeatureSpread, *, height: int = 380) -> dict:
     title = "How spread out each raw feature is (log scale)"
     if flat:
         title += f"<br><sub>constant, not drawn: {', '.join(flat)}</sub>"
-    layout = _base_layout(title=title, x_title="feature", y_title="spread, raw units", height=height)
-    layout["yaxis"].update(_LOG_AXIS)
+    layout = _base_layout(title=title, x_title="feature", y_title="spread, raw units", height=height, log_y=True)
     layout["barmode"] = "group"
     layout["hovermode"] = "closest"
     return _spec(data, layout)
@@ -142,8 +140,8 @@ def thresholds(rows: Sequence[ScalingRow], learning_rate: float, *, height: int 
         x_title="scaling",
         y_title="learning rate",
         height=height,
+        log_y=True,
     )
-    layout["yaxis"].update(_LOG_AXIS)
     lo = float(np.log10(min(values.min(), learning_rate)))
     hi = float(np.log10(max(values.max(), learning_rate)))
     span = max(hi - lo, 1.0)  # log axis: ranges in decades; the two-line labels above the bars need ~a fifth

@@ -123,25 +123,13 @@ def sidebar(prefix: str) -> RunConfig:
                     help=f"Load raw (unscaled) California housing and run plain GD at learning rate {rate:g}.",
                 )
         st.subheader("Data and rate")
-        st.selectbox(
-            "Dataset",
-            state.dataset_choices(),  # with "Your data: <file>" once this session has an upload
-            format_func=state.dataset_labels().get,
-            key=_k(p, "dataset"),
-            on_change=_on_field,
-            args=(p, "dataset"),
-            help="Every feature of the dataset is used (the Playground fits one). The synthetic line is the "
-            "default line with its one feature.",
-        )
-        st.selectbox(
-            "Feature scaling",
-            data.SCALINGS,
-            format_func=data.SCALING_LABELS.get,
-            key=_k(p, "scaling"),
-            on_change=_on_field,
-            args=(p, "scaling"),
-            help="How the features are rescaled before the run (scikit-learn's scalers). Section 3 compares all four.",
-        )
+        widgets.select(p, "dataset", "Dataset", state.dataset_labels(), on_change=_on_field, help=(
+            "Every feature of the dataset is used (the Playground fits one). The synthetic line is the "
+            "default line with its one feature."
+        ))  # fmt: skip
+        widgets.select(p, "scaling", "Feature scaling", widgets.SCALING_CHOICES, on_change=_on_field, help=(
+            "How the features are rescaled before the run (scikit-learn's scalers). Section 3 compares all four."
+        ))  # fmt: skip
         # No min/max on the box: a value outside them would stay in the box, in red, while another rate is in
         # use. RunConfig checks it instead, and a refused value is reported and the box shows the rate in use.
         st.number_input(

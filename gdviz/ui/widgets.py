@@ -43,6 +43,7 @@ SCHEDULE_LABELS = {
     "exponential_decay": "Exponential: lr * (1 - decay)^t",
     "step_decay": "Step: lr * factor every N steps",
 }
+SCALING_CHOICES = {name: data.SCALING_LABELS[name] for name in data.SCALINGS}  # in data.SCALINGS order
 PRESETS = ("slow", "good", "fastest", "oscillating", "divergent")
 PRESET_HELP = {
     "slow": "rate = 0.05 / lambda_max: every step shrinks the stiff direction's error by only 5%.",
@@ -140,6 +141,20 @@ def _apply(prefix: str, **changes) -> bool:
     st.session_state.pop(_key(prefix, "notice"), None)
     state.set_config(new)
     return True
+
+
+def select(prefix: str, field: str, label: str, labels: dict, *, on_change=None, args=None, help=None) -> None:
+    """A select box for the RunConfig ``field`` under the key ``{prefix}_{field}``: ``labels`` maps each
+    option to what the box shows; by default a change goes to the shared config and the help is the field's."""
+    st.selectbox(
+        label,
+        list(labels),
+        format_func=labels.get,
+        key=_key(prefix, field),
+        on_change=on_change or _on_field,
+        args=args or (prefix, field),
+        help=help or FIELDS[field].help,
+    )
 
 
 def _on_field(prefix: str, field: str) -> None:
@@ -246,15 +261,8 @@ def data_controls(prefix: str, *, synthetic_settings: bool = True) -> None:
     """
     p = prefix
     config = state.get_config()
-    st.selectbox(
-        "Dataset",
-        state.dataset_choices(),  # with "Your data: <file>" once this session has an upload
-        format_func=state.dataset_labels().get,
-        key=_key(p, "dataset"),
-        on_change=_on_dataset,
-        args=(p,),
-        help=FIELDS["dataset"].help,
-    )
+    # With "Your data: <file>" once this session has an upload.
+    select(p, "dataset", "Dataset", state.dataset_labels(), on_change=_on_dataset, args=(p,))
     if config.dataset == "synthetic_line":
         if synthetic_settings:
             with st.expander("Synthetic line settings"):
@@ -276,15 +284,7 @@ def data_controls(prefix: str, *, synthetic_settings: bool = True) -> None:
             args=(p, "feature"),
             help=FIELDS["feature"].help,
         )
-    st.selectbox(
-        "Feature scaling",
-        data.SCALINGS,
-        format_func=data.SCALING_LABELS.get,
-        key=_key(p, "scaling"),
-        on_change=_on_field,
-        args=(p, "scaling"),
-        help=FIELDS["scaling"].help,
-    )
+    select(p, "scaling", "Feature scaling", SCALING_CHOICES)
 
 
 def start_stop_controls(prefix: str, *, max_steps_note: str = "") -> None:
@@ -347,15 +347,7 @@ def sidebar(prefix: str) -> None:
                 )
 
         st.subheader("Optimizer")
-        st.selectbox(
-            "Optimizer",
-            list(OPTIMIZER_LABELS),
-            format_func=OPTIMIZER_LABELS.get,
-            key=_key(p, "optimizer"),
-            on_change=_on_field,
-            args=(p, "optimizer"),
-            help=FIELDS["optimizer"].help,
-        )
+        select(p, "optimizer", "Optimizer", OPTIMIZER_LABELS)
         if FIELDS["beta"].reads(config):  # each setting is shown where the run reads it
             _number(p, "beta", "Momentum beta", max_value=0.999, format="%.3f")  # the range is open at 1
         if FIELDS["rms_decay"].reads(config):
@@ -365,15 +357,7 @@ def sidebar(prefix: str) -> None:
             _number(p, "b2", "beta2", max_value=0.99999, format="%.5f")
         if FIELDS["eps"].reads(config):
             _number(p, "eps", "epsilon", min_value=0.0, format="%.1e")  # 0 can be typed, and is refused in words
-        st.selectbox(
-            "Schedule",
-            list(SCHEDULE_LABELS),
-            format_func=SCHEDULE_LABELS.get,
-            key=_key(p, "schedule"),
-            on_change=_on_field,
-            args=(p, "schedule"),
-            help=FIELDS["schedule"].help,
-        )
+        select(p, "schedule", "Schedule", SCHEDULE_LABELS)
         if FIELDS["decay_rate"].reads(config):
             exponential = config.schedule == "exponential_decay"
             _number(
