@@ -5,6 +5,12 @@ In the Hessian's eigenbasis each direction i is multiplied by ``q_i = 1 - lr * l
 |q_i| < 1 shrinks it, q_i < 0 flips its sign every step (oscillation), |q_i| > 1 grows it (divergence).
 With ``r = lr * lambda_max``: r >= 2 diverges, 1 < r < 2 oscillates, 0.2 <= r <= 1 is good, r < 0.2 is
 slow (at least 5x slower than r = 1, the fastest rate that does not oscillate).
+
+Heavy-ball momentum at its optimal settings (``optimal_momentum``) shrinks the error by
+(sqrt(kappa) - 1) / (sqrt(kappa) + 1) per step, against GD's (kappa - 1) / (kappa + 1) at its best rate.
+Three reference methods take no fixed-rate first-order step: Newton (one step on least squares), steepest
+descent with exact line search and Barzilai-Borwein; their paths are Trajectories with the engine's
+conventions (step 0 is the start, the same tol rule gives CONVERGED).
 """
 
 from __future__ import annotations
@@ -15,7 +21,17 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gdviz.engine import Problem, Status, Trajectory, check_params, row_dot, row_matmul
+from gdviz.engine import (
+    Problem,
+    State,
+    Status,
+    Trajectory,
+    check_params,
+    collect,
+    matvec,
+    row_dot,
+    row_matmul,
+)
 from gdviz.errors import InputError, check_float, check_int
 
 
@@ -266,6 +282,284 @@ def predicted_steps(
             lo = np.where(gap & ~ok, mid, lo)
         out = np.where(never, np.inf, hi)
     return float(out[0]) if lrs.ndim == 0 else out.reshape(lrs.shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# Optimal momentum
+# ---------------------------------------------------------------------------------------------
+
+
+class ConvergenceRates(NamedTuple):
+    """Predicted per-step factor of the error ``||w_t - w*||`` at each method's optimal constant settings.
+
+    Both are worst cases over the Hessian's directions (the slowest direction sets the pace); 0 means one
+    step (kappa = 1), 1 means no linear convergence (a singular Hessian, kappa = inf).
+
+    Attributes:
+        gd: ``(kappa - 1) / (kappa + 1)``, plain GD at ``thresholds(problem).optimal``.
+        momentum: ``(sqrt(kappa) - 1) / (sqrt(kappa) + 1)``, heavy ball at ``optimal_momentum(problem)``.
+    """
+
+    gd: float
+    momentum: float
+
+
+def optimal_momentum(problem: Problem) -> tuple[float, float]:
+    """The heavy-ball settings with the fastest worst-case convergence (Polyak), from the Hessian's spectrum.
+
+    ``learning_rate = (2 / (sqrt(lambda_max) + sqrt(lambda_min)))^2`` and
+    ``beta = ((sqrt(kappa) - 1) / (sqrt(kappa) + 1))^2``, computed as
+    ``((sqrt(lambda_max) - sqrt(lambda_min)) / (sqrt(lambda_max) + sqrt(lambda_min)))^2`` so that it is finite
+    for every spectrum. For ``gdviz.optimizers.momentum(learning_rate, beta)``.
+
+    A singular Hessian (lambda_min = 0, condition number inf) is a result, not an error, as for
+    ``thresholds``: the formulas give ``learning_rate = 4 / lambda_max`` and ``beta = 1``, the limit as
+    kappa grows, at which heavy ball no longer converges linearly (``convergence_rates`` says 1 and
+    ``predicted_momentum_steps`` inf).
+
+    Returns:
+        ``(learning_rate, beta)``, floats with learning_rate > 0 and beta in [0, 1].
+    """
+    s = spectrum(problem)
+    hi, lo = np.sqrt(s.lambda_max), np.sqrt(s.lambda_min)
+    return float((2.0 / (hi + lo)) ** 2), float(((hi - lo) / (hi + lo)) ** 2)
+
+
+def convergence_rates(problem: Problem) -> ConvergenceRates:
+    """GD's and heavy ball's predicted per-step error factors at their optimal settings (see ConvergenceRates).
+
+    Computed from the eigenvalues as ``(lambda_max - lambda_min) / (lambda_max + lambda_min)`` and
+    ``(sqrt(lambda_max) - sqrt(lambda_min)) / (sqrt(lambda_max) + sqrt(lambda_min))``: equal to the kappa forms,
+    and exactly 1 for a singular Hessian (kappa = inf).
+    """
+    s = spectrum(problem)
+    hi, lo = np.sqrt(s.lambda_max), np.sqrt(s.lambda_min)
+    gd = (s.lambda_max - s.lambda_min) / (s.lambda_max + s.lambda_min)
+    return ConvergenceRates(float(gd), float((hi - lo) / (hi + lo)))
+
+
+def predicted_momentum_steps(
+    problem: Problem,
+    learning_rate: float,
+    beta: float,
+    *,
+    tol: float = 1e-6,
+    init_params=None,
+    max_steps: int = 100_000,
+) -> float:
+    """Steps heavy ball (``gdviz.optimizers.momentum``) needs until ``||w_t - w_{t-1}|| < tol``, from theory.
+
+    In the Hessian's eigenbasis each component of the error follows its own two-term recurrence:
+    ``e_1 = (1 - lr lambda_i) e_0`` (the first update is a GD step) and
+    ``e_(t+1) = (1 + beta - lr lambda_i) e_t - beta e_(t-1)``, with ``e_0`` the start error. The update
+    norm is not monotone (the iterates spiral), so the recurrences are stepped until the first t whose
+    update is shorter than tol: the count the engine's stop rule gives, 1-based like ``step``.
+
+    Returns:
+        The step count as a float, or inf when the run never meets the rule (a direction whose recurrence
+        does not shrink, e.g. beta = 1; or ``tol == 0``) or does not within ``max_steps``.
+    """
+    lr = check_float(learning_rate, "learning_rate", "predicted_momentum_steps", low=0)
+    b = check_float(beta, "beta", "predicted_momentum_steps", low=0, high=1, low_open=False, high_open=False)
+    tol = check_float(tol, "tol", "predicted_momentum_steps", low=0, low_open=False)
+    max_steps = check_int(max_steps, "max_steps", "predicted_momentum_steps", low=1)
+    s, c, _ = _modes(problem, lr, init_params)
+    live = (s.eigenvalues > 0) & (c != 0)
+    lam, prev = s.eigenvalues[live], c[live]
+    if lam.size == 0:
+        return 1.0 if tol > 0 else float("inf")  # at the optimum already: the first update is zero
+    a = 1.0 + b - lr * lam
+    # Roots of z^2 - a z + b = 0: the recurrence shrinks every component iff both have modulus < 1.
+    radius = _recurrence_radius(a, b)
+    if tol == 0 or radius >= 1.0:
+        return float("inf")
+    target = tol * tol
+    with np.errstate(all="ignore"):
+        cur = (1.0 - lr * lam) * prev
+        for t in range(1, max_steps + 1):
+            u = cur - prev
+            if float(u @ u) < target:
+                return float(t)
+            prev, cur = cur, a * cur - b * prev
+    return float("inf")
+
+
+def _recurrence_radius(a: np.ndarray, b: float) -> float:
+    """The largest modulus of the roots of ``z^2 - a_i z + b = 0`` over i."""
+    disc = a * a - 4.0 * b
+    real = np.sqrt(np.maximum(disc, 0.0))
+    modulus = np.where(disc >= 0, np.maximum(np.abs(a + real), np.abs(a - real)) / 2.0, np.sqrt(b))
+    return float(np.max(modulus))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reference methods: Newton, exact line search, Barzilai-Borwein
+# ---------------------------------------------------------------------------------------------
+# They are not Optimizers (their step needs the Hessian or the previous step), so each has its own
+# loop; the loop keeps the engine's conventions and arithmetic: grads and loss through the engine's
+# fixed-order expressions (equal to Problem.grad and Problem.loss bit for bit), update_norm and learning_rate
+# NaN at step 0, CONVERGED right after the first update shorter than tol (the count includes it), MAX_STEPS
+# at max_steps, DIVERGED at a non-finite State. Their States carry no optimizer state (opt_state is None).
+
+
+def _check_path_input(problem, init_params, tol, max_steps, owner):
+    if not isinstance(problem, Problem):
+        raise InputError(f"The 'problem' parameter of {owner} must be a Problem. Got {type(problem).__name__} instead.")
+    w0 = check_params(init_params, problem, "init_params")
+    tol = check_float(tol, "tol", owner, low=0, low_open=False)
+    max_steps = check_int(max_steps, "max_steps", owner, low=0)
+    return w0, tol, max_steps
+
+
+def _path(problem: Problem, w0: np.ndarray, step, tol: float, max_steps: int) -> Trajectory:
+    """Collect the States of ``w <- w + u`` with ``u, rate, memory = step(w, g, memory)``."""
+    return collect(_path_states(problem, w0, step, tol, max_steps))
+
+
+def _path_states(problem, w, step, tol, max_steps):
+    gram2 = 2.0 * problem.gram
+    moment2 = 2.0 * problem.moment
+    with np.errstate(all="ignore"):
+        loss = problem.loss(w)
+        g = problem.grad(w)
+    status = Status.MAX_STEPS if max_steps == 0 else Status.RUNNING
+    if not np.isfinite(loss):
+        status = Status.DIVERGED
+    yield State(0, w, g, loss, np.nan, np.nan, None, status)
+    memory = None
+    count = 0
+    while status is Status.RUNNING:
+        with np.errstate(all="ignore"):
+            u, rate, memory = step(w, g, memory)
+            w_new = w + u
+            g = matvec(gram2, w_new) - moment2  # Problem.grad's expression
+            d = w_new - w
+            norm = float(np.sqrt(row_dot(d, d)))
+            loss = problem.loss(w_new)
+        w = w_new
+        count += 1
+        if not (np.isfinite(loss) and np.all(np.isfinite(w))):
+            status = Status.DIVERGED
+        elif norm < tol:
+            status = Status.CONVERGED
+        elif count >= max_steps:
+            status = Status.MAX_STEPS
+        yield State(count, w, g, loss, norm, float(rate), None, status)
+
+
+def _exact_line_search_rate(gram2: np.ndarray, g: np.ndarray) -> float:
+    """``(g.g) / (g.H.g)``, the rate that minimises the loss along -g; 0 when there is no curvature along g."""
+    curvature = float(row_dot(g, matvec(gram2, g)))
+    return float(row_dot(g, g)) / curvature if curvature > 0 else 0.0
+
+
+def newton_path(problem: Problem, init_params=None, *, tol: float = 1e-6, max_steps: int = 10_000) -> Trajectory:
+    """Newton's method ``w <- w - H^+ g``: on least squares the first step lands on the optimum.
+
+    H^+ is the pseudo-inverse of the Hessian from ``spectrum`` (1 / lambda on its positive eigenvalues, 0 on the
+    flat ones), so a singular problem steps to the optimum nearest the start along the flat directions
+    (the minimum-norm optimum from the zero start). H^+ comes from one LAPACK eigendecomposition, as the
+    Problem's optimum comes from one lstsq; every step after it uses the engine's fixed-order arithmetic.
+
+    The path follows the engine's tol rule: step 1 is the Newton step (its update is as long as the way to
+    the optimum), and the run is CONVERGED only after an update shorter than tol, which is the confirming
+    step 2 (a Newton step from the optimum moves by round-off, like a step of iterative refinement). So a
+    path is [start, optimum, optimum] with CONVERGED at step 2, or [start, start] with CONVERGED at step 1
+    when the start is already the optimum; on badly conditioned data (raw features) the first refinement
+    step may still be longer than tol, and the path takes one or two more. The reported learning_rate of a
+    Newton step is 1.0 (the full step; NaN at step 0).
+
+    Args:
+        problem: from ``gdviz.data.make_problem``.
+        init_params: array of shape (n_params,); zeros by default.
+        tol, max_steps: the engine's stop rules (as for ``gdviz.engine.run``).
+
+    Returns:
+        A Trajectory; its ``last_state`` is an engine State with ``opt_state`` None.
+
+    Raises:
+        InputError: for bad init_params, tol or max_steps.
+    """
+    w0, tol, max_steps = _check_path_input(problem, init_params, tol, max_steps, "newton_path")
+    s = spectrum(problem)
+    inverse = np.where(s.eigenvalues > 0, 1.0 / np.where(s.eigenvalues > 0, s.eigenvalues, 1.0), 0.0)
+    pinv = (s.eigenvectors * inverse) @ s.eigenvectors.T
+    pinv = 0.5 * (pinv + pinv.T)
+
+    def step(w, g, memory):
+        return -matvec(pinv, g), 1.0, None
+
+    return _path(problem, w0, step, tol, max_steps)
+
+
+def line_search_path(problem: Problem, init_params=None, *, tol: float = 1e-6, max_steps: int = 10_000) -> Trajectory:
+    """Steepest descent with exact line search: ``w <- w - alpha_t g`` with ``alpha_t = (g.g) / (g.H.g)``.
+
+    On a quadratic alpha_t minimises the loss along -g exactly, so the new gradient is orthogonal to the old
+    one and consecutive updates meet at right angles (the zigzag); the loss never increases. The reported
+    learning_rate of update t is its alpha_t. A zero gradient (or one with no curvature along it, which on
+    least squares is round-off in a flat direction) gives alpha = 0 and a zero update: CONVERGED at that step
+    (for tol > 0), e.g. at step 1 from a start at the optimum.
+
+    Args:
+        problem: from ``gdviz.data.make_problem``.
+        init_params: array of shape (n_params,); zeros by default.
+        tol, max_steps: the engine's stop rules (as for ``gdviz.engine.run``).
+
+    Returns:
+        A Trajectory; its ``last_state`` is an engine State with ``opt_state`` None.
+
+    Raises:
+        InputError: for bad init_params, tol or max_steps.
+    """
+    w0, tol, max_steps = _check_path_input(problem, init_params, tol, max_steps, "line_search_path")
+    gram2 = 2.0 * problem.gram
+
+    def step(w, g, memory):
+        rate = _exact_line_search_rate(gram2, g)
+        return (-rate) * g, rate, None
+
+    return _path(problem, w0, step, tol, max_steps)
+
+
+def barzilai_borwein_path(
+    problem: Problem, init_params=None, *, tol: float = 1e-6, max_steps: int = 10_000
+) -> Trajectory:
+    """Gradient descent with the Barzilai-Borwein step size (BB1): ``w <- w - alpha_t g``, no rate to choose.
+
+    ``alpha_t = (s.s) / (s.y)`` with ``s = w_t - w_(t-1)`` and ``y = g_t - g_(t-1)`` from the previous update
+    (on least squares ``y = H s``, so 1 / alpha_t is a Rayleigh quotient of H: alpha_t lies in
+    [1 / lambda_max, 1 / lambda_min]). The first update has no previous one: it takes the exact line-search
+    rate ``(g.g) / (g.H.g)``, as does any update whose ``s.y`` is not positive (a zero or round-off step).
+    Not monotone: the loss may rise for a step, yet the method converges on every least-squares problem
+    (Raydan 1993), often far faster than GD. The reported learning_rate of update t is its alpha_t.
+
+    Args:
+        problem: from ``gdviz.data.make_problem``.
+        init_params: array of shape (n_params,); zeros by default.
+        tol, max_steps: the engine's stop rules (as for ``gdviz.engine.run``).
+
+    Returns:
+        A Trajectory; its ``last_state`` is an engine State with ``opt_state`` None.
+
+    Raises:
+        InputError: for bad init_params, tol or max_steps.
+    """
+    w0, tol, max_steps = _check_path_input(problem, init_params, tol, max_steps, "barzilai_borwein_path")
+    gram2 = 2.0 * problem.gram
+
+    def step(w, g, memory):
+        rate = None
+        if memory is not None:
+            d = w - memory[0]
+            sy = float(row_dot(d, g - memory[1]))
+            if sy > 0:
+                rate = float(row_dot(d, d)) / sy
+        if rate is None:
+            rate = _exact_line_search_rate(gram2, g)
+        return (-rate) * g, rate, (w, g)
+
+    return _path(problem, w0, step, tol, max_steps)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,6 +10,9 @@ Conventions (fixed, see STYLE.md section 3):
 After one pass over the data a step costs O(d^2) whatever n_samples is: the Problem keeps the
 second-moment matrix ``X1.T @ X1 / n`` and ``X1.T @ y / n``, not X, for the hot path.
 
+Mini-batch runs (``run(..., batch_size=b)``) take each update from the gradient of the mean squared error
+over b rows of X1 (an O(b d) step); which rows is fixed by ``seed`` and the step (see ``epoch_order``).
+
 Reproducible on every machine: given a Problem, a State's numbers do not depend on how the engine
 chunks its vectorised work, nor on the CPU's BLAS kernel (see ``matvec`` and ``row_dot``), so a resumed
 run equals a one-shot run bit for bit. The Problem's own statistics (gram, optimum) come from one BLAS
@@ -91,7 +94,8 @@ class Problem(NamedTuple):
         scaling: the scaling applied to X before fitting ("none", "standard", "minmax", "robust").
         offset: array of shape (n_features,), scaled X = (raw X - offset) / scale.
         scale: array of shape (n_features,).
-        X1: array of shape (n_samples, n_params), the (scaled) design matrix; never used per step.
+        X1: array of shape (n_samples, n_params), the (scaled) design matrix; used per step only by
+            mini-batch runs.
         y: array of shape (n_samples,), the target.
     """
 
@@ -311,8 +315,17 @@ def run(
     tol: float = 1e-6,
     max_steps: int = 10_000,
     start: State | None = None,
+    batch_size: int | None = None,
+    seed: int = 0,
 ) -> Iterator[State]:
     """Run ``optimizer`` on ``problem``, lazily, one State per update.
+
+    Full batch (``batch_size`` None or n_samples) each update uses the gradient over all rows. Mini-batch
+    (``batch_size`` b < n_samples) update t (1-based) uses the mean-squared-error gradient over the rows of
+    ``batch_rows(n_samples, b, seed, t - 1)``: ``(2/m) Xb.T (Xb w - yb)`` over those m rows (m = b, or
+    n_samples % b for the last batch of an epoch). Every State still reports the full-data loss and the
+    full-data gradient at its params (``Problem.loss``, ``Problem.grad``), so a loss curve shows the noise
+    floor and ``grads`` means the same in every run; the update actually taken is the params difference.
 
     Args:
         problem: from ``gdviz.data.make_problem``.
@@ -322,6 +335,10 @@ def run(
         max_steps: stop as MAX_STEPS at this step (a total, also when resuming).
         start: resume from this State instead of starting at ``init_params``. The generator then
             yields the States after it (it does not repeat ``start``). Nothing follows a DIVERGED State.
+            Pass the same optimizer, ``batch_size`` and ``seed`` again: the batches are a function of
+            (seed, step), so the resumed run equals the one-shot run bit for bit.
+        batch_size: rows per update, an int in [1, n_samples]; None (or n_samples) is full batch.
+        seed: an int >= 0, the seed of the row shuffle (unused in full-batch runs).
 
     Returns:
         A generator that yields the start State (step 0, unless resuming), then one State per update.
@@ -329,7 +346,8 @@ def run(
         are non-finite) ends the run and every State before it is kept. No RuntimeWarning escapes.
 
     Raises:
-        InputError: for a problem or optimizer of the wrong type, bad init_params, tol or max_steps.
+        InputError: for a problem or optimizer of the wrong type, bad init_params, tol, max_steps,
+            batch_size or seed.
     """
     if not isinstance(problem, Problem):
         raise InputError(f"The 'problem' parameter of run must be a Problem. Got {type(problem).__name__} instead.")
@@ -339,12 +357,20 @@ def run(
         )
     tol = check_float(tol, "tol", "run", low=0, low_open=False)
     max_steps = check_int(max_steps, "max_steps", "run", low=0)
+    seed = check_int(seed, "seed", "run", low=0)
+    if batch_size is not None:
+        batch_size = check_int(batch_size, "batch_size", "run", low=1, high=problem.n_samples)
+        if batch_size == problem.n_samples:
+            batch_size = None  # one batch of every row is full batch: the same path, the same bits
     if start is None:
-        first = start_state(problem, optimizer, check_params(init_params, problem, "init_params"), max_steps)
-        return _generate(problem, optimizer, first, tol, max_steps, yield_first=True)
-    if not isinstance(start, State):
+        state = start_state(problem, optimizer, check_params(init_params, problem, "init_params"), max_steps)
+    elif not isinstance(start, State):
         raise InputError(f"The 'start' parameter of run must be a State. Got {type(start).__name__} instead.")
-    return _generate(problem, optimizer, start, tol, max_steps, yield_first=False)
+    else:
+        state = start
+    if batch_size is None:
+        return _generate(problem, optimizer, state, tol, max_steps, yield_first=start is None)
+    return _generate_batches(problem, optimizer, state, tol, max_steps, batch_size, seed, yield_first=start is None)
 
 
 def _generate(
@@ -396,6 +422,144 @@ def _generate(
             else:
                 status = Status.RUNNING
             yield State(step, ws[i], gs[i], loss, norm, rate, ss[i], status)
+            if status is not Status.RUNNING:
+                return
+
+
+# --------------------------------------------------------------------------------------------
+# Mini-batches
+# --------------------------------------------------------------------------------------------
+# The batches are a pure function of (n_samples, batch_size, seed, count): nothing about the shuffle lives
+# in a State, and a run resumes from its last State alone. Epoch e (0-based) visits the rows in the order
+# ``Generator(PCG64(seed).jumped(e)).permutation(n)``: epoch 0 is ``np.random.default_rng(seed).permutation(n)``
+# and each later epoch a fresh order from an independent stream of the same generator, reached in O(1).
+
+# The most rows a chunk of mini-batch updates gathers at once (bounds the copy, not the result's bits).
+_MAX_CHUNK_ROWS = 1 << 16
+
+
+def epoch_order(n_samples: int, seed: int, epoch: int) -> np.ndarray:
+    """The order in which a mini-batch run visits the rows in ``epoch`` (0-based).
+
+    Returns:
+        Int array of shape (n_samples,), a permutation of 0 .. n_samples - 1:
+        ``np.random.Generator(np.random.PCG64(seed).jumped(epoch)).permutation(n_samples)``, so epoch 0 is
+        ``np.random.default_rng(seed).permutation(n_samples)``.
+    """
+    return np.random.Generator(np.random.PCG64(seed).jumped(epoch)).permutation(n_samples)
+
+
+def batches_per_epoch(n_samples: int, batch_size: int) -> int:
+    """``ceil(n_samples / batch_size)``: the last batch of an epoch holds ``n_samples % batch_size`` rows if not 0."""
+    return -(-n_samples // batch_size)
+
+
+def batch_rows(n_samples: int, batch_size: int, seed: int, count: int) -> np.ndarray:
+    """The rows of X1 the update with 0-based ``count`` uses (the one that makes the State at step count + 1).
+
+    Update ``count`` is batch ``count % k`` of epoch ``count // k`` (k = ``batches_per_epoch``): that
+    epoch's ``epoch_order`` cut into consecutive slices of ``batch_size`` rows, the last one shorter when
+    ``batch_size`` does not divide ``n_samples``.
+
+    Returns:
+        Int array of shape (m,), m = batch_size or the smaller last batch of an epoch.
+    """
+    k = batches_per_epoch(n_samples, batch_size)
+    epoch, pos = divmod(count, k)
+    return epoch_order(n_samples, seed, epoch)[pos * batch_size : (pos + 1) * batch_size]
+
+
+def _chunk_rows(n: int, b: int, seed: int, count: int, k: int, orders: dict[int, np.ndarray]):
+    """Rows of updates ``count .. count + k - 1`` back to back, and where each update's rows start and end."""
+    per_epoch = batches_per_epoch(n, b)
+    counts = np.arange(count, count + k + 1)
+    epochs, pos = np.divmod(counts, per_epoch)
+    stream = epochs * n + np.minimum(pos * b, n)  # position in the endless stream of epoch orders
+    first, last = int(epochs[0]), int((stream[-1] - 1) // n)
+    for e in list(orders):
+        if e < first:
+            del orders[e]
+    parts = []
+    for e in range(first, last + 1):
+        if e not in orders:
+            orders[e] = epoch_order(n, seed, e)
+        lo = max(int(stream[0]) - e * n, 0)
+        hi = min(int(stream[-1]) - e * n, n)
+        parts.append(orders[e][lo:hi])
+    rows = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    return rows, stream - stream[0]
+
+
+def _generate_batches(
+    problem: Problem,
+    optimizer: Optimizer,
+    state: State,
+    tol: float,
+    max_steps: int,
+    batch_size: int,
+    seed: int,
+    *,
+    yield_first: bool,
+) -> Iterator[State]:
+    """``_generate`` with each update on a mini-batch; the States report full-data loss and grads."""
+    if yield_first:
+        yield state
+    if state.status is Status.DIVERGED or state.step >= max_steps:
+        return
+    X1, y, n, b = problem.X1, problem.y, problem.n_samples, batch_size
+    gram2 = 2.0 * problem.gram
+    moment2 = 2.0 * problem.moment
+    reduce = np.add.reduce
+    update = optimizer.update
+    schedule = optimizer.learning_rate
+    step, w, s = state.step, state.params, state.opt_state
+    orders: dict[int, np.ndarray] = {}
+    chunk = 1
+    max_chunk = max(1, min(_MAX_CHUNK, _MAX_CHUNK_ROWS // b))
+    while step < max_steps:
+        k = min(chunk, max_steps - step)
+        chunk = min(2 * chunk, max_chunk)
+        rows, bounds = _chunk_rows(n, b, seed, step, k, orders)
+        Xc = np.take(X1, rows, axis=0)  # (rows, p): each row of a batch contiguous
+        yc = np.take(y, rows)
+        # (p, rows): each column of a batch contiguous, times 2/m for its batch of m rows (exact for m = 1, 2, 4..)
+        sizes = np.diff(bounds)
+        XTc = np.multiply(Xc.T, np.repeat(2.0 / sizes, sizes), order="C")
+        starts = bounds.tolist()
+        w_before = w
+        ws, ss = [], []
+        with np.errstate(all="ignore"):
+            # Each sum runs along one contiguous row (NumPy's pairwise add.reduce), in the batch's order:
+            # the same bits whatever the chunk and the CPU.
+            for i in range(k):
+                lo, hi = starts[i], starts[i + 1]
+                r = reduce(Xc[lo:hi] * w, -1) - yc[lo:hi]  # residuals of the batch rows
+                g = reduce(XTc[:, lo:hi] * r, -1)  # sum over the batch of (2/m) x_i r_i
+                u, s = update(g, s, w)
+                w = w + u
+                ws.append(w)
+                ss.append(s)
+            W = np.array(ws)
+            G = matvec(gram2, W) - moment2  # full-data grads: Problem.grad's expression, row by row
+            D = W - np.vstack([w_before, W[:-1]])
+            norms = np.sqrt(row_dot(D, D))
+            losses = problem.loss(W)
+            finite = np.isfinite(losses) & np.isfinite(W).all(axis=1)
+            rates = _rates(schedule, step, k)
+        converged = norms < tol
+        for i, (loss, norm, rate, ok, conv) in enumerate(
+            zip(losses.tolist(), norms.tolist(), rates.tolist(), finite.tolist(), converged.tolist(), strict=True)
+        ):
+            step += 1
+            if not ok:
+                status = Status.DIVERGED
+            elif conv:
+                status = Status.CONVERGED
+            elif step >= max_steps:
+                status = Status.MAX_STEPS
+            else:
+                status = Status.RUNNING
+            yield State(step, ws[i], G[i], loss, norm, rate, ss[i], status)
             if status is not Status.RUNNING:
                 return
 

@@ -486,3 +486,250 @@ def test_lr_sweep_runs_do_not_depend_on_the_other_rates_in_the_batch(problems):
         alone = analysis.lr_sweep(problem, rates[i : i + 1], tol=1e-8, max_steps=700)
         assert alone.steps[0] == whole.steps[i] and alone.status[0] == whole.status[i]
         np.testing.assert_array_equal(alone.final_loss[0], whole.final_loss[i])
+
+
+# --------------------------------------------------------------------------------------------
+# Optimal momentum and predicted rates
+# Oracles: eigvalsh of the Hessian built here from X, a heavy-ball run of the engine, the error ratio.
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", PROBLEM_NAMES)
+def test_optimal_momentum_matches_eigvalsh_of_the_raw_hessian(name, problems):
+    X, _, problem = problems[name]
+    eig = np.linalg.eigvalsh(hessian(X))
+    lam_min, lam_max = eig[0], eig[-1]
+    kappa = lam_max / lam_min
+    learning_rate, beta = analysis.optimal_momentum(problem)
+    assert isinstance(learning_rate, float) and isinstance(beta, float)
+    assert learning_rate == pytest.approx((2.0 / (np.sqrt(lam_max) + np.sqrt(lam_min))) ** 2, rel=1e-9, abs=0)
+    assert beta == pytest.approx(((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)) ** 2, rel=1e-9, abs=0)
+    rates = analysis.convergence_rates(problem)
+    assert rates.gd == pytest.approx((kappa - 1) / (kappa + 1), rel=1e-9, abs=1e-15)
+    assert rates.momentum == pytest.approx((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1), rel=1e-9, abs=1e-15)
+    assert rates.momentum <= rates.gd
+
+
+@pytest.mark.parametrize("name", ["diabetes_standard", "random1", "random3"])
+def test_heavy_ball_at_the_optimal_settings_converges_at_the_predicted_rate(name, problems):
+    X, y, problem = problems[name]
+    learning_rate, beta = analysis.optimal_momentum(problem)
+    traj = collect(run(problem, opt.momentum(learning_rate, beta), tol=0, max_steps=3000))
+    err = np.linalg.norm(traj.params - lstsq(X, y), axis=1)
+    rate = analysis.convergence_rates(problem).momentum
+    # Late steps, above round-off: the geometric mean of the per-step error ratio over a window.
+    above = np.flatnonzero(err > 1e-9 * err[0])
+    end = int(above[-1])
+    start = end - min(200, end // 2)
+    measured = (err[end] / err[start]) ** (1.0 / (end - start))
+    # The extreme directions are critically damped (a double root): error ~ t * rate^t, a little slower.
+    assert rate * 0.97 <= measured <= rate * 1.03 + 0.01
+    # And much faster than GD at its best rate, as predicted.
+    assert measured < analysis.convergence_rates(problem).gd
+
+
+@pytest.mark.parametrize("tol", [1e-3, 1e-8])
+@pytest.mark.parametrize("name", PROBLEM_NAMES)
+def test_predicted_momentum_steps_match_measured_steps(name, tol, problems):
+    _, _, problem = problems[name]
+    learning_rate, beta = analysis.optimal_momentum(problem)
+    for lr, b in ((learning_rate, beta), (0.5 * learning_rate, 0.5)):
+        traj = collect(run(problem, opt.momentum(lr, b), tol=tol, max_steps=200_000))
+        assert traj.status is Status.CONVERGED
+        predicted = analysis.predicted_momentum_steps(problem, lr, b, tol=tol)
+        assert abs(predicted - traj.step[-1]) <= 1
+    gd_predicted = analysis.predicted_steps(problem, analysis.thresholds(problem).optimal, tol=tol)
+    assert analysis.predicted_momentum_steps(problem, learning_rate, beta, tol=tol) <= gd_predicted
+
+
+def test_optimal_momentum_of_a_singular_hessian_is_the_limit(random_xy):
+    X, y = random_xy(8, n_samples=20, n_features=2)
+    X = np.column_stack([X, 2.0 * X[:, 0]])
+    problem = make_problem(X, y)
+    lam_max = np.linalg.eigvalsh(hessian(X))[-1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        learning_rate, beta = analysis.optimal_momentum(problem)
+        rates = analysis.convergence_rates(problem)
+        steps = analysis.predicted_momentum_steps(problem, learning_rate, beta)
+    assert learning_rate == pytest.approx(4.0 / lam_max, rel=1e-12, abs=0)
+    assert beta == 1.0
+    assert rates == (1.0, 1.0)
+    assert steps == float("inf")
+
+
+def test_predicted_momentum_steps_rejects_bad_input(problems):
+    _, _, problem = problems["line"]
+    with pytest.raises(gdviz.InputError, match=r"The 'beta' parameter of predicted_momentum_steps must be a float"):
+        analysis.predicted_momentum_steps(problem, 0.1, 1.5)
+    with pytest.raises(gdviz.InputError, match=r"The 'learning_rate' parameter of predicted_momentum_steps"):
+        analysis.predicted_momentum_steps(problem, 0.0, 0.5)
+    assert analysis.predicted_momentum_steps(problem, 0.1, 0.5, tol=0.0) == float("inf")
+
+
+# --------------------------------------------------------------------------------------------
+# Reference methods: Newton, exact line search, Barzilai-Borwein
+# Oracles: np.linalg.lstsq on the raw design matrix, orthogonality, and loops written here.
+# --------------------------------------------------------------------------------------------
+
+PATHS = [analysis.newton_path, analysis.line_search_path, analysis.barzilai_borwein_path]
+
+
+def check_engine_conventions(problem, traj, tol=1e-6):
+    """step 0 is the start, NaN update_norm and rate there, the engine's loss and grads, the tol rule."""
+    assert traj.step.tolist() == list(range(traj.n_states))
+    assert np.isnan(traj.update_norm[0]) and np.isnan(traj.learning_rate[0])
+    np.testing.assert_allclose(traj.update_norm[1:], np.linalg.norm(np.diff(traj.params, axis=0), axis=1), rtol=1e-14)
+    for i in (0, traj.n_states // 2, traj.n_states - 1):
+        np.testing.assert_array_equal(traj.grads[i], problem.grad(traj.params[i]))
+        assert traj.loss[i] == problem.loss(traj.params[i])
+    if traj.status is Status.CONVERGED:
+        assert traj.update_norm[-1] < tol
+        assert np.all(traj.update_norm[1:-1] >= tol)
+    last = traj.last_state
+    assert isinstance(last, gdviz.engine.State)
+    assert last.step == traj.step[-1] and last.status is traj.status
+    np.testing.assert_array_equal(last.params, traj.params[-1])
+    for a in (traj.params, traj.grads, traj.loss, traj.update_norm, traj.learning_rate):
+        assert a.dtype == np.float64
+
+
+@pytest.mark.parametrize("start", ["zeros", "away"])
+@pytest.mark.parametrize("name", PROBLEM_NAMES)
+def test_newton_lands_on_lstsq_in_one_step(name, start, problems):
+    X, y, problem = problems[name]
+    w_star = lstsq(X, y)
+    w0 = None if start == "zeros" else w_star + 3.0
+    traj = analysis.newton_path(problem, w0)
+    check_engine_conventions(problem, traj)
+    assert traj.status is Status.CONVERGED
+    assert traj.step[-1] == 2  # the Newton step, then the confirming step shorter than tol
+    np.testing.assert_allclose(traj.params[1], w_star, rtol=1e-9, atol=1e-9 * np.abs(w_star).max())
+    np.testing.assert_allclose(traj.params[-1], w_star, rtol=1e-9, atol=1e-9 * np.abs(w_star).max())
+    assert traj.learning_rate[1:].tolist() == [1.0, 1.0]
+    assert traj.update_norm[2] < 1e-9 * max(1.0, np.abs(w_star).max())
+
+
+def test_newton_on_raw_diabetes_reaches_lstsq(diabetes_xy):
+    X, y = diabetes_xy
+    problem = make_problem(X, y, scaling="none")
+    w_star = lstsq(X, y)
+    traj = analysis.newton_path(problem)
+    check_engine_conventions(problem, traj)
+    assert traj.status is Status.CONVERGED
+    assert traj.step[-1] <= 4
+    np.testing.assert_allclose(traj.params[1], w_star, rtol=1e-6)
+    np.testing.assert_allclose(traj.params[-1], w_star, rtol=1e-9)
+
+
+def test_newton_from_the_optimum_converges_at_step_one(problems):
+    _, _, problem = problems["line"]
+    traj = analysis.newton_path(problem, problem.solution())
+    assert traj.status is Status.CONVERGED and traj.step.tolist() == [0, 1]
+
+
+def test_newton_on_a_singular_hessian_reaches_the_minimum_norm_optimum(random_xy):
+    X, y = random_xy(8, n_samples=20, n_features=2)
+    X = np.column_stack([X, 2.0 * X[:, 0]])
+    problem = make_problem(X, y)
+    traj = analysis.newton_path(problem)
+    assert traj.status is Status.CONVERGED
+    np.testing.assert_allclose(traj.params[-1], lstsq(X, y), rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", PROBLEM_NAMES)
+def test_line_search_updates_meet_at_right_angles_and_reach_lstsq(name, problems):
+    X, y, problem = problems[name]
+    w_star = lstsq(X, y)
+    traj = analysis.line_search_path(problem, tol=1e-9, max_steps=100_000)
+    check_engine_conventions(problem, traj, tol=1e-9)
+    assert traj.status is Status.CONVERGED
+    np.testing.assert_allclose(traj.params[-1], w_star, rtol=1e-6, atol=1e-6 * np.abs(w_star).max())
+    U = np.diff(traj.params, axis=0)
+    norms = np.linalg.norm(U, axis=1)
+    big = np.flatnonzero(norms[:-1] > 1e-6 * norms[0])[:50]  # well above round-off
+    cosines = np.einsum("ij,ij->i", U[big], U[big + 1]) / (norms[big] * norms[big + 1])
+    np.testing.assert_allclose(cosines, 0.0, atol=1e-6)
+    assert np.all(np.diff(traj.loss) <= 1e-12 * traj.loss[:-1])  # never increases (beyond round-off)
+    # Each reported rate is the exact line search's (g.g) / (g.H.g), with the Hessian built here.
+    H = hessian(X)
+    for t in (1, 2, 5):
+        g = traj.grads[t - 1]
+        assert traj.learning_rate[t] == pytest.approx(g @ g / (g @ H @ g), rel=1e-9)
+
+
+def test_line_search_from_the_optimum_takes_a_zero_step(problems):
+    _, _, problem = problems["random1"]
+    w_star = problem.solution()
+    traj = analysis.line_search_path(problem, w_star)
+    assert traj.status is Status.CONVERGED and traj.step[-1] == 1
+    assert traj.update_norm[1] < 1e-12
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        still = analysis.line_search_path(problem, w_star, tol=0, max_steps=5)
+    assert still.status is Status.MAX_STEPS and np.all(np.isfinite(still.params))
+
+
+def barzilai_borwein_loop(X, y, steps):
+    """BB1 written out on the raw design matrix: the first step by exact line search."""
+    X1 = design(X)
+    n = len(y)
+    H = 2.0 / n * X1.T @ X1
+    w = np.zeros(X1.shape[1])
+    grad = lambda w: 2.0 / n * X1.T @ (X1 @ w - y)  # noqa: E731
+    g = grad(w)
+    out = [w]
+    w_prev = g_prev = None
+    for _ in range(steps):
+        if w_prev is None:
+            rate = g @ g / (g @ H @ g)
+        else:
+            s, d = w - w_prev, g - g_prev
+            rate = s @ s / (s @ d)
+        w_prev, g_prev = w, g
+        w = w - rate * g
+        g = grad(w)
+        out.append(w)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("name", PROBLEM_NAMES)
+def test_barzilai_borwein_first_steps_and_optimum(name, problems):
+    X, y, problem = problems[name]
+    w_star = lstsq(X, y)
+    traj = analysis.barzilai_borwein_path(problem, tol=1e-9, max_steps=100_000)
+    check_engine_conventions(problem, traj, tol=1e-9)
+    assert traj.status is Status.CONVERGED
+    np.testing.assert_allclose(traj.params[-1], w_star, rtol=1e-6, atol=1e-6 * np.abs(w_star).max())
+    k = min(4, traj.n_states - 1)
+    scale = np.abs(traj.params[: k + 1]).max()
+    np.testing.assert_allclose(traj.params[: k + 1], barzilai_borwein_loop(X, y, k), rtol=1e-7, atol=1e-8 * scale)
+    # Far fewer steps than GD at its best constant rate.
+    assert traj.step[-1] < analysis.predicted_steps(problem, analysis.thresholds(problem).optimal, tol=1e-9)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_paths_keep_the_engine_stop_rules(path, problems):
+    _, _, problem = problems["diabetes_standard"]
+    only_start = path(problem, max_steps=0)
+    assert only_start.n_states == 1 and only_start.status is Status.MAX_STEPS
+    capped = path(problem, tol=0, max_steps=3)
+    assert capped.step.tolist() == [0, 1, 2, 3] and capped.status is Status.MAX_STEPS
+    w0 = np.linspace(-1, 1, problem.n_params)
+    traj = path(problem, w0)
+    np.testing.assert_array_equal(traj.params[0], w0)
+    assert traj.last_state.opt_state is None
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_paths_reject_bad_input(path, problems):
+    _, _, problem = problems["line"]
+    owner = path.__name__
+    with pytest.raises(gdviz.InputError, match=rf"The 'tol' parameter of {owner} must be a float"):
+        path(problem, tol=-1.0)
+    with pytest.raises(gdviz.InputError, match=rf"The 'max_steps' parameter of {owner} must be an int"):
+        path(problem, max_steps=-1)
+    with pytest.raises(gdviz.InputError, match="'init_params'"):
+        path(problem, [1.0, 2.0, 3.0, 4.0])
+    with pytest.raises(gdviz.InputError, match=rf"The 'problem' parameter of {owner} must be a Problem"):
+        path("not a problem")

@@ -573,7 +573,8 @@ def test_numbers_given_as_text_are_rejected(field):
 ROOT = Path(__file__).resolve().parents[1]
 
 # Runs every part of the engine's arithmetic: a decaying schedule (reported rates), Adam (bias terms),
-# momentum, several params (matvec over more than one row), a divergent run and a learning-rate sweep.
+# momentum, several params (matvec over more than one row), a divergent run, mini-batch runs (batch sizes 1,
+# 7 and 32, the last batch of each epoch smaller) and a learning-rate sweep.
 # The Problem comes pickled from the parent: it is built once per data set by one BLAS call (the gram)
 # and one LAPACK call (the optimum), which may differ in the last bits between kernels; the claim is
 # about the States computed from it.
@@ -592,6 +593,10 @@ for o in (opt.gd(0.3), opt.gd(opt.inverse_time(0.9, 0.01)), opt.momentum(0.05, 0
     for a in traj[:6]:
         h.update(np.ascontiguousarray(a).tobytes())
     h.update(traj.status.value.encode())
+for o, b, seed in ((opt.gd(0.05), 1, 0), (opt.momentum(0.02, 0.9), 7, 3), (opt.adam(0.05), 32, 11)):
+    traj = engine.collect(engine.run(problem, o, tol=1e-9, max_steps=2000, batch_size=b, seed=seed))
+    for a in traj[:6]:
+        h.update(np.ascontiguousarray(a).tobytes())
 sweep = analysis.lr_sweep(problem, np.geomspace(1e-3, 3.0, 50), tol=1e-7, max_steps=500)
 h.update(sweep.steps.tobytes()); h.update(sweep.final_loss.tobytes())
 print(h.hexdigest())
@@ -700,3 +705,179 @@ def test_fixed_order_products_do_not_depend_on_the_batch(matrix):
     # and they are the products they say they are
     np.testing.assert_allclose(engine.matvec(M, W), W @ M.T, rtol=1e-9, atol=1e-9 * np.abs(W).max() * np.abs(M).max())
     np.testing.assert_allclose(engine.row_matmul(W, M), W @ M, rtol=1e-9, atol=1e-9 * np.abs(W).max() * np.abs(M).max())
+
+
+# ----------------------------------------------------------------------------------------------
+# Mini-batches
+# Oracles: each row's gradient and each batch's mean-squared-error gradient computed here from X1 and y with
+# numpy, which row a batch-of-one update used identified from the update itself, and the full-batch run.
+# ----------------------------------------------------------------------------------------------
+
+
+def row_gradients(X, y, w):
+    """Array of shape (n_samples, n_params): row i's gradient 2 (x_i.w - y_i) x_i of (x_i.w - y_i)^2."""
+    X1 = design(X)
+    return 2.0 * (X1 @ w - y)[:, None] * X1
+
+
+@pytest.mark.parametrize("name", ["random1", "random2"])
+def test_batch_of_one_updates_are_single_row_gradients_visiting_each_row_once_per_epoch(name, problems):
+    X, y, problem = problems[name]
+    n = len(y)
+    lr = 1e-4 / np.linalg.eigvalsh(hessian(X))[-1]
+    traj = collect(run(problem, opt.gd(lr), tol=0, max_steps=2 * n, batch_size=1, seed=5))
+    used = []
+    for t in range(1, 2 * n + 1):
+        update = traj.params[t] - traj.params[t - 1]
+        candidates = -lr * row_gradients(X, y, traj.params[t - 1])  # every row's update from here
+        dist = np.linalg.norm(candidates - update, axis=1)
+        i = int(np.argmin(dist))
+        assert dist[i] <= 1e-10 * np.linalg.norm(update), t
+        assert np.sort(dist)[1] > 1e-6 * np.linalg.norm(update)  # no other row fits
+        used.append(i)
+        np.testing.assert_allclose(update, candidates[i], rtol=1e-10, atol=1e-14 * np.abs(traj.params[t]).max())
+    assert sorted(used[:n]) == list(range(n))  # the first n updates visit every row exactly once
+    assert sorted(used[n:]) == list(range(n))  # and so does the next epoch
+    assert used[:n] != used[n:]  # in a fresh order
+    assert used[:n] == np.random.default_rng(5).permutation(n).tolist()  # epoch 0: default_rng(seed)'s shuffle
+    assert used == [int(engine.batch_rows(n, 1, 5, c)[0]) for c in range(2 * n)]
+
+
+@pytest.mark.parametrize(("batch_size", "seed"), [(7, 0), (10, 3), (32, 9)])
+def test_each_update_is_the_batch_mean_squared_error_gradient(batch_size, seed, problems):
+    X, y, problem = problems["random2"]  # 45 rows: the last batch of each epoch is smaller
+    n = len(y)
+    X1 = design(X)
+    lr = 0.3 / np.linalg.eigvalsh(hessian(X))[-1]
+    per_epoch = -(-n // batch_size)
+    traj = collect(run(problem, opt.gd(lr), tol=0, max_steps=2 * per_epoch + 3, batch_size=batch_size, seed=seed))
+    sizes = []
+    for epoch in range(2):
+        seen = []
+        for k in range(per_epoch):
+            count = epoch * per_epoch + k
+            rows = engine.batch_rows(n, batch_size, seed, count)
+            seen.extend(rows.tolist())
+            sizes.append(len(rows))
+            w = traj.params[count]
+            Xb, yb = X1[rows], y[rows]
+            grads = 2.0 / len(rows) * Xb.T @ (Xb @ w - yb)
+            np.testing.assert_allclose(traj.params[count + 1] - w, -lr * grads, rtol=1e-9, atol=1e-12 * np.abs(w).max())
+        assert sorted(seen) == list(range(n))
+    assert sizes[: per_epoch - 1] == [batch_size] * (per_epoch - 1)
+    if n % batch_size:  # the last batch of an epoch holds the rows left over
+        assert sizes[per_epoch - 1] == n % batch_size < batch_size
+
+
+def test_mini_batch_states_report_the_full_data_loss_and_grads(problems):
+    X, y, problem = problems["random3"]
+    traj = collect(run(problem, opt.momentum(0.01, 0.9), tol=0, max_steps=300, batch_size=8, seed=1))
+    for i in (0, 1, 77, 300):
+        assert traj.loss[i] == problem.loss(traj.params[i])
+        np.testing.assert_array_equal(traj.grads[i], problem.grad(traj.params[i]))
+        assert traj.loss[i] == pytest.approx(naive_loss(X, y, traj.params[i]), rel=1e-10)
+    np.testing.assert_array_equal(traj.update_norm[1:], np.sqrt(np.sum(np.diff(traj.params, axis=0) ** 2, axis=1)))
+    # The start is the full-batch run's start.
+    full = next(run(problem, opt.momentum(0.01, 0.9)))
+    np.testing.assert_array_equal(traj.params[0], full.params)
+    np.testing.assert_array_equal(traj.grads[0], full.grads)
+
+
+def test_small_batches_plateau_above_the_floor_and_full_batch_does_not(problems):
+    X, y, problem = problems["diabetes_standard"]
+    lr = 0.5 / np.linalg.eigvalsh(hessian(X))[-1]
+    full = collect(run(problem, opt.gd(lr), tol=0, max_steps=20_000))
+    small = collect(run(problem, opt.gd(lr), tol=0, max_steps=20_000, batch_size=4))
+    floor = problem.optimum_loss
+    assert full.loss[-1] == pytest.approx(floor, rel=1e-9)
+    assert np.min(small.loss[-2000:]) > floor * (1 + 1e-3)  # the noise floor: never reaches the optimum
+    assert small.status is Status.MAX_STEPS
+
+
+@pytest.mark.parametrize("name", ["gd", "momentum", "adam"])
+def test_batch_size_n_samples_is_the_full_batch_run_bit_for_bit(name, problems):
+    _, y, problem = problems["random1"]
+    optimizer = opt.make_optimizer(name, 0.01)
+    full = collect(run(problem, optimizer, tol=1e-9, max_steps=500))
+    same = collect(run(problem, optimizer, tol=1e-9, max_steps=500, batch_size=len(y), seed=4))
+    for field in ("step", "params", "grads", "loss", "update_norm", "learning_rate"):
+        np.testing.assert_array_equal(getattr(same, field), getattr(full, field), err_msg=field, strict=True)
+    assert same.status is full.status
+
+
+@pytest.mark.parametrize(("name", "learning_rate"), [("gd", 0.02), ("nesterov", 0.005), ("adam", 0.05)])
+@pytest.mark.parametrize("batch_size", [1, 6, 16])
+@pytest.mark.parametrize("split", [1, 13, 58, 301])
+def test_mini_batch_resume_continues_exactly(name, learning_rate, batch_size, split, problems):
+    _, _, problem = problems["random3"]
+    make = lambda: opt.make_optimizer(name, learning_rate)  # noqa: E731
+    kwargs = dict(tol=0, max_steps=500, batch_size=batch_size, seed=21)
+    whole = collect(run(problem, make(), **kwargs))
+    head = list(itertools.islice(run(problem, make(), **kwargs), split + 1))
+    tail = collect(run(problem, make(), start=head[-1], **kwargs))
+    assert tail.step[0] == split + 1
+    for field in ("step", "params", "grads", "loss", "update_norm", "learning_rate"):
+        np.testing.assert_array_equal(getattr(tail, field), getattr(whole, field)[split + 1 :], err_msg=field)
+    assert tail.status is whole.status
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(
+    seed=st.integers(0, 10_000),
+    n_features=st.integers(1, 12),
+    batch_size=st.integers(1, 59),
+    name=st.sampled_from(sorted(opt.OPTIMIZERS)),
+    splits=st.lists(st.integers(1, 299), min_size=1, max_size=4),
+)
+def test_mini_batch_states_do_not_depend_on_where_the_run_is_resumed(seed, n_features, batch_size, name, splits):
+    """Resuming at random steps (chunks of every size) gives the bits of one run."""
+    problem = _problem(seed, n_features)
+    lam_max = np.linalg.eigvalsh(problem.hessian())[-1]
+    optimizer = opt.make_optimizer(name, 0.5 / lam_max)
+    kwargs = dict(tol=0, max_steps=300, batch_size=batch_size, seed=seed)
+    whole = collect(run(problem, optimizer, **kwargs))
+    states = [next(run(problem, optimizer, **kwargs))]
+    for split in sorted(set(splits)) + [300]:
+        states.extend(itertools.islice(run(problem, optimizer, start=states[-1], **kwargs), split - states[-1].step))
+    pieces = collect(states)
+    for field in ("step", "params", "grads", "loss", "update_norm", "learning_rate"):
+        np.testing.assert_array_equal(getattr(pieces, field), getattr(whole, field), err_msg=field, strict=True)
+
+
+def test_seeds_give_different_shuffles_and_the_same_seed_the_same_run(problems):
+    _, _, problem = problems["random2"]
+    a = collect(run(problem, opt.gd(0.01), tol=0, max_steps=50, batch_size=5, seed=1))
+    b = collect(run(problem, opt.gd(0.01), tol=0, max_steps=50, batch_size=5, seed=1))
+    c = collect(run(problem, opt.gd(0.01), tol=0, max_steps=50, batch_size=5, seed=2))
+    np.testing.assert_array_equal(a.params, b.params)
+    assert not np.array_equal(a.params, c.params)
+
+
+def test_a_mini_batch_run_diverges_without_warnings(problems):
+    _, _, problem = problems["random1"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        traj = collect(run(problem, opt.gd(1e6), batch_size=3))
+    assert traj.status is Status.DIVERGED
+    assert np.all(np.isfinite(traj.loss[:-1]))
+    assert list(run(problem, opt.gd(1e6), batch_size=3, start=traj.last_state)) == []
+
+
+@pytest.mark.parametrize("bad", [0, -3, 36, 2.5, "4", True, None])
+def test_bad_batch_sizes_are_input_errors(bad, problems):
+    _, y, problem = problems["random1"]
+    assert len(y) == 35
+    if bad is None:
+        run(problem, opt.gd(0.01), batch_size=bad)  # None is full batch
+        return
+    with pytest.raises(
+        gdviz.InputError, match=r"The 'batch_size' parameter of run must be an int in the range \[1, 35\]\. Got"
+    ):
+        run(problem, opt.gd(0.01), batch_size=bad)
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "0"])
+def test_bad_seeds_are_input_errors(bad, problems):
+    _, _, problem = problems["random1"]
+    with pytest.raises(gdviz.InputError, match=r"The 'seed' parameter of run must be an int in the range \[0, "):
+        run(problem, opt.gd(0.01), batch_size=4, seed=bad)
