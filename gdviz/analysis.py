@@ -652,6 +652,22 @@ class SweepResult(NamedTuple):
     status: np.ndarray
 
 
+def _finite_loss_reach(problem: Problem) -> float:
+    """A distance m such that every params w with max|w - w*| < m has a finite loss, intermediates included.
+
+    ``Problem.loss`` sums p products of at most m * max|gram| each, adds 2r, and dots that with d again:
+    p * m * (p * m * a + 2 * r) + J* stays below 1e300 (float64 reaches 1.8e308) for the m returned.
+    """
+    p = problem.n_params
+    a = float(np.abs(problem.gram).max()) or 1e-300
+    r = float(np.abs(problem.residual).max())
+    budget = 1e300 - problem.optimum_loss
+    m = np.sqrt(budget / (2.0 * p * p * a))  # the quadratic term uses half the budget ...
+    if r > 0:
+        m = min(m, budget / (4.0 * p * r))  # ... and the linear one a quarter
+    return float(m)
+
+
 def lr_sweep(
     problem: Problem,
     learning_rates: Sequence[float] | np.ndarray,
@@ -692,23 +708,26 @@ def lr_sweep(
         W = np.tile(w0, (R, 1))
         G = np.tile(row_matmul(w0, gram2) - moment2, (R, 1))
         rate = lrs[:, None]
-        L = final_loss  # losses of the runs still going, also when max_steps is 0 and the loop never runs
         every = max(1, max_steps // 100)
+        reach = _finite_loss_reach(problem)
         for t in range(1, max_steps + 1):
             Wn = W + (-rate) * G  # the same expression as gd's update, in the same order
             D = Wn - W
             norms = np.sqrt(row_dot(D, D))
-            L = problem.loss(Wn)
-            bad = ~(np.isfinite(L) & np.isfinite(Wn).all(axis=1))
+            # The loss is only needed where it might overflow (run's DIVERGED rule) and for runs that stop:
+            # within ``reach`` of the optimum it is finite, so most steps skip it.
+            bad = ~np.isfinite(Wn).all(axis=1)
+            far = ~bad & ~(np.abs(Wn - problem.optimum).max(axis=1) < reach)
+            if far.any():
+                bad[far] = ~np.isfinite(problem.loss(Wn[far]))
             done = bad | (norms < tol)
             if done.any():
                 finished = idx[done]
                 steps[finished] = t
-                final_loss[finished] = L[done]
+                final_loss[finished] = problem.loss(Wn[done])
                 status[finished] = np.where(bad[done], Status.DIVERGED.value, Status.CONVERGED.value)
                 keep = ~done
                 idx, Wn, rate = idx[keep], Wn[keep], rate[keep]
-                L = L[keep]
             W = Wn
             G = row_matmul(W, gram2) - moment2  # no BLAS: each run's numbers do not depend on the others
             if progress is not None and t % every == 0:
@@ -717,5 +736,5 @@ def lr_sweep(
                 break
         if idx.size:  # still running after max_steps
             steps[idx] = max_steps
-            final_loss[idx] = L
+            final_loss[idx] = problem.loss(W)
     return SweepResult(lrs, steps, final_loss, status.astype(str))

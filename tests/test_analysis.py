@@ -18,7 +18,7 @@ import gdviz
 from gdviz import analysis
 from gdviz import optimizers as opt
 from gdviz.analysis import Regime
-from gdviz.data import make_problem
+from gdviz.data import make_problem, synthetic_line
 from gdviz.engine import Status, collect, run
 from tests.conftest import build_problems
 
@@ -733,3 +733,16 @@ def test_paths_reject_bad_input(path, problems):
         path(problem, [1.0, 2.0, 3.0, 4.0])
     with pytest.raises(gdviz.InputError, match=rf"The 'problem' parameter of {owner} must be a Problem"):
         path("not a problem")
+
+
+def test_lr_sweep_finds_the_overflow_step_of_run_on_extreme_data():
+    """Far from the optimum the sweep checks the loss for overflow as run does: the same DIVERGED step."""
+    ds = synthetic_line(x_loc=9e5, x_scale=1e3, n_samples=30)
+    problem = make_problem(ds.X, ds.y)
+    lam_max = np.linalg.eigvalsh(hessian(ds.X))[-1]
+    rates = np.array([2.2, 5.0, 40.0, 1e3]) / lam_max
+    sweep = analysis.lr_sweep(problem, rates, tol=1e-9, max_steps=2000)
+    for k, lr in enumerate(rates):
+        traj = collect(run(problem, opt.gd(lr), tol=1e-9, max_steps=2000))
+        assert traj.status.value == sweep.status[k] == "diverged"
+        assert sweep.steps[k] == traj.step[-1]
