@@ -13,10 +13,9 @@ second-moment matrix ``X1.T @ X1 / n`` and ``X1.T @ y / n``, not X, for the hot 
 Mini-batch runs (``run(..., batch_size=b)``) take each update from the gradient of the mean squared error
 over b rows of X1 (an O(b d) step); which rows is fixed by ``seed`` and the step (see ``epoch_order``).
 
-Reproducible on every machine: given a Problem, a State's numbers do not depend on how the engine
-chunks its vectorised work, nor on the CPU's BLAS kernel (see ``matvec`` and ``row_dot``), so a resumed
-run equals a one-shot run bit for bit. The Problem's own statistics (gram, optimum) come from one BLAS
-and LAPACK call each when it is built.
+Reproducible on every machine: a State's numbers do not depend on how the engine chunks its vectorised
+work, nor on the CPU's BLAS kernel (see ``matvec`` and ``row_dot``), so a resumed run equals a one-shot run
+bit for bit. Up to EXACT_MAX_PARAMS params the Problem itself is built without BLAS or LAPACK too.
 """
 
 from __future__ import annotations
@@ -169,6 +168,49 @@ class Problem(NamedTuple):
         return np.concatenate([np.asarray(raw_b)[..., None], raw_coefs], axis=-1)
 
 
+# Params up to which a Problem is built without BLAS or LAPACK (every bundled data set and most uploads).
+EXACT_MAX_PARAMS = 64
+
+
+def _column_moments(cols: list[np.ndarray], y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``X1.T @ X1 / n`` and ``X1.T @ y / n`` from the columns of X1, each entry one add.reduce over n."""
+    n, p = len(y), len(cols)
+    gram = np.empty((p, p))
+    for i in range(p):
+        for j in range(i, p):
+            gram[i, j] = gram[j, i] = np.add.reduce(cols[i] * cols[j]) / n
+    moment = np.array([np.add.reduce(c * y) / n for c in cols])
+    return gram, moment
+
+
+def _least_squares(cols: list[np.ndarray], y: np.ndarray) -> np.ndarray | None:
+    """The w that minimises ||X1 w - y|| by modified Gram-Schmidt on [X1 | y] (Bjorck's method, as accurate
+    as Householder QR for least squares), or None when a column of X1 is (numerically) in the span of the
+    ones before it. Every sum is an add.reduce over a contiguous column; the back substitution is scalar.
+    """
+    p = len(cols)
+    work = [c.copy() for c in cols] + [np.array(y, dtype=float)]
+    R = np.zeros((p + 1, p + 1))
+    limit = max(len(y), p) * np.finfo(float).eps
+    for k in range(p):
+        size = float(np.sqrt(np.add.reduce(cols[k] * cols[k])))
+        norm = float(np.sqrt(np.add.reduce(work[k] * work[k])))
+        if not norm > limit * size:
+            return None
+        R[k, k] = norm
+        q = work[k] / norm
+        for j in range(k + 1, p + 1):
+            R[k, j] = np.add.reduce(q * work[j])
+            work[j] = work[j] - R[k, j] * q
+    w = [0.0] * p
+    for k in range(p - 1, -1, -1):
+        total = float(R[k, p])
+        for j in range(k + 1, p):
+            total -= float(R[k, j]) * w[j]
+        w[k] = total / float(R[k, k])
+    return np.array(w)
+
+
 def build_problem(
     X1: np.ndarray,
     y: np.ndarray,
@@ -179,17 +221,32 @@ def build_problem(
     offset: np.ndarray,
     scale: np.ndarray,
 ) -> Problem:
-    """Reduce a validated design matrix to a Problem (one pass over the data, plus lstsq).
+    """Reduce a validated design matrix to a Problem (one pass over the data, plus a least-squares solve).
+
+    Up to EXACT_MAX_PARAMS params nothing goes through BLAS or LAPACK: the moments are sums along contiguous
+    columns and the optimum comes from modified Gram-Schmidt, so the Problem, and every run on it, has the
+    same bits on every CPU. A rank-deficient or wider X1 is solved by LAPACK's lstsq.
 
     Callers validate first: ``gdviz.data.make_problem`` is the public entry point.
     """
-    n = X1.shape[0]
-    gram = X1.T @ X1 / n
-    gram = 0.5 * (gram + gram.T)  # exactly symmetric, so eigh and the quadratic forms agree
-    moment = X1.T @ y / n
-    optimum, *_ = np.linalg.lstsq(X1, y, rcond=None)
-    optimum_loss = float(np.mean((X1 @ optimum - y) ** 2))
-    residual = gram @ optimum - moment
+    n, p = X1.shape
+    if p <= EXACT_MAX_PARAMS:
+        cols = [np.ascontiguousarray(X1[:, j]) for j in range(p)]
+        gram, moment = _column_moments(cols, y)
+        optimum = _least_squares(cols, y)
+    else:  # a wide upload: one BLAS product, whose last bits depend on the CPU's kernel
+        gram = X1.T @ X1 / n
+        gram = 0.5 * (gram + gram.T)  # exactly symmetric, so eigh and the quadratic forms agree
+        moment = X1.T @ y / n
+        optimum = None
+    if optimum is None:  # rank deficient (or wide): LAPACK's minimum-norm solution
+        optimum, *_ = np.linalg.lstsq(X1, y, rcond=None)
+    fit = X1[:, 0] * optimum[0]
+    for j in range(1, p):  # the residuals X1 w* - y, added in column order
+        fit = fit + X1[:, j] * optimum[j]
+    errors = fit - y
+    optimum_loss = float(np.add.reduce(errors * errors) / n)
+    residual = matvec(gram, optimum) - moment
     arrays = [gram, moment, optimum, residual, offset, scale, X1, y]
     for a in arrays:
         a.setflags(write=False)

@@ -575,9 +575,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Runs every part of the engine's arithmetic: a decaying schedule (reported rates), Adam (bias terms),
 # momentum, several params (matvec over more than one row), a divergent run, mini-batch runs (batch sizes 1,
 # 7 and 32, the last batch of each epoch smaller) and a learning-rate sweep.
-# The Problem comes pickled from the parent: it is built once per data set by one BLAS call (the gram)
-# and one LAPACK call (the optimum), which may differ in the last bits between kernels; the claim is
-# about the States computed from it.
+# A Problem pickled in the parent (so the runs start from the same bits) and Problems built in each process.
 _SCRIPT = r"""
 import hashlib, pickle, sys
 import numpy as np
@@ -599,6 +597,18 @@ for o, b, seed in ((opt.gd(0.05), 1, 0), (opt.momentum(0.02, 0.9), 7, 3), (opt.a
         h.update(np.ascontiguousarray(a).tobytes())
 sweep = analysis.lr_sweep(problem, np.geomspace(1e-3, 3.0, 50), tol=1e-7, max_steps=500)
 h.update(sweep.steps.tobytes()); h.update(sweep.final_loss.tobytes())
+# Problems built here too: the moments and the optimum are computed without BLAS or LAPACK as well.
+from gdviz import data, runs
+from gdviz.config import RunConfig
+diabetes = data.load_dataset("diabetes")
+built = [data.make_problem(diabetes.X, diabetes.y, scaling=s) for s in ("none", "standard", "minmax")]
+configs = ({}, {"x_loc": 9e5, "x_scale": 1e3}, {"dataset": "diabetes"})
+built += [runs.one_feature_problem(RunConfig(**c)) for c in configs]
+for p in built:
+    for a in (p.gram, p.moment, p.optimum, p.residual, np.float64(p.optimum_loss)):
+        h.update(np.ascontiguousarray(a).tobytes())
+    traj = engine.collect(engine.run(p, opt.gd(1.0 / np.abs(p.gram).sum()), tol=1e-9, max_steps=500))
+    h.update(traj.loss.tobytes())
 print(h.hexdigest())
 """
 
@@ -881,3 +891,23 @@ def test_bad_seeds_are_input_errors(bad, problems):
     _, _, problem = problems["random1"]
     with pytest.raises(gdviz.InputError, match=r"The 'seed' parameter of run must be an int in the range \[0, "):
         run(problem, opt.gd(0.01), batch_size=4, seed=bad)
+
+
+@pytest.mark.parametrize("x_loc", [2.0, 9e5])
+def test_problem_optimum_without_lapack_matches_lstsq(x_loc):
+    # Gram-Schmidt on [X1 | y] against LAPACK's lstsq, also on data whose Hessian has condition number ~1e12.
+    ds = synthetic_line(x_loc=x_loc, x_scale=1e3 if x_loc > 1e3 else 1.0, n_samples=40, noise=0.5)
+    problem = make_problem(ds.X, ds.y)
+    expected, *_ = np.linalg.lstsq(design(ds.X), ds.y, rcond=None)
+    np.testing.assert_allclose(problem.optimum, expected, rtol=1e-6)
+    assert problem.optimum_loss == pytest.approx(naive_loss(ds.X, ds.y, expected), rel=1e-9)
+
+
+def test_rank_deficient_problem_gets_the_minimum_norm_optimum():
+    rng = np.random.default_rng(4)
+    a = rng.normal(size=30)
+    X = np.column_stack([a, 2.0 * a, rng.normal(size=30)])  # column 2 is twice column 1
+    y = 1.0 + X @ np.array([1.0, 0.5, -2.0]) + 0.1 * rng.normal(size=30)
+    problem = make_problem(X, y)
+    expected, *_ = np.linalg.lstsq(design(X), y, rcond=None)
+    np.testing.assert_allclose(problem.optimum, expected, rtol=1e-9)
