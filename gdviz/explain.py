@@ -34,6 +34,11 @@ def fmt(x: float, digits: int = 3) -> str:
     return f"{x:.{digits}g}"
 
 
+def plural(n: int, noun: str, many: str | None = None) -> str:
+    """A count and its noun, singular for exactly one: "1 feature", "2 features", "1,000 steps"."""
+    return f"{n:,} {noun if n == 1 else many or noun + 's'}"
+
+
 def steps_text(steps: float) -> str:
     """A predicted number of steps: whole, with thousands separators; "never" when it is infinite."""
     return f"{steps:,.0f}" if np.isfinite(steps) else "never"

@@ -4,6 +4,7 @@ scaled, seen in the features' spreads, the per-feature gradients, the Hessian's 
 import streamlit as st
 
 from gdviz import plots, thinning
+from gdviz.explain import plural
 from gdviz.scaling import HOLD_MODES, default_pair, feature_spread, slice_view
 from gdviz.ui import cache, scaling, share
 from gdviz.ui.live_chart import live_charts
@@ -20,7 +21,7 @@ ds, problem = cache.dataset_named(config.dataset), cache.all_features_problem(co
 raw, traj = cache.all_features_problem(config.dataset, "none"), cache.all_features_run(config)
 names = problem.param_names
 st.markdown(
-    f"**{scaling.dataset_title(config, ds)}**, {ds.n_samples:,} rows, {ds.n_features} features, "
+    f"**{scaling.dataset_title(config, ds)}**, {plural(ds.n_samples, 'row')}, {plural(ds.n_features, 'feature')}, "
     f"scaling: {config.scaling}. Plain GD at rate **{config.learning_rate:g}** from zeros:"
 )
 scaling.run_summary(P, config, problem, traj)

@@ -341,3 +341,12 @@ def test_status_sentence_for_each_status(diverged):
     assert running.status is Status.RUNNING
     assert explain.status_sentence(running, 3) == "Step 3: running."
     assert explain.status_sentence(running, 1) == "Step 1: running."
+
+
+@pytest.mark.parametrize(
+    ("n", "noun", "many", "text"),
+    [(1, "feature", None, "1 feature"), (2, "feature", None, "2 features"), (0, "row", None, "0 rows"),
+     (1_000, "step", None, "1,000 steps"), (1, "entry", "entries", "1 entry"), (3, "entry", "entries", "3 entries")],
+)  # fmt: skip
+def test_plural_is_singular_for_exactly_one(n, noun, many, text):
+    assert explain.plural(n, noun, many) == text

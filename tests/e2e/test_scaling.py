@@ -71,7 +71,7 @@ def test_california_and_the_puzzle_buttons(page, scaling_url, screenshot_dir):
     assert exception_boxes(page) == []
     page.screenshot(path=str(screenshot_dir / "scaling_try_1e-7.png"))
 
-    choose(page, "Feature scaling", "Standard (zero mean, unit variance)")
+    choose(page, "Feature scaling", "Standard (mean 0, sd 1)")
     page.locator("text=scaling: standard").first.wait_for(timeout=60_000)
     wait_idle(page)
     assert exception_boxes(page) == []
