@@ -28,4 +28,4 @@ if swept is not None:
     share.save(P)
     rate = sweep.picked_rate(swept, *events) or sweep.rate_picker(swept)
     if rate is not None:
-        sweep.open_in_playground(rate)
+        sweep.open_in_playground(swept, rate)
