@@ -201,6 +201,63 @@ def shortest_rate(
     return float(candidates[np.argmax(same)]) if same.any() else rate
 
 
+class BestRate(NamedTuple):
+    """The constant rate that reached tol in the fewest steps from one start, measured, next to the worst-case
+    optimum 2/(lambda_min + lambda_max) (the Fastest preset) measured the same way.
+
+    Attributes:
+        learning_rate: the measured best rate (4 significant figures, as a preset button sets a rate).
+        steps: its steps to converge.
+        fastest_rate: 2/(lambda_min + lambda_max), 4 significant figures (the Fastest preset's rate).
+        fastest_steps: its steps to converge, or None when it did not converge within ``max_steps``.
+        n_rates: how many rates were measured.
+        max_steps: the step cap of the measurement.
+    """
+
+    learning_rate: float
+    steps: int
+    fastest_rate: float
+    fastest_steps: int | None
+    n_rates: int
+    max_steps: int
+
+
+BEST_GRID = 100  # rates of the coarse log grid, then as many again around its best
+
+
+def best_rate(
+    problem: Problem, *, tol: float, max_steps: int, init_params: np.ndarray | None = None, n_rates: int = BEST_GRID
+) -> BestRate | None:
+    """The rate below 2/lambda_max that converges in the fewest steps from ``init_params``, by measurement.
+
+    Two ``analysis.lr_sweep`` calls: ``n_rates`` log-spaced rates from 0.1 to 1 x 2/lambda_max, then
+    ``n_rates`` between the best one's neighbours; the rates are rounded to 4 significant figures first, so
+    that the answer is a rate a person can type (ties go to the smaller rate). None when no rate converges
+    within ``max_steps``.
+    """
+    stable = analysis.thresholds(problem).stable_max
+    fastest = float(f"{analysis.thresholds(problem).optimal:.4g}")
+    runs = {}
+    # Below 0.1 x 2/lambda_max (0.2/lambda_max) every direction shrinks slower than at 1/lambda_max.
+    grid = np.geomspace(0.1 * stable, stable, n_rates, endpoint=False)
+    for _ in range(2):
+        rates = np.unique([float(f"{r:.4g}") for r in [*grid, fastest] if RATE_MIN <= r <= RATE_MAX])
+        rates = np.array([r for r in rates if r not in runs])
+        if rates.size:
+            res = analysis.lr_sweep(problem, rates, tol=tol, max_steps=max_steps, init_params=init_params)
+            for r, status, steps in zip(rates, np.asarray(res.status).astype(str), res.steps, strict=True):
+                runs[float(r)] = int(steps) if status == Status.CONVERGED.value else None
+        done = sorted((steps, r) for r, steps in runs.items() if steps is not None)
+        if not done:
+            return None
+        best = done[0][1]
+        ordered = sorted(runs)
+        k = ordered.index(best)
+        grid = np.linspace(ordered[max(k - 1, 0)], ordered[min(k + 1, len(ordered) - 1)], n_rates)
+    steps, best = done[0]
+    return BestRate(best, steps, fastest, runs.get(fastest), len(runs), int(max_steps))
+
+
 def nearest_rate(table: SweepTable, rate: float) -> float:
     """The swept rate closest to ``rate`` in log terms (a clicked point's x, read back from the browser)."""
     rates = table.learning_rate

@@ -28,7 +28,8 @@ scaling.run_summary(P, config, problem, traj)
 
 st.header("1. How far apart the features' scales are")
 spread = feature_spread(ds.X, ds.feature_names)
-st.plotly_chart(plots.encode.styled(plots.scaling.feature_scales(spread)), key=f"{P}_scales_chart")
+static = {"config": plots.encode.NO_TOOLBAR}  # no toolbar over the titles on a phone: the Download menu saves
+st.plotly_chart(plots.encode.styled(plots.scaling.feature_scales(spread)), key=f"{P}_scales_chart", **static)
 
 st.header("2. The gradient of each weight")
 st.caption(
@@ -49,7 +50,8 @@ live_charts(grad_charts, revision=run_id, key=f"{P}_grad_charts")
 st.header("3. Raw vs scaled: the same rate under each scaling")
 rows = cache.scaling_comparison(config)
 scaling.comparison_table(rows, config.learning_rate)
-st.plotly_chart(plots.encode.styled(plots.scaling.thresholds(rows, config.learning_rate)), key=f"{P}_thresholds_chart")
+thresholds = plots.encode.styled(plots.scaling.thresholds(rows, config.learning_rate))
+st.plotly_chart(thresholds, key=f"{P}_thresholds_chart", **static)
 
 st.header("4. The cost surface over any two params")
 i, j, hold = scaling.pair_controls(P, config, names, default_pair(raw))

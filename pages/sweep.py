@@ -21,7 +21,14 @@ if swept is not None:
     sweep.summary(swept)
     charts = sweep.charts(swept)
     events = [
-        st.plotly_chart(plots.encode.styled(spec), key=key, on_select="rerun", selection_mode="points", theme=None)
+        st.plotly_chart(
+            plots.encode.styled(spec),
+            key=key,
+            on_select="rerun",
+            selection_mode="points",
+            theme=None,
+            config=plots.encode.NO_TOOLBAR,
+        )  # fmt: skip
         for key, spec in charts.items()
     ]
     sweep.download_menu(swept, charts)

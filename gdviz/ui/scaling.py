@@ -272,7 +272,7 @@ def run_summary(prefix: str, config: RunConfig, prob: Problem, traj: Trajectory)
 
 def comparison_table(rows: list[scaling.ScalingRow], rate: float) -> None:
     """The same rate under every scaling: spectrum, threshold, predicted regime, what a run did."""
-    st.table(
+    widgets.table(
         pd.DataFrame(
             {
                 "scaling": [data.SCALING_LABELS[r.scaling] for r in rows],
@@ -284,7 +284,9 @@ def comparison_table(rows: list[scaling.ScalingRow], rate: float) -> None:
                 "predicted regime": [REGIME_LABELS[r.regime] for r in rows],
                 "what a run does": [scaling.outcome_text(r) for r in rows],
             }
-        ).set_index("scaling")
+        ).set_index("scaling"),
+        key=_k(PAGE, "comparison"),
+        phone_hide=("lambda_min", "lambda_max"),  # the condition number and 2/lambda_max say what matters here
     )
     st.markdown(scaling.comparison_sentence(rows, rate))
 

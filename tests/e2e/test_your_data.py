@@ -71,6 +71,8 @@ def test_upload_pick_the_target_and_step_on_the_playground(page, app_url, houses
     page.locator('[data-testid="stFileUploaderDropzone"]').wait_for(timeout=30_000)
     wait_idle(page)
     assert page.locator('[data-testid="stDownloadButton"]').get_by_text("Download the example (CSV)").first.is_visible()
+    dropzone = page.locator('[data-testid="stFileUploaderDropzone"]').inner_text()
+    assert "10MB" in dropzone.replace(" ", "") and "20MB" not in dropzone.replace(" ", "")  # one limit, ours
     page.screenshot(path=str(screenshot_dir / "your_data_empty.png"))
 
     upload(page, houses_csv)

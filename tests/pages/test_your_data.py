@@ -367,7 +367,7 @@ def test_no_process_wide_cache_is_asked_for_upload_data(monkeypatch, cols):
         monkeypatch.setattr(module, name, wrapper)
 
     cached = [name for name, fn in vars(cache).items() if isinstance(fn, type(cache._problem))]
-    assert len(cached) == 8  # every process-wide cache of the app, a new one included
+    assert len(cached) == 9  # every process-wide cache of the app, a new one included
     for name in cached:
         spy(cache, name)
     at = upload(new_page(), csv_bytes(cols))
