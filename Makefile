@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# `make run PORT=8502` when 8501 is taken.
+PORT ?= 8501
 
 .PHONY: install run test lint bench bench-browser clean
 
@@ -14,7 +16,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 install: $(VENV)/.installed
 
 run: install
-	$(PY) -m streamlit run app.py
+	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 test: install
 	$(PY) -m pytest

@@ -217,7 +217,9 @@ _TABLE = (
           "Random seed: the same seed gives the same points.", "data", _SYNTHETIC),
     Field("scaling", "feature scaling", "scale", Options(data.SCALINGS),
           "Rescale the feature before fitting (scikit-learn's scalers): it changes the Hessian, so it moves "
-          "every threshold rate. The line is still drawn in raw units.", "problem"),
+          "every threshold rate. Standard: minus the mean, over the standard deviation (sd); min-max: onto [0, 1]; "
+          "robust: minus the median, over the interquartile range (IQR). The line is still drawn in raw units.",
+          "problem"),
     Field("optimizer", "optimizer", "opt", Options(tuple(optimizers.OPTIMIZERS)),
           "Plain GD is what the theory panel predicts exactly; the others adapt or accelerate the step.",
           "optimizer"),

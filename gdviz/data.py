@@ -25,9 +25,9 @@ from gdviz.errors import InputError, check_choice, check_float, check_int
 SCALINGS: tuple[str, ...] = ("none", "standard", "minmax", "robust")
 SCALING_LABELS = {
     "none": "None (raw units)",
-    "standard": "Standard (zero mean, unit variance)",
+    "standard": "Standard (mean 0, sd 1)",
     "minmax": "Min-max (to [0, 1])",
-    "robust": "Robust (median and IQR)",
+    "robust": "Robust (median, IQR)",
 }
 DATASETS: tuple[str, ...] = ("synthetic_line", "diabetes", "california_housing")
 DATASET_LABELS = {

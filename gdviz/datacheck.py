@@ -44,8 +44,8 @@ def check_split(X: np.ndarray, y: np.ndarray, feature_names: Sequence[str], targ
         raise InputError("Choose at least one feature: a regression needs something to predict the target from.")
     if n <= d + 1:
         raise InputError(
-            f"The table has {n} usable rows, but a fit with {d} feature(s) has {d + 1} params (an intercept and "
-            "one weight per feature) and needs more rows than that: add rows or use fewer features."
+            f"The table has {n} usable rows, but a fit with {d} feature{'' if d == 1 else 's'} has {d + 1} params "
+            "(an intercept and one weight per feature) and needs more rows than that: add rows or use fewer features."
         )
     with np.errstate(all="ignore"):  # overflow is the question asked here, answered by isfinite
         for col, label in [(y, target_name), *((X[:, j], feature_names[j]) for j in range(d))]:

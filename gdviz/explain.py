@@ -13,6 +13,7 @@ import numpy as np
 from gdviz import analysis
 from gdviz.analysis import Regime
 from gdviz.engine import Problem, Status, Trajectory
+from gdviz.sweep import BestRate
 
 REGIME_MEANING: dict[str, str] = {
     Regime.SLOW: "every step shrinks the error along the stiffest direction by less than 20%, so the run "
@@ -32,6 +33,11 @@ def fmt(x: float, digits: int = 3) -> str:
     if not np.isfinite(x):
         return str(float(x))
     return f"{x:.{digits}g}"
+
+
+def plural(n: int, noun: str, many: str | None = None) -> str:
+    """A count and its noun, singular for exactly one: "1 feature", "2 features", "1,000 steps"."""
+    return f"{n:,} {noun if n == 1 else many or noun + 's'}"
 
 
 def steps_text(steps: float) -> str:
@@ -96,11 +102,81 @@ def direction_factors(problem: Problem, learning_rate: float) -> list[Direction]
 
 
 def regime_sentence(regime: Regime, learning_rate: float, problem: Problem) -> str:
-    """Why a constant rate falls in ``regime`` on this data, with r = rate * lambda_max."""
+    """Why a constant rate falls in ``regime`` on this data, with r = rate * lambda_max; for the Fastest
+    preset's rate, also why the fastest rate reads "Oscillating" (``fastest_overshoot``)."""
     lam = analysis.spectrum(problem).lambda_max
     r = learning_rate * lam
     zones = "slow < 0.2 <= good <= 1 < oscillating < 2 <= divergent"  # as analysis.regime_of_ratio
-    return f"{REGIME_MEANING[regime].capitalize()} (rate x lambda_max = {r:.3g}; the zones are {zones})."
+    text = f"{REGIME_MEANING[regime].capitalize()} (rate x lambda_max = {r:.3g}; the zones are {zones})."
+    optimal = analysis.thresholds(problem).optimal
+    if regime is Regime.OSCILLATING and abs(learning_rate / optimal - 1) < 5e-4:  # the Fastest preset, 4 s.f.
+        text += " " + fastest_overshoot(problem)
+    return text
+
+
+# How close a measured best rate's steps must come to the Fastest preset's to count as "as fast".
+SAME_STEPS = 0.02
+
+
+def fastest_overshoot(problem: Problem) -> str:
+    """Why 2/(lambda_min + lambda_max) is called Oscillating: it lies above 1/lambda_max (whenever lambda_min <
+    lambda_max), so the stiffest direction overshoots every step, the price of the flattest direction's speed."""
+    s = analysis.spectrum(problem)
+    t = analysis.thresholds(problem)
+    q = 1.0 - t.optimal * s.lambda_max
+    return (
+        f"This is 2/(lambda_min + lambda_max) = {fmt(t.optimal, 4)}, the Fastest preset: it lies above 1/lambda_max "
+        f"= {fmt(t.monotone_max)}, so along the stiffest direction each step overshoots (1 - rate x lambda_max = "
+        f"{q:.3g}: the error flips sign every step). That is why it reads Oscillating: it buys the flattest "
+        "direction the most speed a constant rate can give, and the stiffest one pays with a zig-zag."
+    )
+
+
+def fastest_story(problem: Problem, best: BestRate | None, init_params: np.ndarray) -> str:
+    """Why the Fastest preset, 2/(lambda_min + lambda_max), can take more steps than another rate from one
+    start, with the measured best rate beside it (``gdviz.sweep.best_rate``).
+
+    2/(lambda_min + lambda_max) minimises the worst shrink factor over all directions, max |1 - rate x
+    lambda|; the steps to tol from one start depend on where that start's error lies in the eigenbasis (the
+    stop rule watches the update, rate x H x error, so each direction counts with its lambda).
+    """
+    s = analysis.spectrum(problem)
+    lo, hi = s.lambda_min, s.lambda_max
+    opt = analysis.thresholds(problem).optimal
+    rho = max(abs(1 - opt * lo), abs(1 - opt * hi))
+    head = (
+        f"2/(lambda_min + lambda_max) = {fmt(opt, 4)} makes the worst shrink factor over all directions, "
+        f"max |1 - rate x lambda|, as small as it can be: {rho:.4g} per step along both the flattest and the "
+        "stiffest direction. That is the best guarantee for any start, not the fewest steps from every start."
+    )
+    if best is None:
+        return head + (
+            " From this start no rate below 2/lambda_max reached tol within the step cap, so there is no measured "
+            "best to show."
+        )
+    coef = s.eigenvectors.T @ (np.asarray(init_params, dtype=float) - problem.optimum)
+    grad = np.abs(s.eigenvalues * coef)  # the start's gradient, per eigen-direction (ascending lambda)
+    split = (
+        f"at this start the gradient along the stiffest direction is {grad[-1] / grad[0]:.3g}x the one along "
+        "the flattest"
+        if grad[0] > 0
+        else "at this start the error has no part along the flattest direction"
+    )
+    measured = (
+        f"Measured from this start (plain GD, {best.n_rates:,} rates, at most {best.max_steps:,} steps): "
+        f"{fmt(best.fastest_rate, 4)} takes "
+        + (plural(best.fastest_steps, "step") if best.fastest_steps is not None else "more than the cap")
+        + f"; the best is **{fmt(best.learning_rate, 4)}**, with {plural(best.steps, 'step')}."
+    )
+    if best.fastest_steps is not None and best.fastest_steps <= best.steps * (1 + SAME_STEPS):
+        return f"{head} {measured} From this start the worst-case optimum is also (about) the fastest."
+    q_hi, q_lo = abs(1 - best.learning_rate * hi), abs(1 - best.learning_rate * lo)
+    return (
+        f"{head} The steps to reach tol from one start depend on where that start's error lies in the eigenbasis: "
+        f"the run stops once its update, rate x gradient, is shorter than tol, and {split}. "
+        f"At {fmt(best.learning_rate, 4)} the stiffest direction shrinks by a factor {q_hi:.4g} per step instead "
+        f"of {rho:.4g}, the flattest by {q_lo:.4g}. {measured}"
+    )
 
 
 def divergence_explanation(problem: Problem, traj: Trajectory, learning_rate: float, *, constant_gd: bool) -> str:

@@ -153,10 +153,16 @@ def short(text: str) -> str:
     return repr(text[:20] + ("..." if len(text) > 20 else ""))
 
 
+def count_text(value: int) -> str:
+    """A whole number as a notice writes it: 10,000, or 1e+99 when it is too long to read (a link can hold
+    a 100-digit number)."""
+    return f"{value:,}" if abs(value) < 10**12 else f"{float(value):.3g}"
+
+
 def clamp(value: int, high: int, what: str, notices: list[str]) -> int:
     """``value``, or ``high`` with a notice when it is above it (``what`` names the setting in words)."""
     if value > high:
-        notices.append(f"The {what} in the link, {value:,}, is above the limit of {high:,}: using {high:,}.")
+        notices.append(f"The {what} in the link, {count_text(value)}, is above the limit of {high:,}: using {high:,}.")
         return high
     return value
 

@@ -17,6 +17,7 @@ from gdviz import analysis, explain
 from gdviz.analysis import Regime
 from gdviz.config import RATE_MAX, RATE_MIN, RunConfig
 from gdviz.engine import Problem, Status, Trajectory
+from gdviz.explain import plural
 from gdviz.runs import init_params
 
 # The four constant-rate slots, in the order they are shown (the presets of gdviz.analysis.regime_rates).
@@ -112,10 +113,10 @@ def outcome(traj: Trajectory) -> str:
     thousands separators). A run stopped by max_steps is still moving."""
     last = int(traj.step[-1])
     if traj.status is Status.CONVERGED:
-        return f"converged in {last:,} steps"
+        return f"converged in {plural(last, 'step')}"
     if traj.status is Status.DIVERGED:
         return f"diverged at step {last:,}"
-    return f"still moving after {last:,} steps"
+    return f"still moving after {plural(last, 'step')}"
 
 
 def below_step(traj: Trajectory, threshold: float) -> int | None:

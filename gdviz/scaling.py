@@ -241,6 +241,8 @@ def rate_explanation(problem: Problem, learning_rate: float, trajectory: Traject
                 "left the start. Scaling the features brings lambda_min and lambda_max close, so one rate suits all."
                 if moved < 0.5
                 else "It got most of the way."
+                if moved < 0.99
+                else "It got there: its params are within 1% of the way from the optimum."
             )
         )
     return out

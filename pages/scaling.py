@@ -4,6 +4,7 @@ scaled, seen in the features' spreads, the per-feature gradients, the Hessian's 
 import streamlit as st
 
 from gdviz import plots, thinning
+from gdviz.explain import plural
 from gdviz.scaling import HOLD_MODES, default_pair, feature_spread, slice_view
 from gdviz.ui import cache, scaling, share
 from gdviz.ui.live_chart import live_charts
@@ -20,14 +21,15 @@ ds, problem = cache.dataset_named(config.dataset), cache.all_features_problem(co
 raw, traj = cache.all_features_problem(config.dataset, "none"), cache.all_features_run(config)
 names = problem.param_names
 st.markdown(
-    f"**{scaling.dataset_title(config, ds)}**, {ds.n_samples:,} rows, {ds.n_features} features, "
+    f"**{scaling.dataset_title(config, ds)}**, {plural(ds.n_samples, 'row')}, {plural(ds.n_features, 'feature')}, "
     f"scaling: {config.scaling}. Plain GD at rate **{config.learning_rate:g}** from zeros:"
 )
 scaling.run_summary(P, config, problem, traj)
 
 st.header("1. How far apart the features' scales are")
 spread = feature_spread(ds.X, ds.feature_names)
-st.plotly_chart(plots.encode.styled(plots.scaling.feature_scales(spread)), key=f"{P}_scales_chart")
+static = {"config": plots.encode.NO_TOOLBAR}  # no toolbar over the titles on a phone: the Download menu saves
+st.plotly_chart(plots.encode.styled(plots.scaling.feature_scales(spread)), key=f"{P}_scales_chart", **static)
 
 st.header("2. The gradient of each weight")
 st.caption(
@@ -48,7 +50,8 @@ live_charts(grad_charts, revision=run_id, key=f"{P}_grad_charts")
 st.header("3. Raw vs scaled: the same rate under each scaling")
 rows = cache.scaling_comparison(config)
 scaling.comparison_table(rows, config.learning_rate)
-st.plotly_chart(plots.encode.styled(plots.scaling.thresholds(rows, config.learning_rate)), key=f"{P}_thresholds_chart")
+thresholds = plots.encode.styled(plots.scaling.thresholds(rows, config.learning_rate))
+st.plotly_chart(thresholds, key=f"{P}_thresholds_chart", **static)
 
 st.header("4. The cost surface over any two params")
 i, j, hold = scaling.pair_controls(P, config, names, default_pair(raw))

@@ -21,11 +21,18 @@ if swept is not None:
     sweep.summary(swept)
     charts = sweep.charts(swept)
     events = [
-        st.plotly_chart(plots.encode.styled(spec), key=key, on_select="rerun", selection_mode="points", theme=None)
+        st.plotly_chart(
+            plots.encode.styled(spec),
+            key=key,
+            on_select="rerun",
+            selection_mode="points",
+            theme=None,
+            config=plots.encode.NO_TOOLBAR,
+        )  # fmt: skip
         for key, spec in charts.items()
     ]
     sweep.download_menu(swept, charts)
     share.save(P)
     rate = sweep.picked_rate(swept, *events) or sweep.rate_picker(swept)
     if rate is not None:
-        sweep.open_in_playground(rate)
+        sweep.open_in_playground(swept, rate)

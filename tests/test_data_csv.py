@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gdviz import InputError, data
+from gdviz import InputError, data, datacheck
 from gdviz.data import MAX_CSV_BYTES, read_csv, select_columns
 
 from .conftest import CALIFORNIA_CSV
@@ -117,8 +117,13 @@ def test_file_object_over_the_limit_says_its_size_when_it_knows_it():
 def test_fewer_rows_than_params():
     # 3 features -> 4 params; 4 rows is not more than that.
     raw = csv_text(["a", "b", "c", "y"], np.arange(16.0).reshape(4, 4) ** 2)
-    with pytest.raises(InputError, match=r"has 4 usable rows, but a fit with 3 feature\(s\) has 4 params"):
+    with pytest.raises(InputError, match=r"has 4 usable rows, but a fit with 3 features has 4 params"):
         read_csv(raw.encode())
+
+
+def test_one_feature_is_said_in_the_singular():
+    with pytest.raises(InputError, match=r"has 2 usable rows, but a fit with 1 feature has 2 params"):
+        datacheck.check_split(np.array([[1.0], [3.0]]), np.array([2.0, 5.0]), ("a",), "y")
 
 
 def test_values_whose_squares_overflow_name_the_column():
@@ -446,7 +451,7 @@ def test_select_columns_too_few_rows_for_the_features():
     ds = read_csv(csv_text(names, rows[:, :4]).encode())
     extended = ds._replace(X=np.column_stack([ds.X, rows[:, 4:6]]), feature_names=(*ds.feature_names, "d", "e"))
     assert select_columns(extended, "y", ["a", "b", "c"]).n_features == 3
-    with pytest.raises(InputError, match=r"has 5 usable rows, but a fit with 4 feature\(s\) has 5 params"):
+    with pytest.raises(InputError, match=r"has 5 usable rows, but a fit with 4 features has 5 params"):
         select_columns(extended, "y", ["a", "b", "c", "d"])
 
 

@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pytest
 
-from gdviz import analysis, data, engine, explain, optimizers, playback
+from gdviz import analysis, data, engine, explain, optimizers, playback, sweep
 from gdviz.analysis import Regime
 from gdviz.engine import Status
 
@@ -341,3 +341,40 @@ def test_status_sentence_for_each_status(diverged):
     assert running.status is Status.RUNNING
     assert explain.status_sentence(running, 3) == "Step 3: running."
     assert explain.status_sentence(running, 1) == "Step 1: running."
+
+
+@pytest.mark.parametrize(
+    ("n", "noun", "many", "text"),
+    [(1, "feature", None, "1 feature"), (2, "feature", None, "2 features"), (0, "row", None, "0 rows"),
+     (1_000, "step", None, "1,000 steps"), (1, "entry", "entries", "1 entry"), (3, "entry", "entries", "3 entries")],
+)  # fmt: skip
+def test_plural_is_singular_for_exactly_one(n, noun, many, text):
+    assert explain.plural(n, noun, many) == text
+
+
+# The Fastest preset on P28 (Hessian diag(2, 8), by hand): 2/(2 + 8) = 0.2, above 1/lambda_max = 0.125, where
+# 1 - 0.2 x 8 = -0.6 and 1 - 0.2 x 2 = 0.6: the worst factor, 0.6, is the same along both directions.
+
+
+def test_the_fastest_preset_says_why_it_reads_oscillating():
+    s = explain.regime_sentence(Regime.OSCILLATING, 0.2, P28)
+    assert "2/(lambda_min + lambda_max) = 0.2" in s and "1/lambda_max = 0.125" in s
+    assert "1 - rate x lambda_max = -0.6" in s and "overshoots" in s and "why it reads Oscillating" in s
+    assert "Fastest preset" not in explain.regime_sentence(Regime.OSCILLATING, 0.15, P28)
+
+
+def test_fastest_story_by_hand():
+    # y = (1, 5) at x = (-2, 2): w* = (3, 1); from zeros the error is -(3, 1), so the start's gradient is
+    # 2 x 3 = 6 along the flat (intercept) direction and 8 x 1 = 8 along the stiff (slope) one: 1.33x.
+    best = sweep.BestRate(0.19, 10, 0.2, 15, 50, 1000)
+    s = explain.fastest_story(P28, best, np.zeros(2))
+    assert "max |1 - rate x lambda|, as small as it can be: 0.6 per step" in s
+    assert "the gradient along the stiffest direction is 1.33x the one along the flattest" in s
+    assert (
+        f"shrinks by a factor {abs(1 - 0.19 * 8):.4g} per step instead of 0.6, the flattest by {1 - 0.19 * 2:.4g}" in s
+    )
+    assert "0.2 takes 15 steps; the best is **0.19**, with 10 steps" in s
+    same = explain.fastest_story(P28, best._replace(learning_rate=0.2, steps=15), np.zeros(2))
+    assert "also (about) the fastest" in same and "instead of" not in same
+    none = explain.fastest_story(P28, None, np.zeros(2))
+    assert "no rate below 2/lambda_max reached tol" in none

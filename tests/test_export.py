@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -229,6 +230,47 @@ def run_script(source: str, tmp_path: Path, files: dict[str, bytes] | None = Non
                           timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    """gdviz installed with pip (``pip install .`` from a copy of what the package needs) into a folder of its
+    own, offline: no dependencies fetched, the build's own tools from this venv when it has them."""
+    src, target = tmp_path_factory.mktemp("src"), tmp_path_factory.mktemp("site")
+    for name in ("pyproject.toml", "requirements.txt", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    shutil.copytree(ROOT / "gdviz", src / "gdviz", ignore=shutil.ignore_patterns("__pycache__"))
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--target", str(target)]
+    done = subprocess.run([*pip, "--no-build-isolation", str(src)], capture_output=True, text=True, timeout=300)
+    if done.returncode != 0 and "bdist_wheel" in done.stderr:  # setuptools < 70.1 without the wheel package
+        pip.remove("--no-index")  # the build's tools from the package index pip is configured with
+        done = subprocess.run([*pip, str(src)], capture_output=True, text=True, timeout=300)
+        if done.returncode != 0:
+            pytest.skip(f"cannot build the package here (no wheel support, no index): {done.stderr[-300:]}")
+    assert done.returncode == 0, done.stderr
+    return target
+
+
+def test_the_script_runs_outside_the_repository_with_the_package_installed(installed, tmp_path):
+    config = RunConfig(learning_rate=0.05)
+    source = export.script(config)
+    assert "pip install" in source.split('"""')[1]  # the header says how to get gdviz
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    (folder / "reproduce.py").write_text(source)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    bare = subprocess.run([sys.executable, "reproduce.py"], cwd=folder, env=env, capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert bare.returncode != 0 and "No module named 'gdviz'" in bare.stderr  # not found by accident
+    done = subprocess.run([sys.executable, "reproduce.py"], cwd=folder, env={**env, "PYTHONPATH": str(installed)},
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    [(status, step, params)] = parse(done.stdout)
+    traj = simulate(config)
+    assert status == traj.status.value and step == int(traj.step[-1])
+    np.testing.assert_array_equal(list(params.values()), traj.params[-1])
+    assert (installed / "gdviz" / "ui" / "live_chart.js").is_file()  # package data: the components' JS
+    assert not (installed / "tests").exists()
 
 
 def parse(out: str) -> list[tuple[str, int, dict[str, float]]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -129,6 +130,15 @@ def test_huge_max_steps_is_clamped_to_the_limit_and_says_so():
     config, notices = query.from_query({"max_steps": "9" * 50})
     assert config.max_steps == 200_000
     assert len(notices) == 1 and "max steps" in notices[0] and "200,000" in notices[0] and "using 200,000" in notices[0]
+
+
+@pytest.mark.parametrize("text", ["1e99", "1" + "0" * 99, "9" * 150])
+def test_a_hostile_max_steps_notice_never_prints_a_huge_integer(text):
+    config, notices = query.from_query({"max_steps": text})
+    assert config.max_steps == 200_000
+    assert len(notices) == 1 and "using 200,000" in notices[0]
+    assert not re.search(r"\d{13}", notices[0].replace(",", "")), notices[0]
+    assert len(notices[0]) < 150
 
 
 def test_upload_link_gives_the_default_data_and_the_upload_notice():

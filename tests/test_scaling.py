@@ -140,6 +140,22 @@ def test_rate_explanation_of_a_crawling_rate(badly_scaled):
     assert "max steps (200)" in paragraphs[2]
 
 
+def test_rate_explanation_of_a_run_that_got_there_does_not_say_most_of_the_way(badly_scaled):
+    X, y = badly_scaled
+    problem = make_problem(X, y, scaling="standard")
+    Xs = StandardScaler().fit_transform(X)
+    lam = eigs(design(Xs))
+    lr = 1.0 / lam[-1]
+    traj = run(problem, lr, tol=1e-10)
+    assert traj.status is engine.Status.CONVERGED
+    last = scaling.rate_explanation(problem, lr, traj)[-1]
+    optimum = np.linalg.lstsq(design(Xs), y, rcond=None)[0]
+    moved = np.linalg.norm(traj.params[-1]) / np.linalg.norm(optimum)
+    assert moved == pytest.approx(1.0, abs=1e-6)
+    assert "100.00% of the way" in last
+    assert "most of the way" not in last and "It got there" in last
+
+
 def test_slice_loss_is_the_loss_with_two_params_replaced(badly_scaled):
     X, y = badly_scaled
     problem = make_problem(X, y)

@@ -128,3 +128,52 @@ def test_core_modules_do_not_import_streamlit():
     code = "import sys, gdviz.sweep, gdviz.plots.sweep; print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def naive_steps(X1, y, rates, tol=1e-6, max_steps=10_000, w0=(0.0, 0.0)) -> np.ndarray:
+    """Steps to converge of plain GD at each rate (one loop over steps, rates side by side); -1 if never."""
+    rates = np.asarray(rates, dtype=float)[:, None]
+    W = np.tile(np.array(w0, dtype=float), (rates.size, 1))
+    steps = np.full(rates.size, -1)
+    with np.errstate(all="ignore"):
+        for t in range(1, max_steps + 1):
+            G = (2 / len(y)) * (X1 @ W.T - y[:, None]).T @ X1
+            new = W - rates * G
+            done = (np.linalg.norm(new - W, axis=1) < tol) & (steps < 0)
+            steps[done] = t
+            W = new
+            if (steps >= 0).all():
+                break
+    return steps
+
+
+def test_best_rate_beats_the_fastest_preset_from_the_default_start(line):
+    X1, y, problem = line
+    lam = np.linalg.eigvalsh(2 / len(X1) * X1.T @ X1)
+    best = sweep.best_rate(problem, tol=1e-6, max_steps=10_000)
+    fastest = float(f"{2 / (lam[0] + lam[-1]):.4g}")
+    assert best.fastest_rate == fastest == 0.1814  # the issue's table
+    [fastest_steps, best_steps] = naive_steps(X1, y, [fastest, best.learning_rate])
+    assert (best.fastest_steps, best.steps) == (fastest_steps, best_steps)
+    assert best_steps < 0.8 * fastest_steps  # the issue: 415 against 574 steps
+    # No 4-figure rate near it does better: a naive scan of every rate from 0.1700 to 0.1830 by 0.0001.
+    grid = np.round(np.arange(0.1700, 0.18305, 0.0001), 4)
+    scanned = naive_steps(X1, y, grid)
+    assert scanned[scanned > 0].min() == best_steps
+    assert best.learning_rate == grid[np.argmax(scanned == best_steps)]  # ties: the smaller rate
+
+
+def test_best_rate_is_none_when_nothing_converges_within_the_cap(line):
+    _, _, problem = line
+    assert sweep.best_rate(problem, tol=1e-6, max_steps=5) is None
+
+
+def test_shortest_rate_keeps_the_run_with_fewer_figures(line):
+    X1, y, problem = line
+    rates = SweepSettings().rates(problem)
+    result = sweep.run_sweep(problem, rates, tol=1e-6, max_steps=10_000)
+    table = sweep.summarise(problem, result, tol=1e-6, max_steps=10_000)
+    for k in (20, 120, 170):
+        short = sweep.shortest_rate(problem, table, k, tol=1e-6)
+        assert len(repr(short)) < len(repr(float(rates[k])))
+        assert naive(X1, y, short, max_steps=10_000) == naive(X1, y, float(rates[k]), max_steps=10_000)

@@ -39,6 +39,11 @@ def to_figure(spec: dict) -> go.Figure:
     return go.Figure(spec)
 
 
+# The config of a chart drawn with st.plotly_chart: no Plotly toolbar, which on a phone covers the chart's title
+# (each page's Download menu saves its charts, as PNG-ready standalone HTML).
+NO_TOOLBAR = {"displayModeBar": False}
+
+
 def styled(spec: dict | go.Figure) -> go.Figure:
     """``spec`` as a validated ``go.Figure`` with TEMPLATE applied, for use outside the live charts (e.g. a
     standalone file)."""

@@ -32,6 +32,10 @@ OUTCOME_STYLE: dict[str, dict] = {
     Outcome.OVERFLOWED: {"color": REGIME_COLORS[Regime.DIVERGENT], "symbol": "x", "size": 7},
 }
 ZONE_OPACITY = 0.16
+# The zones' name bands above the plot (paper y), on two rows that alternate from zone to zone: neighbouring
+# names never share a row, so on a phone, where the oscillating and divergent zones are 40 px wide, a name
+# wider than its zone runs into the row's empty space, not into the next name ("GoodOscillDiverge").
+LABEL_ROWS = ((1.01, 1.07), (1.075, 1.135))
 LINE_COLOR = "#333333"
 OVERFLOW_ROW = "overflowed (inf)"
 
@@ -50,7 +54,11 @@ def regime_backdrop(
     """Layout shapes: a shaded, labelled zone per regime (clipped to ``x_range``) and the three threshold
     rates as labelled vertical lines. Shape x values are rates (Plotly maps them on a log axis itself)."""
     shapes = []
-    for regime, x0, x1 in _zone_bounds(edges, x_range):
+    zones = _zone_bounds(edges, x_range)
+    for k, (regime, x0, x1) in enumerate(zones):
+        y0, y1 = LABEL_ROWS[k % 2]
+        # The last zone's name ends at the chart's right edge rather than past it (a narrow zone on a phone).
+        where = "middle right" if k == len(zones) - 1 and k > 0 else "middle center"
         shapes.append(
             {
                 "type": "rect", "name": f"zone: {regime}", "xref": "x", "yref": "paper", "x0": x0, "x1": x1,
@@ -61,8 +69,9 @@ def regime_backdrop(
         shapes.append(  # the zone's name on a band above the plot, like the Playground's regime band
             {
                 "type": "rect", "name": f"zone label: {regime}", "xref": "x", "yref": "paper", "x0": x0, "x1": x1,
-                "y0": 1.01, "y1": 1.075, "fillcolor": REGIME_COLORS[regime], "line": {"width": 0},
-                "label": {"text": REGIME_LABELS[regime], "font": {"size": 12, "color": "#000000"}},
+                "y0": y0, "y1": y1, "fillcolor": REGIME_COLORS[regime], "line": {"width": 0},
+                "label": {"text": REGIME_LABELS[regime], "font": {"size": 12, "color": "#000000"},
+                          "textposition": where},
             }
         )  # fmt: skip
     for name, x, dash in threshold_lines(thresholds):
@@ -172,7 +181,7 @@ def _layout(table: SweepTable, edges, thresholds: Thresholds, *, title: str, y_t
     layout["shapes"] = regime_backdrop(edges, thresholds, x_range)
     layout["annotations"] = threshold_labels(thresholds, x_range)
     layout["hovermode"] = "closest"
-    layout["margin"] = {"l": 70, "r": 20, "t": 95, "b": 50}
+    layout["margin"] = {"l": 70, "r": 20, "t": 110, "b": 50}  # the title, then two rows of zone names
     layout["title"]["y"] = 0.98
     layout["title"]["yanchor"] = "top"
     layout["legend"]["y"] = -0.18

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from gdviz import data, engine, optimizers, runs, scaling, thinning, upload
+from gdviz import data, engine, optimizers, runs, scaling, sweep, thinning, upload
 from gdviz.config import DATA_FIELDS, RunConfig
 from gdviz.engine import Problem, Trajectory
 from gdviz.errors import InputError
@@ -138,6 +138,33 @@ def trajectory_for(config: RunConfig) -> Trajectory:
         )
         return upload_memo(("trajectory", config), compute)
     return _trajectory(config)
+
+
+def _best_rate_key(config: RunConfig) -> RunConfig:
+    """What the measured best rate depends on: the data, the start point, tol and the step cap."""
+    return data_key(config).replace(
+        init_intercept=config.init_intercept, init_slope=config.init_slope, tol=config.tol,
+        max_steps=min(config.max_steps, sweep.MAX_SWEEP_STEPS), upload=config.upload,
+    )  # fmt: skip
+
+
+def _measure_best(key: RunConfig, problem: Problem) -> sweep.BestRate | None:
+    init = runs.init_params(key, problem)
+    return sweep.best_rate(problem, tol=key.tol, max_steps=key.max_steps, init_params=init)
+
+
+@st.cache_data(max_entries=32, show_spinner="Measuring the best constant rate from this start...")
+def _best_rate(key: RunConfig) -> sweep.BestRate | None:
+    return _measure_best(key, problem_for(key))
+
+
+def best_rate(config: RunConfig) -> sweep.BestRate | None:
+    """The constant rate that converges in the fewest steps from config's start (``sweep.best_rate``, plain
+    GD, at most MAX_SWEEP_STEPS steps), beside the Fastest preset's steps; cached (an upload's in its session)."""
+    key = _best_rate_key(config)
+    if config.dataset == data.UPLOAD:
+        return upload_memo(("best_rate", key), lambda: _measure_best(key, problem_for(config)))
+    return _best_rate(key)
 
 
 # ---------------------------------------------------------------------------------------------

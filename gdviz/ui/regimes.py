@@ -142,6 +142,7 @@ def header(config: RunConfig, problem: Problem) -> None:
         f"({config.init_intercept:g}, {config.init_slope:g}) and stops at tol = {config.tol:g} or after "
         f"{regimes.base_config(config).max_steps:,} steps."
     )
+    widgets.fastest_note(PAGE, regimes.base_config(config), problem)
 
 
 def lanes(prefix: str, config: RunConfig, problem: Problem) -> list[Lane]:
@@ -261,7 +262,7 @@ def summary_table(problem: Problem, lanes: list[Lane], trajs: list[Trajectory]) 
         columns=["run", "rate", "regime predicted", "regime observed", "steps to converge: predicted",
                  "steps to converge: measured", "final loss"],
     ).set_index("run")  # fmt: skip
-    st.table(frame)
+    widgets.table(frame, key=_k(PAGE, "summary"), phone_hide=("rate",))  # each panel's heading says its rate
     return frame
 
 

@@ -5,8 +5,9 @@ Its data, problems and runs (every feature of a dataset) come from ``gdviz.ui.ca
 and learning rate live in the shared RunConfig (``gdviz.ui.state``), so moving between pages keeps them.
 Session keys (plain data): the widget keys ``{prefix}_dataset``, ``{prefix}_scaling``,
 ``{prefix}_learning_rate``, ``{prefix}_step``, ``{prefix}_pair_x_{dataset}``, ``{prefix}_pair_y_{dataset}``,
-``{prefix}_hold``; ``{prefix}_error`` (a notice to show) and ``{prefix}_run_id`` (the run the step slider
-belongs to). A run is stored thinned (``gdviz.thinning``): the step slider snaps to stored steps.
+``{prefix}_hold``; ``{prefix}_error`` (a notice to show), ``{prefix}_run_id`` (the run the step slider
+belongs to) and ``{prefix}_opened`` (the first visit happened; True when it switched to raw diabetes). A run is
+stored thinned (``gdviz.thinning``): the step slider snaps to stored steps.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ PAGE = "scaling"
 PUZZLE_DATASET = "california_housing"
 PUZZLE_RATES = (1e-6, 1e-7)
 FIELDS = ("dataset", "scaling", "learning_rate")
+# Where the page opens when the session still has the default data: the synthetic line has one feature, so
+# scaling has nothing to show there; raw diabetes has ten features whose scales differ.
+OPENING_DATASET = "diabetes"
 
 
 def dataset_title(config: RunConfig, ds: data.Dataset) -> str:
@@ -88,6 +92,38 @@ def try_puzzle(prefix: str, rate: float) -> None:
     _apply(prefix, dataset=PUZZLE_DATASET, scaling="none", learning_rate=rate)
 
 
+def puzzle_unavailable() -> str:
+    """Why the puzzle's data (California housing) cannot be loaded here, or "" when it can."""
+    try:
+        cache.dataset_named(PUZZLE_DATASET)
+    except InputError as err:
+        return for_people(err)
+    return ""
+
+
+def open_on_data_that_scales(prefix: str) -> str:
+    """On the session's first visit, open on raw diabetes when the shared data is still the default synthetic
+    line (one feature) and no link names a dataset; returns the note that says so ("" when nothing changed).
+
+    Data the user brought (an upload, another dataset, their own synthetic settings or a link's dataset) is
+    kept; so is whatever they pick afterwards, the synthetic line included.
+    """
+    seen = _k(prefix, "opened")
+    if seen not in st.session_state:
+        config = state.get_config()
+        default_data = cache.data_key(config) == cache.data_key(RunConfig())
+        st.session_state[seen] = (
+            "dataset" not in st.query_params and default_data and _apply(prefix, dataset=OPENING_DATASET)
+        )
+    if not st.session_state[seen] or state.get_config().dataset != OPENING_DATASET:
+        return ""
+    return (
+        "Opened on raw diabetes (ten features, scales from about 0.1 to 300): the default synthetic line has one "
+        "feature, so scaling has nothing to show there. The other pages now use diabetes too; pick the synthetic "
+        "line under Dataset to go back."
+    )
+
+
 def bind(prefix: str) -> None:
     """Seed the widget keys from the shared config where they are missing (left the page and came back)."""
     config = state.get_config()
@@ -106,9 +142,13 @@ def sidebar(prefix: str) -> RunConfig:
     try:
         cache.all_features_problem(config.dataset, config.scaling)
     except InputError as err:
-        st.error(f"{err} Showing the synthetic line instead.")
-        _sync(p, state.set_config(config.replace(dataset="synthetic_line", feature=0)))
+        st.error(f"{err} Showing raw diabetes instead.")
+        fallback = config.replace(dataset=OPENING_DATASET, upload="", feature=0, scaling="none")
+        _sync(p, state.set_config(fallback))
+    if note := open_on_data_that_scales(p):
+        st.info(note, icon=":material/info:")
     bind(p)
+    unavailable = puzzle_unavailable()
     with st.sidebar:
         st.subheader("The published puzzle")
         st.caption("Raw California housing, plain gradient descent, two rates a factor 10 apart:")
@@ -120,15 +160,22 @@ def sidebar(prefix: str) -> RunConfig:
                     on_click=try_puzzle,
                     args=(p, rate),
                     type="primary",
-                    help=f"Load raw (unscaled) California housing and run plain GD at learning rate {rate:g}.",
+                    disabled=bool(unavailable),
+                    help=f"Unavailable here: {unavailable}"
+                    if unavailable
+                    else f"Load raw (unscaled) California housing and run plain GD at learning rate {rate:g}.",
                 )
+        if unavailable:
+            st.caption("Both buttons are off: California housing cannot be loaded here (see section 5).")
         st.subheader("Data and rate")
         widgets.select(p, "dataset", "Dataset", state.dataset_labels(), on_change=_on_field, help=(
             "Every feature of the dataset is used (the Playground fits one). The synthetic line is the "
             "default line with its one feature."
         ))  # fmt: skip
         widgets.select(p, "scaling", "Feature scaling", widgets.SCALING_CHOICES, on_change=_on_field, help=(
-            "How the features are rescaled before the run (scikit-learn's scalers). Section 3 compares all four."
+            "How the features are rescaled before the run (scikit-learn's scalers). Standard: minus the mean, over the "
+            "standard deviation (sd); min-max: onto [0, 1]; robust: minus the median, over the interquartile range "
+            "(IQR). Section 3 compares all four."
         ))  # fmt: skip
         # No min/max on the box: a value outside them would stay in the box, in red, while another rate is in
         # use. RunConfig checks it instead, and a refused value is reported and the box shows the rate in use.
@@ -225,7 +272,7 @@ def run_summary(prefix: str, config: RunConfig, prob: Problem, traj: Trajectory)
 
 def comparison_table(rows: list[scaling.ScalingRow], rate: float) -> None:
     """The same rate under every scaling: spectrum, threshold, predicted regime, what a run did."""
-    st.table(
+    widgets.table(
         pd.DataFrame(
             {
                 "scaling": [data.SCALING_LABELS[r.scaling] for r in rows],
@@ -237,7 +284,9 @@ def comparison_table(rows: list[scaling.ScalingRow], rate: float) -> None:
                 "predicted regime": [REGIME_LABELS[r.regime] for r in rows],
                 "what a run does": [scaling.outcome_text(r) for r in rows],
             }
-        ).set_index("scaling")
+        ).set_index("scaling"),
+        key=_k(PAGE, "comparison"),
+        phone_hide=("lambda_min", "lambda_max"),  # the condition number and 2/lambda_max say what matters here
     )
     st.markdown(scaling.comparison_sentence(rows, rate))
 
@@ -246,8 +295,12 @@ def puzzle_panel(prefix: str, config: RunConfig) -> None:
     """The puzzle on raw California housing, both rates side by side, explained from the spectrum."""
     try:
         raw = cache.all_features_problem(PUZZLE_DATASET, "none")
-    except InputError as err:
-        st.error(f"The puzzle needs California housing, which is not available here. {err}")
+    except InputError as err:  # a note, not an error: nothing the user did is wrong, and the page works
+        st.info(
+            f"The puzzle runs on California housing, which cannot be loaded here, so this section is empty and the "
+            f"sidebar's Try buttons are off. Everything else on the page works on your data. {for_people(err)}",
+            icon=":material/cloud_off:",
+        )
         return
     puzzle_config = config.replace(dataset=PUZZLE_DATASET, scaling="none")
     for col, rate in zip(st.columns(len(PUZZLE_RATES)), PUZZLE_RATES, strict=True):
@@ -294,6 +347,8 @@ def _read_link(q: dict[str, str], notices: list[str]) -> None:
 
 def _write_link() -> dict[str, str]:
     config, q = state.get_config(), {}
+    if config.dataset == "synthetic_line":  # the default data, named: without it this page opens on diabetes
+        q["dataset"] = config.dataset
     kx, ky = _k(PAGE, f"pair_x_{config.dataset}"), _k(PAGE, f"pair_y_{config.dataset}")
     if kx in st.session_state and ky in st.session_state:
         q["pair"] = f"{int(st.session_state[kx])},{int(st.session_state[ky])}"

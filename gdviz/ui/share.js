@@ -5,8 +5,32 @@
 // before the last step. It re-reads it twice a second: Streamlit changes the query with history.pushState,
 // which fires no event.
 
+// Also, once per window: on a phone-sized screen, tapping a page in the sidebar closes the sidebar, so the
+// page shows. Streamlit does that itself only when the user agent says "mobile"; a narrow window (a phone
+// asking for the desktop site, a split screen) kept the sidebar open over the page it had just opened.
+const PHONE = "(max-width: 640px)";
+
+function closeSidebarAfterNavigation() {
+  if (window.__gdvizNavCloser) return;
+  window.__gdvizNavCloser = true;
+  document.addEventListener(
+    "click",
+    (event) => {
+      const link = event.target.closest && event.target.closest('[data-testid="stSidebarNav"] a');
+      if (!link || !window.matchMedia(PHONE).matches) return;
+      setTimeout(() => {
+        const sidebar = document.querySelector('[data-testid="stSidebar"]');
+        const close = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+        if (sidebar && sidebar.getAttribute("data-collapsed") !== "true" && close) close.click();
+      }, 50);
+    },
+    true,
+  );
+}
+
 export default function (component) {
   const { data, parentElement } = component;
+  closeSidebarAfterNavigation();
   let root = parentElement.querySelector(".gdviz-share");
   if (!root) {
     root = document.createElement("div");

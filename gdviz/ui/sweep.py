@@ -203,9 +203,16 @@ def rate_picker(swept: SweepRun) -> float | None:
     return None
 
 
-def open_in_playground(rate: float) -> None:
-    """Set the shared rate (plain GD, constant schedule) and go to the Playground, whose widgets follow."""
-    state.set_config(state.get_config().replace(learning_rate=float(rate), optimizer="gd", schedule="constant"))
+def open_in_playground(swept: SweepRun, rate: float) -> None:
+    """Set the shared rate (plain GD, constant schedule) and go to the Playground, whose widgets follow.
+
+    The rate is the swept one with the fewest figures that reproduces its run (``sweep.shortest_rate``): the
+    Playground's box and the link then read 0.178, not 0.1780392680032521."""
+    t, config = swept.table, swept.config
+    problem = cache.problem_for(config)
+    k = int(np.argmin(np.abs(np.log(t.learning_rate) - np.log(rate))))
+    short = sweep.shortest_rate(problem, t, k, tol=config.tol, init_params=runs.init_params(config, problem))
+    state.set_config(state.get_config().replace(learning_rate=short, optimizer="gd", schedule="constant"))
     st.switch_page(PLAYGROUND)
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import streamlit as st
 
-from gdviz import analysis, data, regimes, sweep, thinning
+from gdviz import analysis, data, explain, regimes, runs, sweep, thinning
 from gdviz.analysis import Regime
 from gdviz.config import EXP_DECAY, FIELDS, RATE_MAX, RATE_MIN, SETTABLE_FIELDS, RunConfig
 from gdviz.engine import Trajectory
@@ -48,8 +48,10 @@ PRESETS = ("slow", "good", "fastest", "oscillating", "divergent")
 PRESET_HELP = {
     "slow": "rate = 0.05 / lambda_max: every step shrinks the stiff direction's error by only 5%.",
     "good": "rate = 0.5 / lambda_max: fast and monotone.",
-    "fastest": "rate = 2 / (lambda_min + lambda_max): the best constant rate for plain GD. It lies above "
-    "1/lambda_max, so the stiff direction zig-zags while the slow one is as fast as it can be.",
+    "fastest": "rate = 2 / (lambda_min + lambda_max): the constant rate with the smallest worst-case shrink factor "
+    "over all directions, the best guarantee for any start. It lies above 1/lambda_max, so the stiff direction "
+    "zig-zags (it reads Oscillating) while the slow one is as fast as it can be. From one given start another "
+    "rate can need fewer steps: the measured best is shown under these buttons.",
     "oscillating": "rate = 1.6 / lambda_max: overshoots the valley every step but still converges.",
     "divergent": "rate = 2.1 / lambda_max: just past 2/lambda_max, every step overshoots by more than it corrects.",
 }
@@ -214,6 +216,58 @@ def _preset(prefix: str, name: str) -> None:
         st.session_state[_key(prefix, "notice")] = notice
 
 
+# A table on a phone (up to 640 px): smaller type, tight cells that wrap, and, when that is not enough, a few
+# columns left out with a line saying which, so that every column shown fits the screen instead of the last ones
+# hiding behind a sideways scroll nobody sees. ``{key}`` is the table's container.
+PHONE_TABLE_CSS = """<style>
+.st-key-{key} .gdviz-phone-only {{ display: none; }}
+@media (max-width: 640px) {{
+  .st-key-{key} table {{ font-size: 0.68rem; line-height: 1.25; width: 100%; }}
+  .st-key-{key} th, .st-key-{key} td {{ white-space: normal !important; overflow-wrap: anywhere;
+    padding: 0.25rem 0.2rem !important; min-width: 0; }}
+  .st-key-{key} .gdviz-phone-only {{ display: block; font-size: 0.8rem; color: #555; }}
+  {hidden}
+}}
+</style>"""
+
+
+def table(frame, *, key: str, phone_hide: tuple[str, ...] = ()) -> None:
+    """``frame`` as a plain st.table in a container keyed ``key`` that fits a phone's width (PHONE_TABLE_CSS):
+    the columns ``phone_hide`` are left out there, and a line under the table names them."""
+    cells = [
+        f".st-key-{key} tr > :nth-child({list(frame.columns).index(name) + 2})"  # + 1: 1-based, + 1: the index
+        for name in phone_hide
+    ]
+    hidden = f"{', '.join(cells)} {{ display: none; }}" if cells else ""
+    with st.container(key=key):
+        st.html(PHONE_TABLE_CSS.format(key=key, hidden=hidden))
+        st.table(frame)
+        if phone_hide:
+            names = " and ".join(f"'{name}'" for name in phone_hide)
+            verb, them = ("is", "it") if len(phone_hide) == 1 else ("are", "them")
+            st.html(f'<div class="gdviz-phone-only">On a narrow screen {names} {verb} left out: turn the phone '
+                    f"sideways, or download the table, to see {them}.</div>")  # fmt: skip
+
+
+def fastest_note(prefix: str, config: RunConfig, problem) -> None:
+    """The Fastest preset against the measured best rate from this start (plain GD), one line, and why they
+    differ in an expander (``explain.fastest_story``)."""
+    best = cache.best_rate(config)
+    opt = float(f"{analysis.thresholds(problem).optimal:.4g}")
+    if best is None:
+        line = f"Fastest = 2/(lambda_min + lambda_max) = {explain.fmt(opt, 4)}; no rate reaches tol within the cap."
+    else:
+        took = explain.plural(best.fastest_steps, "step") if best.fastest_steps is not None else "over the cap"
+        line = (
+            f"Fastest, 2/(lambda_min + lambda_max) = {explain.fmt(best.fastest_rate, 4)}: {took} from this start. "
+            f"Measured best: {explain.fmt(best.learning_rate, 4)}, {explain.plural(best.steps, 'step')} (plain GD)."
+        )
+    with st.container(key=_key(prefix, "fastest_note")):
+        st.caption(line)
+        with st.expander("Why is Fastest not always the fewest steps?"):
+            st.markdown(explain.fastest_story(problem, best, runs.init_params(config, problem)))
+
+
 def _number(prefix: str, field: str, label: str, *, help: str = "", **kwargs) -> None:
     """The number box of ``field``: its help text and, unless given, its lowest value come from the field table."""
     kwargs.setdefault("min_value", FIELDS[field].constraint.lowest)
@@ -345,6 +399,7 @@ def sidebar(prefix: str) -> None:
                     args=(p, name),
                     help=PRESET_HELP[name],
                 )
+        fastest_note(p, config, problem)
 
         st.subheader("Optimizer")
         select(p, "optimizer", "Optimizer", OPTIMIZER_LABELS)

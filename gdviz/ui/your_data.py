@@ -13,6 +13,7 @@ import streamlit as st
 
 from gdviz import data, upload
 from gdviz.errors import InputError
+from gdviz.explain import plural
 from gdviz.ui import cache, state
 
 PAGE = "your_data"
@@ -93,18 +94,20 @@ def uploader() -> upload.Upload | None:
         "The last numeric column is the target to predict until you pick another."
     )
     with st.container(horizontal=True, gap="small"):
-        st.download_button(
-            "Try with an example file", cache.example_bytes(), file_name=upload.EXAMPLE_NAME, mime="text/csv",
-            key=_k("example_download"), icon=":material/download:",
-            help="Download a CSV in this format: scikit-learn's diabetes table (442 patients, 10 features, target "
-            "last). Open it to see the layout, then upload it or your own.",
-        )  # fmt: skip
         st.button(
             "Load the example", key=_k("example_load"), on_click=_on_example, icon=":material/table_view:",
-            help="Use the example file right away, as if you had uploaded it.",
+            help="Use the example file right away, as if you had uploaded it: scikit-learn's diabetes table.",
         )  # fmt: skip
+        st.download_button(
+            "Download the example (CSV)", cache.example_bytes(), file_name=upload.EXAMPLE_NAME, mime="text/csv",
+            key=_k("example_download"), icon=":material/download:",
+            help="Save the example file to see the format: scikit-learn's diabetes table (442 patients, 10 "
+            "features, target last). Upload it, or your own file in the same layout.",
+        )  # fmt: skip
+    # The size limit is said once, by the box itself: .streamlit/config.toml sets server.maxUploadSize to
+    # MAX_CSV_BYTES in MB (a test checks they agree), and read_csv still checks the bytes it gets.
     st.file_uploader(
-        f"Upload a CSV file (up to {data.MAX_CSV_BYTES / 2**20:g} MB)", type=list(TYPES), key=_k("file"),
+        "Upload a CSV file", type=list(TYPES), key=_k("file"),
         on_change=_on_file,
         help="It stays in this browser session only; nobody else sees it. A new valid file replaces the old one.",
     )  # fmt: skip
@@ -146,7 +149,8 @@ def column_pickers(up: upload.Upload) -> None:
         "one-feature pages fit one at a time.",
     )  # fmt: skip
     ds = up.dataset
-    st.caption(f"{ds.n_samples:,} rows, {ds.n_features} feature(s), {ds.n_features + 1} params with the intercept.")
+    sizes = f"{plural(ds.n_samples, 'row')}, {plural(ds.n_features, 'feature')}"
+    st.caption(f"{sizes}, {ds.n_features + 1} params with the intercept.")
 
 
 def _go(page: str) -> None:
@@ -181,7 +185,7 @@ def destinations(up: upload.Upload) -> None:
                 ):  # fmt: skip
                     _go(page)
     with every:
-        st.markdown(f"**All {ds.n_features} features at once**")
+        st.markdown(f"**All {plural(ds.n_features, 'feature')} at once**")
         for label, page, all_features in DESTINATIONS:
             if all_features and st.button(
                 label, key=_k(f"go_{page.split('/')[-1][:-3]}"), icon=":material/arrow_forward:",

@@ -151,6 +151,24 @@ def metric(page, label: str) -> str:
     return box.first.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
 
+# Elements of a table that scroll sideways (content wider than the box), and the columns a person sees:
+# [(header text, displayed)] of the table in the container ``.st-key-{key}``.
+SIDEWAYS = """sel => [...document.querySelectorAll(sel + ' [data-testid="stTable"] *')]
+  .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => [e.tagName, e.clientWidth, e.scrollWidth])"""
+COLUMNS = """sel => [...document.querySelector(sel + ' thead tr').children]
+  .map(c => [c.innerText.trim(), getComputedStyle(c).display !== 'none'])"""
+
+
+def table_fits(page, key: str) -> list[tuple[str, bool]]:
+    """Assert that the st.table in the container ``key`` needs no sideways scroll and sits inside the window;
+    return its columns as (header, shown)."""
+    sel = f".st-key-{key}"
+    assert page.evaluate(SIDEWAYS, sel) == [], page.evaluate(SIDEWAYS, sel)
+    right = page.evaluate("sel => document.querySelector(sel + ' table').getBoundingClientRect().right", sel)
+    assert right <= page.viewport_size["width"], right
+    return [tuple(c) for c in page.evaluate(COLUMNS, sel)]
+
+
 def wait_idle(page) -> None:
     """Wait until the script run is over: no Stop button in the header and no stale (faded) element."""
     page.wait_for_timeout(500)

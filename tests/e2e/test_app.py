@@ -18,3 +18,30 @@ def test_playground_renders_without_error(page, app_url, screenshot_dir):
     assert n_points == 1
     assert "Good" in page.inner_text("body")  # the default rate is in the good regime
     page.screenshot(path=str(screenshot_dir / "playground.png"), full_page=True)
+
+
+def test_on_a_phone_tapping_a_page_closes_the_sidebar(page, app_url, screenshot_dir):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(app_url)
+    wait_for_app(page, n_charts=6)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    assert sidebar.get_attribute("data-collapsed") == "true"  # a phone starts with it closed
+    page.locator('[data-testid="stExpandSidebarButton"]').click()
+    page.wait_for_function("() => document.querySelector('[data-testid=\"stSidebar\"]').dataset.collapsed === 'false'")
+    page.wait_for_timeout(800)  # the sidebar slides in
+    page.screenshot(path=str(screenshot_dir / "app_phone_sidebar_open.png"))
+    page.locator('[data-testid="stSidebarNav"] a', has_text="Regimes").click()
+    page.wait_for_selector("h1:has-text('Learning-rate regimes')", timeout=60_000)
+    page.wait_for_function("() => document.querySelector('[data-testid=\"stSidebar\"]').dataset.collapsed === 'true'")
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(screenshot_dir / "app_phone_after_tap.png"))
+    assert exception_boxes(page) == []
+    # A laptop keeps its sidebar open after choosing a page.
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.wait_for_timeout(300)
+    if sidebar.get_attribute("data-collapsed") == "true":
+        page.locator('[data-testid="stExpandSidebarButton"]').click()
+    page.locator('[data-testid="stSidebarNav"] a', has_text="The math").click()
+    page.wait_for_selector("h1:has-text('math')", timeout=60_000)
+    page.wait_for_timeout(500)
+    assert sidebar.get_attribute("data-collapsed") == "false"

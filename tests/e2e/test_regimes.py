@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import exception_boxes, wait_for_app, wait_for_chart
+from tests.e2e.conftest import exception_boxes, table_fits, wait_for_app, wait_for_chart
 
 LANES = ("slow", "good", "oscillating", "divergent", "decay")
 CHARTS = ("regimes_overview", *(f"regimes_{lane}_{kind}" for lane in LANES for kind in ("contour", "loss")))
@@ -96,6 +96,18 @@ def test_phone_width(page, app_url, screenshot_dir):
     width = page.evaluate("() => document.querySelector('.gdviz-live[data-key=\"regimes_slow_contour\"]').clientWidth")
     assert width <= 390  # one column: a panel never overflows the screen
     page.screenshot(path=str(screenshot_dir / "regimes_phone.png"))
+    # The summary table fits the screen: no hidden sideways scroll; the rate column (each panel's heading says
+    # it) is left out, and a line under the table says so. The measured columns are on screen.
+    summary = page.locator(".st-key-regimes_summary")
+    summary.scroll_into_view_if_needed()
+    shown = [name for name, visible in table_fits(page, "regimes_summary") if visible]
+    assert "rate" not in shown and {"steps to converge: measured", "final loss", "regime observed"} <= set(shown)
+    assert summary.get_by_text("On a narrow screen 'rate' is left out").is_visible()
+    summary.screenshot(path=str(screenshot_dir / "regimes_phone_summary.png"))
+    page.set_viewport_size({"width": 1400, "height": 1000})  # a laptop shows every column, and no such line
+    page.wait_for_timeout(500)
+    assert all(visible for _, visible in table_fits(page, "regimes_summary"))
+    assert not summary.get_by_text("On a narrow screen").is_visible()
 
 
 def test_type_a_rate_and_pin_it(regimes_page, screenshot_dir):

@@ -70,7 +70,9 @@ def test_upload_pick_the_target_and_step_on_the_playground(page, app_url, houses
     page.get_by_text("No data uploaded yet").wait_for(timeout=30_000)
     page.locator('[data-testid="stFileUploaderDropzone"]').wait_for(timeout=30_000)
     wait_idle(page)
-    assert page.locator('[data-testid="stDownloadButton"]').get_by_text("Try with an example file").first.is_visible()
+    assert page.locator('[data-testid="stDownloadButton"]').get_by_text("Download the example (CSV)").first.is_visible()
+    dropzone = page.locator('[data-testid="stFileUploaderDropzone"]').inner_text()
+    assert "10MB" in dropzone.replace(" ", "") and "20MB" not in dropzone.replace(" ", "")  # one limit, ours
     page.screenshot(path=str(screenshot_dir / "your_data_empty.png"))
 
     upload(page, houses_csv)
@@ -81,7 +83,7 @@ def test_upload_pick_the_target_and_step_on_the_playground(page, app_url, houses
     assert "'street'" in body  # the note on the dropped text column
     choose(page, "Target (y)", "price", exact=True)
     wait_idle(page)
-    page.get_by_text("40 rows, 2 feature(s), 3 params").wait_for(timeout=30_000)
+    page.get_by_text("40 rows, 2 features, 3 params").wait_for(timeout=30_000)
     page.screenshot(path=str(screenshot_dir / "your_data_preview.png"), full_page=True)
 
     page.get_by_role("button", name="Playground").click()

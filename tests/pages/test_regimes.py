@@ -373,3 +373,20 @@ def test_long_runs_are_capped(line):
     assert outcomes(at)[3] == naive_gd(X1, y, sig(SLOT_R["divergent"] / lam[-1]), max_steps=20_000).outcome
     steps, _ = xy(trace(figure(at, "regimes_slow_loss"), "loss ("))
     assert steps[-1] == slow.steps and len(steps) <= 2_500  # downsampled, ends at the run's end
+
+
+def test_the_fastest_preset_is_set_against_the_measured_best(line):
+    """Issue 12: 2/(lambda_min + lambda_max) took 574 steps where another rate took about 415. The page says
+    both, measured from this start, and why (the worst case against one start's error)."""
+    X1, y, lam = line
+    at = open_page()
+    fastest = sig(2 / (lam[0] + lam[-1]))
+    [line_text] = [c.value for c in at.caption if c.value.startswith("Fastest, 2/(lambda_min + lambda_max)")]
+    shown = line_text.split("Measured best: ")[1]
+    best_rate, best_steps = float(shown.split(",")[0]), int(shown.split(", ")[1].split(" step")[0].replace(",", ""))
+    assert f"= {fastest:g}: {naive_gd(X1, y, fastest).steps:,} steps from this start" in line_text
+    assert naive_gd(X1, y, best_rate).steps == best_steps < 0.8 * naive_gd(X1, y, fastest).steps
+    [why] = [m.value for m in at.markdown if m.value.startswith("2/(lambda_min + lambda_max) = ")]
+    rho = (lam[-1] - lam[0]) / (lam[-1] + lam[0])  # |1 - rate x lambda| at the worst-case optimum, both ends
+    assert f"as small as it can be: {rho:.4g} per step" in why
+    assert "where that start's error lies in the eigenbasis" in why and f"the best is **{best_rate:g}**" in why

@@ -160,18 +160,50 @@ def set_rate(at: AppTest, rate: float) -> AppTest:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_default_page_draws_every_chart_and_the_theory_of_the_line():
+def test_default_page_opens_on_raw_diabetes_and_draws_every_chart():
     at = new_page()
     assert sorted(k for e in at.get("bidi_component") for k in figures_of(e)) == sorted(CHART_KEYS)
     assert len(at.get("plotly_chart")) == 2  # feature scales and thresholds
-    ds = data.synthetic_line()
-    X1 = design(np.array(ds.X))
+    config = at.session_state["gdviz_config"]
+    assert (config.dataset, config.scaling, config.feature) == ("diabetes", "none", 0)
+    assert at.selectbox(key="scaling_dataset").value == "diabetes"
+    X, y = load_diabetes(return_X_y=True, scaled=False)
+    X1 = design(X)
     lam = hessian_eigs(X1)
     raw = table_rows(at)["None (raw units)"]
     assert float(raw["lambda_max"]) == pytest.approx(lam[-1], rel=2e-3)
     assert float(raw["lambda_min"]) == pytest.approx(lam[0], rel=2e-3)
     assert float(raw["2/lambda_max"]) == pytest.approx(2 / lam[-1], rel=2e-3)
-    assert metrics(at)["Status"] == naive_gd(X1, np.array(ds.y), 0.05)[0]
+    assert lam[-1] / lam[0] > 1e3  # raw diabetes is badly conditioned: scaling has something to show
+    assert metrics(at)["Status"] == naive_gd(X1, y, 0.05)[0]
+    assert len(bars(at, "scaling_grad_start")) == 11  # every feature: 10 weights and the intercept
+    assert any("442 rows, 10 features" in m.value for m in at.markdown)
+    assert any(i.value.startswith("Opened on raw diabetes") for i in at.info)
+    # Back on the synthetic line by choice: it stays, says "1 feature", and the note goes.
+    ok(at.selectbox(key="scaling_dataset").set_value("synthetic_line").run())
+    ok(at.switch_page("pages/playground.py").run())
+    ok(at.switch_page(PAGE).run())
+    assert at.session_state["gdviz_config"].dataset == "synthetic_line"
+    assert any("20 rows, 1 feature," in m.value for m in at.markdown), [m.value for m in at.markdown]
+    assert not any(i.value.startswith("Opened on raw diabetes") for i in at.info)
+
+
+def test_data_the_user_brought_is_kept():
+    """A link naming the synthetic line, or the Playground's own synthetic settings, open on what they say."""
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.query_params["dataset"] = "synthetic_line"
+    at.query_params["lr"] = "0.02"
+    ok(at.switch_page(PAGE).run())
+    config = at.session_state["gdviz_config"]
+    assert (config.dataset, config.learning_rate) == ("synthetic_line", 0.02)
+    ok(AppTest.from_file(APP, default_timeout=60).run())
+    at = ok(AppTest.from_file(APP, default_timeout=60).run())
+    ok(at.number_input(key="playground_noise").set_value(2.0).run())
+    ok(at.switch_page(PAGE).run())
+    assert at.session_state["gdviz_config"].dataset == "synthetic_line"
+    assert at.session_state["gdviz_config"].noise == 2.0
+    # The page's own link names the synthetic line, so whoever opens it sees the same data.
+    assert at.query_params["dataset"] in ("synthetic_line", ["synthetic_line"])
 
 
 def test_california_start_gradient_population_towers(california):
@@ -290,26 +322,62 @@ def test_cost_surface_slice_matches_the_loss_with_others_at_the_optimum(californ
     assert surface["data"][0]["type"] == "surface"
 
 
-def test_unavailable_california_is_a_notice_and_the_page_stays_usable(monkeypatch, tmp_path):
-    missing = tmp_path / "no_such_california.csv"
-    monkeypatch.setenv(data.CALIFORNIA_ENV, str(missing))
+@pytest.fixture(params=["missing_csv", "no_network"])
+def offline(request, monkeypatch, tmp_path):
+    """California housing cannot be loaded: the CSV variable names a missing file, or there is no variable and
+    scikit-learn's fetch fails as it does offline (never the network). Returns what the page should quote."""
+
+    def no_network(*args, **kwargs):
+        raise OSError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(data, "fetch_california_housing", no_network)
+    if request.param == "missing_csv":
+        missing = tmp_path / "no_such_california.csv"
+        monkeypatch.setenv(data.CALIFORNIA_ENV, str(missing))
+        return str(missing)
+    monkeypatch.delenv(data.CALIFORNIA_ENV, raising=False)
+    return "could not download it"
+
+
+def test_unavailable_california_is_a_notice_and_the_page_stays_usable(offline):
     at = new_page()
     before = at.session_state["gdviz_config"]
+    # The puzzle's buttons are off, and say why; section 5 is a calm note, not a red error box.
+    for key in ("scaling_try_1e-06", "scaling_try_1e-07"):
+        button = at.button(key=key)
+        assert button.disabled, key
+        assert "Unavailable here" in button.help and offline in button.help, button.help
+    assert not at.error, [e.value for e in at.error]
+    notes = [i.value for i in at.info if "cannot be loaded here" in i.value]
+    assert len(notes) == 1 and offline in notes[0] and "Try buttons are off" in notes[0]
+    # Choosing it anyway: one notice in the sidebar, nothing else changes.
     ok(at.selectbox(key="scaling_dataset").set_value("california_housing").run())
     errors = [e.value for e in at.error]
-    assert any("California housing" in e and str(missing) in e for e in errors), errors
+    assert len(errors) == 1 and "California housing" in errors[0] and offline in errors[0], errors
     assert at.session_state["gdviz_config"] == before
-    assert at.selectbox(key="scaling_dataset").value == "synthetic_line"
-    click(at, "scaling_try_1e-06")
-    assert at.session_state["gdviz_config"] == before
+    assert at.selectbox(key="scaling_dataset").value == "diabetes"
     assert sorted(k for e in at.get("bidi_component") for k in figures_of(e)) == sorted(CHART_KEYS)
     set_rate(at, 0.02)  # still usable: a good change goes through and clears the notice
     assert at.session_state["gdviz_config"].learning_rate == 0.02
-    assert not any(str(missing) in e.value for e in at.error if "puzzle" not in e.value)
+    assert not at.error
+
+
+def test_an_upload_offline_shows_no_error_box(offline):
+    """Working on one's own data while California housing is offline: no red box anywhere."""
+    at = ok(AppTest.from_file(APP, default_timeout=60).run())
+    ok(at.switch_page("pages/your_data.py").run())
+    ok(at.button(key="your_data_example_load").click().run())
+    ok(at.button(key="your_data_go_scaling").click().run())
+    assert at.session_state["gdviz_config"].dataset == "upload"
+    assert at.selectbox(key="scaling_dataset").value == "upload"
+    assert not at.error, [e.value for e in at.error]
+    assert any("cannot be loaded here" in i.value for i in at.info)
+    assert not any(i.value.startswith("Opened on raw diabetes") for i in at.info)
 
 
 def test_settings_are_shared_with_the_playground():
     at = new_page()
+    ok(at.selectbox(key="scaling_dataset").set_value("synthetic_line").run())
     ok(at.selectbox(key="scaling_dataset").set_value("diabetes").run())
     ok(at.selectbox(key="scaling_scaling").set_value("standard").run())
     set_rate(at, 0.123)
@@ -324,9 +392,7 @@ def test_settings_are_shared_with_the_playground():
     # Diabetes: every feature is used (10 weights + intercept), against scikit-learn's raw data.
     X, y = load_diabetes(return_X_y=True, scaled=False)
     lam = hessian_eigs(design(StandardScaler().fit_transform(X)))
-    assert float(table_rows(at)["Standard (zero mean, unit variance)"]["lambda_max"]) == pytest.approx(
-        lam[-1], rel=2e-3
-    )
+    assert float(table_rows(at)["Standard (mean 0, sd 1)"]["lambda_max"]) == pytest.approx(lam[-1], rel=2e-3)
     assert len(bars(at, "scaling_grad_start")) == 11
 
 

@@ -44,7 +44,7 @@ def loss_of(X1, y, w) -> float:
     return 0.0 if s == 0 else float((s * np.sqrt(np.mean((r / s) ** 2))) ** 2)
 
 
-def naive_gd(X1, y, lr, *, tol=TOL, max_steps=1_000) -> tuple[str, int, float]:
+def naive_gd(X1, y, lr, *, tol=TOL, max_steps=10_000) -> tuple[str, int, float]:
     """(status, step it stopped at, final loss) of plain GD from zeros."""
     w = np.zeros(2)
     with np.errstate(all="ignore"):
@@ -131,6 +131,18 @@ def default_app() -> AppTest:
     return sweep_app()
 
 
+CAPPED = (1e-3, 1_000)  # a wide range under a short cap: every outcome shows (still moving, growing too)
+
+
+@pytest.fixture(scope="module")
+def capped_app() -> AppTest:
+    """The sweep from 1e-3 x 2/lambda_max under a 1,000-step cap (read only)."""
+    at = sweep_app()
+    at.number_input(key="sweep_low").set_value(CAPPED[0])
+    at.number_input(key="sweep_max_steps").set_value(CAPPED[1])
+    return ok(at.button(key="sweep_go").click().run())
+
+
 # ---------------------------------------------------------------------------------------------
 # Thresholds, zones and the swept rates
 # ---------------------------------------------------------------------------------------------
@@ -160,7 +172,7 @@ def assert_backdrop(fig: dict, lam: np.ndarray, rates: np.ndarray) -> None:
 def test_default_sweep_covers_the_default_range_on_both_charts(default_app, line):
     lam = eigs(line[0])
     rates = swept_rates(default_app)
-    np.testing.assert_allclose(rates, expected_rates(1e-3, 2.0, 200, lam[-1]), rtol=1e-9)
+    np.testing.assert_allclose(rates, expected_rates(0.03, 2.0, 200, lam[-1]), rtol=1e-9)
     for fig in (steps_fig(default_app), loss_fig(default_app)):
         assert fig["layout"]["xaxis"]["type"] == "log"
         assert fig["layout"]["yaxis"]["type"] == "log"
@@ -169,15 +181,33 @@ def test_default_sweep_covers_the_default_range_on_both_charts(default_app, line
     pickle.loads(pickle.dumps(default_app.session_state["sweep_run"]))  # plain data only in session state
 
 
-def test_measured_steps_match_a_naive_loop(default_app, line):
+def test_defaults_let_most_rates_finish_so_steps_follow_the_rate(default_app, line):
+    """With the default range and cap on the default data, almost every run ends (converges or overflows)
+    before the cap, and the steps the converged ones took spread over more than a decade."""
     X1, y = line
     fig = steps_fig(default_app)
+    rates = swept_rates(default_app)
+    outcomes = [naive_gd(X1, y, r)[0] for r in rates[::10]]  # every tenth rate, the naive loop at the cap
+    assert outcomes.count("max_steps") <= 1, outcomes
+    still, _ = points(fig, "still moving")
+    assert still.size <= 0.05 * rates.size  # at most 5% still moving at the cap
+    _, steps = points(fig, "converged")
+    steps = steps.astype(float)
+    assert steps.size >= 0.75 * rates.size
+    assert steps.max() > 10 * steps.min()  # not flat: the slowest converged run took 10x the fastest's steps
+    text = " ".join(m.value for m in default_app.markdown)
+    assert f"at most {10_000:,} steps each" in text
+
+
+def test_measured_steps_match_a_naive_loop(capped_app, line):
+    X1, y = line
+    fig = steps_fig(capped_app)
     checked = set()
     for prefix, status in (("converged", "converged"), ("still moving", "max_steps"), ("diverged", "diverged")):
         xs, ys = points(fig, prefix)
         assert xs.size, prefix
         for k in sorted({0, xs.size // 2, xs.size - 1}):
-            got_status, steps, _ = naive_gd(X1, y, xs[k])
+            got_status, steps, _ = naive_gd(X1, y, xs[k], max_steps=CAPPED[1])
             assert got_status == status, (prefix, xs[k])
             assert ys[k] == steps, (prefix, xs[k])
             checked.add(status)
@@ -201,23 +231,23 @@ def test_prediction_matches_the_naive_loop_where_runs_converge(default_app, line
     assert "never converge" in fig["layout"]["title"]["subtitle"]["text"]
 
 
-def test_final_loss_shows_every_run_and_labels_the_overflowed_ones(default_app, line):
+def test_final_loss_shows_every_run_and_labels_the_overflowed_ones(capped_app, line):
     X1, y = line
-    fig = loss_fig(default_app)
+    fig = loss_fig(capped_app)
     cx, cy = points(fig, "converged")
     for k in (0, cx.size - 1):
-        assert cy[k] == pytest.approx(naive_gd(X1, y, cx[k])[2], rel=1e-9)
+        assert cy[k] == pytest.approx(naive_gd(X1, y, cx[k], max_steps=CAPPED[1])[2], rel=1e-9)
     gx, gy = points(fig, "growing")
     assert gx.size and np.all(gy > np.mean(y**2))  # above the start loss, drawn as they are (no clipping)
     for k in (0, gx.size - 1):
-        status, _, loss = naive_gd(X1, y, gx[k])
+        status, _, loss = naive_gd(X1, y, gx[k], max_steps=CAPPED[1])
         assert status == "max_steps" and gy[k] == pytest.approx(loss, rel=1e-6)
     ox, oy = points(fig, "diverged")
     assert ox.size and set(oy) == {"overflowed (inf)"}
     assert traces(fig, "diverged")["yaxis"] == "y2"
     assert fig["layout"]["yaxis2"]["categoryarray"] == ["overflowed (inf)"]
     for r in (ox[0], ox[-1]):
-        assert naive_gd(X1, y, r)[0] == "diverged"
+        assert naive_gd(X1, y, r, max_steps=CAPPED[1])[0] == "diverged"
     n = sum(points(fig, p)[0].size for p in ("converged", "still moving", "growing", "diverged"))
     assert n == 200  # not one run dropped
     assert traces(fig, "loss at the start")["y"][0] == pytest.approx(np.mean(y**2), rel=1e-12)
@@ -245,6 +275,7 @@ def test_hover_tells_rate_steps_loss_and_regime(default_app, line):
 def test_run_sweep_with_1000_rates_and_a_step_cap(line):
     X1, y = line
     at = sweep_app()
+    at.number_input(key="sweep_low").set_value(1e-3)
     at.number_input(key="sweep_n_rates").set_value(1000)
     at.number_input(key="sweep_max_steps").set_value(300)
     ok(at.run())
@@ -263,7 +294,7 @@ def test_absolute_range_and_switching_modes_keeps_the_rates(line):
     lam_max = eigs(line[0])[-1]
     at = sweep_app()
     ok(at.radio(key="sweep_relative").set_value(False).run())
-    assert at.number_input(key="sweep_low").value == pytest.approx(1e-3 * 2 / lam_max, rel=1e-3)
+    assert at.number_input(key="sweep_low").value == pytest.approx(0.03 * 2 / lam_max, rel=1e-3)
     assert at.number_input(key="sweep_high").value == pytest.approx(2 * 2 / lam_max, rel=1e-3)
     at.number_input(key="sweep_low").set_value(0.01)
     at.number_input(key="sweep_high").set_value(0.1)
@@ -292,7 +323,7 @@ def test_changing_the_data_reruns_the_sweep_on_it(diabetes_xy):
     X1 = design(X[:, 0])
     lam = eigs(X1)
     rates = swept_rates(at)
-    np.testing.assert_allclose(rates, expected_rates(1e-3, 2.0, 200, lam[-1]), rtol=1e-9)
+    np.testing.assert_allclose(rates, expected_rates(0.03, 2.0, 200, lam[-1]), rtol=1e-9)
     assert_backdrop(steps_fig(at), lam, rates)
     xs, ys = points(steps_fig(at), "diverged")
     assert ys[0] == naive_gd(X1, y, xs[0])[1]
@@ -316,9 +347,18 @@ def test_choosing_a_rate_opens_it_in_the_playground(visited_playground):
     ok(at.selectbox(key="sweep_pick_1").set_value(k).run())
     ok(at.button(key="sweep_open").click().run())
     config = at.session_state["gdviz_config"]
-    assert (config.learning_rate, config.optimizer, config.schedule) == (rate, "gd", "constant")
+    short = config.learning_rate
+    assert (config.optimizer, config.schedule) == ("gd", "constant")
+    # The shortest text that reproduces the run: fewer figures than the swept rate, the same run in a naive loop,
+    # and no shorter rounding of it would do.
+    assert len(repr(short)) < len(repr(rate)) and short == pytest.approx(rate, rel=5e-3)
+    X1, y = design(data.synthetic_line().X[:, 0]), np.array(data.synthetic_line().y)
+    assert naive_gd(X1, y, short)[:2] == naive_gd(X1, y, rate)[:2]
+    digits = len(f"{short:.17g}".rstrip("0").replace("0.", "", 1).lstrip("0").replace(".", ""))
+    if digits > 3:
+        assert naive_gd(X1, y, float(f"{rate:.{digits - 1}g}"))[:2] != naive_gd(X1, y, rate)[:2]
     assert [t.value for t in at.title] == ["Playground"]
-    assert at.number_input(key="playground_learning_rate").value == rate
+    assert at.number_input(key="playground_learning_rate").value == short
     assert at.selectbox(key="playground_optimizer").value == "gd"
 
 

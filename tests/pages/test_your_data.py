@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -276,7 +277,7 @@ def test_target_and_features_change_the_problem(uploaded, cols):
     ds = stored(at).dataset
     assert ds.X.shape == (60, 1) and ds.feature_names == ("w",)
     assert config(at).upload != first_id and config(at).upload == stored(at).id
-    assert any(c.value.startswith("60 rows, 1 feature(s), 2 params") for c in at.caption)
+    assert any(c.value.startswith("60 rows, 1 feature, 2 params") for c in at.caption)
     at = go(at, "your_data_go_playground")  # one feature: 'w', predicting 'x'
     line = live_figure(at, "playground_line")
     assert line["layout"]["yaxis"]["title"]["text"] == "x"
@@ -366,7 +367,7 @@ def test_no_process_wide_cache_is_asked_for_upload_data(monkeypatch, cols):
         monkeypatch.setattr(module, name, wrapper)
 
     cached = [name for name, fn in vars(cache).items() if isinstance(fn, type(cache._problem))]
-    assert len(cached) == 8  # every process-wide cache of the app, a new one included
+    assert len(cached) == 9  # every process-wide cache of the app, a new one included
     for name in cached:
         spy(cache, name)
     at = upload(new_page(), csv_bytes(cols))
@@ -408,9 +409,22 @@ def test_example_file_is_the_raw_diabetes_table():
     np.testing.assert_allclose(ds.X, diabetes.data, rtol=1e-5)
     np.testing.assert_allclose(ds.y, diabetes.target, rtol=1e-5)
     button = at.get("download_button")[0]
-    assert button.proto.label == "Try with an example file"
+    assert button.proto.label == "Download the example (CSV)"
     table = np.genfromtxt(io.BytesIO(ds_bytes()), delimiter=",", names=True)
     assert len(table) == 442 and table.dtype.names[-1] == "progression"
+
+
+def test_the_upload_box_says_our_size_limit_once():
+    """One limit, said by the box itself: Streamlit's maxUploadSize (MB) is the page's own 10 MiB check."""
+    server = tomllib.loads((Path(APP).parent / ".streamlit" / "config.toml").read_text())["server"]
+    assert server["maxUploadSize"] * 2**20 == 10 * 1024 * 1024
+    at = new_page()
+    box = at.get("file_uploader")[0]
+    assert box.proto.max_upload_size_mb == 10
+    assert "MB" not in box.proto.label  # the box's own "Limit 10MB per file" says it
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert not any(label.startswith("Try") for label in labels), labels  # a download is not a try
+    assert at.button(key="your_data_example_load").proto.label == "Load the example"
 
 
 def ds_bytes() -> bytes:

@@ -66,6 +66,20 @@ def test_zones_are_clipped_to_the_swept_range(table_and_problem):
     assert len([a for a in spec["layout"]["annotations"] if "λ" in a["text"]]) == 0  # no threshold in view
 
 
+def test_neighbouring_zone_names_sit_on_different_rows(table_and_problem):
+    """On a phone the oscillating and divergent zones are a few dozen px wide: their names must not share a row
+    with a neighbour's, or they run together ("GoodOscillDiverge")."""
+    table, problem, _ = table_and_problem
+    spec = plots.sweep.steps_chart(table, sweep.regime_edges(problem), analysis.thresholds(problem))
+    labels = [s for s in spec["layout"]["shapes"] if s["name"].startswith("zone label: ")]
+    assert [s["label"]["text"] for s in labels] == ["Slow", "Good", "Oscillating", "Divergent"]
+    for a, b in zip(labels, labels[1:], strict=False):
+        assert a["y1"] <= b["y0"] or b["y1"] <= a["y0"], (a["name"], b["name"])  # rows do not overlap
+        assert a["x1"] <= b["x0"]  # side by side, in rate order
+    assert {(s["y0"], s["y1"]) for s in labels[::2]} == {(labels[0]["y0"], labels[0]["y1"])}  # two rows only
+    assert min(s["y0"] for s in labels) > 1  # above the plot area
+
+
 def test_loss_axis_holds_every_finite_loss_and_stays_inside_float64(table_and_problem):
     table, problem, _ = table_and_problem
     spec = plots.sweep.loss_chart(

@@ -205,8 +205,8 @@ def test_sweep_downloads_the_sweep_table(files, html_builds):
     df = csv_of(files, "gdviz-sweep-table.csv")
     X1, _ = line()
     stable = 2 / lambda_max(X1)
-    assert len(df) == 200  # the default sweep: 200 rates from 0.001 to 2 x 2/lambda_max
-    np.testing.assert_allclose(df["learning_rate"], np.geomspace(1e-3 * stable, 2 * stable, 200), rtol=1e-12)
+    assert len(df) == 200  # the default sweep: 200 rates from 0.03 to 2 x 2/lambda_max
+    np.testing.assert_allclose(df["learning_rate"], np.geomspace(0.03 * stable, 2 * stable, 200), rtol=1e-12)
     above = df["learning_rate"] > stable * (1 + 1e-9)
     assert set(df.loc[above, "outcome"]) <= {"growing", "overflowed"}
     assert set(df.loc[~above, "outcome"]) <= {"converged", "still moving"}

@@ -213,7 +213,7 @@ def test_sweep_hostile_link_warns_in_words_and_keeps_the_good_settings():
     assert any(w.startswith("Ignored the rate range in the link: The rate range must be rel or abs") for w in said)
     assert not any("parameter of" in w or "n_rates" in w for w in said), said  # no API wording
     settings = at.session_state["sweep_run"].settings
-    assert (settings.n_rates, settings.high, settings.low, settings.relative) == (1000, 1.5, 1e-3, True)
+    assert (settings.n_rates, settings.high, settings.low, settings.relative) == (1000, 1.5, 0.03, True)
 
 
 def test_sweep_link_whose_rates_leave_the_allowed_range_falls_back_to_the_default_sweep():
