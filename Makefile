@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install run test lint bench bench-browser clean
+.PHONY: install run stack test lint bench bench-browser bench-stack clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,12 @@ install: $(VENV)/.installed
 
 run: install
 	$(PY) -m streamlit run app.py
+
+# N app processes behind HAProxy on 127.0.0.1:PORT (apps on PORT+1..PORT+N); Ctrl-C stops them all.
+N ?= 2
+PORT ?= 8600
+stack: install
+	$(PY) deploy/stack.py $(N) --port $(PORT)
 
 test: install
 	$(PY) -m pytest
