@@ -34,5 +34,9 @@ bench: install
 bench-browser: install
 	$(PY) bench/playground_browser.py
 
+# 12 sessions through HAProxy against 1, then 2 app processes (about 1 minute)
+bench-stack: install
+	$(PY) bench/load_stack.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/e2e/screenshots

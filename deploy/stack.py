@@ -190,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     print("Ctrl-C stops the stack.", flush=True)
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C, even when started in the background
     try:
         while not stopping:
             dead = [i for i, p in enumerate([stack.proxy, *stack.apps]) if p.poll() is not None]
