@@ -16,11 +16,10 @@ install: $(VENV)/.installed
 run: install
 	$(PY) -m streamlit run app.py
 
-# N app processes behind HAProxy on 127.0.0.1:PORT (apps on PORT+1..PORT+N); Ctrl-C stops them all.
-N ?= 2
-PORT ?= 8600
+# N app processes (default 2) behind HAProxy on 127.0.0.1:PORT (default 8600; the apps on PORT+1..PORT+N).
+# Ctrl-C stops them all.
 stack: install
-	$(PY) deploy/stack.py $(N) --port $(PORT)
+	$(PY) deploy/stack.py $(or $(N),2) --port $(or $(PORT),8600)
 
 test: install
 	$(PY) -m pytest
