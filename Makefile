@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # `make run PORT=8502` when 8501 is taken.
 PORT ?= 8501
 
-.PHONY: install run test lint bench bench-browser clean
+.PHONY: install run stack test lint bench bench-browser bench-stack clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ install: $(VENV)/.installed
 run: install
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
+# N app processes (default 2) behind HAProxy on 127.0.0.1:PORT (default 8600; the apps on PORT+1..PORT+N).
+# Ctrl-C stops them all.
+stack: install
+	$(PY) deploy/stack.py $(or $(N),2) --port $(or $(PORT),8600)
+
 test: install
 	$(PY) -m pytest
 
@@ -29,6 +34,10 @@ bench: install
 
 bench-browser: install
 	$(PY) bench/playground_browser.py
+
+# 12 sessions through HAProxy against 1, then 2 app processes (about 1 minute)
+bench-stack: install
+	$(PY) bench/load_stack.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/e2e/screenshots

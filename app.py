@@ -3,6 +3,7 @@
 import streamlit as st
 
 from gdviz.ui.live_chart import preload_plotly
+from gdviz.ui.replica import notice_if_moved, notice_shown
 
 st.set_page_config(page_title="gdviz: learning-rate lab", page_icon="📉", layout="wide")
 page = st.navigation(
@@ -16,4 +17,6 @@ page = st.navigation(
     ]
 )
 preload_plotly()  # first element of every page: starts loading the Plotly its charts are drawn with
+notice_if_moved()  # behind the proxy (deploy/): this session came from a process that stopped
 page.run()
+notice_shown()

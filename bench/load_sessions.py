@@ -68,16 +68,20 @@ def start_server(port: int, repo: Path) -> subprocess.Popen:
     raise SystemExit(f"the server did not start: {proc.stderr.read().decode()[-2000:]}")
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of process ``pid`` in MB (Linux /proc)."""
+def rss_mb(pid: int | None) -> float:
+    """Resident memory of process ``pid`` in MB (Linux /proc); NaN without a pid (a server behind ``--url``)."""
+    if pid is None:
+        return float("nan")
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` so far, in seconds (Linux /proc)."""
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time of process ``pid`` so far, in seconds (Linux /proc); NaN without a pid."""
+    if pid is None:
+        return float("nan")
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
@@ -90,6 +94,7 @@ class Stats:
     errors: list[str] = field(default_factory=list)
     ticks: int = 0
     play_seconds: float = 0.0
+    servers: dict[str, int] = field(default_factory=dict)  # behind a proxy: sessions per SERVERID cookie
 
     def add(self, kind: str, seconds: float) -> None:
         self.latency.setdefault(kind, []).append(seconds)
@@ -100,6 +105,8 @@ class Stats:
         self.errors.extend(other.errors)
         self.ticks += other.ticks
         self.play_seconds += other.play_seconds
+        for name, n in other.servers.items():
+            self.servers[name] = self.servers.get(name, 0) + n
 
 
 class Session:
@@ -114,6 +121,11 @@ class Session:
 
     async def connect(self) -> None:
         self.ws = await websockets.connect(self.url, subprotocols=["streamlit"], max_size=None, ping_interval=None)
+        # Behind deploy/haproxy.cfg the proxy names the app process it chose in its sticky cookie.
+        for cookie in self.ws.response.headers.get_all("Set-Cookie"):
+            if cookie.startswith("SERVERID="):
+                name = cookie.split(";")[0].split("=", 1)[1]
+                self.stats.servers[name] = self.stats.servers.get(name, 0) + 1
 
     async def close(self) -> None:
         if self.ws is not None:
@@ -278,7 +290,11 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--play-seconds", type=float, default=10.0)
     ap.add_argument("--long", action="store_true", help="each session also runs 200,000 steps to the end")
-    ap.add_argument("--url", help="an already running app (ws://host:port); default: start one here")
+    ap.add_argument(
+        "--url",
+        help="an already running app or proxy (ws://host:port); default: start one here. "
+        "No server RSS or CPU then (NaN); bench/load_stack.py compares 1 and 2 processes behind HAProxy",
+    )
     ap.add_argument("--repo", type=Path, default=ROOT, help="the checkout whose app.py to start (for an A/B)")
     args = ap.parse_args()
 
@@ -330,6 +346,8 @@ def main() -> None:
           + (", then tol 0, max steps 200,000, Run to end, Back" if args.long else "")
           + f". N = {n}. App: {args.repo}\n")  # fmt: skip
     print(table(rows))
+    if load.servers:  # behind the proxy (--url): where its sticky cookie sent the sessions
+        print("\nsessions per app process:", ", ".join(f"{k} {v}" for k, v in sorted(load.servers.items())))
     for err in (warm.errors + base.errors + load.errors)[:20]:
         print("error:", err)
 

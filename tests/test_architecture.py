@@ -208,8 +208,8 @@ def test_numpy_only_modules_stay_numpy_only(heavy):
 
 
 # Test files are named after what they test: tests/test_<m>.py for gdviz/<m>.py, tests/<dir>/test_<m>.py for
-# gdviz/<dir>/<m>.py (plots, ui), pages/<m>.py (tests/pages: AppTests; tests/e2e: the real browser) or
-# bench/<m>.py. A suffix may say which aspect (test_data_csv.py tests gdviz/data.py's CSV reading).
+# gdviz/<dir>/<m>.py (plots, ui), pages/<m>.py (tests/pages: AppTests; tests/e2e: the real browser),
+# bench/<m>.py or deploy/<m>.py. A suffix may say which aspect (test_data_csv.py tests gdviz/data.py's CSV reading).
 NOT_A_MODULE = {"test_architecture.py"}  # this file: the layout itself
 
 
@@ -219,8 +219,9 @@ def _tested_module(test: Path) -> Path | None:
         "plots": [PLOTS],
         "ui": [SHELL],
         "pages": [PAGES],
-        "e2e": [PAGES, SHELL, PACKAGE, REPO],
+        "e2e": [PAGES, SHELL, PACKAGE, REPO, REPO / "deploy"],
         "bench": [REPO / "bench"],
+        "deploy": [REPO / "deploy"],
     }
     sub = test.parent.relative_to(REPO / "tests").as_posix().replace(".", "")
     parts = test.stem.removeprefix("test_").split("_")
