@@ -2,8 +2,6 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# `make run PORT=8502` when 8501 is taken.
-PORT ?= 8501
 
 .PHONY: install run stack test lint bench bench-browser bench-stack clean
 
@@ -15,8 +13,9 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed
 
+# `make run PORT=8502` when 8501 is taken.
 run: install
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m streamlit run app.py --server.port $(or $(PORT),8501)
 
 # N app processes (default 2) behind HAProxy on 127.0.0.1:PORT (default 8600; the apps on PORT+1..PORT+N).
 # Ctrl-C stops them all.
