@@ -260,7 +260,9 @@ def _contour_chart(spec: dict) -> dict:
         {"trace": path, "upto": {"x": "p0", "y": "p1"}},
         {"trace": current, "at": {"x": ["p0"], "y": ["p1"]}},
     ]
-    return {"figure": spec, "bind": bind}
+    # A click on the contours sends the clicked point of the loss grid (x, y as the chart has them) as the
+    # new start: the player's trigger "start" (gdviz.ui.player).
+    return {"figure": spec, "bind": bind, "click": "start"}
 
 
 def _line_chart(spec: dict) -> dict:

@@ -181,13 +181,17 @@ export default function (component) {
   }
   const g = root.__g;
   g.setStateValue = setStateValue;
+  g.setTriggerValue = component.setTriggerValue;
   g.src = data.src;
   g.prefix = data.prefix;
   if (g.run !== data.run) {
+    if (g.playing) {
+      g.playing = false; // a new run replaces the one playing: stop without drawing the old one again
+      cancelAnimationFrame(g.raf);
+    }
     g.P = JSON.parse(data.payload);
     g.run = data.run;
     g.seek = data.seek;
-    stop(g);
     g.k = rowOf(g.P.columns.step, data.step);
     g.lastSent = g.P.columns.step[g.k];
     show(g, { final: true }); // the read-out at once; the charts once drawn
@@ -268,7 +272,8 @@ function play(g) {
   const tick = (now) => {
     if (!g.playing) return;
     // Rows owed by the wall time since Play started (a late frame catches up, it does not slow the speed).
-    const k = Math.min(g.P.n - 1, g.playFrom + Math.floor(((now - g.playT0) * g.rate) / 1000));
+    // (A frame's timestamp can precede the click that started Play: never count back from there.)
+    const k = Math.min(g.P.n - 1, g.playFrom + Math.floor((Math.max(0, now - g.playT0) * g.rate) / 1000));
     if (k !== g.k) {
       g.k = k;
       show(g, { final: k >= g.P.n - 1 });
@@ -376,8 +381,9 @@ async function mountCharts(g) {
   const Plotly = await loadPlotly(g.src);
   const run = g.run;
   const narrow = window.matchMedia("(max-width: 640px)").matches;
-  // 2D first (they paint fast), then the 3D chart.
-  for (const want3d of [false, true]) {
+  // The 3D chart first: it takes longest to set up (WebGL in software here), so the page's slowest chart is
+  // on screen as early as it can be; the 2D charts follow.
+  for (const want3d of [true, false]) {
     for (const c of g.charts.filter((c) => c.chart.is3d === want3d)) {
       if (g.run !== run) return; // a newer run arrived while this one was drawing
       const fig = c.chart.figure;
@@ -408,6 +414,18 @@ async function mountCharts(g) {
       }
       c.drawnK = g.k;
       c.annotationsShown = g.k === P.n - 1;
+      if (c.chart.click && !c.div.__gdvizClick) {
+        // A click on the chart sends the point clicked (its x and y, numbers Python sent) to Python.
+        c.div.__gdvizClick = true;
+        c.div.style.cursor = "crosshair";
+        c.div.on("plotly_click", (event) => {
+          const p = event && event.points && event.points[0];
+          if (p && typeof p.x === "number" && typeof p.y === "number" && g.setTriggerValue) {
+            if (g.playing) stop(g);
+            g.setTriggerValue(c.chart.click, [p.x, p.y]);
+          }
+        });
+      }
       if (!c.div.__gdvizListening) {
         c.div.__gdvizListening = true;
         c.div.on("plotly_relayout", (event) => {
@@ -438,9 +456,14 @@ function drawStep(g, final) {
       for (const c of two) if (c.drawnK === k) c.div.dataset.revision = step;
     });
   }
+  // The 3D chart after the 2D charts have been painted: its redraw (25-100 ms in software WebGL) must not
+  // hold up the frame that shows the read-out and the 2D charts at the new step.
   for (const c of g.charts.filter((c) => c.chart.is3d)) {
     c.wanted = k;
-    if (!c.busy) draw3d(g, c);
+    if (!c.busy) {
+      c.busy = true;
+      painted().then(() => draw3d(g, c));
+    }
   }
   void final;
 }

@@ -13,6 +13,7 @@ shown (a new one opens at step 0) and ``{prefix}_sought`` (a link's step waits f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
@@ -67,21 +68,24 @@ def open_at(prefix: str, run: str) -> int:
     return cursor(prefix)
 
 
-def _state_value(value, name: str):
+def state_value(prefix: str, name: str):
+    """The player element's state or trigger value ``name`` as the browser last sent it (None if none)."""
+    value = st.session_state.get(element_key(prefix))
     if value is None:
         return None
-    if isinstance(value, dict):
-        return value.get(name)
-    return getattr(value, name, None)
+    try:
+        return value[name]
+    except (KeyError, TypeError):
+        return getattr(value, name, None)
 
 
 def _on_step(prefix: str) -> None:
-    step = _state_value(st.session_state.get(element_key(prefix)), "step")
+    step = state_value(prefix, "step")
     if step is not None:
         st.session_state[cursor_key(prefix)] = max(int(step), 0)
 
 
-def player(prefix: str, payload: str, *, run: str, step: int) -> None:
+def player(prefix: str, payload: str, *, run: str, step: int, on_click: Callable[[], None] | None = None) -> None:
     """The player element of one run.
 
     Args:
@@ -89,7 +93,10 @@ def player(prefix: str, payload: str, *, run: str, step: int) -> None:
         payload: the run's JSON (``gdviz.playground.player_json``), the same text for the same run.
         run: the run's name; while it stays the same, the browser keeps the step it shows across reruns.
         step: the step to open at (a stored step of the payload): on a new run, or after ``go_to``.
+        on_click: called (before the rerun) when the user clicks a chart that the payload marks with
+            ``"click": "start"``; it reads the point with ``state_value(prefix, "start")``.
     """
+    callbacks = {"on_start_change": on_click} if on_click is not None else {}
     _render(
         key=element_key(prefix),
         data={
@@ -104,4 +111,5 @@ def player(prefix: str, payload: str, *, run: str, step: int) -> None:
         },
         on_step_change=lambda: _on_step(prefix),
         height="content",
+        **callbacks,
     )

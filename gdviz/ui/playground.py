@@ -15,6 +15,7 @@ from gdviz import analysis, data, explain, playback, playground, query
 from gdviz.analysis import Regime
 from gdviz.config import RunConfig
 from gdviz.engine import Problem, Status, Trajectory
+from gdviz.errors import InputError
 from gdviz.plots._spec import REGIME_LABELS
 from gdviz.runs import init_params
 from gdviz.ui import cache, downloads, player, share, state, widgets
@@ -70,8 +71,25 @@ def show(run: Run) -> tuple[Trajectory, int]:
     past the end opens at the last one); returns (the run up to that step, the step)."""
     step = playback.clamp_step(run.rows, player.open_at(PAGE, run.name))
     st.session_state[player.cursor_key(PAGE)] = step
-    player.player(PAGE, run.payload, run=run.name, step=step)
+    if (notice := st.session_state.pop(f"{PAGE}_start_notice", None)) is not None:
+        st.warning(notice)
+    player.player(PAGE, run.payload, run=run.name, step=step, on_click=_on_start_click)
     return playback.head(run.traj, step), step
+
+
+def _on_start_click() -> None:
+    """A click on the contours: the run starts again from the point clicked (4 significant figures)."""
+    point = player.state_value(PAGE, "start")
+    if not isinstance(point, list | tuple) or len(point) != 2:
+        return
+    intercept, slope = (float(f"{float(v):.4g}") for v in point)
+    try:
+        state.set_config(state.get_config().replace(init_intercept=intercept, init_slope=slope))
+    except InputError as err:
+        st.session_state[f"{PAGE}_start_notice"] = f"That point cannot be a start: {err}"
+        return
+    for field in ("init_intercept", "init_slope"):  # the start boxes show the new start
+        st.session_state.pop(f"{PAGE}_{field}", None)
 
 
 def regime_banner(config: RunConfig, problem: Problem, head: Trajectory) -> Regime | None:

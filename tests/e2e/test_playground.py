@@ -40,6 +40,18 @@ def camera_eye(page) -> dict:
     )
 
 
+def run_name(page) -> str:
+    """The name of the run the player holds (a new setting is a new run)."""
+    return page.evaluate("() => document.querySelector('.gdviz-player').__g.run")
+
+
+def wait_for_new_run(page, old: str) -> None:
+    """Wait until the player holds a run other than ``old`` and its charts have drawn its step 0."""
+    page.wait_for_function("old => document.querySelector('.gdviz-player').__g.run !== old", arg=old, timeout=30_000)
+    for key in CHARTS:
+        wait_for_chart(page, key, "0")
+
+
 def path_length(page, key: str = "playground_contour") -> int:
     return page.evaluate(
         'k => document.querySelector(`.gdviz-live[data-key="${k}"]`)._fullData'
@@ -156,9 +168,10 @@ def test_rotated_camera_survives_step_back_and_play(playground):
     page.wait_for_timeout(1500)  # the sync rerun after the pause redraws nothing: the camera stays
     assert camera_eye(page) == pytest.approx(rotated, abs=1e-9)
     # A new setting is a new run: the charts are drawn again, with the camera the user chose.
+    old = run_name(page)
     click(page, "Slow")
     page.get_by_text("Predicted from the Hessian: Slow").wait_for(timeout=30_000)
-    wait_for_chart(page, "playground_surface", "0")
+    wait_for_new_run(page, old)
     assert camera_eye(page) == pytest.approx(rotated, abs=1e-9)
 
 
@@ -178,11 +191,12 @@ def test_play_delivers_steps_at_the_chosen_speed(playground):
 
 def test_a_diverged_run_plays_to_its_end_without_an_error_box(playground, screenshot_dir):
     page = playground
+    old = run_name(page)
     exact = page.get_by_label("Exact learning rate", exact=True)
     exact.fill("0.3")  # 2.75x 2/lambda_max: it overflows float64 in a few hundred steps
     exact.press("Enter")
     page.get_by_text("Predicted from the Hessian: Divergent").wait_for(timeout=30_000)
-    wait_for_chart(page, "playground_loss", "0")
+    wait_for_new_run(page, old)
     page.locator(".gdviz-player select").select_option("60")
     click(page, "Play")
     page.get_by_role("button", name="Play", exact=True).wait_for(timeout=60_000)  # Play stops at the end
@@ -210,9 +224,10 @@ def test_screenshot_of_each_regime(page, app_url, screenshot_dir, regime):
     page.set_viewport_size({"width": 1400, "height": 2600})
     page.goto(app_url)
     wait_for_app(page, n_charts=len(CHARTS))
+    old = run_name(page)
     click(page, regime)
     page.get_by_text(f"Predicted from the Hessian: {regime}").wait_for(timeout=30_000)
-    wait_for_chart(page, "playground_loss", "0")
+    wait_for_new_run(page, old)
     click(page, "Step x10")
     for key in CHARTS:
         wait_for_chart(page, key, "10")
@@ -250,3 +265,40 @@ def test_phone_layout_has_no_error(page, app_url, screenshot_dir):
     wait_for_chart(page, "playground_loss", "10")
     assert exception_boxes(page) == []
     page.screenshot(path=str(screenshot_dir / "playground_phone.png"))
+
+
+def test_a_click_on_the_contours_starts_the_run_there(playground, screenshot_dir):
+    page = playground
+    click(page, "Step x10")
+    wait_for_chart(page, "playground_contour", "10")
+    grid = page.evaluate(
+        "() => { const t = document.querySelector('.gdviz-live[data-key=\"playground_contour\"]')._fullData"
+        ".find(t => t.type === 'contour'); return [Array.from(t.x), Array.from(t.y)]; }"
+    )
+    area = page.locator('.gdviz-live[data-key="playground_contour"] .nsewdrag').first.bounding_box()
+    page.mouse.click(area["x"] + area["width"] * 0.75, area["y"] + area["height"] * 0.25)
+    # The run starts again at step 0 from the clicked point of the loss grid: read-out, start boxes and link.
+    page.wait_for_function(
+        "() => document.querySelector('[data-gdviz-readout=\"Step\"]').innerText === '0'"
+        " && document.querySelector('[data-gdviz-readout=\"Intercept\"]').innerText !== '0'",
+        timeout=30_000,
+    )
+    wait_for_chart(page, "playground_contour", "0")
+    intercept, slope = float(metric(page, "Intercept")), float(metric(page, "Slope on x"))
+    assert float(page.get_by_role("spinbutton", name="Start intercept").input_value()) == intercept
+    assert float(page.get_by_role("spinbutton", name="Start slope").input_value()) == slope
+    # The clicked point is a point of the grid Python sent (to 4 significant figures), up and right of the middle.
+    assert min(abs(v - intercept) for v in grid[0]) <= 1e-3 * max(1.0, abs(intercept))
+    assert min(abs(v - slope) for v in grid[1]) <= 1e-3 * max(1.0, abs(slope))
+    assert intercept > (grid[0][0] + grid[0][-1]) / 2 and slope > (grid[1][0] + grid[1][-1]) / 2
+    page.wait_for_function(
+        "() => (document.querySelector('[data-testid=\"gdviz-share-url\"]') || {}).value?.includes('start_intercept=')",
+        timeout=10_000,
+    )
+    start = page.evaluate(
+        "() => document.querySelector('.gdviz-live[data-key=\"playground_contour\"]')._fullData"
+        ".find(t => t.name === 'start').x[0]"
+    )
+    assert start == pytest.approx(intercept)
+    assert exception_boxes(page) == []
+    page.screenshot(path=str(screenshot_dir / "playground_click_start.png"))

@@ -519,7 +519,7 @@ def test_slider_and_exact_box_follow_each_other(line):
     assert config(at).learning_rate == exact
     assert at.number_input(key="playground_learning_rate").value == exact
     assert at.select_slider(key="playground_lr_slider").value == nearest_on_slider(exact)
-    assert at.select_slider(key="playground_lr_slider").value == 0.0126
+    assert at.select_slider(key="playground_lr_slider").value == 0.0125
 
     click(at, "playground_step1")
     assert number(at, "Rate used") == exact
