@@ -266,14 +266,19 @@ def _contour_chart(spec: dict) -> dict:
 
 
 def _line_chart(spec: dict) -> dict:
-    data = spec["data"]
-    faded = [i for i, t in enumerate(data) if t.get("name") == "earlier steps"]
+    # The earlier fitted lines become one trace (segments split by nulls): one trace to restyle per step, not
+    # N_FADED. Binding "lines": the rows k - back .. k - 1, each a segment from (x[0], col0) to (x[1], col1).
+    faded = [t for t in spec["data"] if t.get("name") == "earlier steps"]
+    data = [t for t in spec["data"] if t.get("name") != "earlier steps"]
+    if faded:
+        data.insert(1, {**faded[-1], "x": [], "y": [], "opacity": 0.35, "showlegend": True})
+    spec["data"] = data
     current = next(i for i, t in enumerate(data) if str(t.get("name", "")).startswith("current fit"))
     data[current]["name"] = "current fit"
     bind = [{"trace": current, "at": {"y": ["ly0", "ly1"]}}]
-    for j, i in enumerate(faded):
-        data[i]["y"] = []
-        bind.append({"trace": i, "at": {"y": ["ly0", "ly1"]}, "offset": j - len(faded)})
+    if faded:
+        ends = [float(v) for v in data[current]["x"]]
+        bind.append({"trace": 1, "lines": {"x": ends, "y": ["ly0", "ly1"]}, "back": N_FADED})
     data[current]["y"] = []
     spec["layout"]["yaxis"].pop("range", None)  # autorange: a diverging line widens the view
     return {"figure": spec, "bind": bind}

@@ -67,6 +67,12 @@ def _pick(p: dict, bind: dict, k: int) -> dict:
     if "upto" in bind:
         n = max(0, min(k, last) + 1)
         return {attr: p["columns"][col][:n] for attr, col in bind["upto"].items()}
+    if "lines" in bind:
+        x, y = [], []
+        for r in range(max(0, min(k, last) - bind["back"]), min(k, last + 1)):
+            x += [*bind["lines"]["x"], None]
+            y += [p["columns"][bind["lines"]["y"][0]][r], p["columns"][bind["lines"]["y"][1]][r], None]
+        return {"x": x, "y": y}
     row = min(k + bind.get("offset", 0), last)
     return {
         attr: [] if row < 0 else [p["columns"][e][row] if isinstance(e, str) else e for e in entries]

@@ -173,6 +173,11 @@ def pick(d: dict, chart: str, k: int) -> dict:
         last = b.get("last", d["n"] - 1)
         if "upto" in b:
             fig["data"][b["trace"]].update({a: d["columns"][col][: min(k, last) + 1] for a, col in b["upto"].items()})
+        elif "lines" in b:
+            rows = range(max(0, min(k, last) - b["back"]), min(k, last + 1))
+            fig["data"][b["trace"]]["y"] = [
+                v for r in rows for v in (d["columns"]["ly0"][r], d["columns"]["ly1"][r], None)
+            ]
         else:
             row = min(k + b.get("offset", 0), last)
             fig["data"][b["trace"]].update(
@@ -205,6 +210,11 @@ def test_the_payload_holds_every_step_of_each_optimizer(optimizer):
     x = config.make_dataset().X[:, 0]
     b, m = problem.raw_params(traj.params[k])
     np.testing.assert_allclose(line["y"], [b + m * x.min(), b + m * x.max()], rtol=1e-12)
+    # The earlier lines: the N_FADED steps before k, one segment each, in one trace.
+    earlier = next(t for t in pick(d, "line", k)["data"] if t["name"] == "earlier steps")
+    ends = np.array([[e for e in earlier["y"][i : i + 2]] for i in range(0, len(earlier["y"]), 3)])
+    raw = problem.raw_params(traj.params[k - playground.N_FADED : k])
+    np.testing.assert_allclose(ends, raw[:, :1] + raw[:, 1:] * [x.min(), x.max()], rtol=1e-12)
     assert (d["final_status"], d["diverged_at"]) == (traj.status.value.replace("_", " "), None)
 
 

@@ -150,6 +150,16 @@ function traceUpdate(P, bind, k) {
   if (bind.upto) {
     const n = Math.max(0, Math.min(k, last) + 1);
     for (const [attr, col] of Object.entries(bind.upto)) out[attr] = P.columns[col].slice(0, n);
+  } else if (bind.lines) {
+    // Rows k - back .. k - 1 (those that exist), each a segment; null between segments (a gap).
+    const x = [];
+    const y = [];
+    for (let r = Math.max(0, Math.min(k, last) - bind.back); r < Math.min(k, last + 1); r++) {
+      x.push(bind.lines.x[0], bind.lines.x[1], null);
+      y.push(P.columns[bind.lines.y[0]][r], P.columns[bind.lines.y[1]][r], null);
+    }
+    out.x = x;
+    out.y = y;
   } else if (bind.at) {
     const row = Math.min(k + (bind.offset || 0), last);
     for (const [attr, entries] of Object.entries(bind.at)) {
