@@ -1,31 +1,34 @@
 """Load: many Playground sessions held open at once against one local ``streamlit run app.py``.
 
 Driver: Python websocket clients that speak Streamlit's own protocol (``streamlit.proto`` BackMsg out,
-ForwardMsg in, over ``/_stcore/stream``), as the browser does: a page load is a ``rerun_script``; a button
-click is a ``rerun_script`` with the button's trigger (and, inside the Playground's fragment, the fragment
-id); a Play tick is the fragment auto-rerun the server asks for (``ForwardMsg.auto_rerun``). Chosen over 20
-Playwright pages because on this 2-core machine 20 Chromium pages with software WebGL would mostly measure
-the browsers (a 3D chart takes 1.6-2.5 s to draw here) and starve the server they are meant to load; the
-protocol clients cost little, and each latency is exact on the server's side: from sending the request to
-the ``script_finished`` message of the rerun it caused. What a browser adds on top (drawing the charts) is
+ForwardMsg in, over ``/_stcore/stream``), as the browser does. The Playground's browser-side player steps,
+scrubs and plays with no message to the server; what a browser sends is a page load (``rerun_script``), a
+setting change (a ``rerun_script`` with the widget's new value: Python computes the new run and sends the
+player its payload) and, about a second after the user stops moving, a step sync (the player element's state
+``{"step": N}``, which share links and downloads read). Chosen over Playwright pages because on this 2-core
+machine many Chromium pages with software WebGL would mostly measure the browsers and starve the server they
+are meant to load; the protocol clients cost little, and each latency is exact on the server's side: from
+sending the request to the ``script_finished`` message of the rerun it caused. What a browser adds on top is
 measured for one session by ``bench/playground_browser.py``.
 
-Per session: load the page, press Step ``--steps`` times (a short think time between), Play at 4 steps/s
-for ``--play-seconds``, Pause; with ``--long`` also set tol 0 and max steps 200,000 and Run to end (the
-longest run a session can store). Every session checks the read-out's Step after each press. Errors count
-exception boxes, error boxes, wrong steps, lost connections and timeouts. The server's resident memory (RSS,
-from /proc) is read before the sessions connect and while they are all still open.
+Per session: load the page; change the learning rate ``--changes`` times (rates drawn from the slider's
+grid between 0.001 and 0.08, so that sessions share some runs in the cache, as a class would); send
+``--syncs`` step syncs (think times between); with ``--long`` also set tol 0 and max steps 200,000 (the
+longest run) and sync its last step. Every session checks the step the player is told after each request.
+Errors count exception boxes, error boxes, wrong steps, lost connections and timeouts. The server's
+resident memory (RSS, from /proc) is read before the sessions connect and while they are all still open.
 
 A baseline of 1 session runs first, in the same process against the same server, and the table gives the
 ratio of each figure with ``--sessions`` sessions to it. Nothing is asserted about timings.
 
-Usage: .venv/bin/python bench/load_sessions.py [--sessions 20] [--steps 10] [--play-seconds 10] [--long]
+Usage: .venv/bin/python bench/load_sessions.py [--sessions 100] [--changes 5] [--syncs 5] [--long]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import socket
@@ -92,8 +95,6 @@ class Stats:
 
     latency: dict[str, list[float]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
-    ticks: int = 0
-    play_seconds: float = 0.0
     servers: dict[str, int] = field(default_factory=dict)  # behind a proxy: sessions per SERVERID cookie
 
     def add(self, kind: str, seconds: float) -> None:
@@ -103,20 +104,17 @@ class Stats:
         for kind, values in other.latency.items():
             self.latency.setdefault(kind, []).extend(values)
         self.errors.extend(other.errors)
-        self.ticks += other.ticks
-        self.play_seconds += other.play_seconds
         for name, n in other.servers.items():
             self.servers[name] = self.servers.get(name, 0) + n
 
 
 class Session:
-    """One browser tab's worth of protocol: widget ids by key, the fragment they live in, the read-out."""
+    """One browser tab's worth of protocol: widget ids by key, the fragment they live in, the player's step."""
 
     def __init__(self, url: str, stats: Stats, name: str) -> None:
         self.url, self.stats, self.name = url, stats, name
         self.ids: dict[str, tuple[str, str]] = {}  # widget key -> (widget id, fragment id)
-        self.step: str | None = None  # the read-out's Step metric, as shown
-        self.auto_rerun: tuple[float, str] | None = None  # (interval, fragment id) while Play is on
+        self.step: int | None = None  # the step the player was last told to show
         self.ws = None
 
     async def connect(self) -> None:
@@ -133,9 +131,7 @@ class Session:
 
     def _read(self, msg: ForwardMsg) -> None:
         kind = msg.WhichOneof("type")
-        if kind == "auto_rerun":
-            self.auto_rerun = (msg.auto_rerun.interval, msg.auto_rerun.fragment_id)
-        elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+        if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
             element = msg.delta.new_element
             etype = element.WhichOneof("type")
             inner = getattr(element, etype)
@@ -143,14 +139,14 @@ class Session:
             if isinstance(wid, str) and wid.startswith("$$ID-"):
                 key = wid.rsplit("-", 1)[-1]  # keyed widget ids end in "-<key>" (gdviz keys have no "-")
                 self.ids[key] = (wid, msg.delta.fragment_id)
-            if etype == "metric" and inner.label == "Step":
-                self.step = inner.body
+            if etype == "bidi_component" and inner.component_name == "gdviz_player":
+                self.step = int(json.loads(inner.json)["step"])
             elif etype == "exception":
                 self.stats.errors.append(f"{self.name}: exception {inner.message[:200]}")
             elif etype == "alert" and inner.format == inner.ERROR:
                 self.stats.errors.append(f"{self.name}: error box {inner.body[:200]}")
 
-    async def rerun(self, kind: str, *, key: str | None = None, value: dict | None = None, auto: bool = False) -> bool:
+    async def rerun(self, kind: str, *, key: str | None = None, value: dict | None = None) -> bool:
         """Send one rerun request and wait for the end of the rerun it causes; record its latency."""
         back = BackMsg()
         rs = back.rerun_script
@@ -164,9 +160,6 @@ class Session:
             state.id = wid
             for name, v in (value or {"trigger_value": True}).items():
                 setattr(state, name, v)
-        if auto:
-            fragment = self.auto_rerun[1]
-            rs.is_auto_rerun = True
         rs.fragment_id = fragment
         t0 = time.perf_counter()
         await self.ws.send(back.SerializeToString())
@@ -190,8 +183,16 @@ class Session:
         return True
 
     def expect_step(self, expected: int) -> None:
-        if self.step is None or int(self.step.replace(",", "")) != expected:
+        if self.step != expected:
             self.stats.errors.append(f"{self.name}: read-out shows step {self.step}, expected {expected}")
+
+
+# The rates a session picks from: the learning-rate slider's grid between 0.001 and 0.08 (all converge).
+RATES = [
+    float(f"{m * 10.0**e:.3g}")
+    for e in (-3, -2)
+    for m in (1, 1.12, 1.25, 1.4, 1.6, 1.8, 2, 2.24, 2.5, 2.8, 3.15, 3.55, 4, 4.5, 5, 5.6, 6.3, 7.1, 8)
+]
 
 
 async def scenario(url: str, stats: Stats, name: str, args, rng: random.Random, ready: asyncio.Event) -> Session:
@@ -199,34 +200,24 @@ async def scenario(url: str, stats: Stats, name: str, args, rng: random.Random, 
     s = Session(url, stats, name)
     await s.connect()
     await s.rerun("page load")
-    for t in range(1, args.steps + 1):
-        await asyncio.sleep(rng.uniform(0.2, 0.6))  # a person's think time between clicks
-        if await s.rerun("Step", key="playground_step1"):
-            s.expect_step(t)
-    if args.play_seconds > 0:
-        await s.rerun("Play (press)", key="playground_play")
-        if s.auto_rerun is None:
-            stats.errors.append(f"{name}: Play did not start the auto-rerun")
-        else:
-            interval = s.auto_rerun[0]
-            start = time.perf_counter()
-            next_at = start
-            while time.perf_counter() - start < args.play_seconds:
-                await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
-                next_at = max(time.perf_counter(), next_at + interval)  # no burst after a late tick
-                if await s.rerun("Play tick", auto=True):
-                    stats.ticks += 1
-            stats.play_seconds += time.perf_counter() - start
-            before = int(s.step.replace(",", ""))
-            await s.rerun("Pause (press)", key="playground_pause")
-            if int(s.step.replace(",", "")) < before:
-                stats.errors.append(f"{name}: Pause moved the step back")
+    for _ in range(args.changes):
+        await asyncio.sleep(rng.uniform(0.5, 1.5))  # a person's think time between settings
+        rate = rng.choice([r for r in RATES if r != 0.05])
+        if await s.rerun("setting change", key="playground_learning_rate", value={"double_value": rate}):
+            s.expect_step(0)  # a new run opens at step 0
+    for _ in range(args.syncs):
+        await asyncio.sleep(rng.uniform(1.0, 2.0))  # steps in the browser, then the sync a second later
+        step = rng.randrange(0, 200)
+        sync = {"json_value": json.dumps({"step": step})}
+        # The player is told the nearest stored step (a short run may end sooner), never a later one.
+        if await s.rerun("step sync", key="player_playground", value=sync) and (s.step is None or s.step > step):
+            stats.errors.append(f"{name}: the player was told step {s.step} after a sync of {step}")
     if args.long:
         await s.rerun("set tol/max steps", key="playground_tol", value={"double_value": 0.0})
-        await s.rerun("set tol/max steps", key="playground_max_steps", value={"int_value": LONG_STEPS})
-        await s.rerun("Run to end (200k steps)", key="playground_end")
-        s.expect_step(LONG_STEPS)
-        await s.rerun("Back", key="playground_back")
+        await s.rerun("200k-step run", key="playground_max_steps", value={"int_value": LONG_STEPS})
+        sync = {"json_value": json.dumps({"step": LONG_STEPS})}
+        if await s.rerun("step sync", key="player_playground", value=sync):
+            s.expect_step(LONG_STEPS)
     ready.set()
     return s
 
@@ -286,10 +277,10 @@ def table(rows: list[tuple[str, str, str, str]]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sessions", type=int, default=20)
-    ap.add_argument("--steps", type=int, default=10)
-    ap.add_argument("--play-seconds", type=float, default=10.0)
-    ap.add_argument("--long", action="store_true", help="each session also runs 200,000 steps to the end")
+    ap.add_argument("--sessions", type=int, default=100)
+    ap.add_argument("--changes", type=int, default=5, help="learning-rate changes per session")
+    ap.add_argument("--syncs", type=int, default=5, help="step syncs per session")
+    ap.add_argument("--long", action="store_true", help="each session also computes a 200,000-step run")
     ap.add_argument(
         "--url",
         help="an already running app or proxy (ws://host:port); default: start one here. "
@@ -314,7 +305,7 @@ def main() -> None:
             proc.wait(timeout=20)
     n = args.sessions
     rows = []
-    for kind in ("page load", "Step", "Play tick", "Run to end (200k steps)"):
+    for kind in ("page load", "setting change", "step sync", "200k-step run"):
         a, b = base.latency.get(kind, []), load.latency.get(kind, [])
         if not b:
             continue
@@ -327,9 +318,8 @@ def main() -> None:
     rows.append(("reruns finished per second, all sessions", f"{ta:.1f}", f"{tb:.1f}", f"{tb / ta:.2f}x"))
     ca, cb = base.latency["_cpu"][0] / count(base), load.latency["_cpu"][0] / count(load)
     rows.append(("server CPU time per rerun", ms(ca), ms(cb), f"{cb / ca:.2f}x"))
-    if load.play_seconds:
-        ra, rb = base.ticks / base.play_seconds, load.ticks / load.play_seconds
-        rows.append(("Play ticks per second per session (asked: 4)", f"{ra:.2f}", f"{rb:.2f}", f"{rb / ra:.2f}x"))
+    sa, sb = base.latency["_cpu"][0], load.latency["_cpu"][0] / n
+    rows.append(("server CPU time per session", ms(sa), ms(sb), f"{sb / sa:.2f}x"))
     per_base = base_held - base_before
     per_load = (load_held - load_before) / n
     rows += [
@@ -342,12 +332,10 @@ def main() -> None:
     ]  # fmt: skip
     print(f"\nLoad: {n} sessions on {os.cpu_count()} cores (load average {load_avg:.1f} before the baseline), "
           f"server RSS at start {started:.0f} MB, after a warm-up session {base_before:.0f} MB.\nEach session: load, "
-          f"{args.steps} Steps, Play {args.play_seconds:g} s at 4 steps/s, Pause"
-          + (", then tol 0, max steps 200,000, Run to end, Back" if args.long else "")
+          f"{args.changes} learning-rate changes, {args.syncs} step syncs (stepping itself is in the browser)"
+          + (", then tol 0, max steps 200,000 and a sync of its last step" if args.long else "")
           + f". N = {n}. App: {args.repo}\n")  # fmt: skip
     print(table(rows))
-    if load.servers:  # behind the proxy (--url): where its sticky cookie sent the sessions
-        print("\nsessions per app process:", ", ".join(f"{k} {v}" for k, v in sorted(load.servers.items())))
     for err in (warm.errors + base.errors + load.errors)[:20]:
         print("error:", err)
 

@@ -3,11 +3,11 @@
 Both stacks are started here, one after the other, by deploy/stack.py (loopback only, free ports), and
 driven by bench/load_sessions.py's protocol sessions through the proxy's port, so the ratio of the two
 comes from one run on the same machine. Each stack first gets a warm-up (one short session per process,
-not counted). Reported per stack: reruns finished per second over all sessions (the throughput), Step and
-Play-tick latencies, the app processes' CPU time, how the proxy spread the sessions (from the SERVERID
+not counted). Reported per stack: reruns finished per second over all sessions (the throughput), setting
+change and step sync latencies, the app processes' CPU time, how the proxy spread the sessions (from the SERVERID
 cookie each session's websocket got) and the errors (must be 0). It stops by itself.
 
-Usage: .venv/bin/python bench/load_stack.py [--sessions 12] [--steps 4] [--play-seconds 3]
+Usage: .venv/bin/python bench/load_stack.py [--sessions 12] [--changes 3] [--syncs 3]
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def run_stack(n: int, args) -> dict:
     stack = deploy_stack.start(n)
     try:
         url = stack.url.replace("http://", "ws://") + "/_stcore/stream"
-        warm_args = argparse.Namespace(steps=1, play_seconds=0.0, long=False)
+        warm_args = argparse.Namespace(changes=0, syncs=0, long=False)
         warm, _, _ = asyncio.run(ls.phase(url, n, warm_args, None))
         pids = [p.pid for p in stack.apps]
         cpu0 = sum(ls.cpu_seconds(pid) for pid in pids)
@@ -60,8 +60,8 @@ def run_stack(n: int, args) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sessions", type=int, default=12)
-    ap.add_argument("--steps", type=int, default=4)
-    ap.add_argument("--play-seconds", type=float, default=3.0)
+    ap.add_argument("--changes", type=int, default=3, help="learning-rate changes per session")
+    ap.add_argument("--syncs", type=int, default=3, help="step syncs per session (what a browser sends after a pause)")
     ap.add_argument("--processes", default="1,2", help="the stacks to compare, in order (default 1,2)")
     args = ap.parse_args()
     args.long = False
@@ -80,15 +80,9 @@ def main() -> None:
         rows.append(cells)
 
     row("reruns finished per second, all sessions", [r["throughput"] for r in results], lambda v: f"{v:.1f}")
-    for kind in ("Step", "Play tick"):
+    for kind in ("setting change", "step sync"):
         for label, q in (("median", 0.5), ("p95", 0.95)):
             row(f"{kind} latency, {label}", [ls.pct(r["stats"].latency.get(kind, []), q) for r in results], ls.ms)
-    if args.play_seconds > 0:
-        row(
-            "Play ticks per second per session (asked: 4)",
-            [r["stats"].ticks / max(r["stats"].play_seconds, 1e-9) for r in results],
-            lambda v: f"{v:.2f}",
-        )
     row("reruns finished", [r["reruns"] for r in results], str)
     row("wall time of the sessions", [r["wall"] for r in results], lambda v: f"{v:.1f} s")
     row("app processes' CPU time", [r["cpu"] for r in results], lambda v: f"{v:.1f} s")
@@ -105,8 +99,8 @@ def main() -> None:
     print(
         f"\nLoad through HAProxy ({started}): {args.sessions} sessions on {os.cpu_count()} cores, load average "
         + ", ".join(f"{r['load_avg']:.1f}" for r in results)
-        + f" before each stack's sessions. Each session: load, {args.steps} Steps, "
-        f"Play {args.play_seconds:g} s at 4 steps/s, Pause.\n"
+        + f" before each stack's sessions. Each session: load, {args.changes} learning-rate changes, "
+        f"{args.syncs} step syncs (stepping itself is in the browser).\n"
     )
     print("\n".join([line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)]))
     for r in results:

@@ -177,3 +177,43 @@ def window(
         half = base * np.exp2(k)
     half = np.where(np.isfinite(half), half, np.finfo(float).max / 4)
     return ((center[0] - half[0], center[0] + half[0]), (center[1] - half[1], center[1] + half[1]))
+
+
+# ---------------------------------------------------------------------------------------------
+# The browser's copy of a run (what a player steps through without asking the server)
+# ---------------------------------------------------------------------------------------------
+
+# The most stored steps a player gets: with about 16 numbers a row as JSON text, a payload of some 1.3 MB.
+PLAYER_ROWS = 4_096
+
+
+def player_rows(traj: Trajectory, max_rows: int = PLAYER_ROWS) -> Trajectory:
+    """``traj`` thinned further (``thinning.thin``) to at most ``max_rows`` rows: every step up to the largest
+    ``dense`` that fits, later ones at a doubling stride, always the last row. Its rows are rows of ``traj``."""
+    if traj.n_states <= max_rows:
+        return traj
+    last = int(traj.step[-1])
+    lo, hi = 1, last  # the largest dense whose grid (plus the last row) fits in max_rows
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        mask = thinning.keep(traj.step, mid)
+        mask[-1] = True
+        if int(mask.sum()) <= max_rows:
+            lo = mid
+        else:
+            hi = mid - 1
+    return thinning.thin(traj, lo)
+
+
+def json_column(values: np.ndarray, *, digits: int | None = None) -> str:
+    """A JSON array of ``values``: each finite number exactly (``repr``: it reads back as the same float64) or
+    with ``digits`` significant figures, each non-finite one (an overflowed value) as null. JSON has no NaN."""
+    if np.asarray(values).dtype.kind in "iu":
+        return "[" + ",".join(str(int(x)) for x in np.asarray(values).ravel().tolist()) + "]"
+    v = np.asarray(values, dtype=float).ravel()
+    ok = np.isfinite(v)
+    if digits is None:
+        items = [repr(float(x)) if good else "null" for x, good in zip(v.tolist(), ok.tolist(), strict=True)]
+    else:
+        items = [f"{x:.{digits}g}" if good else "null" for x, good in zip(v.tolist(), ok.tolist(), strict=True)]
+    return "[" + ",".join(items) + "]"

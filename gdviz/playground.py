@@ -5,12 +5,16 @@ what WebGL can draw, and the six chart specs. Pure: no Streamlit; the page lays 
 
 from __future__ import annotations
 
+import json
+from typing import NamedTuple
+
 import numpy as np
 
 from gdviz import analysis, playback, plots, runs
 from gdviz.config import RunConfig
 from gdviz.data import Dataset
-from gdviz.engine import Problem, Trajectory
+from gdviz.engine import Problem, Status, Trajectory
+from gdviz.plots import encode
 
 GRID_SIZE = 60  # loss grids of GRID_SIZE x GRID_SIZE points
 N_FADED = 12  # earlier fitted lines drawn faded behind the current one
@@ -81,3 +85,277 @@ def figures(config: RunConfig, problem: Problem, dataset: Dataset, head: Traject
         "grads": draw.grad_history(head, names, current_step=cursor),
         "bars": draw.grad_bars(head.grads[-1], names),
     }  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# The player's payload: the whole run and every chart, for the browser to step through
+# ---------------------------------------------------------------------------------------------
+
+# Chart-only columns are sent with all their digits too: a one-feature payload of 4,096 rows stays near 1.2 MB.
+CHART_DIGITS = None
+
+
+# The surface and contour charts' height in the player: on a 1024x768 projector both fit the first screen
+# with the stepping controls and the read-out above them.
+FIRST_SCREEN_HEIGHT = 370
+
+
+class Player(NamedTuple):
+    """Everything the browser needs to show any stored step of a run without asking the server.
+
+    Attributes:
+        rows: the run's stored steps the browser gets (``playback.player_rows``); row k is what the player
+            shows at its k-th position.
+        columns: name -> (array of shape (rows.n_states,), digits): per row, the read-out's numbers (digits
+            None: sent exactly) and what the charts draw (``CHART_DIGITS``). Non-finite values are sent as null.
+        charts: per chart, in page order: key, figure spec (the whole run's static part; the moving traces
+            empty), is3d, height and ``bind``, the moving traces (see ``bindings``).
+        readout: per read-out cell: label, column, help.
+        final_status: what the read-out says at the last row ("converged", "diverged", "max steps" or
+            "stalled"); every other row is "running".
+        diverged_at: the step at which a diverged run overflowed, else None.
+    """
+
+    rows: Trajectory
+    columns: dict[str, tuple[np.ndarray, int | None]]
+    charts: list[dict]
+    readout: list[dict]
+    final_status: str
+    diverged_at: int | None
+
+
+def final_status(traj: Trajectory, optimum_loss: float) -> str:
+    """The status the read-out shows at the run's last step: "stalled" when the stop rule fired far above the
+    least-squares floor (more than 1% of the way back to the start's loss), else the run's own."""
+    if traj.status is Status.CONVERGED and traj.loss[-1] - optimum_loss > 0.01 * (traj.loss[0] - optimum_loss):
+        return "stalled"
+    return traj.status.value.replace("_", " ")
+
+
+def _positive(v: np.ndarray) -> np.ndarray:
+    """``v`` with what a log axis cannot draw (non-finite, <= 0) as NaN (sent as null: a gap)."""
+    v = np.asarray(v, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(v) & (v > 0), v, np.nan)
+
+
+def _trace(spec: dict, name: str) -> int:
+    """The index of the trace called ``name`` in ``spec`` (the first one)."""
+    return next(i for i, t in enumerate(spec["data"]) if t.get("name") == name)
+
+
+def _empty(spec: dict, i: int, *keys: str) -> None:
+    for key in keys:
+        spec["data"][i][key] = []
+
+
+def player(config: RunConfig, problem: Problem, dataset: Dataset, traj: Trajectory) -> Player:
+    """The Playground's player payload of the whole run ``traj`` (e.g. ``gdviz.ui.cache.trajectory_for``).
+
+    Every number comes from the engine's run or from the analysis of ``problem``: the browser only picks the
+    row of the step shown (``at``) or the rows up to it (``upto``) from the columns.
+
+    A binding is ``{"trace": i, "upto": {attr: column}}`` (the trace's ``attr`` is the column's rows 0..k),
+    or ``{"trace": i, "at": {attr: [column or number, ...]}, "offset": o}`` (one value per entry: a
+    column's row k + o, or the number itself; the trace is emptied when k + o < 0). ``"last"``, when given,
+    caps the row (the 3D chart stops where WebGL must).
+    """
+    rows = playback.player_rows(traj)
+    names = param_names(config, dataset)
+    k = feature(config, dataset)
+    x = dataset.X[:, k]
+    lo, hi = float(np.min(x)), float(np.max(x))
+    raw = problem.raw_params(rows.params)
+    n3d, _ = webgl_note(rows)
+    specs = figures(config, problem, dataset, rows, int(rows.step[-1]))
+    surface = specs["surface"]
+    z3d = rows.loss
+    if surface["layout"]["scene"]["zaxis"]["title"]["text"] == "log10 loss":  # as the surface draws it
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z3d = np.log10(np.maximum(rows.loss, np.finfo(float).tiny))
+    predicted = runs.predicted_loss_curve(config, problem, rows.step)
+    with np.errstate(invalid="ignore", over="ignore"):
+        columns: dict[str, tuple[np.ndarray, int | None]] = {
+            "step": (rows.step, None),
+            "loss": (rows.loss, None),
+            "p0": (rows.params[:, 0], None),
+            "p1": (rows.params[:, 1], None),
+            "g0": (rows.grads[:, 0], None),
+            "g1": (rows.grads[:, 1], None),
+            "norm": (rows.update_norm, None),
+            "rate": (rows.learning_rate, None),
+            "loss_pos": (_positive(rows.loss), CHART_DIGITS),
+            "z3d": (z3d, CHART_DIGITS),
+            "ag0": (_positive(np.abs(rows.grads[:, 0])), CHART_DIGITS),
+            "ag1": (_positive(np.abs(rows.grads[:, 1])), CHART_DIGITS),
+            "ly0": (raw[:, 0] + raw[:, 1] * lo, CHART_DIGITS),
+            "ly1": (raw[:, 0] + raw[:, 1] * hi, CHART_DIGITS),
+        }
+    if predicted is not None:
+        columns["pred"] = (_positive(predicted), CHART_DIGITS)
+    _fixed_log_axis(specs["loss"]["layout"], rows.loss, [] if predicted is None else predicted,
+                    [problem.optimum_loss])  # fmt: skip
+    _fixed_log_axis(specs["grads"]["layout"], np.abs(rows.grads))
+    charts = [
+        _surface_chart(surface, n3d),
+        _contour_chart(specs["contour"]),
+        _line_chart(specs["line"]),
+        _loss_chart(specs["loss"], predicted is not None),
+        _grads_chart(specs["grads"]),
+        _bars_chart(specs["bars"], names, rows.grads),
+    ]
+    for name in ("surface", "contour"):  # the teacher's first screen holds both, under the controls (1024x768)
+        specs[name]["layout"]["height"] = FIRST_SCREEN_HEIGHT
+    for name, chart in zip(specs, charts, strict=True):
+        chart["key"] = name
+        chart["is3d"] = "scene" in chart["figure"]["layout"]
+        chart["height"] = int(chart["figure"]["layout"].get("height") or 450)
+    return Player(
+        rows=rows,
+        columns=columns,
+        charts=charts,
+        readout=readout_cells(names),
+        final_status=final_status(rows, problem.optimum_loss),
+        diverged_at=plots._spec.divergence_step(rows),
+    )
+
+
+def readout_cells(names: tuple[str, ...]) -> list[dict]:
+    """The read-out's cells: label, column and help (the player formats the numbers with 6 significant
+    figures, as ``explain.fmt`` does; "-" for the update norm and rate at step 0)."""
+    cells = [
+        {"label": "Step", "col": "step", "help": "Updates applied so far (step 0 is the start point)."},
+        {"label": "Loss", "col": "loss", "help": "Mean squared error at this step."},
+    ]
+    for i, name in enumerate(names):
+        cells.append({"label": name.capitalize(), "col": f"p{i}", "help": f"The {name} at this step."})
+    for i, name in enumerate(names):
+        cells.append({"label": f"dJ/d {name}", "col": f"g{i}", "help": f"The gradient of the loss w.r.t. the {name}."})
+    cells += [
+        {"label": "Update norm", "col": "norm", "help": "Length of the last update; the run stops once it is < tol."},
+        {"label": "Rate used", "col": "rate", "help": "The learning rate of the last update (after the schedule)."},
+        {"label": "Status", "col": "", "help": "running, converged, diverged or max steps; 'stalled' when the "
+         "steps fell below tol far from the minimum."},
+    ]  # fmt: skip
+    return cells
+
+
+def _surface_chart(spec: dict, n3d: int) -> dict:
+    path, current = _trace(spec, "path"), _trace(spec, "current step")
+    _empty(spec, path, "x", "y", "z")
+    _empty(spec, current, "x", "y", "z")
+    last = n3d - 1
+    bind = [
+        {"trace": path, "upto": {"x": "p0", "y": "p1", "z": "z3d"}, "last": last},
+        {"trace": current, "at": {"x": ["p0"], "y": ["p1"], "z": ["z3d"]}, "last": last},
+    ]
+    return {"figure": spec, "bind": bind}
+
+
+def _contour_chart(spec: dict) -> dict:
+    path, current = _trace(spec, "path"), _trace(spec, "current step")
+    _empty(spec, path, "x", "y")
+    _empty(spec, current, "x", "y")
+    bind = [
+        {"trace": path, "upto": {"x": "p0", "y": "p1"}},
+        {"trace": current, "at": {"x": ["p0"], "y": ["p1"]}},
+    ]
+    # A click on the contours sends the clicked point of the loss grid (x, y as the chart has them) as the
+    # new start: the player's trigger "start" (gdviz.ui.player).
+    return {"figure": spec, "bind": bind, "click": "start"}
+
+
+def _line_chart(spec: dict) -> dict:
+    # The earlier fitted lines become one trace (segments split by nulls): one trace to restyle per step, not
+    # N_FADED. Binding "lines": the rows k - back .. k - 1, each a segment from (x[0], col0) to (x[1], col1).
+    faded = [t for t in spec["data"] if t.get("name") == "earlier steps"]
+    data = [t for t in spec["data"] if t.get("name") != "earlier steps"]
+    if faded:
+        data.insert(1, {**faded[-1], "x": [], "y": [], "opacity": 0.35, "showlegend": True})
+    spec["data"] = data
+    current = next(i for i, t in enumerate(data) if str(t.get("name", "")).startswith("current fit"))
+    data[current]["name"] = "current fit"
+    bind = [{"trace": current, "at": {"y": ["ly0", "ly1"]}}]
+    if faded:
+        ends = [float(v) for v in data[current]["x"]]
+        bind.append({"trace": 1, "lines": {"x": ends, "y": ["ly0", "ly1"]}, "back": N_FADED})
+    data[current]["y"] = []
+    spec["layout"]["yaxis"].pop("range", None)  # autorange: a diverging line widens the view
+    return {"figure": spec, "bind": bind}
+
+
+def _step_axis(layout: dict) -> None:
+    """A step axis from step 0, with room for ten steps at first: whole-number ticks, never -1 to 1."""
+    layout["xaxis"].update({"rangemode": "nonnegative", "autorangeoptions": {"include": [0, 10]}})
+
+
+def _loss_chart(spec: dict, has_predicted: bool) -> dict:
+    data = spec["data"]
+    bind = []
+    if has_predicted:
+        i = _trace(spec, "predicted (closed form)")
+        _empty(spec, i, "x", "y")
+        bind.append({"trace": i, "upto": {"x": "step", "y": "pred"}})
+    i = _trace(spec, "measured loss")
+    _empty(spec, i, "x", "y")
+    bind.append({"trace": i, "upto": {"x": "step", "y": "loss_pos"}})
+    floor = [i for i, t in enumerate(data) if str(t.get("name", "")).startswith("least-squares floor")]
+    for i in floor:
+        floor_y = float(data[i]["y"][0])
+        data[i]["x"] = []
+        data[i]["y"] = []
+        bind.append({"trace": i, "at": {"x": [0, "step"], "y": [floor_y, floor_y]}})
+    marker = [i for i, t in enumerate(data) if str(t.get("name", "")).startswith("step ")]
+    for i in marker:
+        data[i]["name"] = "current step"
+        _empty(spec, i, "x", "y")
+        bind.append({"trace": i, "at": {"x": ["step"], "y": ["loss_pos"]}})
+    _step_axis(spec["layout"])
+    return {"figure": spec, "bind": bind, "end_only_annotations": bool(spec["layout"].get("annotations"))}
+
+
+def _fixed_log_axis(layout: dict, *values: np.ndarray) -> None:
+    """A log y axis fixed to hold every finite positive value of the whole run: Play never rescales it, and a
+    diverging run's axis stops at float64's largest value (an autorange would label a tick 'Infinity')."""
+    layout["yaxis"]["range"] = plots._spec.log_axis_range(np.concatenate([np.ravel(v) for v in values]))
+
+
+def _grads_chart(spec: dict) -> dict:
+    spec["layout"].pop("shapes", None)
+    bind = []
+    for i, t in enumerate(list(spec["data"])):
+        _empty(spec, i, "x", "y")
+        bind.append({"trace": i, "upto": {"x": "step", "y": f"ag{i}"}})
+        spec["data"].append(plots.playground.step_marker(t["line"]["color"], f"current {t['name']}"))
+        bind.append({"trace": len(spec["data"]) - 1, "at": {"x": ["step"], "y": [f"ag{i}"]}})
+    _step_axis(spec["layout"])
+    return {"figure": spec, "bind": bind}
+
+
+def _bars_chart(spec: dict, names: tuple[str, ...], grads: np.ndarray) -> dict:
+    bar = spec["data"][0]
+    bar.update({"x": list(names), "y": [], "texttemplate": "%{y:.3g}"})
+    bar.pop("text", None)
+    bar["marker"] = {"color": [plots._spec.PARAM_COLORS[i] for i in range(len(names))]}
+    spec["layout"]["title"]["text"] = "Gradient magnitude at this step"
+    spec["layout"]["yaxis"]["range"] = plots._spec.log_axis_range(np.abs(grads))
+    return {"figure": spec, "bind": [{"trace": 0, "at": {"y": ["ag0", "ag1"]}}]}
+
+
+def player_json(p: Player, *, run: str) -> str:
+    """``p`` as the JSON text the player component reads, named ``run`` (the browser keeps its step while the
+    run's name stays the same). Holds no NaN or inf: non-finite values are null."""
+    columns = ",".join(f"{json.dumps(name)}:{playback.json_column(v, digits=d)}" for name, (v, d) in p.columns.items())
+    charts = ",".join(
+        "{" + f'"figure":{encode.to_json(c["figure"])},'
+        + json.dumps({k: v for k, v in c.items() if k != "figure"}, allow_nan=False)[1:]
+        for c in p.charts
+    )  # fmt: skip
+    head = {
+        "run": run,
+        "n": p.rows.n_states,
+        "final_status": p.final_status,
+        "diverged_at": p.diverged_at,
+        "readout": p.readout,
+    }
+    return json.dumps(head, allow_nan=False)[:-1] + f',"columns":{{{columns}}},"charts":[{charts}]}}'

@@ -3,43 +3,27 @@ oscillating or divergent, on the cost surface and in the theory of this very dat
 
 import streamlit as st
 
-from gdviz import playback
 from gdviz.playground import figures, param_names
-from gdviz.ui import cache, player, playground, share, state, widgets
-from gdviz.ui.live_chart import live_charts
+from gdviz.ui import cache, playground, share, state, widgets
 
 P = playground.PAGE
 share.enter(P)  # first: a shared link sets the config and the step
 st.title("Playground")
 st.caption(
-    "Gradient descent fits a line (intercept + slope) to the points. Step through it, drag the learning rate, "
-    "and watch the path on the loss surface. Every number below is computed from this data."
+    "Gradient descent fits a line (intercept + slope) to the points: step through it (keys: arrows, space, "
+    "Home, End), change the learning rate, and watch the path on the loss surface. Every number is computed."
 )
 widgets.bind(P, widgets.CONFIG_FIELDS)
 widgets.sidebar(P)
-player.current(P)
-st.session_state.setdefault(f"{P}_speed", player.DEFAULT_SPEED)
-playing = st.session_state.get(f"{P}_playing", False)
-interval = player.SPEEDS[st.session_state.get(f"{P}_speed", player.DEFAULT_SPEED)][0]
-
-
-@st.fragment(run_every=interval if playing else None)
-def view() -> None:
-    config, traj, cursor = player.controls(P, playing)
-    share.save(P)  # in the fragment: every step goes into the URL
-    problem = cache.problem_for(config)
-    head = playback.head(traj, cursor)
-    ds = cache.dataset_for(config)
-    names = param_names(config, ds)
-    playground.readout(P, names, head, optimum_loss=problem.optimum_loss)
-    with st.container(key=f"{P}_regime"):  # keyed: playground.PHONE_CSS makes it compact on a phone
-        playground.regime_banner(config, problem, head)
-    charts = {f"{P}_{name}": spec for name, spec in figures(config, problem, ds, head, cursor).items()}
-    live_charts(charts, revision=cursor, key=f"{P}_charts")
-    playground.download_menu(P, config, head, names, charts)
-
-
-view()
 config = state.get_config()
-with st.expander("Why this regime: the theory on this data", expanded=True):  # outside the fragment: no redraw per step
-    playground.theory(config, cache.problem_for(config))
+problem, ds = cache.problem_for(config), cache.dataset_for(config)
+run = playground.run_for(config)
+head, step = playground.show(run)  # the browser steps through the whole run; the server hears the step later
+share.save(P)
+names = param_names(config, ds)
+with st.container(key=f"{P}_regime"):
+    playground.regime_banner(config, problem, run.traj)
+charts = {f"{P}_{name}": spec for name, spec in figures(config, problem, ds, head, step).items()}
+playground.download_menu(P, config, head, names, charts)
+with st.expander("Why this regime: the theory on this data", expanded=True):
+    playground.theory(config, problem)

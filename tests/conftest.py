@@ -89,33 +89,17 @@ def build_problems(line_xy, diabetes_xy, random_xy, random_sizes):
     return out
 
 
-@pytest.fixture
-def tick_clock(monkeypatch):
-    """Play's clock, moved on by exactly one tick interval of the chosen speed per reading: each AppTest run
-    is then one on-time tick (AppTest never ticks by itself, and its real timing is arbitrary)."""
-
-    def use(speed: str) -> int:
-        from gdviz.ui import player  # here, not at the top: the core's tests run without streamlit imported
-
-        interval, rate = player.SPEEDS[speed]
-        now = [1000.0]
-
-        def clock() -> float:
-            now[0] += interval
-            return now[0]
-
-        monkeypatch.setattr(player, "clock", clock)
-        return round(rate * interval)  # steps per on-time tick
-
-    return use
-
-
 def live_figure(at, key: str) -> dict:
     """The Plotly figure (JSON) of the live chart ``key`` in an AppTest's last run."""
     from gdviz.ui.live_chart import figures_of  # here: the core's tests run without streamlit imported
+    from tests import player_view  # the Playground's charts are drawn by its player
 
     for element in at.get("bidi_component"):
         figs = figures_of(element)
         if key in figs:
             return figs[key]
+    prefix = key.split("_")[0]
+    figs = player_view.figures(at, prefix)
+    if key in figs:
+        return figs[key]
     raise AssertionError(f"no live chart {key!r}")

@@ -8,13 +8,14 @@ before growing, step counts and fractions written out by hand, and for ``window`
 from __future__ import annotations
 
 import functools
+import json
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gdviz import engine, optimizers, playback
+from gdviz import engine, optimizers, playback, runs
 from gdviz.config import RunConfig
 from gdviz.engine import Status
 from gdviz.runs import one_feature_problem, simulate
@@ -441,3 +442,38 @@ def test_play_steps_on_time_ticks_and_catch_up_limit():
     # A stalled tab (60 s between ticks) resumes with at most PLAY_CATCH_UP seconds' worth, never a leap.
     assert playback.play_steps(4.0, 60.0)[0] == int(4.0 * playback.PLAY_CATCH_UP)
     assert playback.play_steps(4.0, -1.0) == (0, 0.0)  # a clock that went backwards owes nothing
+
+
+# ---------------------------------------------------------------------------------------------
+# The browser's copy of a run
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("max_rows", [20, 100, 1_000])  # at least log2(last step) + 2 rows fit any run
+def test_player_rows_are_rows_of_the_run_within_the_bound(max_rows):
+    config = RunConfig(learning_rate=1e-4, tol=0.0, max_steps=5_000)
+    problem = runs.one_feature_problem(config)
+    traj = runs.simulate(config, problem)
+    rows = playback.player_rows(traj, max_rows)
+    assert rows.n_states <= max_rows
+    assert rows.step[0] == 0 and rows.step[-1] == 5_000  # the start and the last State always
+    k = np.searchsorted(traj.step, rows.step)
+    np.testing.assert_array_equal(traj.params[k], rows.params)  # bit for bit: rows, not interpolations
+    gaps = np.diff(rows.step)
+    assert gaps[0] == 1 and np.all(np.diff(gaps[:-1]) >= 0)  # dense first, then strides that grow
+
+
+def test_a_short_run_is_kept_whole():
+    config = RunConfig(max_steps=30)
+    traj = runs.simulate(config, runs.one_feature_problem(config))
+    assert playback.player_rows(traj) is traj
+
+
+def test_json_column_writes_exact_floats_and_null_for_non_finite():
+    values = np.array([0.1, 1 / 3, np.nan, np.inf, -np.inf, 1e308, -0.0])
+    text = playback.json_column(values)
+    back = json.loads(text)
+    assert back[2:5] == [None, None, None]
+    assert [back[0], back[1], back[5]] == [0.1, 1 / 3, 1e308]  # repr: the same float64 back
+    assert playback.json_column(np.array([3, 10], dtype=np.int64)) == "[3,10]"
+    assert json.loads(playback.json_column(values, digits=3))[1] == 0.333

@@ -8,12 +8,15 @@ the loss and the closed form of constant-rate GD written out here.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from gdviz import playback, playground, runs
 from gdviz.config import RunConfig
 from gdviz.engine import Status
+from gdviz.optimizers import OPTIMIZERS, SCHEDULES
 from tests.oracles import design, loss_of
 
 
@@ -53,7 +56,7 @@ def test_six_charts_in_page_order_with_their_trace_types():
     assert figs["loss"]["layout"]["yaxis"]["type"] == "log"
     assert [t["name"] for t in figs["grads"]["data"]] == ["|dJ/d intercept|", "|dJ/d slope on x|"]
     assert [t["type"] for t in figs["bars"]["data"]] == ["bar"]
-    assert "title" not in figs["surface"]["layout"]  # an ordinary run: no WebGL note
+    assert figs["surface"]["layout"]["title"]["text"] == "Loss surface, with the path"  # no WebGL note
 
 
 def test_param_names_follow_the_feature_and_clamp_to_the_data():
@@ -90,7 +93,7 @@ def test_a_diverged_run_past_1e12_stops_its_3d_path_and_says_where():
     big = [not (np.isfinite(w).all() and np.abs(w).max() < 1e12 and loss_of(X1, ds.y, w) < 1e12) for w in head.params]
     k = big.index(True)
     assert 0 < k < head.n_states - 1
-    note = figs["surface"]["layout"]["title"]["text"]
+    note = figs["surface"]["layout"]["annotations"][0]["text"]
     assert f"3D path stops at step {k - 1}:" in note and "1e12" in note and "2D charts show every step" in note
     path3d = trace(figs["surface"], "path")
     assert len(path3d["x"]) == k  # rows 0 .. k-1
@@ -142,3 +145,121 @@ def test_a_long_run_is_downsampled_keeping_its_ends():
         assert path["x"][0] == head.params[0, 0] and path["x"][-1] == head.params[-1, 0]
     steps = trace(figs["loss"], "measured loss")["x"]
     assert steps[0] == 0 and steps[-1] == 6000 and len(steps) <= 2_500
+
+
+# ---------------------------------------------------------------------------------------------
+# The player's payload: the whole run for the browser
+# ---------------------------------------------------------------------------------------------
+
+
+def payload_of(config: RunConfig):
+    """(problem, full run, Player, parsed JSON) of ``config``."""
+    problem = runs.one_feature_problem(config)
+    traj = runs.simulate(config, problem, max_bytes=2 * 1024 * 1024)
+    p = playground.player(config, problem, config.make_dataset(), traj)
+    text = playground.player_json(p, run="test")
+    return problem, traj, p, text, json.loads(text, parse_constant=_no_constant)
+
+
+def _no_constant(name: str):
+    raise AssertionError(f"{name} in the JSON")  # JSON has no NaN or Infinity: they must be null
+
+
+def pick(d: dict, chart: str, k: int) -> dict:
+    """The chart at row k as the browser draws it: each bound trace's columns picked at k or up to k."""
+    c = next(c for c in d["charts"] if c["key"] == chart)
+    fig = {"data": [dict(t) for t in c["figure"]["data"]], "layout": c["figure"]["layout"]}
+    for b in c["bind"]:
+        last = b.get("last", d["n"] - 1)
+        if "upto" in b:
+            fig["data"][b["trace"]].update({a: d["columns"][col][: min(k, last) + 1] for a, col in b["upto"].items()})
+        elif "lines" in b:
+            rows = range(max(0, min(k, last) - b["back"]), min(k, last + 1))
+            fig["data"][b["trace"]]["y"] = [
+                v for r in rows for v in (d["columns"]["ly0"][r], d["columns"]["ly1"][r], None)
+            ]
+        else:
+            row = min(k + b.get("offset", 0), last)
+            fig["data"][b["trace"]].update(
+                {a: [] if row < 0 else [d["columns"][e][row] if isinstance(e, str) else e for e in es]
+                 for a, es in b["at"].items()}
+            )  # fmt: skip
+    return fig
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_the_payload_holds_every_step_of_each_optimizer(optimizer):
+    config = RunConfig(optimizer=optimizer, learning_rate=0.05, max_steps=300)
+    problem, traj, p, _, d = payload_of(config)
+    assert d["n"] == traj.n_states  # a short run: every step
+    cols = d["columns"]
+    np.testing.assert_array_equal(cols["step"], traj.step)
+    # The read-out's numbers are the engine's, exactly (float64 through JSON).
+    for name, values in (("p0", traj.params[:, 0]), ("p1", traj.params[:, 1]), ("loss", traj.loss),
+                         ("g0", traj.grads[:, 0]), ("g1", traj.grads[:, 1])):  # fmt: skip
+        np.testing.assert_array_equal(np.array(cols[name], dtype=float), values, err_msg=name)
+    np.testing.assert_array_equal(np.array(cols["rate"][1:], dtype=float), traj.learning_rate[1:])
+    assert cols["norm"][0] is None and cols["rate"][0] is None  # step 0 has no update: null, not NaN
+    # At a middle step the contour path is the run's rows up to it, and the bars its |gradient|.
+    k = 17
+    path = next(t for t in pick(d, "contour", k)["data"] if t["name"] == "path")
+    np.testing.assert_array_equal(np.column_stack([path["x"], path["y"]]), traj.params[: k + 1])
+    bars = pick(d, "bars", k)["data"][0]
+    np.testing.assert_allclose(bars["y"], np.abs(traj.grads[k]), rtol=1e-15)
+    line = next(t for t in pick(d, "line", k)["data"] if t["name"] == "current fit")
+    x = config.make_dataset().X[:, 0]
+    b, m = problem.raw_params(traj.params[k])
+    np.testing.assert_allclose(line["y"], [b + m * x.min(), b + m * x.max()], rtol=1e-12)
+    # The earlier lines: the N_FADED steps before k, one segment each, in one trace.
+    earlier = next(t for t in pick(d, "line", k)["data"] if t["name"] == "earlier steps")
+    ends = np.array([[e for e in earlier["y"][i : i + 2]] for i in range(0, len(earlier["y"]), 3)])
+    raw = problem.raw_params(traj.params[k - playground.N_FADED : k])
+    np.testing.assert_allclose(ends, raw[:, :1] + raw[:, 1:] * [x.min(), x.max()], rtol=1e-12)
+    assert (d["final_status"], d["diverged_at"]) == (traj.status.value.replace("_", " "), None)
+
+
+@pytest.mark.parametrize("schedule", sorted(SCHEDULES))
+def test_the_payload_carries_the_rate_each_schedule_used(schedule):
+    config = RunConfig(schedule=schedule, learning_rate=0.05, max_steps=60)
+    _, traj, _, _, d = payload_of(config)
+    np.testing.assert_array_equal(np.array(d["columns"]["rate"][1:], dtype=float), traj.learning_rate[1:])
+    assert ("pred" in d["columns"]) == (schedule == "constant")  # the closed form holds for a constant rate only
+
+
+def test_a_diverged_run_has_its_finite_states_its_overflow_step_and_no_nan_in_json():
+    config = RunConfig(learning_rate=2.5 / lambda_max(RunConfig()))
+    _, traj, p, text, d = payload_of(config)
+    assert traj.status is Status.DIVERGED
+    assert d["diverged_at"] == int(traj.step[-1]) and d["final_status"] == "diverged"
+    assert "NaN" not in text and "Infinity" not in text
+    loss = d["columns"]["loss"]
+    assert loss[-1] is None  # the overflowed step is null
+    np.testing.assert_array_equal(np.array(loss[:-1], dtype=float), traj.loss[:-1])  # every finite state
+    # The 3D path stops where WebGL must; the 2D path goes on.
+    n3d, _ = playground.webgl_note(traj)
+    surface = pick(d, "surface", d["n"] - 1)
+    assert len(next(t for t in surface["data"] if t["name"] == "path")["x"]) == n3d
+    contour = pick(d, "contour", d["n"] - 1)
+    assert len(next(t for t in contour["data"] if t["name"] == "path")["x"]) == d["n"]
+    # The loss chart says where it blew up, at the end of the run only.
+    loss_chart = next(c for c in d["charts"] if c["key"] == "loss")
+    assert (
+        loss_chart["end_only_annotations"]
+        and "diverged at step" in loss_chart["figure"]["layout"]["annotations"][0]["text"]
+    )
+
+
+def test_a_200000_step_run_stays_within_the_payload_bound():
+    config = RunConfig(learning_rate=1e-5, tol=0.0, max_steps=200_000)
+    _, traj, p, text, d = payload_of(config)
+    assert len(text.encode()) < 2 * 1024 * 1024
+    assert d["n"] <= playback.PLAYER_ROWS and d["columns"]["step"][-1] == 200_000
+    assert set(d["columns"]["step"]) <= set(traj.step.tolist())  # rows of the run, never interpolated
+    np.testing.assert_array_equal(d["columns"]["step"][:501], np.arange(501))  # the early steps, every one
+
+
+def test_step_axes_start_at_step_0_with_room_for_ten_steps():
+    _, _, _, _, d = payload_of(RunConfig(max_steps=50))
+    for key in ("loss", "grads"):
+        axis = next(c for c in d["charts"] if c["key"] == key)["figure"]["layout"]["xaxis"]
+        assert axis["rangemode"] == "nonnegative" and axis["autorangeoptions"]["include"] == [0, 10]

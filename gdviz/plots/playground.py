@@ -193,6 +193,18 @@ def _path_ends(p: np.ndarray, z: np.ndarray | None = None, *, start_size: int, c
     return ends
 
 
+def surface_in_log10(grid) -> bool:
+    """True when the 3D surface of ``grid`` shows log10 loss instead of the loss. WebGL draws in float32 and an
+    overflowed cell is a hole: past WEBGL_LIMIT the surface shows log10 loss, which stays finite
+    (analysis.loss_grid computes it in log space), so the valley never goes blank."""
+    return not (np.isfinite(grid.z).all() and np.max(np.abs(grid.z)) < WEBGL_LIMIT)
+
+
+# WebGL draws a 3D marker as a font glyph: plotly.js's "x" is an emoji that the fonts of many machines lack
+# (it drew as an empty box), while "cross" is a plain "+" that every font has.
+OPTIMUM_SYMBOL_3D = "cross"
+
+
 def surface_3d(
     grid,
     path: np.ndarray,
@@ -202,6 +214,7 @@ def surface_3d(
     optimum_loss: float,
     names: tuple[str, str],
     note: str | None = None,
+    title: str = "Loss surface, with the path",
     height: int = 520,
 ) -> dict:
     """The loss surface over two params with the path, its start, its current point and the optimum.
@@ -222,9 +235,7 @@ def surface_3d(
     ok = _finite_rows(path) & np.isfinite(path_loss)
     p, z = path[ok], path_loss[ok]
     surface_z, z_title, opt_z = grid.z, "loss", float(optimum_loss)
-    # WebGL draws in float32 and an overflowed cell is a hole: past WEBGL_LIMIT the surface shows log10 loss,
-    # which stays finite (analysis.loss_grid computes it in log space), so the valley never goes blank.
-    if not (np.isfinite(grid.z).all() and np.max(np.abs(grid.z)) < WEBGL_LIMIT):
+    if surface_in_log10(grid):
         tiny = np.finfo(float).tiny
         surface_z, z_title = log10_loss(grid), "log10 loss"
         z, opt_z = np.log10(np.maximum(z, tiny)), float(np.log10(max(optimum_loss, tiny)))
@@ -263,25 +274,29 @@ def surface_3d(
             "z": [opt_z],
             "mode": "markers",
             "name": "least-squares optimum",
-            "marker": {"size": 7, "color": OPTIMUM_COLOR, "symbol": "x"},
+            "marker": {"size": 9, "color": OPTIMUM_COLOR, "symbol": OPTIMUM_SYMBOL_3D},
         }
     )
     scene = {
         "xaxis": {"title": {"text": names[0]}, "range": [float(grid.x[0]), float(grid.x[-1])]},
         "yaxis": {"title": {"text": names[1]}, "range": [float(grid.y[0]), float(grid.y[-1])]},
         "zaxis": {"title": {"text": z_title}},
+        # A camera a little further out than Plotly's default: the z axis' title and top tick stay in view.
+        "camera": {"eye": {"x": 1.6, "y": 1.6, "z": 1.0}},
     }
     layout = {
         "height": height,
-        "margin": {"l": 0, "r": 0, "t": 30, "b": 0},
+        "title": {"text": title, "x": 0.0, "xanchor": "left"},
+        "margin": {"l": 0, "r": 0, "t": 40 if not note else 95, "b": 0},
         "uirevision": "surface",
-        "legend": {"orientation": "h", "y": 1.02, "x": 0.0},
+        "legend": {"orientation": "h", "y": -0.02, "yanchor": "top", "x": 0.0},
         "scene": scene,
     }
-    if note:
-        layout["title"] = {"text": note, "x": 0.0, "xanchor": "left", "font": {"size": 12, "color": "#A04000"}}
-        layout["margin"]["t"] = 70
-        layout["legend"]["y"] = 0.98
+    if note:  # under the title, above the scene
+        layout["annotations"] = [
+            {"text": note, "x": 0.0, "xref": "paper", "xanchor": "left", "y": 1.0, "yref": "paper",
+             "yanchor": "bottom", "align": "left", "showarrow": False, "font": {"size": 11, "color": "#A04000"}}
+        ]  # fmt: skip
     return _spec(data, layout)
 
 
@@ -562,3 +577,17 @@ def grad_bars(
     else:
         layout["margin"]["t"] = 70
     return _spec(data=[trace], layout=layout)
+
+
+def step_marker(color: str, name: str = "current step") -> dict:
+    """An empty marker trace for the current step of a line (a player fills in its x and y)."""
+    return {
+        "type": "scatter",
+        "x": [],
+        "y": [],
+        "mode": "markers",
+        "name": name,
+        "showlegend": False,
+        "marker": {"color": color, "size": 9, "symbol": "circle-open", "line": {"width": 2}},
+        "hoverinfo": "skip",
+    }

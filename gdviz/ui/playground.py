@@ -1,96 +1,95 @@
-"""The Playground's read-out and theory panels (metrics and sentences, no figures, no maths of their own),
-its link key (the step) and its downloads. Its stepping controls are ``gdviz.ui.player``."""
+"""The Playground's run and player (the browser steps through the whole run: ``gdviz.ui.player``), its regime
+banner and theory panel (metrics and sentences, no maths of their own), its link key (the step) and its
+downloads."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import pandas as pd
 import streamlit as st
 
-from gdviz import analysis, explain, query
+from gdviz import analysis, data, explain, playback, playground, query
 from gdviz.analysis import Regime
 from gdviz.config import RunConfig
 from gdviz.engine import Problem, Status, Trajectory
-from gdviz.explain import fmt
+from gdviz.errors import InputError
 from gdviz.plots._spec import REGIME_LABELS
 from gdviz.runs import init_params
-from gdviz.ui import downloads, player, share, state, widgets
+from gdviz.ui import cache, downloads, player, share, state, widgets
 
 PAGE = "playground"
 # How a regime is announced: Streamlit's alert boxes come in these tones (text always names the regime).
 _ALERT = {Regime.SLOW: st.info, Regime.GOOD: st.success, Regime.OSCILLATING: st.warning, Regime.DIVERGENT: st.warning}
 
 
-# On a phone (narrow screen) the read-out's nine metrics, one or two a row at full size, pushed the first chart
-# about 1,100 px down. There they become a compact grid of three a row, the stepping buttons and the regime
-# banner get smaller, so the first chart starts on the first screen (390 x 844: at about 800 px).
-PHONE_CSS = """<style>
-@media (max-width: 640px) {{
-  .st-key-{prefix}_readout {{
-    display: grid !important; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 0.1rem 0.6rem !important;
-  }}
-  .st-key-{prefix}_readout [data-testid="stMetricValue"],
-  .st-key-{prefix}_readout [data-testid="stMetricValue"] > div {{
-    font-size: 1.05rem !important; line-height: 1.3 !important; overflow-wrap: anywhere; white-space: normal;
-  }}
-  .st-key-{prefix}_readout [data-testid="stMetricLabel"] p {{ font-size: 0.75rem !important; }}
-  .st-key-{prefix}_buttons {{ gap: 0.35rem !important; }}
-  .st-key-{prefix}_buttons button {{ min-height: 2rem; padding: 0.15rem 0.55rem; }}
-  .st-key-{prefix}_speed {{ width: 112px !important; flex: 0 0 112px !important; }}
-  .st-key-{prefix}_goto {{ width: 132px !important; flex: 0 0 132px !important; }}
-  .st-key-{prefix}_goto button {{ display: none; }}  /* room for "Go to step..."; the keypad types it */
-  .st-key-{prefix}_regime [data-testid="stAlert"] p {{ font-size: 0.85rem; line-height: 1.4; }}
-}}
-</style>"""
-
-
 def stalled(head: Trajectory, optimum_loss: float) -> bool:
     """True when the run stopped by the tol rule far from the minimum: its loss is still more than 1% of the
     way from the least-squares floor back to where it started (the steps got too small, e.g. rate 1e-9)."""
-    if head.status is not Status.CONVERGED:
-        return False
-    return bool(head.loss[-1] - optimum_loss > 0.01 * (head.loss[0] - optimum_loss))
+    return head.status is Status.CONVERGED and playground.final_status(head, optimum_loss) == "stalled"
 
 
-def readout(prefix: str, names: tuple[str, ...], head: Trajectory, *, optimum_loss: float | None = None) -> None:
-    """The current state: step, loss, params (one name each), gradient, update norm, rate used and status.
+class Run(NamedTuple):
+    """The run the Playground shows, once per setting.
 
-    On a phone it is a compact grid of three metrics a row (PHONE_CSS), so the first chart starts on the first
-    screen.
-
-    Args:
-        optimum_loss: the least-squares floor J*; when given, a run stopped by tol far above it says
-            "stalled", not "converged".
+    Attributes:
+        traj: the whole run (``cache.trajectory_for``).
+        rows: the stored steps the browser holds (``gdviz.playback.player_rows``).
+        payload: the player's JSON (``gdviz.playground.player_json``).
+        name: the run's name (the browser keeps its step while it stays the same).
     """
-    s = head.last_state
-    st.html(PHONE_CSS.format(prefix=prefix))
-    with st.container(horizontal=True, key=f"{prefix}_readout"):
-        st.metric("Step", f"{s.step:,}", help="Updates applied so far (step 0 is the start point).")
-        st.metric("Loss", fmt(s.loss, 6), help="Mean squared error at this step.")
-        for name, value in zip(names, s.params, strict=True):
-            st.metric(name.capitalize(), fmt(value, 6), help=f"The {name} at this step (in the units the run fits).")
-        for name, value in zip(names, s.grads, strict=True):
-            st.metric(f"dJ/d {name}", fmt(value, 6), help=f"The gradient of the loss with respect to the {name}.")
-        st.metric(
-            "Update norm",
-            fmt(s.update_norm, 6) if s.step else "-",
-            help="Length of the last update; the run stops once it is < tol.",
-        )
-        st.metric(
-            "Rate used",
-            fmt(s.learning_rate, 6) if s.step else "-",
-            help="The learning rate of the last update (after the schedule).",
-        )
-        status = s.status.value.replace("_", " ")
-        if optimum_loss is not None and stalled(head, optimum_loss):
-            status = "stalled"
-        st.metric(
-            "Status",
-            status,
-            help="running, converged, diverged or max steps; 'stalled' when the steps fell below tol far from "
-            "the minimum (the stop rule fired, the loss is still well above the least-squares floor).",
-        )
+
+    traj: Trajectory
+    rows: Trajectory
+    payload: str
+    name: str
+
+
+def _build(config: RunConfig) -> Run:
+    traj = cache.trajectory_for(config)
+    p = playground.player(config, cache.problem_for(config), cache.dataset_for(config), traj)
+    name = hashlib.sha1(repr(config).encode()).hexdigest()[:16]
+    return Run(traj, p.rows, playground.player_json(p, run=name), name)
+
+
+@st.cache_resource(max_entries=32, show_spinner="Running gradient descent...")  # read-only: no copy per rerun
+def _cached_run(config: RunConfig) -> Run:
+    return _build(config)
+
+
+def run_for(config: RunConfig) -> Run:
+    """The run of ``config`` and its player payload (cached per config; an upload's memoised in this session)."""
+    if config.dataset == data.UPLOAD:
+        return cache.upload_memo(("playground_run", config), lambda: _build(config))
+    return _cached_run(config)
+
+
+def show(run: Run) -> tuple[Trajectory, int]:
+    """The player of ``run`` at the step the server knows (snapped to a step the browser holds; a link's step
+    past the end opens at the last one); returns (the run up to that step, the step)."""
+    step = playback.clamp_step(run.rows, player.open_at(PAGE, run.name))
+    st.session_state[player.cursor_key(PAGE)] = step
+    if (notice := st.session_state.pop(f"{PAGE}_start_notice", None)) is not None:
+        st.warning(notice)
+    player.player(PAGE, run.payload, run=run.name, step=step, on_click=_on_start_click)
+    return playback.head(run.traj, step), step
+
+
+def _on_start_click() -> None:
+    """A click on the contours: the run starts again from the point clicked (4 significant figures)."""
+    point = player.state_value(PAGE, "start")
+    if not isinstance(point, list | tuple) or len(point) != 2:
+        return
+    intercept, slope = (float(f"{float(v):.4g}") for v in point)
+    try:
+        state.set_config(state.get_config().replace(init_intercept=intercept, init_slope=slope))
+    except InputError as err:
+        st.session_state[f"{PAGE}_start_notice"] = f"That point cannot be a start: {err}"
+        return
+    for field in ("init_intercept", "init_slope"):  # the start boxes show the new start
+        st.session_state.pop(f"{PAGE}_{field}", None)
 
 
 def regime_banner(config: RunConfig, problem: Problem, head: Trajectory) -> Regime | None:
@@ -179,8 +178,9 @@ def theory(config: RunConfig, problem: Problem) -> None:
 
 
 def current_step() -> int:
-    """The Playground's current step (0 before its first visit); the math page opens there."""
-    return int(st.session_state.get(player.cursor_key(PAGE), 0) or 0)
+    """The Playground's current step as the server knows it (0 before its first visit); the math page opens
+    there."""
+    return player.cursor(PAGE)
 
 
 def _read_link(q: dict[str, str], notices: list[str]) -> None:
@@ -199,8 +199,7 @@ def _write_link() -> dict[str, str]:
     return {"step": str(step)} if step else {}
 
 
-share.register(PAGE, keys=("step",), read=_read_link, write=_write_link, bound=widgets.BOUND_FIELDS,
-               paused=lambda: bool(st.session_state.get(player.playing_key(PAGE))))  # fmt: skip
+share.register(PAGE, keys=("step",), read=_read_link, write=_write_link, bound=widgets.BOUND_FIELDS)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -24,9 +24,11 @@ from gdviz.plots._spec import REGIME_COLORS, REGIME_LABELS
 from gdviz.ui import cache, state
 from gdviz.ui.messages import for_people
 
-# The learning-rate slider: 1e-6 .. 10 on a log grid of 20 values per decade, 3 significant figures.
+# The learning-rate slider: 1e-6 .. 10 on the Renard R20 series (20 round values per decade, nearly evenly
+# spaced in log terms). Round values people type are on it: 0.05 shows as 0.05, never as 10^-1.3 = 0.0501.
 RATE_LO, RATE_HI = 1e-6, 10.0
-RATE_GRID: tuple[float, ...] = tuple(float(f"{v:.3g}") for v in np.logspace(-6, 1, 141))
+_R20 = (1.0, 1.12, 1.25, 1.4, 1.6, 1.8, 2.0, 2.24, 2.5, 2.8, 3.15, 3.55, 4.0, 4.5, 5.0, 5.6, 6.3, 7.1, 8.0, 9.0)
+RATE_GRID: tuple[float, ...] = (*(float(f"{m * 10.0**e:.3g}") for e in range(-6, 1) for m in _R20), RATE_HI)
 
 OPTIMIZER_LABELS = {
     "gd": "Plain gradient descent",

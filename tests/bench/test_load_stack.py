@@ -20,8 +20,8 @@ def test_load_stack_compares_one_and_two_processes_without_errors():
             pytest.fail("GDVIZ_REQUIRE_BROWSER=1 but haproxy is missing: apt-get install -y haproxy")
         pytest.skip("haproxy not installed (apt-get install -y haproxy)")
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "load_stack.py"), "--sessions", "2", "--steps", "1",
-         "--play-seconds", "0"],
+        [sys.executable, str(ROOT / "bench" / "load_stack.py"), "--sessions", "2", "--changes", "1",
+         "--syncs", "1"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     out = proc.stdout

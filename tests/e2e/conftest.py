@@ -141,9 +141,14 @@ def remove_user_data_dir(path: str) -> None:
 
 
 def metric(page, label: str) -> str:
-    """The value of the metric labelled exactly ``label``. Exactly: ``has_text`` alone is a case-insensitive
-    substring match, so "Step" also matched the theory panel's "Predicted steps to converge" (1,321 on the
-    default run, the same number as its last step), and whichever was first in the page was read."""
+    """The value of the read-out cell (the Playground's player) or else the metric labelled exactly ``label``.
+
+    Exactly: ``has_text`` alone is a case-insensitive substring match, so "Step" also matched the theory
+    panel's "Predicted steps to converge" (1,321 on the default run, the same number as its last step), and
+    whichever was first in the page was read."""
+    cell = page.locator(f'[data-gdviz-readout="{label}"]')  # the Playground player's read-out (player.js)
+    if cell.count():
+        return cell.first.inner_text().strip()
     exact = re.compile(rf"^\s*{re.escape(label)}\s*$")
     box = page.locator('[data-testid="stMetric"]').filter(
         has=page.locator('[data-testid="stMetricLabel"]', has_text=exact)

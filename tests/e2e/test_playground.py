@@ -1,7 +1,11 @@
-"""The Playground in a real browser: stepping, the 3D camera under a real mouse drag, the divergent preset,
-and one screenshot per regime (looked at by a person; saved under tests/e2e/screenshots/)."""
+"""The Playground in a real browser: the player steps, plays and answers keys with no message to the server,
+keeps the 3D camera under a real mouse drag, plays a diverged run to its end, and a click on the contour
+moves the start. Screenshots (looked at by a person) are saved under tests/e2e/screenshots/.
+"""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 
@@ -15,6 +19,7 @@ CHARTS = (
     "playground_grads",
     "playground_bars",
 )
+CHARTS_2D = CHARTS[1:]
 
 
 def contour_lines(page) -> int:
@@ -29,18 +34,40 @@ def click(page, name: str) -> None:
 
 
 def camera_eye(page) -> dict:
-    """The drawn 3D chart's camera eye. Play/Pause rebuilds the stepping fragment, so for a moment the old
-    (purged) chart div and the new one can both be in the page: wait for the one that is drawn."""
-    drawn = "[...document.querySelectorAll('.gdviz-live[data-key=\"playground_surface\"]')].find(d => d._fullLayout)"
-    page.wait_for_function(f"() => {{ const d = {drawn}; return d && d.dataset.revision; }}", timeout=30_000)
-    return page.evaluate(f"() => {{ const c = {drawn}._fullLayout.scene.camera; return {{...c.eye}}; }}")
+    return page.evaluate(
+        "() => ({...document.querySelector('.gdviz-live[data-key=\"playground_surface\"]')"
+        "._fullLayout.scene.camera.eye})"
+    )
+
+
+def run_name(page) -> str:
+    """The name of the run the player holds (a new setting is a new run)."""
+    return page.evaluate("() => document.querySelector('.gdviz-player').__g.run")
+
+
+def wait_for_new_run(page, old: str) -> None:
+    """Wait until the player holds a run other than ``old`` and its charts have drawn its step 0."""
+    page.wait_for_function("old => document.querySelector('.gdviz-player').__g.run !== old", arg=old, timeout=30_000)
+    for key in CHARTS:
+        wait_for_chart(page, key, "0")
+
+
+def path_length(page, key: str = "playground_contour") -> int:
+    return page.evaluate(
+        'k => document.querySelector(`.gdviz-live[data-key="${k}"]`)._fullData'
+        ".filter(t => t.name === 'path')[0].x.length",
+        key,
+    )
 
 
 @pytest.fixture
 def playground(page, app_url):
+    sent = {"n": 0}
+    page.on("websocket", lambda ws: ws.on("framesent", lambda _: sent.__setitem__("n", sent["n"] + 1)))
     page.goto(app_url)
     wait_for_app(page, n_charts=len(CHARTS))
-    assert exception_boxes(page) == []  # an error box would hide the read-out: say so, not "Step is 1,321"
+    assert exception_boxes(page) == []  # an error box would hide the read-out
+    page.sent = sent
     return page
 
 
@@ -59,13 +86,55 @@ def test_step_step_step_back_updates_the_readout_and_charts(playground):
     w = naive_gd_line(0.05, 2)[-1]
     assert float(metric(page, "Intercept")) == pytest.approx(w[0], rel=1e-5)
     assert float(metric(page, "Slope on x")) == pytest.approx(w[1], rel=1e-5)
-    # The contour's path really has the three points of steps 0..2.
-    n = page.evaluate(
-        "() => document.querySelector('.gdviz-live[data-key=\"playground_contour\"]')._fullData"
-        ".filter(t => t.name === 'path')[0].x.length"
-    )
-    assert n == 3
+    assert path_length(page) == 3  # the contour's path really has the three points of steps 0..2
+    assert path_length(page, "playground_surface") == 3
     assert exception_boxes(page) == []
+
+
+def test_keys_step_jump_and_play(playground):
+    page = playground
+    player = page.locator(".gdviz-player")
+    player.focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    wait_for_chart(page, "playground_loss", "3")
+    page.keyboard.press("ArrowLeft")
+    wait_for_chart(page, "playground_loss", "2")
+    assert metric(page, "Step") == "2"
+    page.keyboard.press("End")
+    assert metric(page, "Step") == "1,321" and metric(page, "Status") == "converged"
+    page.keyboard.press("Home")
+    assert metric(page, "Step") == "0"
+    page.keyboard.press("Space")  # plays
+    page.get_by_role("button", name="Pause", exact=True).wait_for(timeout=5_000)
+    page.wait_for_timeout(600)
+    page.keyboard.press("Space")  # pauses
+    page.get_by_role("button", name="Play", exact=True).wait_for(timeout=5_000)
+    assert int(metric(page, "Step").replace(",", "")) > 0
+    live = page.locator('.gdviz-player [aria-live="polite"]').inner_text()
+    assert live.startswith("Step ") and "Loss " in live  # what a screen reader hears once Play stops
+
+
+def test_fifty_moves_send_the_server_nothing_until_the_pause(playground):
+    page = playground
+    page.wait_for_timeout(1500)  # the page's own start-up messages are over
+    before = page.sent["n"]
+    player = page.locator(".gdviz-player")
+    player.focus()
+    for i in range(50):
+        page.keyboard.press("ArrowRight" if i % 5 != 4 else "ArrowLeft")
+        if i % 10 == 0:
+            click(page, "Step")
+    page.wait_for_timeout(300)
+    assert page.sent["n"] == before, "the browser talked to the server while the user was moving"
+    step = metric(page, "Step")
+    # About a second after the last move the browser tells the server the step (share links, downloads).
+    page.wait_for_function(
+        "s => (document.querySelector('[data-testid=\"gdviz-share-url\"]') || {}).value?.includes('step=' + s)",
+        arg=step,
+        timeout=10_000,
+    )
+    assert page.sent["n"] > before
 
 
 def test_rotated_camera_survives_step_back_and_play(playground):
@@ -91,31 +160,48 @@ def test_rotated_camera_survives_step_back_and_play(playground):
     wait_for_chart(page, "playground_surface", "0")
     assert camera_eye(page) == pytest.approx(rotated, abs=1e-9)
     click(page, "Play")
-    # Play may skip drawing a step (only the newest figure is drawn), so: >= 2. Play rebuilds the stepping
-    # fragment, so the old chart div can linger beside the new one for a moment: any of them will do.
     page.wait_for_function(
-        "() => [...document.querySelectorAll('.gdviz-live[data-key=\"playground_surface\"]')]"
-        ".some(d => +d.dataset.revision >= 2)",
-        timeout=60_000,
+        "() => +document.querySelector('.gdviz-live[data-key=\"playground_surface\"]').dataset.revision >= 2",
+        timeout=30_000,
     )
     click(page, "Pause")
-    # Pause reruns the whole page, which re-mounts the charts: wait until that run is over and the new 3D
-    # chart has its WebGL scene again (the old div, gone by then, was the one read before this wait).
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && document.querySelectorAll('.gdviz-live[data-key=\"playground_surface\"] canvas').length >= 1",
-        timeout=60_000,
-    )
+    page.wait_for_timeout(1500)  # the sync rerun after the pause redraws nothing: the camera stays
+    assert camera_eye(page) == pytest.approx(rotated, abs=1e-9)
+    # A new setting is a new run: the charts are drawn again, with the camera the user chose.
+    old = run_name(page)
+    click(page, "Slow")
+    page.get_by_text("Predicted from the Hessian: Slow").wait_for(timeout=30_000)
+    wait_for_new_run(page, old)
     assert camera_eye(page) == pytest.approx(rotated, abs=1e-9)
 
 
-def test_divergent_preset_is_explained_without_an_error_box(playground, screenshot_dir):
+def test_play_delivers_steps_at_the_chosen_speed(playground):
     page = playground
-    click(page, "Divergent")
+    page.locator(".gdviz-player select").select_option("30")
+    t0 = time.monotonic()
+    click(page, "Play")
+    page.wait_for_timeout(2000)
+    click(page, "Pause")
+    elapsed = time.monotonic() - t0
+    step = int(metric(page, "Step").replace(",", ""))
+    assert 30 * 1.5 <= step <= 30 * elapsed + 3, (step, elapsed)  # 30 steps/s, none skipped ahead
+    for key in CHARTS:  # when Play stops every chart shows that step, the 3D one included
+        wait_for_chart(page, key, str(step))
+
+
+def test_a_diverged_run_plays_to_its_end_without_an_error_box(playground, screenshot_dir):
+    page = playground
+    old = run_name(page)
+    exact = page.get_by_label("Exact learning rate", exact=True)
+    exact.fill("0.3")  # 2.75x 2/lambda_max: it overflows float64 in a few hundred steps
+    exact.press("Enter")
     page.get_by_text("Predicted from the Hessian: Divergent").wait_for(timeout=30_000)
-    click(page, "Run to end")
-    page.get_by_text("Diverged.", exact=False).first.wait_for(timeout=30_000)
+    wait_for_new_run(page, old)
+    page.locator(".gdviz-player select").select_option("60")
+    click(page, "Play")
+    page.get_by_role("button", name="Play", exact=True).wait_for(timeout=60_000)  # Play stops at the end
     assert metric(page, "Status") == "diverged"
+    assert metric(page, "Loss") == "overflowed"
     last = metric(page, "Step").replace(",", "")
     for key in CHARTS:  # every chart draws the last step, the 3D one included (its path stops where WebGL must)
         wait_for_chart(page, key, last)
@@ -127,7 +213,7 @@ def test_divergent_preset_is_explained_without_an_error_box(playground, screensh
     assert "3D path stops at step" in text  # said, not silently cut
     ymax = page.evaluate(
         "() => Math.max(...document.querySelector('.gdviz-live[data-key=\"playground_loss\"]')._fullData"
-        ".filter(t => t.name === 'measured loss')[0].y)"
+        ".filter(t => t.name === 'measured loss')[0].y.filter(v => v !== null && isFinite(v)))"
     )
     assert ymax > 1e100  # drawn on a log axis, not clipped
     page.screenshot(path=str(screenshot_dir / "playground_divergent_top.png"))
@@ -135,17 +221,40 @@ def test_divergent_preset_is_explained_without_an_error_box(playground, screensh
 
 @pytest.mark.parametrize("regime", ["Slow", "Good", "Oscillating", "Divergent"])
 def test_screenshot_of_each_regime(page, app_url, screenshot_dir, regime):
-    page.set_viewport_size({"width": 1400, "height": 3400})
+    page.set_viewport_size({"width": 1400, "height": 2600})
     page.goto(app_url)
     wait_for_app(page, n_charts=len(CHARTS))
+    old = run_name(page)
     click(page, regime)
     page.get_by_text(f"Predicted from the Hessian: {regime}").wait_for(timeout=30_000)
+    wait_for_new_run(page, old)
     click(page, "Step x10")
     for key in CHARTS:
         wait_for_chart(page, key, "10")
     assert exception_boxes(page) == []
     page.wait_for_timeout(500)
     page.screenshot(path=str(screenshot_dir / f"playground_{regime.lower()}.png"))
+
+
+@pytest.mark.parametrize(("width", "height"), [(1024, 768), (1400, 900)])
+def test_the_teachers_first_screen_holds_controls_readout_surface_and_contour(page, app_url, screenshot_dir,
+                                                                               width, height):  # fmt: skip
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(app_url)
+    wait_for_app(page, n_charts=len(CHARTS))
+    page.wait_for_timeout(500)
+    bottoms = page.evaluate(
+        """() => {
+          const b = s => document.querySelector(s).getBoundingClientRect().bottom;
+          return {controls: b('.gdviz-controls'), readout: b('.gdviz-readout'),
+                  surface: b('.gdviz-live[data-key="playground_surface"]'),
+                  contour: b('.gdviz-live[data-key="playground_contour"]')};
+        }"""
+    )
+    for name, bottom in bottoms.items():
+        assert bottom <= height, f"the {name} ends at {bottom:.0f} px on a {width}x{height} screen"
+    assert exception_boxes(page) == []
+    page.screenshot(path=str(screenshot_dir / f"playground_first_screen_{width}x{height}.png"))
 
 
 def test_phone_layout_has_no_error(page, app_url, screenshot_dir):
@@ -156,3 +265,40 @@ def test_phone_layout_has_no_error(page, app_url, screenshot_dir):
     wait_for_chart(page, "playground_loss", "10")
     assert exception_boxes(page) == []
     page.screenshot(path=str(screenshot_dir / "playground_phone.png"))
+
+
+def test_a_click_on_the_contours_starts_the_run_there(playground, screenshot_dir):
+    page = playground
+    click(page, "Step x10")
+    wait_for_chart(page, "playground_contour", "10")
+    grid = page.evaluate(
+        "() => { const t = document.querySelector('.gdviz-live[data-key=\"playground_contour\"]')._fullData"
+        ".find(t => t.type === 'contour'); return [Array.from(t.x), Array.from(t.y)]; }"
+    )
+    area = page.locator('.gdviz-live[data-key="playground_contour"] .nsewdrag').first.bounding_box()
+    page.mouse.click(area["x"] + area["width"] * 0.75, area["y"] + area["height"] * 0.25)
+    # The run starts again at step 0 from the clicked point of the loss grid: read-out, start boxes and link.
+    page.wait_for_function(
+        "() => document.querySelector('[data-gdviz-readout=\"Step\"]').innerText === '0'"
+        " && document.querySelector('[data-gdviz-readout=\"Intercept\"]').innerText !== '0'",
+        timeout=30_000,
+    )
+    wait_for_chart(page, "playground_contour", "0")
+    intercept, slope = float(metric(page, "Intercept")), float(metric(page, "Slope on x"))
+    assert float(page.get_by_role("spinbutton", name="Start intercept").input_value()) == intercept
+    assert float(page.get_by_role("spinbutton", name="Start slope").input_value()) == slope
+    # The clicked point is a point of the grid Python sent (to 4 significant figures), up and right of the middle.
+    assert min(abs(v - intercept) for v in grid[0]) <= 1e-3 * max(1.0, abs(intercept))
+    assert min(abs(v - slope) for v in grid[1]) <= 1e-3 * max(1.0, abs(slope))
+    assert intercept > (grid[0][0] + grid[0][-1]) / 2 and slope > (grid[1][0] + grid[1][-1]) / 2
+    page.wait_for_function(
+        "() => (document.querySelector('[data-testid=\"gdviz-share-url\"]') || {}).value?.includes('start_intercept=')",
+        timeout=10_000,
+    )
+    start = page.evaluate(
+        "() => document.querySelector('.gdviz-live[data-key=\"playground_contour\"]')._fullData"
+        ".find(t => t.name === 'start').x[0]"
+    )
+    assert start == pytest.approx(intercept)
+    assert exception_boxes(page) == []
+    page.screenshot(path=str(screenshot_dir / "playground_click_start.png"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import choose, exception_boxes, metric, serve_app, wait_for_app, wait_for_chart
+from tests.e2e.test_playground import run_name, wait_for_new_run
 
 CHARTS = (
     "playground_surface",
@@ -32,12 +33,16 @@ def test_a_playground_view_travels_through_its_link(page, app_url, browser, scre
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_url)
     page.goto(app_url)
     wait_for_app(page, n_charts=len(CHARTS))
+    old = run_name(page)
     exact = page.get_by_label("Exact learning rate", exact=True)
     exact.fill("0.02")
     exact.press("Enter")
     settled(page)
+    wait_for_new_run(page, old)  # a Step before the new run reaches the player would be a Step of the old one
+    old = run_name(page)
     choose(page, "Optimizer", "Momentum (heavy ball)")
     settled(page)
+    wait_for_new_run(page, old)
     for k in (1, 2, 3):
         page.get_by_role("button", name="Step", exact=True).first.click()
         for key in CHARTS:

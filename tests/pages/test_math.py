@@ -15,6 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from gdviz import data
+from tests import player_view
 from tests.oracles import design, grad_of, heavy_ball, loss_of
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -204,8 +205,7 @@ def test_the_step_selector_changes_the_numbers(line, line_path):
 
 def test_the_step_starts_at_the_playgrounds_step(line, line_path):
     at = ok(AppTest.from_file(APP, default_timeout=60).run())
-    for _ in range(3):
-        ok(at.button(key="playground_step1").click().run())
+    ok(player_view.sync(at, 3))  # what the Playground's player sends after three Steps and a pause
     ok(at.switch_page(PAGE).run())
     X1, y = line
     assert_page_shows(at, X1, y, line_path, 3, DEFAULT_LR)

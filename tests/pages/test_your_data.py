@@ -22,6 +22,7 @@ from gdviz import data
 from gdviz.config import RunConfig
 from gdviz.ui import cache
 from gdviz.upload import Upload
+from tests import player_view
 from tests.chart_utils import decode, trace_by_name
 from tests.conftest import CALIFORNIA_CSV, live_figure
 
@@ -97,6 +98,8 @@ def upload(at: AppTest, raw: bytes, name: str = "mine.csv") -> AppTest:
 
 
 def click(at: AppTest, key: str) -> AppTest:
+    if key.startswith("playground_") and key.removeprefix("playground_") in player_view.BUTTONS:
+        return ok(player_view.press(at, key.removeprefix("playground_")))  # the player's moves (browser-side)
     return ok(at.button(key=key).click().run())
 
 
@@ -121,7 +124,7 @@ def stored(at: AppTest) -> Upload:
 
 
 def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+    return {m.label: m.value for m in at.metric} | player_view.shown(at)
 
 
 def number(at: AppTest, label: str) -> float:

@@ -211,7 +211,7 @@ def test_to_json_of_every_builder_matches_plotly(regime):
         assert surface["z"]["shape"] == "30, 30"  # a 2-D typed array
 
 
-def test_surface_note_is_shown_as_its_title():
+def test_surface_note_is_shown_under_its_title():
     ds = data.synthetic_line()
     problem = data.make_problem(ds.X, ds.y)
     from gdviz import analysis
@@ -220,9 +220,13 @@ def test_surface_note_is_shown_as_its_title():
     path = np.zeros((1, 2))
     spec = plots.playground.surface_3d(grid, path, problem.loss(path), optimum=problem.optimum, optimum_loss=1.0,
                               names=("a", "b"), note="stops at step 3")  # fmt: skip
-    assert spec["layout"]["title"]["text"] == "stops at step 3"
-    assert "title" not in plots.playground.surface_3d(grid, path, problem.loss(path), optimum=problem.optimum,
-                                             optimum_loss=1.0, names=("a", "b"))["layout"]  # fmt: skip
+    assert spec["layout"]["title"]["text"] == "Loss surface, with the path"
+    assert spec["layout"]["annotations"][0]["text"] == "stops at step 3"  # the note, under the chart's own title
+    plain = plots.playground.surface_3d(grid, path, problem.loss(path), optimum=problem.optimum, optimum_loss=1.0,
+                                        names=("a", "b"))  # fmt: skip
+    assert plain["layout"]["title"]["text"] == "Loss surface, with the path"  # a 3D chart has a title too
+    # The optimum is a "+" glyph: WebGL draws 3D markers with a font, and its "x" is an emoji many lack.
+    assert plain["data"][-1]["marker"]["symbol"] == "cross"
 
 
 def test_grad_bars_axis_starts_a_decade_below_the_smallest_bar():

@@ -122,7 +122,7 @@ def test_slice_charts_of_a_diverged_run_say_where_the_path_stops(problem):
     traj = traj_of(problem, 3 / lam, max_steps=5000)
     view = scaling.slice_view(problem, traj.params, 0, 2)
     surface, contour = plots.scaling.slice_charts(view, problem.param_names)
-    assert f"3D path stops at step {view.n3d - 1}" in surface["layout"]["title"]["text"]
+    assert f"3D path stops at step {view.n3d - 1}" in surface["layout"]["annotations"][0]["text"]
     assert f"path drawn to step {view.n2d - 1}" in contour["layout"]["title"]["text"]
     plots.encode.to_json(surface)
     plots.encode.to_json(contour)

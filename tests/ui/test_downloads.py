@@ -27,6 +27,7 @@ from gdviz import data, export
 from gdviz.config import RunConfig
 from gdviz.ui import cache
 from gdviz.ui.state import CONFIG_KEY
+from tests import player_view
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -133,8 +134,7 @@ def assert_standalone(html: str) -> None:
 
 def test_playground_downloads_the_run_so_far_the_charts_and_a_script(files, html_builds, tmp_path):
     at = open_page("pages/playground.py")
-    for _ in range(3):
-        ok(at.button(key="playground_step1").click().run())
+    ok(player_view.sync(at, 3))  # what the player sends after three Steps and a pause
     assert buttons(at) == {
         "playground_dl_csv": "The run so far, steps 0-3 (CSV)",
         "playground_dl_fig": "The figure (interactive HTML)",
@@ -155,7 +155,7 @@ def test_playground_downloads_the_run_so_far_the_charts_and_a_script(files, html
     assert '"type":"surface"' in htmls["Loss surface (3D)"].replace(" ", "")
     assert "<title>Loss surface (3D)</title>" in htmls["Loss surface (3D)"]
     ok(at.selectbox(key="playground_dl_fig_pick").set_value("Fitted line over the data").run())
-    ok(at.button(key="playground_step1").click().run())
+    ok(player_view.sync(at, 4))
     assert at.selectbox(key="playground_dl_fig_pick").value == "Fitted line over the data"  # a step keeps the pick
     assert html_builds == [1] * 6
 

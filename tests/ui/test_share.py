@@ -14,7 +14,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from gdviz import data
-from gdviz.ui import cache, player
+from gdviz.ui import cache
+from tests import player_view
 from tests.conftest import CALIFORNIA_CSV
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,7 +75,7 @@ def test_playground_link_sets_config_widgets_and_step():
     assert at.number_input(key="playground_learning_rate").value == 0.3
     assert at.selectbox(key="playground_optimizer").value == "momentum"
     assert at.number_input(key="playground_beta").value == 0.5
-    assert player.scrub_key("playground", 7) in at.session_state
+    assert player_view.data(at)["step"] == 7  # the browser opens the run at the link's step
     assert not warnings(at)
     assert query(at) == {"lr": "0.3", "opt": "momentum", "beta": "0.5", "step": "7"}
 
@@ -82,30 +83,26 @@ def test_playground_link_sets_config_widgets_and_step():
 def test_playground_widgets_and_steps_write_the_url():
     at = open_link("pages/playground.py", {})
     assert query(at) == {}
-    ok(at.button(key="playground_step10").click().run())
+    ok(player_view.press(at, "step10"))  # the player's Step x10, and the step it sends after a pause
     assert query(at) == {"step": "10"}
     ok(at.number_input(key="playground_learning_rate").set_value(0.125).run())
     assert query(at) == {"lr": "0.125"}  # a new rate starts a new run at step 0
     ok(at.selectbox(key="playground_optimizer").set_value("adam").run())
-    ok(at.button(key="playground_step1").click().run())
+    ok(player_view.press(at, "step1"))
     assert query(at) == {"lr": "0.125", "opt": "adam", "step": "1"}
 
 
-def test_playing_writes_no_url_per_tick_and_pausing_writes_the_step(tick_clock):
-    assert tick_clock(player.DEFAULT_SPEED) == 1  # one step per on-time tick
-    at = open_link("pages/playground.py", {"step": "2"})
-    ok(at.button(key="playground_play").click().run())
-    ok(at.run())  # one Play tick (4 steps/s: one step per tick)
-    ok(at.run())
-    assert at.session_state["playground_playing"] is True and at.session_state["playground_cursor"] == 4
-    assert query(at) == {"step": "2"}  # no history entry per tick
-    ok(at.button(key="playground_pause").click().run())
-    assert query(at) == {"step": "4"}
+def test_a_link_moves_the_browser_to_its_step_once():
+    at = open_link("pages/playground.py", {"step": "5"})
+    seek = player_view.data(at)["seek"]
+    ok(player_view.sync(at, 9))  # the browser's own move comes back: the server does not send it back to it
+    assert player_view.data(at)["seek"] == seek and player_view.data(at)["step"] == 9
+    assert query(at) == {"step": "9"}
 
 
 def test_playground_step_past_max_steps_shows_the_end_and_says_so():
     at = open_link("pages/playground.py", {"max_steps": "30", "tol": "0", "step": "500"})
-    assert at.session_state["playground_cursor"] == 30
+    assert at.session_state["playground_cursor"] == 30 == player_view.data(at)["step"]
     assert any("step (step)" in w and "500" in w for w in warnings(at))
 
 
@@ -130,7 +127,7 @@ def test_playground_hostile_link_warns_and_the_page_works(params, words):
     at = open_link("pages/playground.py", params)
     assert any(words in w for w in warnings(at)), warnings(at)
     assert config(at).learning_rate == 0.05 or "lr" not in params
-    ok(at.button(key="playground_step1").click().run())  # still usable
+    ok(player_view.press(at, "step1"))  # still usable
     assert at.session_state["playground_cursor"] == 1
     # The URL is rewritten to the view actually shown: nothing of the bad parameters is left.
     assert all(k in ("step", "max_steps", "dataset") for k in query(at)), query(at)

@@ -1,0 +1,509 @@
+// gdviz player: the browser holds a whole computed run and steps through it with no round trip.
+//
+// Python computes the run once per setting and sends one payload (gdviz.playground.player_json): per stored
+// step the read-out's numbers and what the charts draw (columns), and every chart's figure with its moving
+// traces named ("bind"). This component only picks rows out of those columns: the row of the step shown
+// ("at") or the rows up to it ("upto"); it computes no number of its own. Charts are drawn once per run
+// (Plotly.react) and then only their moving traces are updated (Plotly.restyle): the surface and contours are
+// uploaded once. The 2D charts follow every step; the 3D chart, slow in software WebGL, draws the newest step
+// whenever its previous draw is done, and always the step where a move or Play stops.
+//
+// The server hears nothing while the user steps, scrubs or plays: about a second after the last move the
+// step goes to Python with setStateValue("step", ...) (share links and downloads read it).
+
+const loaded = (window.__gdvizPlotly = window.__gdvizPlotly || {});
+const cameras = (window.__gdvizCameras = window.__gdvizCameras || {});
+const SYNC_MS = 1000;
+
+function loadPlotly(src) {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!loaded.promise) {
+    loaded.promise = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = new URL(src, document.baseURI).href;
+      script.async = true;
+      script.onload = () => resolve(window.Plotly);
+      script.onerror = () => {
+        loaded.promise = null;
+        reject(new Error("could not load " + src));
+      };
+      document.head.appendChild(script);
+    });
+  }
+  return loaded.promise;
+}
+
+const painted = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+
+// A number as Python's "%.6g" writes it (gdviz.explain.fmt): formatting only, no arithmetic on the run.
+function fmtG(x, digits) {
+  if (x === null || x === undefined) return null;
+  if (x === 0) return "0";
+  const exp = Number(x.toExponential(digits - 1).split("e")[1]);
+  if (exp < -4 || exp >= digits) {
+    let [mant, e] = x.toExponential(digits - 1).split("e");
+    if (mant.includes(".")) mant = mant.replace(/0+$/, "").replace(/\.$/, "");
+    const sign = e[0] === "-" ? "-" : "+";
+    const digitsE = e.replace(/^[+-]/, "");
+    return mant + "e" + sign + (digitsE.length < 2 ? "0" + digitsE : digitsE);
+  }
+  let s = x.toPrecision(digits);
+  if (s.includes(".")) s = s.replace(/0+$/, "").replace(/\.$/, "");
+  return s;
+}
+
+const CSS = `
+.gdviz-player { outline: none; }
+/* A page with a player starts higher: the controls, read-out and first charts share the first screen. */
+@media (min-width: 641px) {
+  [data-testid="stMainBlockContainer"]:has(.gdviz-player) { padding: 2rem 1.5rem 4rem 1.5rem; }
+}
+.gdviz-player:focus-visible { box-shadow: 0 0 0 2px #0072B2; border-radius: 0.4rem; }
+.gdviz-controls { display: flex; flex-wrap: wrap; gap: 0.35rem; align-items: center; margin-bottom: 0.3rem; }
+.gdviz-controls button { padding: 0.2rem 0.6rem; border: 1px solid rgba(49,51,63,0.25); border-radius: 0.5rem;
+  background: #fff; color: rgb(49,51,63); font-size: 0.9rem; cursor: pointer; min-height: 2rem; }
+.gdviz-controls button:hover:not(:disabled) { border-color: #0072B2; color: #0072B2; }
+.gdviz-controls button:disabled { opacity: 0.45; cursor: default; }
+.gdviz-controls button.gdviz-play { min-width: 4.6rem; }
+.gdviz-controls select, .gdviz-controls input[type=number] { height: 2rem; border: 1px solid rgba(49,51,63,0.25);
+  border-radius: 0.5rem; padding: 0 0.4rem; font-size: 0.9rem; background: #fff; }
+.gdviz-controls input[type=number] { width: 6.6rem; }
+.gdviz-scrub { display: flex; gap: 0.6rem; align-items: center; margin: 0 0 0.2rem 0; }
+.gdviz-scrub input { flex: 1 1 auto; accent-color: #0072B2; }
+.gdviz-scrub span { font-size: 0.8rem; color: #555; white-space: nowrap; }
+/* Fixed-width cells (tabular digits, no reflow while playing): as many a row as fit, the same every step. */
+.gdviz-readout { display: grid; grid-template-columns: repeat(auto-fill, minmax(7.4rem, 1fr)); gap: 0.1rem 0.8rem;
+  margin-bottom: 0.3rem; }
+.gdviz-cell { min-width: 0; }
+.gdviz-cell .gdviz-label { font-size: 0.75rem; color: rgba(49,51,63,0.7); white-space: nowrap; overflow: hidden;
+  text-overflow: ellipsis; }
+.gdviz-cell .gdviz-value { font-size: 1.05rem; font-variant-numeric: tabular-nums; white-space: nowrap;
+  overflow: hidden; text-overflow: ellipsis; }
+.gdviz-sr { position: absolute; left: -9999px; width: 1px; height: 1px; overflow: hidden; }
+.gdviz-charts { display: grid; gap: 0.6rem 1rem; width: 100%;
+  grid-template-columns: repeat(auto-fit, minmax(max(280px, calc(50% - 0.5rem)), 1fr)); }
+@media (max-width: 640px) {
+  .gdviz-readout { grid-template-columns: repeat(3, minmax(0, 1fr)); }
+  .gdviz-cell .gdviz-value { font-size: 0.95rem; }
+  .gdviz-controls button { padding: 0.2rem 0.5rem; min-height: 2rem; }
+}
+`;
+
+function el(tag, props, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (k === "style") node.style.cssText = v;
+    else if (k.startsWith("aria-") || k.startsWith("data-") || k === "role" || k === "tabindex") node.setAttribute(k, v);
+    else node[k] = v;
+  }
+  node.append(...children);
+  return node;
+}
+
+function build(root, data) {
+  root.className = "gdviz-player";
+  root.tabIndex = 0;
+  root.setAttribute("role", "group");
+  root.setAttribute("aria-label", "Step through the run (keys: arrows step, space plays, Home and End jump)");
+  const style = el("style", {}, CSS);
+  const ui = {};
+  ui.step = el("button", { type: "button", title: "Apply one update (key: ArrowRight)" }, "Step");
+  ui.step10 = el("button", { type: "button", title: "Apply ten updates" }, "Step x10");
+  ui.back = el("button", { type: "button", title: "Go back one step (key: ArrowLeft)" }, "Back");
+  ui.play = el("button", { type: "button", className: "gdviz-play", title: "Step automatically (key: Space)" }, "Play");
+  ui.reset = el("button", { type: "button", title: "Back to step 0 (key: Home)" }, "Reset");
+  ui.end = el("button", { type: "button", title: "Jump to the last step (key: End)" }, "End");
+  ui.speed = el("select", { "aria-label": "Speed", title: "How fast Play steps" });
+  for (const s of data.speeds) ui.speed.append(el("option", { value: String(s) }, s + " steps/s"));
+  ui.speed.value = String(data.default_speed);
+  ui.goto = el("input", { type: "number", min: "0", step: "1", placeholder: "Go to step...", "aria-label": "Go to step" });
+  ui.go = el("button", { type: "button", title: "Jump to the step typed" }, "Go");
+  const controls = el("div", { className: "gdviz-controls" },
+    ui.step, ui.step10, ui.back, ui.play, ui.reset, ui.end, ui.speed, ui.goto, ui.go);
+  ui.scrub = el("input", { type: "range", min: "0", value: "0", step: "1", "aria-label": "Scrub through the steps" });
+  ui.scrubText = el("span", {}, "");
+  const scrub = el("div", { className: "gdviz-scrub" }, ui.scrub, ui.scrubText);
+  ui.readout = el("div", { className: "gdviz-readout", "data-testid": "gdviz-readout" });
+  ui.live = el("div", { className: "gdviz-sr", "aria-live": "polite", role: "status" });
+  ui.charts = el("div", { className: "gdviz-charts" });
+  root.append(style, controls, scrub, ui.readout, ui.live, ui.charts);
+  return ui;
+}
+
+function rowOf(steps, step) {
+  // The stored row nearest to ``step`` (rows are sorted by step): a binary search, no arithmetic on the run.
+  let lo = 0;
+  let hi = steps.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (steps[mid] < step) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo > 0 && step - steps[lo - 1] < steps[lo] - step) return lo - 1;
+  return lo;
+}
+
+function traceUpdate(P, bind, k) {
+  // attr -> value for one bound trace at row k
+  const out = {};
+  const last = bind.last === undefined ? P.n - 1 : bind.last;
+  if (bind.upto) {
+    const n = Math.max(0, Math.min(k, last) + 1);
+    for (const [attr, col] of Object.entries(bind.upto)) out[attr] = P.columns[col].slice(0, n);
+  } else if (bind.lines) {
+    // Rows k - back .. k - 1 (those that exist), each a segment; null between segments (a gap).
+    const x = [];
+    const y = [];
+    for (let r = Math.max(0, Math.min(k, last) - bind.back); r < Math.min(k, last + 1); r++) {
+      x.push(bind.lines.x[0], bind.lines.x[1], null);
+      y.push(P.columns[bind.lines.y[0]][r], P.columns[bind.lines.y[1]][r], null);
+    }
+    out.x = x;
+    out.y = y;
+  } else if (bind.at) {
+    const row = Math.min(k + (bind.offset || 0), last);
+    for (const [attr, entries] of Object.entries(bind.at)) {
+      out[attr] = row < 0 ? [] : entries.map((e) => (typeof e === "string" ? P.columns[e][row] : e));
+    }
+  }
+  return out;
+}
+
+function restyleArgs(P, chart, k) {
+  const update = {};
+  const indices = [];
+  const attrs = new Set();
+  const per = chart.bind.map((b) => traceUpdate(P, b, k));
+  for (const u of per) for (const a of Object.keys(u)) attrs.add(a);
+  for (const a of attrs) update[a] = per.map((u) => (a in u ? u[a] : undefined));
+  for (const b of chart.bind) indices.push(b.trace);
+  return [update, indices];
+}
+
+export default function (component) {
+  const { data, parentElement, setStateValue } = component;
+  let root = parentElement.querySelector(".gdviz-player");
+  if (!root) {
+    root = document.createElement("div");
+    parentElement.appendChild(root);
+    root.__g = { ui: build(root, data), run: null, seek: null, k: 0, playing: false, timer: null, raf: null };
+    wire(root, setStateValue);
+  }
+  const g = root.__g;
+  g.setStateValue = setStateValue;
+  g.setTriggerValue = component.setTriggerValue;
+  g.src = data.src;
+  g.prefix = data.prefix;
+  if (g.run !== data.run) {
+    if (g.playing) {
+      g.playing = false; // a new run replaces the one playing: stop without drawing the old one again
+      cancelAnimationFrame(g.raf);
+    }
+    g.P = JSON.parse(data.payload);
+    g.run = data.run;
+    g.seek = data.seek;
+    g.k = rowOf(g.P.columns.step, data.step);
+    g.lastSent = g.P.columns.step[g.k];
+    show(g, { final: true }); // the read-out at once; the charts once drawn
+    mountCharts(g);
+  } else if (g.seek !== data.seek) {
+    g.seek = data.seek;
+    g.k = rowOf(g.P.columns.step, data.step);
+    g.lastSent = g.P.columns.step[g.k];
+    show(g, { final: true });
+  }
+  return undefined;
+}
+
+function wire(root, setStateValue) {
+  const g = root.__g;
+  const ui = g.ui;
+  ui.step.addEventListener("click", () => move(g, g.k + 1));
+  // Ten updates on, or the next stored step when they are stored further apart (late in a long run).
+  ui.step10.addEventListener("click", () => move(g, Math.max(g.k + 1, rowOf(g.P.columns.step, g.P.columns.step[g.k] + 10))));
+  ui.back.addEventListener("click", () => move(g, g.k - 1));
+  ui.reset.addEventListener("click", () => move(g, 0));
+  ui.end.addEventListener("click", () => move(g, g.P.n - 1));
+  ui.play.addEventListener("click", () => (g.playing ? stop(g, true) : play(g)));
+  ui.speed.addEventListener("change", () => {
+    if (g.playing) play(g);
+  });
+  const goto = () => {
+    const v = Number(ui.goto.value);
+    if (ui.goto.value !== "" && Number.isFinite(v)) move(g, rowOf(g.P.columns.step, v));
+    ui.goto.value = "";
+  };
+  ui.go.addEventListener("click", goto);
+  ui.goto.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") goto();
+  });
+  ui.scrub.addEventListener("input", () => move(g, Number(ui.scrub.value)));
+  root.addEventListener("keydown", (e) => {
+    const t = e.target;
+    if (t === ui.goto || t === ui.speed || t === ui.scrub) return; // their own keys
+    let handled = true;
+    if (e.key === "ArrowRight") move(g, g.k + 1);
+    else if (e.key === "ArrowLeft") move(g, g.k - 1);
+    else if (e.key === " " || e.key === "Spacebar") g.playing ? stop(g, true) : play(g);
+    else if (e.key === "Home") move(g, 0);
+    else if (e.key === "End") move(g, g.P.n - 1);
+    else handled = false;
+    if (handled) e.preventDefault();
+  });
+}
+
+function move(g, k) {
+  if (g.playing) stop(g);
+  g.k = Math.max(0, Math.min(g.P.n - 1, k));
+  show(g, { final: true });
+  scheduleSync(g);
+}
+
+function scheduleSync(g) {
+  clearTimeout(g.timer);
+  g.timer = setTimeout(() => {
+    if (g.playing) return;
+    const step = g.P.columns.step[g.k];
+    if (step !== g.lastSent) {
+      g.lastSent = step;
+      g.setStateValue("step", step);
+    }
+  }, SYNC_MS);
+}
+
+function play(g) {
+  if (g.k >= g.P.n - 1) g.k = 0; // Play at the end starts again
+  g.playing = true;
+  g.playFrom = g.k;
+  g.playT0 = performance.now();
+  g.rate = Number(g.ui.speed.value);
+  clearTimeout(g.timer);
+  cancelAnimationFrame(g.raf);
+  const tick = (now) => {
+    if (!g.playing) return;
+    // Rows owed by the wall time since Play started (a late frame catches up, it does not slow the speed).
+    // (A frame's timestamp can precede the click that started Play: never count back from there.)
+    const k = Math.min(g.P.n - 1, g.playFrom + Math.floor((Math.max(0, now - g.playT0) * g.rate) / 1000));
+    if (k !== g.k) {
+      g.k = k;
+      show(g, { final: k >= g.P.n - 1 });
+    }
+    if (g.k >= g.P.n - 1) {
+      stop(g, true);
+      return;
+    }
+    g.raf = requestAnimationFrame(tick);
+  };
+  updateButtons(g);
+  g.raf = requestAnimationFrame(tick);
+}
+
+function stop(g, announce) {
+  const was = g.playing;
+  g.playing = false;
+  cancelAnimationFrame(g.raf);
+  if (was && g.P) {
+    show(g, { final: true });
+    scheduleSync(g);
+  } else if (announce && g.P) updateButtons(g);
+}
+
+function updateButtons(g) {
+  const ui = g.ui;
+  const last = g.P.n - 1;
+  ui.back.disabled = g.k === 0;
+  ui.reset.disabled = g.k === 0;
+  ui.step.disabled = g.k >= last;
+  ui.step10.disabled = g.k >= last;
+  ui.end.disabled = g.k >= last;
+  ui.play.textContent = g.playing ? "Pause" : "Play";
+  ui.play.title = g.playing ? "Stop playing (key: Space)" : "Step automatically (key: Space)";
+  ui.scrub.max = String(last);
+  ui.scrub.disabled = last === 0;
+  if (document.activeElement !== ui.scrub || g.playing) ui.scrub.value = String(g.k);
+  ui.goto.max = String(g.P.columns.step[last]);
+}
+
+function readoutText(g, k) {
+  const P = g.P;
+  const cells = [];
+  for (const cell of P.readout) {
+    let text;
+    if (!cell.col) text = k === P.n - 1 ? P.final_status : "running";
+    else if (cell.col === "step") text = P.columns.step[k].toLocaleString("en-US");
+    else {
+      const v = P.columns[cell.col][k];
+      text = v === null ? (k === 0 ? "-" : "overflowed") : fmtG(v, 6);
+      if (k === 0 && (cell.col === "norm" || cell.col === "rate")) text = "-";
+    }
+    cells.push([cell, text]);
+  }
+  return cells;
+}
+
+function renderReadout(g, k) {
+  const ui = g.ui;
+  const cells = readoutText(g, k);
+  if (ui.readout.children.length !== cells.length) {
+    ui.readout.textContent = "";
+    for (const [cell] of cells) {
+      const value = el("div", { className: "gdviz-value", "data-gdviz-readout": cell.label });
+      ui.readout.append(el("div", { className: "gdviz-cell", title: cell.help },
+        el("div", { className: "gdviz-label" }, cell.label), value));
+    }
+  }
+  cells.forEach(([, text], i) => {
+    const v = ui.readout.children[i].lastChild;
+    if (v.textContent !== text) v.textContent = text;
+  });
+  return cells;
+}
+
+function show(g, { final }) {
+  const k = g.k;
+  const cells = renderReadout(g, k);
+  updateButtons(g);
+  const last = g.P.n - 1;
+  const stepText = g.P.columns.step[last].toLocaleString("en-US");
+  g.ui.scrubText.textContent = `step ${cells[0][1]} of ${stepText}`;
+  if (final) {
+    g.ui.live.textContent = cells.map(([cell, text]) => `${cell.label} ${text}`).join(", ");
+  }
+  drawStep(g, final);
+}
+
+async function mountCharts(g) {
+  const P = g.P;
+  const grid = g.ui.charts;
+  const keep = new Set();
+  g.charts = P.charts.map((chart) => {
+    const key = g.prefix ? g.prefix + "_" + chart.key : chart.key;
+    keep.add(key);
+    let div = [...grid.children].find((d) => d.dataset.key === key);
+    if (!div) {
+      div = el("div", { className: "gdviz-live", "data-key": key, style: "min-width:0" });
+      grid.appendChild(div);
+    }
+    div.style.minHeight = chart.height + "px";
+    return { div, chart, key };
+  });
+  for (const old of [...grid.children]) if (!keep.has(old.dataset.key)) old.remove();
+  const Plotly = await loadPlotly(g.src);
+  const run = g.run;
+  const narrow = window.matchMedia("(max-width: 640px)").matches;
+  // The 3D chart first: it takes longest to set up (WebGL in software here), so the page's slowest chart is
+  // on screen as early as it can be; the 2D charts follow.
+  for (const want3d of [true, false]) {
+    for (const c of g.charts.filter((c) => c.chart.is3d === want3d)) {
+      if (g.run !== run) return; // a newer run arrived while this one was drawing
+      const fig = c.chart.figure;
+      const layout = Object.assign({}, fig.layout);
+      if (loaded.template && !layout.template) layout.template = loaded.template;
+      for (const name of Object.keys(layout).filter((n) => /^scene\d*$/.test(n))) {
+        const kept = cameras[c.key + "/" + name];
+        if (kept) layout[name] = Object.assign({}, layout[name], { camera: kept });
+      }
+      const [update, indices] = restyleArgs(P, c.chart, g.k);
+      const data = fig.data.map((t) => Object.assign({}, t));
+      indices.forEach((ti, j) => {
+        for (const [attr, values] of Object.entries(update)) if (values[j] !== undefined) data[ti][attr] = values[j];
+      });
+      if (c.chart.end_only_annotations && layout.annotations) {
+        layout.annotations = layout.annotations.map((a) => Object.assign({}, a, { visible: g.k === P.n - 1 }));
+      }
+      const config = Object.assign(
+        { responsive: true, displaylogo: false, toImageButtonOptions: { filename: c.key, scale: 2 } },
+        narrow ? { displayModeBar: false, scrollZoom: false } : {}
+      );
+      try {
+        await Plotly.react(c.div, data, layout, config);
+        c.div.dataset.error = "";
+      } catch (err) {
+        c.div.dataset.error = String(err);
+        c.div.textContent = "This chart could not be drawn: " + err;
+      }
+      c.drawnK = g.k;
+      c.annotationsShown = g.k === P.n - 1;
+      if (c.chart.click && !c.div.__gdvizClick) {
+        // A click on the chart sends the point clicked (its x and y, numbers Python sent) to Python.
+        c.div.__gdvizClick = true;
+        c.div.style.cursor = "crosshair";
+        c.div.on("plotly_click", (event) => {
+          const p = event && event.points && event.points[0];
+          if (p && typeof p.x === "number" && typeof p.y === "number" && g.setTriggerValue) {
+            if (g.playing) stop(g);
+            g.setTriggerValue(c.chart.click, [p.x, p.y]);
+          }
+        });
+      }
+      if (!c.div.__gdvizListening) {
+        c.div.__gdvizListening = true;
+        c.div.on("plotly_relayout", (event) => {
+          for (const name of Object.keys(c.div.layout || {}).filter((n) => /^scene\d*$/.test(n))) {
+            if (event[name + ".camera"]) cameras[c.key + "/" + name] = event[name + ".camera"];
+          }
+        });
+      }
+    }
+    await painted();
+    for (const c of g.charts.filter((c) => c.chart.is3d === want3d)) {
+      c.div.dataset.revision = String(P.columns.step[c.drawnK]);
+    }
+  }
+  g.mounted = run;
+  drawStep(g, true);
+}
+
+function drawStep(g, final) {
+  if (!g.charts || g.mounted !== g.run || !window.Plotly) return;
+  const P = g.P;
+  const k = g.k;
+  const step = String(P.columns.step[k]);
+  const two = g.charts.filter((c) => !c.chart.is3d && c.drawnK !== k);
+  for (const c of two) restyle(c, P, k);
+  if (two.length) {
+    requestAnimationFrame(() => {
+      for (const c of two) if (c.drawnK === k) c.div.dataset.revision = step;
+    });
+  }
+  // The 3D chart after the 2D charts have been painted: its redraw (25-100 ms in software WebGL) must not
+  // hold up the frame that shows the read-out and the 2D charts at the new step.
+  for (const c of g.charts.filter((c) => c.chart.is3d)) {
+    c.wanted = k;
+    if (!c.busy) {
+      c.busy = true;
+      painted().then(() => draw3d(g, c));
+    }
+  }
+  void final;
+}
+
+function restyle(c, P, k) {
+  const [update, indices] = restyleArgs(P, c.chart, k);
+  window.Plotly.restyle(c.div, update, indices);
+  if (c.chart.end_only_annotations) {
+    const shown = k === P.n - 1;
+    if (shown !== c.annotationsShown) {
+      c.annotationsShown = shown;
+      const rel = {};
+      (c.div.layout.annotations || []).forEach((_, i) => (rel[`annotations[${i}].visible`] = shown));
+      window.Plotly.relayout(c.div, rel);
+    }
+  }
+  c.drawnK = k;
+}
+
+// While Play runs, the 3D chart (a whole-scene redraw in software WebGL) leaves the main thread at least as
+// long idle as its last draw took, so that clicks and keys (Pause) are never starved.
+async function draw3d(g, c) {
+  c.busy = true;
+  while (c.wanted !== c.drawnK && g.mounted === g.run) {
+    const k = c.wanted;
+    const t0 = performance.now();
+    restyle(c, g.P, k);
+    await painted();
+    c.div.dataset.revision = String(g.P.columns.step[k]);
+    if (g.playing) await new Promise((r) => setTimeout(r, Math.max(100, performance.now() - t0)));
+  }
+  c.busy = false;
+}
