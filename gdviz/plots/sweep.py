@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from gdviz.analysis import Regime, Thresholds
-from gdviz.explain import fmt
+from gdviz.explain import fmt, plural
 from gdviz.plots._spec import (
     MEASURED_COLOR,
     PREDICTED_COLOR,
@@ -241,7 +241,9 @@ def steps_chart(
         y_title="steps (updates applied)", height=height, meta=meta,
     )  # fmt: skip
     if not ok.all():
-        _note(layout, f"{int((~ok).sum()):,} rates never converge by the closed form (no dashed line there)")
+        never = int((~ok).sum())
+        verb = "converges" if never == 1 else "converge"
+        _note(layout, f"{plural(never, 'rate')} never {verb} by the closed form (no dashed line there)")
     return _spec(data, layout)
 
 
@@ -301,10 +303,10 @@ def loss_chart(
     }  # fmt: skip
     notes = []
     if over.any():
-        notes.append(f"{int(over.sum()):,} runs overflowed: top strip")
+        notes.append(f"{plural(int(over.sum()), 'run')} overflowed: top strip")
     zero = finite & ~positive
     if zero.any():
-        notes.append(f"{int(zero.sum()):,} runs reached loss 0 exactly (not drawable on a log axis)")
+        notes.append(f"{plural(int(zero.sum()), 'run')} reached loss 0 exactly (not drawable on a log axis)")
     if notes:
         _note(layout, "; ".join(notes))
     return _spec(data, layout)

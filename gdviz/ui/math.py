@@ -53,7 +53,7 @@ def context(config: RunConfig, problem: Problem, traj: Trajectory, grad: Gradien
     st.caption(
         f"Data: {state.dataset_label(config.dataset)}, n = {problem.n_samples:,} rows, feature "
         f"'{problem.feature_names[0]}'. Run: {config.optimizer}, rate {config.learning_rate:g}, "
-        f"schedule {config.schedule}, {last:,} steps, {status}."
+        f"schedule {config.schedule}, {explain.plural(last, 'step')}, {status}."
     )
     if problem.scaling == "none":
         st.caption("Scaling: none. X1 holds the raw feature, and w is in raw units.")

@@ -17,6 +17,7 @@ import streamlit as st
 from gdviz import analysis, export, plots, query, runs, sweep
 from gdviz.config import RunConfig
 from gdviz.errors import InputError
+from gdviz.explain import plural
 from gdviz.plots._spec import REGIME_LABELS
 from gdviz.sweep import SweepSettings, SweepTable
 from gdviz.ui import cache, downloads, share, state, widgets
@@ -157,7 +158,7 @@ def summary(swept: SweepRun) -> None:
     best = ""
     if done.any():
         k = np.flatnonzero(done)[np.argmin(t.steps[done])]
-        best = f" The fastest converged in {int(t.steps[k]):,} steps, at rate {t.learning_rate[k]:.4g}."
+        best = f" The fastest converged in {plural(int(t.steps[k]), 'step')}, at rate {t.learning_rate[k]:.4g}."
     st.markdown(
         f"**{t.learning_rate.size:,} rates, {t.learning_rate[0]:.3g} to {t.learning_rate[-1]:.3g}, at most "
         f"{t.max_steps:,} steps each:** {counts[sweep.Outcome.CONVERGED]:,} converged, "
@@ -191,7 +192,7 @@ def rate_picker(swept: SweepRun) -> float | None:
     t = swept.table
 
     def label(k: int) -> str:
-        steps = f"{t.steps[k]:,} steps" if t.outcome[k] == sweep.Outcome.CONVERGED else str(t.outcome[k])
+        steps = plural(int(t.steps[k]), "step") if t.outcome[k] == sweep.Outcome.CONVERGED else str(t.outcome[k])
         return f"{t.learning_rate[k]:.6g} ({REGIME_LABELS[str(t.regime[k])].lower()}, {steps})"
 
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")

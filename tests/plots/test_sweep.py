@@ -89,3 +89,17 @@ def test_loss_axis_holds_every_finite_loss_and_stays_inside_float64(table_and_pr
     finite = table.final_loss[np.isfinite(table.final_loss) & (table.final_loss > 0)]
     assert 10**lo <= min(finite.min(), problem.optimum_loss) and np.log10(finite.max()) <= hi
     assert hi <= np.log10(np.finfo(float).max)
+
+
+def test_one_overflowed_run_is_said_in_the_singular(table_and_problem):
+    _, problem, lm = table_and_problem
+    rates = np.array([0.5, 1.0, 2.5]) / lm  # good, good-to-oscillating edge, divergent: one overflows
+    res = sweep.run_sweep(problem, rates, tol=1e-6, max_steps=5_000)
+    table = sweep.summarise(problem, res, tol=1e-6, max_steps=5_000)
+    assert int(np.sum(table.outcome == sweep.Outcome.OVERFLOWED)) == 1
+    spec = plots.sweep.loss_chart(
+        table, sweep.regime_edges(problem), analysis.thresholds(problem), floor=problem.optimum_loss
+    )
+    assert spec["layout"]["title"]["subtitle"]["text"].startswith("1 run overflowed")
+    steps = plots.sweep.steps_chart(table, sweep.regime_edges(problem), analysis.thresholds(problem))
+    assert steps["layout"]["title"]["subtitle"]["text"].startswith("1 rate never converges")

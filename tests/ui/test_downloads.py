@@ -28,6 +28,7 @@ from gdviz.config import RunConfig
 from gdviz.ui import cache
 from gdviz.ui.state import CONFIG_KEY
 from tests import player_view
+from tests.conftest import CALIFORNIA_CSV
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -64,6 +65,16 @@ def lambda_max(X1) -> float:
 # ---------------------------------------------------------------------------------------------
 # Driving the pages
 # ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch, tmp_path):
+    """California housing (the Feature scaling page's puzzle) from the shared CSV, or from a missing path: the
+    tests never download it."""
+    monkeypatch.setenv(data.CALIFORNIA_ENV, str(CALIFORNIA_CSV if CALIFORNIA_CSV.is_file() else tmp_path / "no.csv"))
+    cache.clear_caches()
+    yield
+    cache.clear_caches()
 
 
 @pytest.fixture

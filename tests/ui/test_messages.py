@@ -13,7 +13,15 @@ from gdviz import data, optimizers
 from gdviz.config import RATE_MIN, RunConfig
 from gdviz.errors import InputError, Options
 from gdviz.ui.messages import for_people
+from tests.conftest import CALIFORNIA_CSV
 from tests.pages.test_playground import click, config, new_app, ok
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch, tmp_path):
+    """California housing (the Feature scaling page's puzzle) from the shared CSV, or from a missing path: the
+    tests never download it."""
+    monkeypatch.setenv(data.CALIFORNIA_ENV, str(CALIFORNIA_CSV if CALIFORNIA_CSV.is_file() else tmp_path / "no.csv"))
 
 
 def test_a_refused_x_centre_is_reported_in_the_widgets_words():
