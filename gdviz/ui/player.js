@@ -344,7 +344,10 @@ function readoutText(g, k) {
 function renderReadout(g, k) {
   const ui = g.ui;
   const cells = readoutText(g, k);
-  if (ui.readout.children.length !== cells.length) {
+  // Rebuilt when the cells change, not only their count: a new data set renames "Slope on x" to "Slope on age".
+  const labels = cells.map(([cell]) => cell.label).join("\n");
+  if (ui.readoutLabels !== labels) {
+    ui.readoutLabels = labels;
     ui.readout.textContent = "";
     for (const [cell] of cells) {
       const value = el("div", { className: "gdviz-value", "data-gdviz-readout": cell.label });
