@@ -465,22 +465,9 @@ def _generate(
             losses = problem.loss(W)
             finite = np.isfinite(losses) & np.isfinite(W).all(axis=1)
             rates = _rates(schedule, step, k)
-        converged = norms < tol  # all False when tol == 0
-        for i, (loss, norm, rate, ok, conv) in enumerate(
-            zip(losses.tolist(), norms.tolist(), rates.tolist(), finite.tolist(), converged.tolist(), strict=True)
-        ):
-            step += 1
-            if not ok:
-                status = Status.DIVERGED
-            elif conv:
-                status = Status.CONVERGED
-            elif step >= max_steps:
-                status = Status.MAX_STEPS
-            else:
-                status = Status.RUNNING
-            yield State(step, ws[i], gs[i], loss, norm, rate, ss[i], status)
-            if status is not Status.RUNNING:
-                return
+        step = yield from _chunk_states(step, ws, gs, ss, losses, norms, rates, finite, tol, max_steps)
+        if step is None:
+            return
 
 
 # --------------------------------------------------------------------------------------------
@@ -603,22 +590,33 @@ def _generate_batches(
             losses = problem.loss(W)
             finite = np.isfinite(losses) & np.isfinite(W).all(axis=1)
             rates = _rates(schedule, step, k)
-        converged = norms < tol
-        for i, (loss, norm, rate, ok, conv) in enumerate(
-            zip(losses.tolist(), norms.tolist(), rates.tolist(), finite.tolist(), converged.tolist(), strict=True)
-        ):
-            step += 1
-            if not ok:
-                status = Status.DIVERGED
-            elif conv:
-                status = Status.CONVERGED
-            elif step >= max_steps:
-                status = Status.MAX_STEPS
-            else:
-                status = Status.RUNNING
-            yield State(step, ws[i], G[i], loss, norm, rate, ss[i], status)
-            if status is not Status.RUNNING:
-                return
+        step = yield from _chunk_states(step, ws, G, ss, losses, norms, rates, finite, tol, max_steps)
+        if step is None:
+            return
+
+
+def _chunk_states(step, ws, grads, opt_states, losses, norms, rates, finite, tol, max_steps):
+    """Yield the States of one computed chunk (updates ``step + 1 ..``) with their stop rules.
+
+    Returns the step after the chunk, or None once a State is not RUNNING (the run is over).
+    """
+    converged = norms < tol  # all False when tol == 0
+    for i, (loss, norm, rate, ok, conv) in enumerate(
+        zip(losses.tolist(), norms.tolist(), rates.tolist(), finite.tolist(), converged.tolist(), strict=True)
+    ):
+        step += 1
+        if not ok:
+            status = Status.DIVERGED
+        elif conv:
+            status = Status.CONVERGED
+        elif step >= max_steps:
+            status = Status.MAX_STEPS
+        else:
+            status = Status.RUNNING
+        yield State(step, ws[i], grads[i], loss, norm, rate, opt_states[i], status)
+        if status is not Status.RUNNING:
+            return None
+    return step
 
 
 def _rates(schedule, count: int, k: int) -> np.ndarray:
