@@ -21,6 +21,7 @@ import numpy as np
 from gdviz import engine, thinning
 from gdviz.config import RunConfig
 from gdviz.engine import Problem, State, Status, Trajectory
+from gdviz.errors import InputError
 from gdviz.runs import init_params
 
 # Steps computed ahead of the one asked for, so that stepping one at a time rarely resumes the engine.
@@ -217,3 +218,33 @@ def json_column(values: np.ndarray, *, digits: int | None = None) -> str:
     else:
         items = [f"{x:.{digits}g}" if good else "null" for x, good in zip(v.tolist(), ok.tolist(), strict=True)]
     return "[" + ",".join(items) + "]"
+
+
+def aligned_rows(trajs: list[Trajectory], max_rows: int = PLAYER_ROWS) -> tuple[np.ndarray, list[np.ndarray]]:
+    """One step axis for several runs shown side by side by one player (Regimes' panels, the Optimizers race).
+
+    Returns:
+        ``(steps, rows)``: ``steps`` the stored steps of every run merged (sorted, unique), thinned like
+        ``player_rows`` to at most ``max_rows`` (the longest run's last step always kept); ``rows[i][k]`` the
+        row of ``trajs[i]`` shown at ``steps[k]``: its last stored step at or before it, or its last row once
+        the run has stopped. No number of a run is recomputed: a player picks rows.
+    """
+    if not trajs:
+        raise InputError("aligned_rows needs at least one run.")
+    steps = np.unique(np.concatenate([np.asarray(t.step, dtype=np.int64) for t in trajs]))
+    if steps.size > max_rows:
+        last = int(steps[-1])
+        lo, hi = 1, last  # the largest dense whose grid (plus the last step) fits in max_rows
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            mask = thinning.keep(steps, mid)
+            mask[-1] = True
+            if int(mask.sum()) <= max_rows:
+                lo = mid
+            else:
+                hi = mid - 1
+        mask = thinning.keep(steps, lo)
+        mask[-1] = True
+        steps = steps[mask]
+    rows = [np.searchsorted(np.asarray(t.step, dtype=np.int64), steps, side="right") - 1 for t in trajs]
+    return steps, [np.clip(r, 0, t.n_states - 1) for r, t in zip(rows, trajs, strict=True)]

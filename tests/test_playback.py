@@ -477,3 +477,44 @@ def test_json_column_writes_exact_floats_and_null_for_non_finite():
     assert [back[0], back[1], back[5]] == [0.1, 1 / 3, 1e308]  # repr: the same float64 back
     assert playback.json_column(np.array([3, 10], dtype=np.int64)) == "[3,10]"
     assert json.loads(playback.json_column(values, digits=3))[1] == 0.333
+
+
+# ---------------------------------------------------------------------------------------------
+# aligned_rows: one step axis for several runs
+# ---------------------------------------------------------------------------------------------
+
+
+def _naive_row(steps: list[int], s: int) -> int:
+    """The last index whose step is <= s (0 if none), by a plain loop."""
+    best = 0
+    for i, t in enumerate(steps):
+        if t <= s:
+            best = i
+    return best
+
+
+@pytest.mark.parametrize("max_rows", [10_000, 300, 40])
+def test_aligned_rows_pick_each_runs_last_stored_step_at_or_before(max_rows):
+    problem = one_feature_problem(_config())
+    short = simulate(_config(learning_rate=0.3))  # converges fast
+    long = simulate(_config(learning_rate=0.01, max_steps=900))
+    thinned = playback.player_rows(simulate(_config(learning_rate=0.02, max_steps=2_000)), max_rows=200)
+    trajs = [short, long, thinned]
+    steps, rows = playback.aligned_rows(trajs, max_rows=max_rows)
+    assert problem.n_params == 2
+    assert steps.size <= max_rows
+    assert list(steps) == sorted(set(steps.tolist()))
+    assert steps[0] == 0 and steps[-1] == max(int(t.step[-1]) for t in trajs)
+    all_steps = sorted(set().union(*(t.step.tolist() for t in trajs)))
+    if max_rows >= len(all_steps):
+        assert steps.tolist() == all_steps
+    for t, r in zip(trajs, rows, strict=True):
+        assert r.shape == steps.shape
+        expected = [_naive_row(t.step.tolist(), int(s)) for s in steps]
+        assert r.tolist() == expected
+        assert r[-1] == t.n_states - 1 or t.step[r[-1]] == steps[-1]
+
+
+def test_aligned_rows_needs_a_run():
+    with pytest.raises(playback.InputError, match="at least one run"):
+        playback.aligned_rows([])
