@@ -23,7 +23,7 @@ share.save(P)
 names = param_names(config, ds)
 with st.container(key=f"{P}_regime"):
     playground.regime_banner(config, problem, run.traj)
-charts = {f"{P}_{name}": spec for name, spec in figures(config, problem, ds, head, step).items()}
+charts = {f"{P}_{name}": spec for name, spec in figures(config, problem, ds, head, step, run=run.traj).items()}
 playground.download_menu(P, config, head, names, charts)
 with st.expander("Why this regime: the theory on this data", expanded=True):
-    playground.theory(config, problem)
+    playground.theory(config, problem, run.traj)

@@ -102,12 +102,19 @@ def regime_banner(config: RunConfig, problem: Problem, head: Trajectory) -> Regi
             text += explain.regime_sentence(predicted, config.learning_rate, problem)
         st.info(text)
         return predicted
+    if predicted is not None and not config.is_full_batch:
+        text_batch = (
+            f" That prediction is for full batch; this run's updates use {config.batch_size:,} rows each, so its "
+            "path is noisy and its loss levels off above the floor."
+        )
+    else:
+        text_batch = ""
     observed = analysis.observed_regime(problem, head)
     where = "so far" if head.status is Status.RUNNING else "over the whole run"
     text = f"**Observed regime ({where}): {REGIME_LABELS[observed]}.**"
     if predicted is not None:
         text += f" Predicted from the Hessian: **{REGIME_LABELS[predicted]}**. "
-        text += explain.regime_sentence(predicted, config.learning_rate, problem)
+        text += explain.regime_sentence(predicted, config.learning_rate, problem) + text_batch
     else:
         text += " (The Hessian predicts regimes for plain GD at a constant rate only.)"
     _ALERT[observed](text)
@@ -125,8 +132,9 @@ def regime_banner(config: RunConfig, problem: Problem, head: Trajectory) -> Regi
     return observed
 
 
-def theory(config: RunConfig, problem: Problem) -> None:
-    """The regime panel: spectrum, thresholds and how the rate compares, per-direction factors, steps."""
+def theory(config: RunConfig, problem: Problem, traj: Trajectory) -> None:
+    """The regime panel: spectrum, thresholds and how the rate compares, per-direction factors, steps; what a
+    mini-batch changes, and momentum against plain GD (``traj`` is the whole run, for its measured steps)."""
     s = analysis.spectrum(problem)
     lr = config.learning_rate
     c1, c2, c3 = st.columns(3)
@@ -159,17 +167,45 @@ def theory(config: RunConfig, problem: Problem) -> None:
             }
         ).set_index("lambda")
     )
-    if config.is_constant_gd:
+    st.caption(
+        "In the eigen-directions chart below the error along each direction shrinks by its own factor per step: "
+        "a stiff direction (large lambda) by |1 - rate x lambda|, often far below 1, so it is gone in a few steps; "
+        "a flat one (small lambda) by a factor near 1, so it crawls and sets the number of steps."
+    )
+    if config.is_closed_form:
         steps = analysis.predicted_steps(problem, lr, tol=config.tol, init_params=init_params(config, problem))
-        text = explain.steps_text(steps)
-        st.metric(
+        c1, c2 = st.columns(2)
+        c1.metric(
             "Predicted steps to converge",
-            text,
+            explain.steps_text(steps),
             help="From the closed form w_t = w* + (I - rate H)^t (w_0 - w*). 'never': the updates never get "
             "shorter than tol (a divergent rate, or tol = 0).",
         )
+        c2.metric("Measured steps", playground.measured_steps_text(traj), help="Where this run met the stop rule.")
+    elif config.is_constant_gd:
+        st.caption("Predicted steps come from the closed form of full-batch GD: set the batch size to 0 to see them.")
     else:
         st.caption("Predicted steps come from the closed form of plain GD at a constant rate; pick those to see them.")
+    if text := playground.batch_text(config, problem, traj):
+        st.markdown(text)
+    if config.optimizer in ("momentum", "nesterov"):
+        st.markdown(
+            "**Momentum against plain GD on this data** (per-step factor of the error at each method's best "
+            "settings: (kappa - 1)/(kappa + 1) for GD, (sqrt(kappa) - 1)/(sqrt(kappa) + 1) for heavy ball):"
+        )
+        rows = playground.momentum_rows(config, problem, traj)
+        st.table(
+            pd.DataFrame(
+                {
+                    "method": [r.method for r in rows],
+                    "factor per step": [r.factor for r in rows],
+                    "predicted steps": [r.predicted_steps for r in rows],
+                    "measured steps": [r.measured_steps for r in rows],
+                }
+            ).set_index("method")
+        )
+        if config.optimizer == "nesterov" or config.schedule != "constant" or not config.is_full_batch:
+            st.caption("Predicted steps for this run: heavy ball (momentum) at a constant rate on full batch only.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -214,6 +250,7 @@ CHART_NAMES = {
     "loss": "Loss over the steps",
     "grads": "Gradient magnitude over the steps",
     "bars": "Gradient per parameter",
+    "eigen": "Error along each eigen-direction",
 }
 
 

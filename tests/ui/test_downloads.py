@@ -160,7 +160,7 @@ def test_playground_downloads_the_run_so_far_the_charts_and_a_script(files, html
     np.testing.assert_allclose(df["loss"], [np.mean((X1 @ w - y) ** 2) for w in expected], rtol=1e-10)
 
     htmls = each_figure(at, files, "playground", "playground", 0.05)
-    assert len(htmls) == 6 and len(html_builds) == 6
+    assert len(htmls) == 7 and len(html_builds) == 7
     for html in htmls.values():
         assert_standalone(html)
     assert '"type":"surface"' in htmls["Loss surface (3D)"].replace(" ", "")
