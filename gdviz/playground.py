@@ -188,10 +188,10 @@ def eigen_chart(config: RunConfig, problem: Problem, traj: Trajectory) -> dict:
     if config.is_closed_form:
         factors = np.abs(1.0 - config.learning_rate * lam)
         predicted = eigen_closed_form(lam, comps[0], config.learning_rate, traj.step[idx])
-        note = "dashed: the closed form |1 - rate x lambda|^t |error at step 0|, a straight line on this scale"
+        note = "dashed: the closed form |1 - rate x lambda|^t |error at step 0|,<br>a straight line on this log scale"
     else:
         factors = predicted = None
-        note = "the closed-form lines are for plain GD at a constant rate on full batch"
+        note = "no closed-form lines: they are for plain GD<br>at a constant rate on full batch"
     return plots.playground.eigen_errors(traj.step[idx], log10_abs(comps[idx]), lam, factors=factors,
                                          predicted=predicted, note=note)  # fmt: skip
 
@@ -619,9 +619,12 @@ def batch_text(config: RunConfig, problem: Problem, traj: Trajectory) -> str:
     return text
 
 
+NA = "n/a"  # a cell with nothing to say (a lone "-" in a table cell would read as a Markdown list item)
+
+
 class MomentumRow(NamedTuple):
     """One row of the momentum comparison: the method, its per-step factor at its best settings, the steps
-    it is predicted to take with this run's settings (or "-"), and those measured."""
+    it is predicted to take with this run's settings, and those measured (NA where there is none)."""
 
     method: str
     factor: str
@@ -640,15 +643,15 @@ def momentum_rows(config: RunConfig, problem: Problem, traj: Trajectory) -> list
     lr, beta = analysis.optimal_momentum(problem)
     best = explain.steps_text(analysis.predicted_momentum_steps(problem, lr, beta, tol=config.tol, init_params=w0))
     rows = [
-        MomentumRow(f"plain GD at 2/(lambda_min + lambda_max) = {gd_rate:.4g}", f"{rates.gd:.4g}", gd_steps, "-"),
-        MomentumRow(f"heavy ball at rate {lr:.4g}, beta {beta:.4g} (optimal)", f"{rates.momentum:.4g}", best, "-"),
+        MomentumRow(f"plain GD at 2/(lambda_min + lambda_max) = {gd_rate:.4g}", f"{rates.gd:.4g}", gd_steps, NA),
+        MomentumRow(f"heavy ball at rate {lr:.4g}, beta {beta:.4g} (optimal)", f"{rates.momentum:.4g}", best, NA),
     ]
     if config.optimizer == "momentum" and config.schedule == "constant" and config.is_full_batch:
         mine = analysis.predicted_momentum_steps(
             problem, config.learning_rate, config.beta, tol=config.tol, init_params=w0
         )
         rows.append(
-            MomentumRow(f"this run: heavy ball at rate {config.learning_rate:.4g}, beta {config.beta:.4g}", "-",
+            MomentumRow(f"this run: heavy ball at rate {config.learning_rate:.4g}, beta {config.beta:.4g}", NA,
                         explain.steps_text(mine), measured_steps_text(traj))
         )  # fmt: skip
     return rows

@@ -661,6 +661,15 @@ def arrow_traces(scale: float, *, gradient: np.ndarray | None = None, update: np
     return traces
 
 
+def _pace(factor: float) -> str:
+    """What a per-step factor does to its direction's error, in words."""
+    if factor >= 1:
+        return "it grows"
+    if factor > 0.9:
+        return "close to 1, it crawls"
+    return "it shrinks fast" if factor < 0.5 else "it shrinks steadily"
+
+
 def eigen_errors(
     steps: np.ndarray,
     log_errors: np.ndarray,
@@ -669,7 +678,7 @@ def eigen_errors(
     factors: np.ndarray | None = None,
     predicted: np.ndarray | None = None,
     note: str | None = None,
-    title: str = "The error along each eigen-direction of the Hessian",
+    title: str = "Error along each eigen-direction",
     height: int = 380,
 ) -> dict:
     """log10 |w_t - w*| along each eigen-direction per step, with the closed-form straight lines behind them.
@@ -720,12 +729,18 @@ def eigen_errors(
                 "name": name,
                 "mode": "lines",
                 "line": {"color": color, "width": 2},
-                "hovertemplate": f"direction {i + 1}: %{{y:.3f}}<extra></extra>",
+                "hovertemplate": f"direction {i + 1}: log10 |error| %{{y:.3f}}"
+                + (
+                    ""
+                    if factors is None
+                    else f"<br>x{factors[i]:.3g} per step = |1 - rate x {lam:.3g}|: {_pace(factors[i])}"
+                )
+                + "<extra></extra>",
             }
         )
     layout = _base_layout(title=title, x_title="step (updates applied)", y_title="log10 |error along it|",
                           height=height)  # fmt: skip
     if note:
         layout["title"]["text"] = f"{title}<br><sup>{note}</sup>"
-        layout["margin"]["t"] = 70
+        layout["margin"]["t"] = 50 + 18 * (1 + note.count("<br>"))
     return _spec(data, layout)

@@ -239,6 +239,8 @@ def taylor_section(config: RunConfig, traj: Trajectory, grad: GradientNumbers, n
         st.markdown(f"**One plain step from step {grad.step:,}** at $\\eta$ = {nxt.learning_rate:.6g}:")
         if config.optimizer != "gd":
             st.caption(f"(The run uses {config.optimizer}; this is the plain gradient step at its rate.)")
+        elif not config.is_full_batch:
+            st.caption(f"(The run uses mini-batches of {config.batch_size:,} rows; this is the full-batch step.)")
         _metrics(
             [
                 ("J(w)", fmt(nxt.loss_now, 6), "The loss at this step, from the rows."),
@@ -253,7 +255,7 @@ def taylor_section(config: RunConfig, traj: Trajectory, grad: GradientNumbers, n
                 ("Loss drops while eta <", fmt(nxt.decrease_below, 6), "2 ||g||^2 / g^T H g, along this gradient."),
             ]
         )
-        if config.optimizer == "gd" and (k := _next_row(traj, grad.step)) is not None:
+        if config.optimizer == "gd" and config.is_full_batch and (k := _next_row(traj, grad.step)) is not None:
             st.metric("The run's loss at the next step", fmt(float(traj.loss[k]), 6), help="From the run.")
 
 
@@ -325,6 +327,11 @@ def _error_table(
     st.table(pd.DataFrame(cols).set_index("parameter"))
     if config.optimizer != "gd":
         st.caption(f"The recursion is plain GD's; the run uses {config.optimizer}, so its next error differs.")
+    elif not config.is_full_batch:
+        st.caption(
+            f"The recursion is full-batch GD's; the run uses mini-batches of {config.batch_size:,} rows, so its next "
+            "error differs (by the noise of the batch's gradient)."
+        )
     elif grad.step == int(traj.step[-1]):
         st.caption("This is the run's last step: there is no next error to compare with.")
     elif not has_next:
