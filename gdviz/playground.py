@@ -53,9 +53,9 @@ def loss_window(problem: Problem, points: np.ndarray, anchors: np.ndarray) -> an
 # What one step does: arrows, eigen-directions, the noise plateau of a mini-batch run
 # ---------------------------------------------------------------------------------------------
 
-# The longer arrow of the first ARROW_HEAD_ROWS steps is drawn about this share of the contour window.
+# The longest arrow of the run is drawn about this share of the contour window (the start of a converging run,
+# the end of a diverging one, whose window grows with it).
 ARROW_SHARE = 0.45
-ARROW_HEAD_ROWS = 20
 # A mini-batch run's plateau: the mean loss over the last quarter of its steps.
 PLATEAU_SHARE = 0.25
 
@@ -95,15 +95,15 @@ def nice_floor(x: float) -> float:
 
 
 def arrow_scale(vectors: list[np.ndarray], window: tuple[tuple[float, float], tuple[float, float]]) -> float:
-    """The one factor both arrows are drawn at: the longest of ``vectors`` over the first ARROW_HEAD_ROWS rows
-    spans about ARROW_SHARE of ``window`` (lengths in shares of its width and height), rounded down to 1, 2 or
-    5 times a power of ten; 1 when nothing moves."""
+    """The one factor both arrows are drawn at: the longest finite row of ``vectors`` spans about ARROW_SHARE of
+    ``window`` (lengths in shares of its width and height), rounded down to 1, 2 or 5 times a power of ten; 1
+    when nothing moves."""
     (x0, x1), (y0, y1) = window
     size = np.array([x1 - x0, y1 - y0], dtype=float)
     longest = 0.0
     with np.errstate(all="ignore"):
         for v in vectors:
-            head = np.asarray(v, dtype=float)[:ARROW_HEAD_ROWS, :2] / size
+            head = np.asarray(v, dtype=float)[:, :2] / size
             lengths = np.hypot(head[:, 0], head[:, 1])
             lengths = lengths[np.isfinite(lengths)]
             if lengths.size:
@@ -219,7 +219,7 @@ def figures(
     Returns:
         Short chart name -> figure spec, in the order drawn (rows of two; a phone's single column):
         surface, contour, line, loss, grads, bars, eigen. The contour window holds the whole path and the two
-        arrows of the step shown (``arrow_traces``, at one factor chosen from the first steps: ``arrow_scale``);
+        arrows of the step shown (``arrow_traces``, at one factor for the whole run: ``arrow_scale``);
         the surface's holds the part WebGL can draw (``webgl_note``), whose note it shows.
     """
     names = param_names(config, dataset)

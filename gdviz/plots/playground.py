@@ -115,7 +115,7 @@ def loss_curve(
                 "y": [level, level],
                 "name": f"noise plateau (mean loss from step {first:,}) = {level:.4g}",
                 "mode": "lines",
-                "line": {"color": PLATEAU_COLOR, "width": 2, "dash": "dash"},
+                "line": {"color": PLATEAU_COLOR, "width": 3, "dash": "dash"},
                 "hovertemplate": "noise plateau %{y:.6g}<extra></extra>",
             }
         )
