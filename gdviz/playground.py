@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gdviz import analysis, explain, playback, plots, runs
+from gdviz import analysis, explain, playback, plots, regimes, runs
 from gdviz.config import RunConfig
 from gdviz.data import Dataset
 from gdviz.engine import Problem, Status, Trajectory
@@ -581,16 +581,6 @@ def player_json(p: Player, *, run: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def measured_steps_text(traj: Trajectory) -> str:
-    """How many steps the run took to meet the stop rule, as the theory panel writes it beside a prediction."""
-    last = int(traj.step[-1])
-    if traj.status is Status.CONVERGED:
-        return f"{last:,}"
-    if traj.status is Status.DIVERGED:
-        return f"never (diverged at step {last:,})"
-    return f"not within {last:,}"
-
-
 def batch_text(config: RunConfig, problem: Problem, traj: Trajectory) -> str:
     """What a mini-batch changes and what it does not, with this run's plateau (Markdown; "" on full batch)."""
     if config.is_full_batch:
@@ -624,7 +614,8 @@ NA = "n/a"  # a cell with nothing to say (a lone "-" in a table cell would read 
 
 class MomentumRow(NamedTuple):
     """One row of the momentum comparison: the method, its per-step factor at its best settings, the steps
-    it is predicted to take with this run's settings, and those measured (NA where there is none)."""
+    it is predicted to take with this run's settings, and how the run ended (``regimes.outcome``; NA where
+    there is none)."""
 
     method: str
     factor: str
@@ -652,6 +643,6 @@ def momentum_rows(config: RunConfig, problem: Problem, traj: Trajectory) -> list
         )
         rows.append(
             MomentumRow(f"this run: heavy ball at rate {config.learning_rate:.4g}, beta {config.beta:.4g}", NA,
-                        explain.steps_text(mine), measured_steps_text(traj))
+                        explain.steps_text(mine), regimes.outcome(traj))
         )  # fmt: skip
     return rows

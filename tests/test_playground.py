@@ -408,6 +408,6 @@ def test_the_momentum_rows_put_heavy_balls_factor_beside_gds_and_predicted_besid
     rows = playground.momentum_rows(config, problem, traj)
     assert rows[0].factor == f"{(kappa - 1) / (kappa + 1):.4g}"
     assert rows[1].factor == f"{(np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1):.4g}"
-    assert traj.status is Status.CONVERGED and rows[2].measured_steps == f"{int(traj.step[-1]):,}"
+    assert traj.status is Status.CONVERGED and rows[2].measured_steps == f"converged in {int(traj.step[-1]):,} steps"
     predicted = float(rows[2].predicted_steps.replace(",", ""))
     assert abs(predicted - traj.step[-1]) <= 0.05 * traj.step[-1]  # theory against the run

@@ -11,7 +11,7 @@ from typing import NamedTuple
 import pandas as pd
 import streamlit as st
 
-from gdviz import analysis, data, explain, playback, playground, query
+from gdviz import analysis, data, explain, playback, playground, query, regimes
 from gdviz.analysis import Regime
 from gdviz.config import RunConfig
 from gdviz.engine import Problem, Status, Trajectory
@@ -181,7 +181,7 @@ def theory(config: RunConfig, problem: Problem, traj: Trajectory) -> None:
             help="From the closed form w_t = w* + (I - rate H)^t (w_0 - w*). 'never': the updates never get "
             "shorter than tol (a divergent rate, or tol = 0).",
         )
-        c2.metric("Measured steps", playground.measured_steps_text(traj), help="Where this run met the stop rule.")
+        c2.metric("Measured", regimes.outcome(traj), help="Where this run met the stop rule (or why it did not).")
     elif config.is_constant_gd:
         st.caption("Predicted steps come from the closed form of full-batch GD: set the batch size to 0 to see them.")
     else:

@@ -256,7 +256,9 @@ def momentum_preset(problem) -> tuple[float, float, str]:
     if rate != float(f"{lr:.4g}"):
         moved.append(f"its rate {lr:.3g} is outside the rates allowed, so it is {rate:g}")
     if kept != float(f"{beta:.4g}"):
-        moved.append(f"its beta {beta:.6g} rounds to 1 (a Hessian this ill-conditioned), so it is {kept:g}")
+        moved.append(
+            f"its beta {beta:.8g} is too close to 1 for a run (the valley is this elongated), so it is {kept:g}"
+        )
     return rate, kept, ("The Optimal momentum preset on this data: " + "; ".join(moved) + ".") if moved else ""
 
 

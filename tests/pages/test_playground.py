@@ -903,7 +903,7 @@ def test_optimal_momentum_preset_sets_polyaks_settings_and_compares_them_with_gd
     click(at, "playground_end")
     measured = step_of(at)
     assert metrics(at)["Status"] == "converged"
-    assert frame["measured steps"].iloc[2] == f"{measured:,}"
+    assert frame["measured steps"].iloc[2] == f"converged in {measured:,} steps"
     assert abs(float(frame["predicted steps"].iloc[2].replace(",", "")) - measured) <= 0.05 * measured
     # Fewer steps than plain GD at its best constant rate (the naive loop).
     gd = naive_gd(X1, y, 2 / (lo + hi))

@@ -168,7 +168,7 @@ def test_playground_downloads_the_run_so_far_the_charts_and_a_script(files, html
     ok(at.selectbox(key="playground_dl_fig_pick").set_value("Fitted line over the data").run())
     ok(player_view.sync(at, 4))
     assert at.selectbox(key="playground_dl_fig_pick").value == "Fitted line over the data"  # a step keeps the pick
-    assert html_builds == [1] * 6
+    assert html_builds == [1] * 7
 
     script = files["gdviz-playground-script-lr0.05.py"]()
     folder = tmp_path / "run"
