@@ -113,7 +113,7 @@ def loss_curve(
                 "type": "scatter",
                 "x": [first, max(first, int(steps[-1]))],
                 "y": [level, level],
-                "name": f"noise plateau (mean loss from step {first:,}) = {level:.4g}",
+                "name": f"noise plateau {level:.4g} (mean of steps {first:,}+)",
                 "mode": "lines",
                 "line": {"color": PLATEAU_COLOR, "width": 3, "dash": "dash"},
                 "hovertemplate": "noise plateau %{y:.6g}<extra></extra>",
