@@ -310,7 +310,8 @@ def _step_axis(layout: dict) -> dict:
 def line_y_range(ly0: np.ndarray, ly1: np.ndarray, fixed: np.ndarray, back: int) -> tuple[np.ndarray, np.ndarray]:
     """Per row k, the fitted-line chart's y range: it holds ``fixed`` (the data and the least-squares line)
     and the finite line ends of rows k - back .. k, padded by 5% of the data's span. Past the data's own range
-    it widens by a quarter of that span, then in doublings, so it changes only when a line leaves the view (a diverging run)."""
+    it widens by a quarter of that span, then in doublings, so it changes only when a line leaves the view
+    (a diverging run)."""
     fixed = np.asarray(fixed, dtype=float)
     lo0, hi0 = float(np.min(fixed)), float(np.max(fixed))
     span = max(hi0 - lo0, abs(hi0), 1e-300)
