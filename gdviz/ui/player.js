@@ -11,27 +11,7 @@
 // The server hears nothing while the user steps, scrubs or plays: about a second after the last move the
 // step goes to Python with setStateValue("step", ...) (share links and downloads read it).
 
-const loaded = (window.__gdvizPlotly = window.__gdvizPlotly || {});
-const cameras = (window.__gdvizCameras = window.__gdvizCameras || {});
-const SYNC_MS = 1000;
-
-function loadPlotly(src) {
-  if (window.Plotly) return Promise.resolve(window.Plotly);
-  if (!loaded.promise) {
-    loaded.promise = new Promise((resolve, reject) => {
-      const script = document.createElement("script");
-      script.src = new URL(src, document.baseURI).href;
-      script.async = true;
-      script.onload = () => resolve(window.Plotly);
-      script.onerror = () => {
-        loaded.promise = null;
-        reject(new Error("could not load " + src));
-      };
-      document.head.appendChild(script);
-    });
-  }
-  return loaded.promise;
-}
+// loaded, cameras and loadPlotly(src): plotly_loader.js, put in front of this script.
 
 const nextFrame = () => new Promise((resolve) => requestAnimationFrame(resolve));
 const painted = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
