@@ -254,7 +254,8 @@ def _surface_chart(spec: dict, n3d: int) -> dict:
         {"trace": path, "upto": {"x": "p0", "y": "p1", "z": "z3d"}, "last": last},
         {"trace": current, "at": {"x": ["p0"], "y": ["p1"], "z": ["z3d"]}, "last": last},
     ]
-    return {"figure": spec, "bind": bind}
+    # A click on the surface starts the run at the clicked point's params, as on the contours (a drag turns it).
+    return {"figure": spec, "bind": bind, "click": "start"}
 
 
 def _contour_chart(spec: dict) -> dict:

@@ -426,12 +426,26 @@ async function mountCharts(g) {
         // A click on the chart sends the point clicked (its x and y, numbers Python sent) to Python.
         c.div.__gdvizClick = true;
         c.div.style.cursor = "crosshair";
+        const send = (point) => {
+          if (g.playing) stop(g);
+          g.setTriggerValue(c.chart.click, point);
+        };
+        // On the 3D chart a drag turns the camera, and Plotly reports the press that starts it as a click:
+        // there the point waits for the release, and a press that moved more than a few pixels is no click.
+        c.div.addEventListener("pointerdown", (e) => {
+          c.down = [e.clientX, e.clientY];
+          c.pending = null;
+        }, true);
+        c.div.addEventListener("pointerup", (e) => {
+          const moved = !c.down || Math.hypot(e.clientX - c.down[0], e.clientY - c.down[1]) > 5;
+          if (c.pending && !moved) send(c.pending);
+          c.pending = null;
+        }, true);
         c.div.on("plotly_click", (event) => {
           const p = event && event.points && event.points[0];
-          if (p && typeof p.x === "number" && typeof p.y === "number" && g.setTriggerValue) {
-            if (g.playing) stop(g);
-            g.setTriggerValue(c.chart.click, [p.x, p.y]);
-          }
+          if (!p || typeof p.x !== "number" || typeof p.y !== "number" || !g.setTriggerValue) return;
+          if (c.chart.is3d) c.pending = [p.x, p.y];
+          else send([p.x, p.y]);
         });
       }
       if (!c.div.__gdvizListening) {
@@ -534,8 +548,15 @@ function restyle(c, P, k) {
   return nextFrame();
 }
 
-// While Play runs, the 3D chart (a whole-scene redraw in software WebGL) leaves the main thread at least as
-// long idle as its last draw took, so that clicks and keys (Pause) are never starved.
+// While Play runs, the 3D chart (a whole-scene redraw in software WebGL) leaves the main thread idle between
+// its draws: at least as long as its last draw took, so that clicks and keys (Pause) are never starved, and at
+// 30 steps/s and more about a second, so that the read-out and the 2D charts get nearly every frame (each
+// 3D draw holds the main thread for several of them). It shows the current step whenever it draws, and
+// always the step where Play stops.
+function playGap(g, drawMs) {
+  return g.rate >= 30 ? Math.max(900, 8 * drawMs) : Math.max(100, drawMs);
+}
+
 async function draw3d(g, c) {
   c.busy = true;
   try {
@@ -544,7 +565,7 @@ async function draw3d(g, c) {
       const t0 = performance.now();
       await restyle(c, g.P, k);
       c.div.dataset.revision = String(g.P.columns.step[k]);
-      if (g.playing) await new Promise((r) => setTimeout(r, Math.max(100, performance.now() - t0)));
+      if (g.playing) await new Promise((r) => setTimeout(r, playGap(g, performance.now() - t0)));
     }
   } finally {
     c.busy = false; // a failed draw must not hold the step sync back for good
