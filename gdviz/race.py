@@ -484,6 +484,12 @@ def check_batch_size(value: object, n_samples: int) -> int | None:
     return None if int(v) == n_samples else int(v)
 
 
+def param_labels(problem: Problem) -> tuple[str, ...]:
+    """The params as the charts name them: "intercept", then "slope on x" (one feature) or "weight on x"."""
+    word = "slope" if problem.n_features == 1 else "weight"
+    return tuple(n if k == 0 and problem.fit_intercept else f"{word} on {n}" for k, n in enumerate(problem.param_names))
+
+
 def snap_step(steps: np.ndarray, step: int) -> int:
     """The aligned step shown for ``step``: the last one at or before it (the first one for a step before it)."""
     k = int(np.searchsorted(steps, int(step), side="right")) - 1
@@ -515,7 +521,7 @@ def table_csv(rows: Sequence[Row], *, batch: int | None, seed: int) -> str:
 
 
 def fmt_steps(value: float | None) -> str:
-    """A step count for the table: "-" when there is none, "never" when infinite."""
+    """A step count for the table: an em dash when there is none, "never" when infinite."""
     if value is None:
-        return "-"
+        return "—"
     return "never" if not np.isfinite(value) else f"{int(value):,}"

@@ -111,7 +111,8 @@ def contour_chart(
             "type": "scatter", "x": [], "y": [], "mode": "markers+text", "name": f"{label} now", "legendgroup": run,
             "showlegend": False, "text": [label], "textposition": "top right",
             "textfont": {"size": 11, "color": "#000000"}, "cliponaxis": False,
-            "marker": {"size": 11, "color": color, "symbol": RUN_SYMBOLS[run], "line": {"color": "white", "width": 1.5}},
+            "marker": {"size": 11, "color": color, "symbol": RUN_SYMBOLS[run],
+                       "line": {"color": "white", "width": 1.5}},
             "hovertemplate": f"{label} now<br>{names[0]} %{{x:.4g}}<br>{names[1]} %{{y:.4g}}<extra></extra>",
         }, run, "current"))  # fmt: skip
     spec["layout"]["legend"]["y"] = -0.16
@@ -151,12 +152,16 @@ def surface_chart(
                              "<extra></extra>",
         }, run, "path"))  # fmt: skip
         data.append(_moving({
-            "type": "scatter3d", "x": [], "y": [], "z": [], "mode": "markers", "name": f"{label} now",
-            "legendgroup": run, "showlegend": False, "hoverinfo": "skip",
+            "type": "scatter3d", "x": [], "y": [], "z": [], "mode": "markers+text", "name": f"{label} now",
+            "legendgroup": run, "showlegend": False, "hoverinfo": "skip", "text": [label],
+            "textposition": "top center", "textfont": {"size": 11, "color": "#000000"},
             "marker": {"size": 5, "color": color, "symbol": _SYMBOLS_3D[k % len(_SYMBOLS_3D)]},
         }, run, "current"))  # fmt: skip
     if hold == "current":
         spec["layout"]["scene"]["zaxis"]["title"]["text"] = f"{z_title} (each run's own)"
+    # Each run is named at its current point; the contour's legend says the rest. A legend of nine runs here
+    # would squeeze the scene.
+    spec["layout"]["showlegend"] = False
     return spec
 
 

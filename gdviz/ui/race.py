@@ -31,6 +31,11 @@ from gdviz.ui.messages import for_people
 PAGE = "race"
 DATA_FIELDS = config.names("data", "problem", "run", settable=True)
 FEATURES = {"all": "Every feature (any two params drawn)", "one": "The Playground's one feature (intercept and slope)"}
+NO_RATE = {
+    "newton": "No rate: the step is H^-1 g (full batch).",
+    "line_search": "No rate: each step's is the exact minimiser along -g (full batch).",
+    "barzilai_borwein": "No rate: it comes from the last step (full batch).",
+}
 SETTING_LABELS = {"learning_rate": "rate", "beta": "beta", "decay": "decay", "b1": "beta1", "b2": "beta2"}
 
 
@@ -176,9 +181,7 @@ def run_controls(prefix: str, config: RunConfig, prob: Problem) -> list[race.Ent
                         help=f"Default on this data: {defaults[name][setting]:.6g}.",
                     )  # fmt: skip
                 if not race.SETTINGS[name]:
-                    st.caption({"newton": "No rate: the step is H^-1 g (full batch).",
-                                "line_search": "No rate: each step's is the exact minimiser along -g (full batch).",
-                                "barzilai_borwein": "No rate: it comes from the last step (full batch)."}[name])  # fmt: skip
+                    st.caption(NO_RATE[name])
             if err := st.session_state.get(_k(p, f"error_{name}")):
                 st.error(err)
         st.button("Back to this data's defaults, every run on", key=_k(p, "reset"), on_click=_reset, args=(p,))
@@ -234,7 +237,7 @@ def batch_controls(prefix: str, n_samples: int) -> tuple[int | None, int]:
 
 def pair_controls(prefix: str, config: RunConfig, prob: Problem) -> tuple[tuple[int, int], str]:
     """Which two params the contour and surface show, and where the others are held (for the 3D heights)."""
-    names = prob.param_names
+    names = race.param_labels(prob)
     if prob.n_params == 2:
         return (0, 1), "optimum"
     which = f"{config.dataset}{config.upload}"
@@ -291,7 +294,7 @@ def _compute(config: RunConfig, feats: str, prob: Problem, entries: tuple, batch
     done = race.race(prob, entries, init_params=init, tol=config.tol, max_steps=config.max_steps,
                      batch_size=batch, seed=seed)  # fmt: skip
     rows = race.table_rows(prob, done, tol=config.tol, init_params=init)
-    p = race.player(prob, done, pair, hold=hold, names=prob.param_names)
+    p = race.player(prob, done, pair, hold=hold, names=race.param_labels(prob))
     name = hashlib.sha1(repr((config, feats, entries, batch, seed, pair, hold)).encode()).hexdigest()[:16]
     figures = {c["key"]: c["figure"] for c in p.charts}
     return Result(done, rows, p.steps, race.player_json(p, run=name), name, p.arrows, figures)
@@ -347,7 +350,7 @@ def table(res: Result) -> None:
     }).set_index("run")  # fmt: skip
     widgets.table(frame, key=_k(PAGE, "table"), phone_hide=("settings", "batch", "theory's steps"))
     st.caption(
-        "Steps to tol: the step at which the update got shorter than tol (the engine's stop rule), '-' when the run "
+        "Steps to tol: the step at which the update got shorter than tol (the engine's stop rule), '—' when the run "
         "stopped otherwise (max steps, or diverged). The theory's steps: the closed forms of GD and heavy-ball "
         "momentum on this Hessian (full batch only). µs per step: the run's measured wall time over its steps on "
         "this server (Newton's includes its eigendecomposition, line search and Barzilai-Borwein a Hessian product "
