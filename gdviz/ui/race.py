@@ -374,6 +374,11 @@ def _read_link(q: dict[str, str], notices: list[str]) -> None:
             notices.append(f"Ignored the runs switched off (off) in the link: {query.short(','.join(bad))} is not "
                            f"one of {', '.join(race.RUNS)}.")  # fmt: skip
         st.session_state[_k(p, "off")] = [n for n in names if n in race.RUNS]
+    if "features" in q:
+        if q["features"] in FEATURES:
+            st.session_state[_k(p, "features")] = q["features"]
+        else:
+            notices.append(f"Ignored the features (features) in the link: it must be {' or '.join(FEATURES)}.")
     if "set" in q:
         mine: dict[str, dict[str, float]] = {}
         for part in q["set"].split(","):
@@ -391,14 +396,8 @@ def _read_link(q: dict[str, str], notices: list[str]) -> None:
                 continue
             mine.setdefault(m.group(1), {})[m.group(2)] = float(m.group(3))
         st.session_state[_k(p, "custom")] = mine
-        st.session_state[_k(p, "data_id")] = _data_id(state.get_config(), q.get("features", "all"))
-    if "features" in q:
-        if q["features"] in FEATURES:
-            st.session_state[_k(p, "features")] = q["features"]
-            if "set" in q:
-                st.session_state[_k(p, "data_id")] = _data_id(state.get_config(), q["features"])
-        else:
-            notices.append(f"Ignored the features (features) in the link: it must be {' or '.join(FEATURES)}.")
+        config = state.get_config()  # the link's: its settings belong to its data
+        st.session_state[_k(p, "data_id")] = _data_id(config, features(p, config))
     if "batch" in q and (size := query.read_int("batch", q["batch"], "batch size", notices, low=1)) is not None:
         st.session_state[_k(p, "batch_size")] = size
     if "shuffle" in q and (seed := query.read_int("shuffle", q["shuffle"], "shuffle seed", notices)) is not None:
