@@ -20,7 +20,7 @@ from typing import NamedTuple
 import pandas as pd
 import streamlit as st
 
-from gdviz import config, data, export, query, race, runs, scaling
+from gdviz import data, export, query, race, runs, scaling
 from gdviz.config import RunConfig
 from gdviz.engine import Problem
 from gdviz.errors import InputError
@@ -29,7 +29,6 @@ from gdviz.ui import cache, downloads, player, share, state, widgets
 from gdviz.ui.messages import for_people
 
 PAGE = "race"
-DATA_FIELDS = config.names("data", "problem", "run", settable=True)
 FEATURES = {"all": "Every feature (any two params drawn)", "one": "The Playground's one feature (intercept and slope)"}
 NO_RATE = {
     "newton": "No rate: the step is H^-1 g (full batch).",
@@ -45,16 +44,7 @@ def _k(prefix: str, name: str) -> str:
 
 def sidebar(prefix: str) -> None:
     """The shared data, scaling, start point, tol and max steps (bound to the shared RunConfig)."""
-    p = prefix
-    widgets.bind(p, DATA_FIELDS)
-    with st.sidebar:
-        if err := st.session_state.get(_k(p, "error")):
-            st.error(err)
-        st.caption("Shared with the other pages: change them here or there.")
-        st.subheader("Data")
-        widgets.data_controls(p)
-        st.subheader("Start and stop")
-        widgets.start_stop_controls(p, max_steps_note=f" In the race every run stops by {race.STEP_CAP:,}.")
+    widgets.shared_sidebar(prefix, step_cap=race.STEP_CAP)
 
 
 # ---------------------------------------------------------------------------------------------
