@@ -101,6 +101,28 @@ def default_settings(problem: Problem, init_params: np.ndarray) -> dict[str, dic
     return {name: out.get(name, {}) for name in RUNS}
 
 
+def theory_sentences(problem: Problem, settings: Mapping[str, Mapping[str, float]]) -> list[str]:
+    """What the Hessian predicts for the race, in sentences: GD's and heavy ball's per-step error factors at their
+    optimal settings, and, when momentum's rate is past GD's divergence threshold 2/lambda_max, why its first
+    update overshoots (the buffer starts empty: update 1 is a plain GD step)."""
+    s = analysis.spectrum(problem)
+    rates = analysis.convergence_rates(problem)
+    out = [
+        f"On this data lambda_min = {s.lambda_min:.4g}, lambda_max = {s.lambda_max:.4g}, condition number kappa = "
+        f"{s.condition_number:.4g}. At their best settings the error shrinks per step by (kappa - 1)/(kappa + 1) = "
+        f"**{rates.gd:.4g}** for GD and by (sqrt(kappa) - 1)/(sqrt(kappa) + 1) = **{rates.momentum:.4g}** for "
+        "heavy-ball momentum: the table's theory column turns these into steps."
+    ]
+    lr = settings.get("momentum", {}).get("learning_rate")
+    if lr is not None and lr * s.lambda_max > 2.0:
+        out.append(
+            f"Momentum's rate is {lr * s.lambda_max:.3g}/lambda_max, past 2/lambda_max where plain GD diverges: its "
+            "first update is a plain GD step (the buffer starts empty) and overshoots the valley; then the buffer, "
+            f"beta = {settings['momentum']['beta']:.4g}, damps the swing."
+        )
+    return out
+
+
 def make_optimizer(name: str, settings: Mapping[str, float]) -> optimizers.Optimizer:
     """The optimizer of fixed-rate run ``name`` with ``settings`` (validated: InputError names what is wrong)."""
     if name not in SETTINGS or name in FULL_BATCH_ONLY:

@@ -327,3 +327,17 @@ def test_param_labels_and_snap_step():
     assert race.param_labels(q)[:2] == ("intercept", "weight on age")
     steps = np.array([0, 1, 2, 4, 8])
     assert [race.snap_step(steps, s) for s in (0, 3, 4, 100, -1)] == [0, 2, 4, 8, 0]
+
+
+def test_theory_sentences_give_the_rates_from_numpys_eigenvalues_and_explain_the_overshoot():
+    _, p = synthetic()
+    X1, y = design(p)
+    lam = np.linalg.eigvalsh(2.0 / len(y) * X1.T @ X1)
+    kappa = lam[-1] / lam[0]
+    d = race.default_settings(p, np.zeros(2))
+    text = " ".join(race.theory_sentences(p, d))
+    assert f"**{(kappa - 1) / (kappa + 1):.4g}** for GD" in text
+    assert f"**{(np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1):.4g}** for heavy-ball" in text.replace("for \n", "for ")
+    assert f"Momentum's rate is {d['momentum']['learning_rate'] * lam[-1]:.3g}/lambda_max" in text  # about 3.2
+    d["momentum"]["learning_rate"] = 1.0 / lam[-1]
+    assert "overshoots" not in " ".join(race.theory_sentences(p, d))

@@ -175,6 +175,8 @@ def run_controls(prefix: str, config: RunConfig, prob: Problem) -> list[race.Ent
             if err := st.session_state.get(_k(p, f"error_{name}")):
                 st.error(err)
         st.button("Back to this data's defaults, every run on", key=_k(p, "reset"), on_click=_reset, args=(p,))
+    if "momentum" not in off(p) or "gd" not in off(p):
+        st.caption(" ".join(race.theory_sentences(prob, chosen)))
     return [race.Entry(n, tuple(chosen[n].items())) for n in race.RUNS if n not in off(p)]
 
 
