@@ -40,6 +40,18 @@ RUN_SYMBOLS: dict[str, str] = {
     "line_search": "hexagon",
     "barzilai_borwein": "cross",
 }
+# Where each run's name sits around its current point: all runs start at one point, so their names spread out.
+TEXT_POSITIONS: dict[str, str] = {
+    "gd": "top right",
+    "momentum": "top left",
+    "nesterov": "bottom right",
+    "adagrad": "bottom left",
+    "rmsprop": "top center",
+    "adam": "bottom center",
+    "newton": "middle right",
+    "line_search": "middle left",
+    "barzilai_borwein": "top right",
+}
 # 3D markers are font glyphs in WebGL: only these few draw everywhere.
 _SYMBOLS_3D = ("circle", "square", "diamond", "cross", "x", "circle-open", "square-open", "diamond-open")
 ARROW_DASH = {"grad": "dot", "update": "solid"}
@@ -109,7 +121,7 @@ def contour_chart(
             }, run, kind))  # fmt: skip
         data.append(_moving({
             "type": "scatter", "x": [], "y": [], "mode": "markers+text", "name": f"{label} now", "legendgroup": run,
-            "showlegend": False, "text": [label], "textposition": "top right",
+            "showlegend": False, "text": [label], "textposition": TEXT_POSITIONS[run],
             "textfont": {"size": 11, "color": "#000000"}, "cliponaxis": False,
             "marker": {"size": 11, "color": color, "symbol": RUN_SYMBOLS[run],
                        "line": {"color": "white", "width": 1.5}},
@@ -185,7 +197,7 @@ def loss_chart(runs: Sequence[tuple[str, str]], excess: np.ndarray, *, height: i
             "showlegend": False, "hoverinfo": "skip",
             "marker": {"size": 8, "color": color, "symbol": RUN_SYMBOLS[run], "line": {"color": "white", "width": 1}},
         }, run, "current"))  # fmt: skip
-    layout = _base_layout(title="Loss above the least-squares floor (log scale)", x_title="step",
+    layout = _base_layout(title="Loss above the floor (log)", x_title="step",
                           y_title="loss - least-squares floor", height=height, log_y=True)  # fmt: skip
     layout["yaxis"]["range"] = log_axis_range(excess)
     layout["xaxis"].update({"rangemode": "nonnegative", "autorangeoptions": {"include": [0, 10]}})

@@ -165,8 +165,8 @@ def run_controls(prefix: str, config: RunConfig, prob: Problem) -> list[race.Ent
                     box = _k(p, f"{name}_{setting}")
                     st.session_state[box] = chosen[name][setting]
                     st.number_input(
-                        f"{race.LABELS[name]} {SETTING_LABELS[setting]}", value=None, format="%.6g", key=box,
-                        on_change=_on_setting, args=(p, name, setting, defaults), width=150,
+                        f"{race.LABELS[name]} {SETTING_LABELS[setting]}", value=None, format="%.5g", key=box,
+                        on_change=_on_setting, args=(p, name, setting, defaults), width=185,
                         placeholder=f"{defaults[name][setting]:.4g}",
                         help=f"Default on this data: {defaults[name][setting]:.6g}.",
                     )  # fmt: skip
@@ -448,7 +448,7 @@ share.register(PAGE, keys=("off", "set", "features", "batch", "shuffle", "pair",
 # ---------------------------------------------------------------------------------------------
 
 CHART_NAMES = {"contour": "Every path on the loss contours", "surface": "Every path on the loss surface",
-               "loss": "Loss above the least-squares floor"}  # fmt: skip
+               "loss": "Loss above the least-squares floor (log)"}  # fmt: skip
 
 
 def download_menu(prefix: str, res: Result, prob: Problem, batch: int | None, seed: int) -> None:
