@@ -482,7 +482,10 @@ def batch_note(batch_size: int | None, n_samples: int) -> str:
         "a shuffled batch (every row once per epoch), so their paths jitter and their loss stalls on a noise floor "
         "above the least-squares minimum (higher for a larger rate or a smaller batch). Newton, line search and "
         "Barzilai-Borwein need the full gradient (and the Hessian or the last full step): they stay full batch. "
-        "The arrows show the full-data negative gradient; the update arrow shows the batch's step."
+        "The arrows show the full-data negative gradient; the update arrow shows the batch's step. The default rates "
+        "are set from the full data's Hessian, and GD's, momentum's and Nesterov's sit near its stability edge "
+        "(2/lambda_max for GD): a batch's own Hessian is often steeper, so at those rates a small batch can diverge. "
+        "Lower their rates to see the noise floor instead."
     )
 
 
