@@ -39,6 +39,15 @@ def traces(page, key: str) -> list[dict]:
     ))  # fmt: skip
 
 
+def quiet(page, *, still_ms: int = 1500, attempts: int = 20) -> None:
+    """Wait until the browser has sent the server nothing for ``still_ms`` (a cold server's first run is slow)."""
+    for _ in range(attempts):
+        n = page.sent["n"]
+        page.wait_for_timeout(still_ms)
+        if page.sent["n"] == n:
+            return
+
+
 @pytest.fixture
 def race_page(page, app_url):
     sent = {"n": 0}
@@ -53,7 +62,7 @@ def test_stepping_moves_every_path_point_and_arrow_with_no_server_message(race_p
     page = race_page
     errors = page.evaluate("() => [...document.querySelectorAll('.gdviz-live')].map(d => d.dataset.error)")
     assert errors and all(e == "" for e in errors), errors
-    page.wait_for_timeout(1500)  # the page's own start-up messages are over
+    quiet(page)  # the page's own start-up messages are over
     before = page.sent["n"]
     page.locator(".gdviz-player").focus()
     for _ in range(6):
@@ -80,7 +89,7 @@ def test_stepping_moves_every_path_point_and_arrow_with_no_server_message(race_p
     # About a second after the last move the browser tells the server the step (links, downloads).
     page.wait_for_function(
         "() => (document.querySelector('[data-testid=\"gdviz-share-url\"]') || {}).value?.includes('step=5')",
-        timeout=15_000,
+        timeout=30_000,
     )
 
 
