@@ -419,11 +419,12 @@ def batch_control(prefix: str) -> None:
     )  # fmt: skip
 
 
-def start_stop_controls(prefix: str, *, max_steps_note: str = "") -> None:
-    """The shared batch size, start point, tol and max steps (call inside the sidebar), bound to the shared
-    RunConfig."""
+def start_stop_controls(prefix: str, *, max_steps_note: str = "", batch: bool = True) -> None:
+    """The shared batch size (unless ``batch`` is False), start point, tol and max steps (call inside the
+    sidebar), bound to the shared RunConfig."""
     p = prefix
-    batch_control(p)
+    if batch:
+        batch_control(p)
     c1, c2 = st.columns(2)
     with c1:
         _number(p, "init_intercept", "Start intercept", format="%g")
@@ -443,7 +444,9 @@ def shared_sidebar(prefix: str, *, step_cap: int) -> None:
         step_cap: the most steps a run of the page takes, said under max steps.
     """
     p = prefix
-    bind(p, config_names("data", "problem", "run", settable=True))
+    # Not the batch size: a race page keeps its own (``{prefix}_batch_size``, None for full batch), for its
+    # fixed-rate runs only.
+    bind(p, tuple(f for f in config_names("data", "problem", "run", settable=True) if f != "batch_size"))
     with st.sidebar:
         if err := st.session_state.get(_key(p, "error")):
             st.error(err)
@@ -451,7 +454,7 @@ def shared_sidebar(prefix: str, *, step_cap: int) -> None:
         st.subheader("Data")
         data_controls(p)
         st.subheader("Start and stop")
-        start_stop_controls(p, max_steps_note=f" On this page every run stops by {step_cap:,}.")
+        start_stop_controls(p, max_steps_note=f" On this page every run stops by {step_cap:,}.", batch=False)
 
 
 def sidebar(prefix: str) -> None:
