@@ -48,7 +48,7 @@ def player(
         A ``gdviz.playground.Player``: columns ``step``, ``loss``, ``p{k}`` and ``g{k}`` (k in i, j), ``norm``
         and ``rate`` for the read-out and the slice's path; ``loss_pos``, ``ag{k}`` for every param (|gradient|,
         null where a log axis cannot draw it) and ``pz3`` (the slice's loss under each path point, as the 3D
-        chart draws it: log10 when its surface is in log10) for the charts. See ``gdviz.playground.player`` for the bindings.
+        chart draws it: log10 when its surface is in log10) for the charts. Bindings: ``gdviz.playground.player``.
     """
     rows = playback.player_rows(traj)
     names = problem.param_names
