@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 import streamlit as st
 
-from gdviz import data, derivation, explain, playback, query, thinning
+from gdviz import data, explain, math_player, playback, query, thinning
 from gdviz.config import RunConfig
 from gdviz.derivation import GradientNumbers, StepNumbers
 from gdviz.engine import Problem, Status, Trajectory
@@ -40,8 +40,8 @@ def _run_name(config: RunConfig) -> str:
 
 def _payload(config: RunConfig) -> tuple[Trajectory, str]:
     problem, traj = cache.problem_for(config), cache.trajectory_for(config)
-    p = derivation.player(problem, traj, config.make_schedule(), plain_gd=config.optimizer == "gd")
-    return p.rows, derivation.player_json(p, run=_run_name(config))
+    p = math_player.player(problem, traj, config.make_schedule(), plain_gd=config.optimizer == "gd")
+    return p.rows, math_player.player_json(p, run=_run_name(config))
 
 
 @st.cache_resource(max_entries=16, show_spinner="Computing the numbers of every step...")  # read-only
@@ -63,27 +63,27 @@ def step_player(prefix: str, config: RunConfig) -> int:
     return step
 
 
-def _text(x: float) -> str:
-    """A page cell's text, as the player writes it: 6 significant figures, "-" for a non-finite number."""
-    return fmt(float(x), 6) if np.isfinite(x) else "-"
-
-
-def cell(col: str, x: float, *, integer: bool = False) -> str:
-    """The HTML of a page cell showing column ``col`` of the player (``x``: its value at the server's step)."""
-    text = f"{int(x):,}" if integer else _text(x)
-    flag = ' data-gdviz-int="1"' if integer else ""
-    return f'<span data-gdviz-cell="{PAGE}:{col}"{flag}>{html.escape(text)}</span>'
+def cell(col: str, x: float, *, integer: bool = False, missing: str = "overflowed") -> str:
+    """The HTML of a page cell showing column ``col`` of the player (``x``: its value at the server's step),
+    6 significant figures as the player writes them; ``missing`` stands for a non-finite value (the JSON's
+    null): "overflowed" past a divergence, "-" where a number does not exist (no next step)."""
+    text = f"{int(x):,}" if integer else fmt(float(x), 6) if np.isfinite(x) else missing
+    flags = (' data-gdviz-int="1"' if integer else "") + f' data-gdviz-null="{html.escape(missing)}"'
+    return f'<span data-gdviz-cell="{PAGE}:{col}"{flags}>{html.escape(text)}</span>'
 
 
 _LABEL = "font-size:0.875rem;color:rgba(49,51,63,0.7);white-space:nowrap"
 _VALUE = "font-size:1.5rem;font-variant-numeric:tabular-nums;white-space:nowrap"
 
 
-def _cells(items: list[tuple[str, str, float, str]]) -> None:
-    """Metric-like blocks (label, column, value at the server's step, help) whose values follow the player."""
+def _cells(items: list[tuple[str, str, float, str]], *, missing: dict[str, str] | None = None) -> None:
+    """Metric-like blocks (label, column, value at the server's step, help) whose values follow the player;
+    ``missing``: column -> what stands for its non-finite values (default "overflowed")."""
+    missing = missing or {}
     blocks = "".join(
         f'<div style="flex:1 1 9rem;min-width:9rem" title="{html.escape(help_text)}">'
-        f'<div style="{_LABEL}">{html.escape(label)}</div><div style="{_VALUE}">{cell(col, x)}</div></div>'
+        f'<div style="{_LABEL}">{html.escape(label)}</div>'
+        f'<div style="{_VALUE}">{cell(col, x, missing=missing.get(col, "overflowed"))}</div></div>'
         for label, col, x, help_text in items
     )
     st.markdown(f'<div style="display:flex;flex-wrap:wrap;gap:0.4rem 1rem;margin-bottom:0.8rem">{blocks}</div>',
@@ -299,7 +299,7 @@ def taylor_section(config: RunConfig, traj: Trajectory, grad: GradientNumbers, n
             k = _next_row(traj, grad.step)
             items.append(("The run's loss at the next step", "next_loss", np.nan if k is None else traj.loss[k],
                           "From the run ('-': the run ends here, or its next step is not stored)."))  # fmt: skip
-        _cells(items)
+        _cells(items, missing={"next_loss": "-"})
 
 
 def recursion_section(
@@ -361,10 +361,12 @@ def _error_table(
     k = _next_row(traj, grad.step)
     with np.errstate(all="ignore"):
         run_next = traj.params[k] - problem.optimum if k is not None else np.full(len(names), np.nan)
+    if config.optimizer != "gd":
+        run_next = np.full(len(names), np.nan)
     _table(
         ["parameter", "e_t = w_t - w*", "(I - eta H) e_t", "e_{t+1} in the run"],
         [[html.escape(name), cell(f"e{i}", nxt.error[i]), cell(f"ne{i}", nxt.next_error[i]),
-          cell(f"re{i}", run_next[i] if config.optimizer == "gd" else np.nan)] for i, name in enumerate(names)],
+          cell(f"re{i}", run_next[i], missing="-")] for i, name in enumerate(names)],
     )  # fmt: skip
     if config.optimizer != "gd":
         st.caption(f"The recursion is plain GD's; the run uses {config.optimizer}, so its next error is not shown.")

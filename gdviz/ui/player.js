@@ -375,7 +375,8 @@ function fillPageCells(g, k) {
     const values = g.P.columns[node.dataset.gdvizCell.slice(head.length)];
     if (!values) continue;
     const v = values[Math.min(k, values.length - 1)];
-    const text = v === null || v === undefined ? "-" : node.dataset.gdvizInt ? v.toLocaleString("en-US") : fmtG(v, 6);
+    const missing = node.dataset.gdvizNull || "-";
+    const text = v === null || v === undefined ? missing : node.dataset.gdvizInt ? v.toLocaleString("en-US") : fmtG(v, 6);
     if (node.textContent !== text) node.textContent = text;
   }
 }
