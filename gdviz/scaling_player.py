@@ -104,8 +104,8 @@ def player(
 
 
 def readout_cells(names: tuple[str, ...], i: int, j: int) -> list[dict]:
-    """The read-out's cells: the step, the loss, the two params of the slice and their gradients, the update
-    norm and the status (every param's gradient is in the bars beside it)."""
+    """The read-out's cells: the step, the loss, the two params of the slice and their gradients and the
+    update norm (every param's gradient is in the bars beside it)."""
     cells = [
         {"label": "Step", "col": "step", "help": "Updates applied so far (step 0 is the start point)."},
         {"label": "Loss", "col": "loss", "help": "Mean squared error at this step."},
@@ -115,8 +115,7 @@ def readout_cells(names: tuple[str, ...], i: int, j: int) -> list[dict]:
         cells.append({"label": f"dJ/d {names[k]}", "col": f"g{k}", "help": f"The gradient w.r.t. {names[k]}."})
     cells += [
         {"label": "Update norm", "col": "norm", "help": "Length of the last update; the run stops once it is < tol."},
-        {"label": "Status", "col": "", "help": "running, converged, diverged or max steps."},
-    ]
+    ]  # no status cell: the run's status is in the summary above the player
     return cells
 
 
