@@ -14,12 +14,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from gdviz import playback, playground, plots, thinning
-from gdviz.engine import Problem, Trajectory
+from gdviz.engine import Problem, Status, Trajectory
 from gdviz.scaling import HOLD_MODES, FeatureSpread, ScalingRow, slice_loss, slice_view
 
 # The charts of the player, in page order (rows of two): short name -> what a download calls it.
 CHARTS = ("grad_start", "grad_step", "grad_history", "loss", "contour", "surface")
-HEIGHT = 380  # every chart of the player; the slices' squares fit in it
+HEIGHT = 380  # the gradient and loss charts
+SLICE_HEIGHT = 460  # the cost slice's two charts: a square contour and a 3D surface need the room
 # What only the charts draw is sent with 7 significant figures (the read-out's columns with all their digits):
 # a run on every feature of California housing (9 params) at 4,096 rows stays under 2 MB.
 CHART_DIGITS = 7
@@ -55,7 +56,7 @@ def player(
     held_row = thinning.row_of(rows, int(held_step))
     view = slice_view(problem, rows.params, i, j, hold=hold, held_row=held_row)
     surface, contour = plots.scaling.slice_charts(
-        view, names, height=HEIGHT, held=held_label(hold, int(rows.step[held_row]))
+        view, names, height=SLICE_HEIGHT, held=held_label(hold, int(rows.step[held_row]))
     )
     path_loss = slice_loss(problem, view.center, i, j, rows.params[:, [i, j]])
     z3d = path_loss
@@ -84,15 +85,15 @@ def player(
     start = plots.playground.grad_bars(rows.grads[0], names, step=0, **plots.scaling.GRAD_BARS)
     charts = [
         {"key": "grad_start", "figure": start, "bind": []},
-        {"key": "grad_step", **_bars_chart(names, abs_grads)},
+        {"key": "grad_step", **_bars_chart(names, abs_grads, diverged=traj.status is Status.DIVERGED)},
         {"key": "grad_history", **playground._grads_chart(history)},
         {"key": "loss", **playground._loss_chart(loss, False)},
         {"key": "contour", **_path_chart(contour, i, j, last=view.n2d - 1)},
         {"key": "surface", **_path_chart(surface, i, j, last=min(view.n2d, view.n3d) - 1, z="pz3")},
     ]
     for chart in charts:
-        chart.setdefault("is3d", chart["key"] == "surface")
-        chart.setdefault("height", HEIGHT)
+        chart["is3d"] = chart["key"] == "surface"
+        chart["height"] = SLICE_HEIGHT if chart["key"] in ("contour", "surface") else HEIGHT
     return playground.Player(
         rows=rows,
         columns=columns,
@@ -119,7 +120,7 @@ def readout_cells(names: tuple[str, ...], i: int, j: int) -> list[dict]:
     return cells
 
 
-def _bars_chart(names: tuple[str, ...], abs_grads: np.ndarray) -> dict:
+def _bars_chart(names: tuple[str, ...], abs_grads: np.ndarray, *, diverged: bool) -> dict:
     """|gradient| of every param at the step shown: one bar each, on a log axis fixed for the whole run."""
     spec = plots.playground.grad_bars(abs_grads[0], names, title="|gradient| at the step shown",
                                       **plots.scaling.GRAD_BARS)  # fmt: skip
@@ -127,10 +128,15 @@ def _bars_chart(names: tuple[str, ...], abs_grads: np.ndarray) -> dict:
     bar.update({"x": list(names), "y": [], "texttemplate": "%{y:.2g}", "textfont": {"size": 10}, "name": "step shown"})
     bar.pop("text", None)
     bar["marker"] = {"color": [plots._spec.PARAM_COLORS[k % len(plots._spec.PARAM_COLORS)] for k in range(len(names))]}
-    # The axis follows the step (Plotly's autorange): fixed for the whole run, a diverging run's 1e150 would
-    # flatten the bars of its first steps.
-    spec["layout"]["yaxis"].pop("range", None)
-    spec["layout"]["yaxis"]["autorange"] = True
+    # One axis for the whole run, with room above the tallest bar for its label; a diverged run's axis follows
+    # the step instead (Plotly's autorange): its 1e150 would flatten the bars of its first steps.
+    ok = abs_grads[np.isfinite(abs_grads) & (abs_grads > 0)]
+    if diverged or not ok.size:
+        spec["layout"]["yaxis"].pop("range", None)
+        spec["layout"]["yaxis"]["autorange"] = True
+    else:
+        lo, hi = float(np.log10(ok.min())), float(np.log10(ok.max()))
+        spec["layout"]["yaxis"]["range"] = [lo - 0.5, hi + 0.15 * max(hi - lo, 1.0) + 0.3]
     return {"figure": spec, "bind": [{"trace": 0, "at": {"y": [f"ag{k}" for k in range(len(names))]}}]}
 
 
