@@ -73,7 +73,7 @@ def cell(col: str, x: float, *, integer: bool = False, missing: str = "overflowe
 
 
 _LABEL = "font-size:0.875rem;color:rgba(49,51,63,0.7);white-space:nowrap"
-_VALUE = "font-size:1.5rem;font-variant-numeric:tabular-nums;white-space:nowrap"
+_VALUE = "font-size:2rem;line-height:1.4;font-variant-numeric:tabular-nums;white-space:nowrap"
 
 
 def _cells(items: list[tuple[str, str, float, str]], *, missing: dict[str, str] | None = None) -> None:
@@ -91,10 +91,15 @@ def _cells(items: list[tuple[str, str, float, str]], *, missing: dict[str, str] 
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """A small table whose cells may be page cells (HTML already escaped)."""
+    """A small table: the header and each row's first cell are text, the other cells HTML (page cells).
+    Per-parameter tables are laid out one column per parameter, so they fit the narrow numbers column."""
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    st.markdown(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>", unsafe_allow_html=True)
+    body = "".join(
+        f"<tr><td>{html.escape(row[0])}</td>" + "".join(f"<td>{c}</td>" for c in row[1:]) + "</tr>" for row in rows
+    )
+    # Compact cells, and a sideways scroll rather than a cut-off column should a narrow column still be too narrow.
+    table = f'<table style="font-size:0.875rem"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    st.markdown(f'<div style="overflow-x:auto">{table}</div>', unsafe_allow_html=True)
 
 
 def context(config: RunConfig, problem: Problem, traj: Trajectory, grad: GradientNumbers) -> None:
@@ -190,19 +195,20 @@ def gradient_section(names: tuple[str, ...], grad: GradientNumbers) -> None:
     with right:
         st.markdown(f"**The gradient at step {cell('step', grad.step, integer=True)}**, both ways:",
                     unsafe_allow_html=True)  # fmt: skip
+        p = range(len(names))
         _table(
-            ["parameter", "w", "(2/n) X1^T (X1 w - y)", "engine"],
+            ["quantity", *names],
             [
-                [html.escape(name), cell(f"w{k}", grad.params[k]), cell(f"gf{k}", grad.grads_formula[k]),
-                 cell(f"ge{k}", grad.grads_engine[k])]
-                for k, name in enumerate(names)
+                ["w", *(cell(f"w{k}", grad.params[k]) for k in p)],
+                ["(2/n) X1^T (X1 w - y)", *(cell(f"gf{k}", grad.grads_formula[k]) for k in p)],
+                ["engine", *(cell(f"ge{k}", grad.grads_engine[k]) for k in p)],
             ],
-        )  # fmt: skip
+        )
         _cells([("Largest difference, formula vs engine", "gdiff", grad.grads_difference,
                  "max |formula - engine| over the two parameters.")])  # fmt: skip
         st.caption(
-            "The left column is computed here from the n data rows. The engine never touches the rows per "
-            "step: it keeps X1^T X1 / n and X1^T y / n from one pass and computes 2 (X1^T X1 / n) w - "
+            "The (2/n) X1^T (X1 w - y) row is computed here from the n data rows. The engine never touches the "
+            "rows per step: it keeps X1^T X1 / n and X1^T y / n from one pass and computes 2 (X1^T X1 / n) w - "
             "2 X1^T y / n, the same expression multiplied out. They differ by round-off only."
         )
 
@@ -363,11 +369,15 @@ def _error_table(
         run_next = traj.params[k] - problem.optimum if k is not None else np.full(len(names), np.nan)
     if config.optimizer != "gd":
         run_next = np.full(len(names), np.nan)
+    p = range(len(names))
     _table(
-        ["parameter", "e_t = w_t - w*", "(I - eta H) e_t", "e_{t+1} in the run"],
-        [[html.escape(name), cell(f"e{i}", nxt.error[i]), cell(f"ne{i}", nxt.next_error[i]),
-          cell(f"re{i}", run_next[i], missing="-")] for i, name in enumerate(names)],
-    )  # fmt: skip
+        ["quantity", *names],
+        [
+            ["e_t = w_t - w*", *(cell(f"e{i}", nxt.error[i]) for i in p)],
+            ["(I - eta H) e_t", *(cell(f"ne{i}", nxt.next_error[i]) for i in p)],
+            ["e_{t+1} in the run", *(cell(f"re{i}", run_next[i], missing="-") for i in p)],
+        ],
+    )
     if config.optimizer != "gd":
         st.caption(f"The recursion is plain GD's; the run uses {config.optimizer}, so its next error is not shown.")
     else:

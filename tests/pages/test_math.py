@@ -121,14 +121,18 @@ def _strip(cell: str) -> str:
 
 
 def html_tables(at: AppTest) -> list[pd.DataFrame]:
-    """The page's HTML tables (the ones with page cells), first column as the index."""
+    """The page's HTML tables (the ones with page cells), first column as the index; a per-parameter table
+    (one column per parameter) is turned to one row per parameter."""
     out = []
     for md in at.markdown:
-        for t in re.findall(r"<table>.*?</table>", md.value, flags=re.S):
+        for t in re.findall(r"<table[^>]*>.*?</table>", md.value, flags=re.S):
             head = [_strip(h) for h in re.findall(r"<th>(.*?)</th>", t)]
             rows = [[_strip(c) for c in re.findall(r"<td>(.*?)</td>", r)] for r in re.findall(r"<tr>(.*?)</tr>", t)]
             rows = [r for r in rows if r]
-            out.append(pd.DataFrame(rows, columns=head).set_index(head[0]))
+            frame = pd.DataFrame(rows, columns=head).set_index(head[0])
+            if head[0] == "quantity":  # one column per parameter: read it one row per parameter
+                frame = frame.T.rename_axis("parameter")
+            out.append(frame)
     return out
 
 
