@@ -42,15 +42,6 @@ def payload(p) -> dict:
     return json.loads(playground.player_json(p, run="r"), parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
 
 
-@pytest.fixture(scope="module")
-def badly_scaled():
-    """Three features, one on a scale of thousands, and a noisy target."""
-    rng = np.random.default_rng(5)
-    X = np.column_stack([rng.normal(3, 1, 120), rng.normal(1500, 900, 120), rng.normal(-2, 0.5, 120)])
-    y = 1.0 + X @ np.array([0.5, 0.001, -1.0]) + 0.1 * rng.standard_normal(120)
-    return X, y
-
-
 def test_every_row_is_the_runs_step_and_its_gradients(badly_scaled):
     X, y = badly_scaled
     X1 = design(X)
