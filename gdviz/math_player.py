@@ -36,6 +36,7 @@ def player(
     numbers = step_columns(problem, rows, rates, plain_gd=plain_gd)
     columns: dict[str, tuple[np.ndarray, int | None]] = {name: (v, None) for name, v in numbers.items()}
     columns["loss_pos"] = (playground._positive(rows.loss), playground.CHART_DIGITS)
+    columns["step_end"] = (playground.step_axis_end(rows.step), None)  # the step axis' end at each row
     floor = problem.optimum_loss
     loss = plots.playground.loss_curve(rows, floor=floor, current_step=int(rows.step[-1]), height=LOSS_HEIGHT)
     playground._fixed_log_axis(loss["layout"], rows.loss, [floor])

@@ -71,6 +71,7 @@ def player(
         "rate": (rows.learning_rate, None),
         "loss_pos": (playground._positive(rows.loss), CHART_DIGITS),
         "pz3": (z3d, CHART_DIGITS),
+        "step_end": (playground.step_axis_end(rows.step), None),  # the step axes' end at each row
     }
     for k in (i, j):  # the read-out's and the slice's params (every gradient is in the bars, as ag{k})
         columns[f"p{k}"] = (rows.params[:, k], None)

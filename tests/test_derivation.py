@@ -12,6 +12,7 @@ import pytest
 from gdviz import derivation, engine, math_player, optimizers
 from gdviz.data import make_problem
 from gdviz.errors import InputError
+from tests import player_view
 from tests.conftest import standardised
 
 
@@ -227,5 +228,4 @@ def test_the_player_payload_holds_every_row_and_no_nan(line_problem):
     for t in range(6):
         assert payload["columns"]["ge0"][t] == pytest.approx(grad(X1, y, ws[t])[0], rel=1e-9)
     assert payload["columns"]["le"][-1] is None  # the overflowed loss is null, not inf
-    cols = {c["col"] for c in payload["readout"]} - {""}
-    assert cols <= set(payload["columns"])
+    assert player_view.bound_columns(payload) <= set(payload["columns"])  # every column the player looks up is sent

@@ -76,6 +76,7 @@ def test_the_charts_follow_the_step(badly_scaled):
     traj = run(problem, 0.1, max_steps=40, tol=0.0)
     p = payload(scaling_player.player(problem, traj, 0, 2, hold="optimum"))
     assert [c["key"] for c in p["charts"]] == list(scaling_player.CHARTS)
+    assert player_view.bound_columns(p) <= set(p["columns"])  # every column a binding names is sent
     ws = naive_gd(Z1, y, 0.1, 40)
     bars = player_view.figure(p, "grad_step", 12)["data"][0]
     assert bars["x"] == ["intercept", "x1", "x2", "x3"]

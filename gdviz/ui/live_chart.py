@@ -18,7 +18,6 @@ PLOTLY_JS = "app/static/plotly-gdviz.min.js"
 COMPONENT = "gdviz_live_chart"
 
 
-
 def component_js(name: str) -> str:
     """The script of the component in ``name`` (a .js file beside this one) with the shared Plotly loader
     (plotly_loader.js: ``loaded``, ``cameras``, ``loadPlotly``) in front of it."""
