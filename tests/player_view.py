@@ -125,3 +125,16 @@ def shown(at: AppTest, prefix: str = "playground") -> dict[str, str]:
         return readout(payload(at, prefix), shown_row(at, prefix))
     except AssertionError:
         return {}
+
+
+def bound_columns(p: dict) -> set[str]:
+    """Every column the payload's bindings, layout bindings and read-out name (what the player looks up)."""
+    names = {c["col"] for c in p["readout"]} - {""}
+    for chart in p["charts"]:
+        for bind in chart["bind"]:
+            for part in ("upto", "at"):
+                for v in bind.get(part, {}).values():
+                    names |= {v} if isinstance(v, str) else {e for e in v if isinstance(e, str)}
+        for entries in chart.get("layout_at", {}).values():
+            names |= {e for e in entries if isinstance(e, str)}
+    return names

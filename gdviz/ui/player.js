@@ -195,6 +195,9 @@ export default function (component) {
     g.lastSent = g.P.columns.step[g.k];
     show(g, { final: true });
   }
+  // Page cells the server (re)wrote after this element drew (a rerun replaces them with its step's numbers):
+  // write the step shown into them again once they are on the page.
+  if (g.P && g.P.page_cells) for (const ms of [50, 300, 1000, 2500]) setTimeout(() => fillPageCells(g, g.k), ms);
   return undefined;
 }
 
@@ -356,8 +359,25 @@ function renderReadout(g, k) {
   return cells;
 }
 
+// Page cells: elements anywhere on the page marked data-gdviz-cell="<prefix>:<column>" (Python writes them
+// beside its formulas, at the step it knows) show that column at the step shown, as the read-out formats it.
+// Opt-in (payload "page_cells": true); formatting only, like the read-out.
+function fillPageCells(g, k) {
+  if (!g.P || !g.P.page_cells) return;
+  const head = g.prefix + ":";
+  for (const node of document.querySelectorAll(`[data-gdviz-cell^="${head}"]`)) {
+    const values = g.P.columns[node.dataset.gdvizCell.slice(head.length)];
+    if (!values) continue;
+    const v = values[Math.min(k, values.length - 1)];
+    const missing = node.dataset.gdvizNull || "-";
+    const text = v === null || v === undefined ? missing : node.dataset.gdvizInt ? v.toLocaleString("en-US") : fmtG(v, 6);
+    if (node.textContent !== text) node.textContent = text;
+  }
+}
+
 function show(g, { final }) {
   const k = g.k;
+  fillPageCells(g, k);
   const cells = renderReadout(g, k);
   updateButtons(g);
   const last = g.P.n - 1;

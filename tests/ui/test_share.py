@@ -229,7 +229,7 @@ def test_scaling_link_sets_pair_hold_and_step():
     at = open_link("pages/scaling.py", link)
     assert (at.session_state["scaling_pair_x_diabetes"], at.session_state["scaling_pair_y_diabetes"]) == (3, 5)
     assert at.session_state["scaling_hold"] == "optimum"
-    assert at.slider(key="scaling_step").value == 4
+    assert player_view.data(at, "scaling")["step"] == 4  # the player opens at the link's step
     assert at.selectbox(key="scaling_dataset").value == "diabetes"
     assert not warnings(at)
     assert {k: query(at)[k] for k in link} == link
@@ -238,7 +238,7 @@ def test_scaling_link_sets_pair_hold_and_step():
 def test_scaling_widgets_write_the_url():
     at = open_link("pages/scaling.py", {"dataset": "diabetes", "scale": "standard", "lr": "0.1"})
     ok(at.radio(key="scaling_hold").set_value("optimum").run())
-    ok(at.slider(key="scaling_step").set_value(2).run())
+    ok(player_view.sync(at, 2, "scaling"))  # what the browser sends after the user stopped at step 2
     q = query(at)
     assert (q["hold"], q["step"]) == ("optimum", "2")
 
@@ -254,17 +254,17 @@ def test_scaling_hostile_link_warns_and_the_page_works():
 # ---------------------------------------------------------------------------------------------
 
 
-def test_math_link_sets_its_step_and_the_step_box_writes_it():
+def test_math_link_sets_its_step_and_the_players_step_writes_it():
     at = open_link("pages/math.py", {"lr": "0.02", "step": "12"})
-    assert at.number_input(key="math_step").value == 12 and config(at).learning_rate == 0.02
-    ok(at.number_input(key="math_step").set_value(3).run())
+    assert player_view.data(at, "math")["step"] == 12 and config(at).learning_rate == 0.02
+    ok(player_view.sync(at, 3, "math"))
     assert query(at) == {"lr": "0.02", "step": "3"}
 
 
 def test_math_hostile_link_warns_and_the_page_works():
     at = open_link("pages/math.py", {"step": "1" * 500})
     assert any("step" in w for w in warnings(at))
-    assert at.number_input(key="math_step").value == 0
+    assert player_view.data(at, "math")["step"] == 0
 
 
 def test_moving_between_pages_carries_no_notice():
