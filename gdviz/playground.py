@@ -5,7 +5,6 @@ what WebGL can draw, and the six chart specs. Pure: no Streamlit; the page lays 
 
 from __future__ import annotations
 
-import json
 from typing import NamedTuple
 
 import numpy as np
@@ -14,7 +13,6 @@ from gdviz import analysis, playback, plots, runs
 from gdviz.config import RunConfig
 from gdviz.data import Dataset
 from gdviz.engine import Problem, Status, Trajectory
-from gdviz.plots import encode
 
 GRID_SIZE = 60  # loss grids of GRID_SIZE x GRID_SIZE points
 N_FADED = 12  # earlier fitted lines drawn faded behind the current one
@@ -345,12 +343,6 @@ def _bars_chart(spec: dict, names: tuple[str, ...], grads: np.ndarray) -> dict:
 def player_json(p: Player, *, run: str) -> str:
     """``p`` as the JSON text the player component reads, named ``run`` (the browser keeps its step while the
     run's name stays the same). Holds no NaN or inf: non-finite values are null."""
-    columns = ",".join(f"{json.dumps(name)}:{playback.json_column(v, digits=d)}" for name, (v, d) in p.columns.items())
-    charts = ",".join(
-        "{" + f'"figure":{encode.to_json(c["figure"])},'
-        + json.dumps({k: v for k, v in c.items() if k != "figure"}, allow_nan=False)[1:]
-        for c in p.charts
-    )  # fmt: skip
     head = {
         "run": run,
         "n": p.rows.n_states,
@@ -358,4 +350,4 @@ def player_json(p: Player, *, run: str) -> str:
         "diverged_at": p.diverged_at,
         "readout": p.readout,
     }
-    return json.dumps(head, allow_nan=False)[:-1] + f',"columns":{{{columns}}},"charts":[{charts}]}}'
+    return playback.payload_json(head, p.columns, p.charts)

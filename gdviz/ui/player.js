@@ -79,6 +79,9 @@ const CSS = `
   text-overflow: ellipsis; }
 .gdviz-cell .gdviz-value { font-size: 1.05rem; font-variant-numeric: tabular-nums; white-space: nowrap;
   overflow: hidden; text-overflow: ellipsis; }
+/* "pairs" (several runs, Regimes): Step, then each run's two cells side by side on one row. */
+.gdviz-readout.gdviz-readout-pairs { grid-template-columns: repeat(6, minmax(0, 1fr)); }
+.gdviz-readout-pairs > :first-child { grid-column: span 2; }
 .gdviz-sr { position: absolute; left: -9999px; width: 1px; height: 1px; overflow: hidden; }
 .gdviz-charts { display: grid; gap: 0.6rem 1rem; width: 100%;
   grid-template-columns: repeat(auto-fit, minmax(max(280px, calc(50% - 0.5rem)), 1fr)); }
@@ -86,6 +89,7 @@ const CSS = `
   .gdviz-readout { grid-template-columns: repeat(3, minmax(0, 1fr)); }
   .gdviz-cell .gdviz-value { font-size: 0.95rem; }
   .gdviz-controls button { padding: 0.2rem 0.5rem; min-height: 2rem; }
+  .gdviz-readout.gdviz-readout-pairs { grid-template-columns: repeat(2, minmax(0, 1fr)); }
 }
 `;
 
@@ -328,13 +332,17 @@ function readoutText(g, k) {
   const P = g.P;
   const cells = [];
   for (const cell of P.readout) {
+    // A cell may belong to one of several runs (Regimes): "last" is the row where that run stopped (its cells
+    // show that row from then on) and "final" what its status says there.
+    const last = cell.last === undefined ? P.n - 1 : cell.last;
+    const r = Math.min(k, last);
     let text;
-    if (!cell.col) text = k === P.n - 1 ? P.final_status : "running";
-    else if (cell.col === "step") text = P.columns.step[k].toLocaleString("en-US");
+    if (!cell.col) text = k >= last ? (cell.final === undefined ? P.final_status : cell.final) : "running";
+    else if (cell.col === "step") text = P.columns.step[r].toLocaleString("en-US");
     else {
-      const v = P.columns[cell.col][k];
-      text = v === null ? (k === 0 ? "-" : "overflowed") : fmtG(v, 6);
-      if (k === 0 && (cell.col === "norm" || cell.col === "rate")) text = "-";
+      const v = P.columns[cell.col][r];
+      text = v === null ? (r === 0 ? "-" : "overflowed") : fmtG(v, 6);
+      if (r === 0 && (cell.col === "norm" || cell.col === "rate")) text = "-";
     }
     cells.push([cell, text]);
   }
@@ -349,6 +357,7 @@ function renderReadout(g, k) {
   if (ui.readoutLabels !== labels) {
     ui.readoutLabels = labels;
     ui.readout.textContent = "";
+    ui.readout.classList.toggle("gdviz-readout-pairs", g.P.readout_layout === "pairs");
     for (const [cell] of cells) {
       const value = el("div", { className: "gdviz-value", "data-gdviz-readout": cell.label });
       ui.readout.append(el("div", { className: "gdviz-cell", title: cell.help },
@@ -388,6 +397,7 @@ async function mountCharts(g) {
       grid.appendChild(div);
     }
     div.style.minHeight = chart.height + "px";
+    div.style.gridColumn = chart.wide ? "1 / -1" : ""; // a "wide" chart spans the whole row
     return { div, chart, key };
   });
   for (const old of [...grid.children]) if (!keep.has(old.dataset.key)) old.remove();
@@ -412,7 +422,7 @@ async function mountCharts(g) {
         for (const [attr, values] of Object.entries(update)) if (values[j] !== undefined) data[ti][attr] = values[j];
       });
       if (c.chart.end_only_annotations && layout.annotations) {
-        layout.annotations = layout.annotations.map((a) => Object.assign({}, a, { visible: g.k === P.n - 1 }));
+        layout.annotations = layout.annotations.map((a) => Object.assign({}, a, { visible: g.k >= endRow(P, c) }));
       }
       const config = Object.assign(
         { responsive: true, displaylogo: false, toImageButtonOptions: { filename: c.key, scale: 2 } },
@@ -426,7 +436,7 @@ async function mountCharts(g) {
         c.div.textContent = "This chart could not be drawn: " + err;
       }
       c.drawnK = g.k;
-      c.annotationsShown = g.k === P.n - 1;
+      c.annotationsShown = g.k >= endRow(P, c);
       if (c.chart.click && !c.div.__gdvizClick) {
         // A click on the chart sends the point clicked (its x and y, numbers Python sent) to Python.
         c.div.__gdvizClick = true;
@@ -481,11 +491,14 @@ function drawStep(g, final) {
   void final;
 }
 
+// The row from which a chart's end-only annotations show ("diverged at step N"): its run's last row.
+const endRow = (P, c) => (c.chart.end_row === undefined ? P.n - 1 : c.chart.end_row);
+
 function restyle(c, P, k) {
   const [update, indices] = restyleArgs(P, c.chart, k);
   window.Plotly.restyle(c.div, update, indices);
   if (c.chart.end_only_annotations) {
-    const shown = k === P.n - 1;
+    const shown = k >= endRow(P, c);
     if (shown !== c.annotationsShown) {
       c.annotationsShown = shown;
       const rel = {};
