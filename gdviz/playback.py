@@ -14,7 +14,6 @@ index: ``clamp_step`` snaps a step to a stored one and ``head`` finds its row.
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Callable
 
 import numpy as np
@@ -23,7 +22,6 @@ from gdviz import engine, thinning
 from gdviz.config import RunConfig
 from gdviz.engine import Problem, State, Status, Trajectory
 from gdviz.errors import InputError
-from gdviz.plots import encode
 from gdviz.runs import init_params
 
 # Steps computed ahead of the one asked for, so that stepping one at a time rarely resumes the engine.
@@ -220,19 +218,6 @@ def json_column(values: np.ndarray, *, digits: int | None = None) -> str:
     else:
         items = [f"{x:.{digits}g}" if good else "null" for x, good in zip(v.tolist(), ok.tolist(), strict=True)]
     return "[" + ",".join(items) + "]"
-
-
-def payload_json(head: dict, columns: dict[str, tuple[np.ndarray, int | None]], charts: list[dict]) -> str:
-    """A player's payload as the JSON text ``gdviz/ui/player.js`` reads: ``head`` (run, n, readout, ...), the
-    ``columns`` (name -> (values, digits), see ``json_column``) and the ``charts`` (each with its figure spec,
-    sent as Plotly sends it, ``gdviz.plots.encode.to_json``). Holds no NaN or inf: non-finite values are null."""
-    cols = ",".join(f"{json.dumps(name)}:{json_column(v, digits=d)}" for name, (v, d) in columns.items())
-    specs = ",".join(
-        "{" + f'"figure":{encode.to_json(c["figure"])},'
-        + json.dumps({k: v for k, v in c.items() if k != "figure"}, allow_nan=False)[1:]
-        for c in charts
-    )  # fmt: skip
-    return json.dumps(head, allow_nan=False)[:-1] + f',"columns":{{{cols}}},"charts":[{specs}]}}'
 
 
 def aligned_rows(trajs: list[Trajectory], max_rows: int = PLAYER_ROWS) -> tuple[np.ndarray, list[np.ndarray]]:

@@ -5,6 +5,7 @@ what WebGL can draw, and the six chart specs. Pure: no Streamlit; the page lays 
 
 from __future__ import annotations
 
+import json
 from typing import NamedTuple
 
 import numpy as np
@@ -13,6 +14,7 @@ from gdviz import analysis, playback, plots, runs
 from gdviz.config import RunConfig
 from gdviz.data import Dataset
 from gdviz.engine import Problem, Status, Trajectory
+from gdviz.plots import encode
 
 GRID_SIZE = 60  # loss grids of GRID_SIZE x GRID_SIZE points
 N_FADED = 12  # earlier fitted lines drawn faded behind the current one
@@ -350,4 +352,17 @@ def player_json(p: Player, *, run: str) -> str:
         "diverged_at": p.diverged_at,
         "readout": p.readout,
     }
-    return playback.payload_json(head, p.columns, p.charts)
+    return player_payload(head, p.columns, p.charts)
+
+
+def player_payload(head: dict, columns: dict[str, tuple[np.ndarray, int | None]], charts: list[dict]) -> str:
+    """A player's payload (the Playground's, Regimes') as the JSON text ``gdviz/ui/player.js`` reads: ``head``
+    (run, n, readout, ...), the ``columns`` (name -> (values, digits), ``playback.json_column``) and the
+    ``charts`` (each with its figure spec, ``encode.to_json``). Holds no NaN or inf: non-finite values are null."""
+    cols = ",".join(f"{json.dumps(name)}:{playback.json_column(v, digits=d)}" for name, (v, d) in columns.items())
+    specs = ",".join(
+        "{" + f'"figure":{encode.to_json(c["figure"])},'
+        + json.dumps({k: v for k, v in c.items() if k != "figure"}, allow_nan=False)[1:]
+        for c in charts
+    )  # fmt: skip
+    return json.dumps(head, allow_nan=False)[:-1] + f',"columns":{{{cols}}},"charts":[{specs}]}}'

@@ -18,7 +18,7 @@ from gdviz.analysis import Regime
 from gdviz.config import RATE_MAX, RATE_MIN, RunConfig
 from gdviz.engine import Problem, Status, Trajectory
 from gdviz.explain import plural
-from gdviz.playground import final_status
+from gdviz.playground import final_status, player_payload
 from gdviz.plots._spec import REGIME_LABELS
 from gdviz.runs import init_params, predicted_loss_curve
 
@@ -282,6 +282,8 @@ def figures(
 
 # The most rows of the shared step axis the browser gets: every early step, then a doubling stride.
 PLAYER_ROWS = 2_048
+CHART_DIGITS = 8
+PAYLOAD_BYTES = 2_000_000  # the payload of eleven lanes (four slots, the decaying run, six pins) stays below
 
 
 class Player(NamedTuple):
@@ -295,7 +297,8 @@ class Player(NamedTuple):
             columns end there, and every binding and read-out cell of it is capped there.
         columns: name -> (array, digits): "step", then per lane ``{key}.p0``, ``{key}.p1``, ``{key}.loss``,
             ``{key}.gap`` (loss - J*, for the overview), ``{key}.pred`` (the closed form, constant rates) and
-            ``{key}.step`` where its steps differ from the shared ones. Non-finite values are sent as null.
+            ``{key}.step`` where its steps differ from the shared ones. The loss and steps are sent exactly,
+            what only the charts draw with CHART_DIGITS significant figures; non-finite values as null.
         charts: per chart, in page order: key, figure spec (the static part; the moving traces empty),
             height, ``bind`` and ``wide`` (the overview spans the row).
         readout: the read-out's cells: Step, then per lane its loss and status.
@@ -339,7 +342,9 @@ def _lane_columns(lane: Lane, traj: Trajectory, problem: Problem, rows: np.ndarr
         cols[f"{k}.pred"] = _positive(pred)
     if not np.array_equal(step, steps[: len(rows)]):
         cols[f"{k}.step"] = step
-    return {name: (v, None) for name, v in cols.items()}
+    # The loss is read out: sent exactly. What only the charts draw has CHART_DIGITS significant figures
+    # (a ten-thousandth of a pixel): eleven lanes of 20,000 steps stay within PAYLOAD_BYTES.
+    return {name: (v, None if name in (f"{k}.loss", f"{k}.step") else CHART_DIGITS) for name, v in cols.items()}
 
 
 def player(lanes: list[Lane], trajs: list[Trajectory], problem: Problem, names: tuple[str, str]) -> Player:
@@ -409,4 +414,4 @@ def player_json(p: Player, *, run: str) -> str:
     last = p.lanes[int(np.argmax([int(t["end"]) for t in p.lanes]))]["final_status"]
     head = {"run": run, "n": len(p.steps), "final_status": last, "diverged_at": None, "readout": p.readout,
             "readout_layout": "pairs", "lanes": p.lanes}  # fmt: skip
-    return playback.payload_json(head, p.columns, p.charts)
+    return player_payload(head, p.columns, p.charts)
