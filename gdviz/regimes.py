@@ -264,17 +264,22 @@ def _panel_specs(lane: Lane, traj: Trajectory, problem: Problem, names: tuple[st
     return {"contour": contour, "loss": loss}
 
 
+def _overview(lanes: list[Lane], trajs: list[Trajectory], problem: Problem) -> dict:
+    """Every run's loss above the floor on one chart (each run as ``trajs`` holds it)."""
+    runs = [
+        (chart_label(lane), plots.regimes.regime_color(lane.regime), traj)
+        for lane, traj in zip(lanes, trajs, strict=True)
+    ]
+    return plots.regimes.loss_gaps(runs, floor=problem.optimum_loss)
+
+
 def figures(
     lanes: list[Lane], trajs: list[Trajectory], problem: Problem, names: tuple[str, str], step: int
 ) -> dict[str, dict]:
     """Every chart of the page at ``step`` (each run up to it, or to its end), by chart name: "overview",
     then "{lane key}_contour" and "{lane key}_loss" per lane. What the page's downloads save."""
     heads = [playback.head(traj, step) for traj in trajs]
-    runs = [
-        (chart_label(lane), plots.regimes.regime_color(lane.regime), head)
-        for lane, head in zip(lanes, heads, strict=True)
-    ]
-    out = {"overview": plots.regimes.loss_gaps(runs, floor=problem.optimum_loss)}
+    out = {"overview": _overview(lanes, heads, problem)}
     for lane, head in zip(lanes, heads, strict=True):
         out |= {f"{lane.key}_{kind}": spec for kind, spec in _panel_specs(lane, head, problem, names).items()}
     return out
@@ -347,6 +352,48 @@ def _lane_columns(lane: Lane, traj: Trajectory, problem: Problem, rows: np.ndarr
     return {name: (v, None if name in (f"{k}.loss", f"{k}.step") else CHART_DIGITS) for name, v in cols.items()}
 
 
+# A step axis from step 0, with room for ten steps at first: whole-number ticks, never -1 to 1.
+STEP_AXIS = {"rangemode": "nonnegative", "autorangeoptions": {"include": [0, 10]}}
+
+
+def _lane_charts(lane: Lane, traj: Trajectory, problem: Problem, names: tuple[str, str], cols: dict,
+                 end: int) -> list[dict]:  # fmt: skip
+    """A lane's contour and loss charts for the player: the static parts of the whole run, the path, the
+    loss curves and the current-step markers bound to the lane's columns ``cols`` up to its row ``end``."""
+    k = lane.key
+    x = f"{k}.step" if f"{k}.step" in cols else "step"
+    specs = _panel_specs(lane, traj, problem, names)
+    contour, loss = specs["contour"], specs["loss"]
+    bind_c = [
+        _bind(contour, "path", "upto", {"x": f"{k}.p0", "y": f"{k}.p1"}, end),
+        _bind(contour, "current step", "at", {"x": [f"{k}.p0"], "y": [f"{k}.p1"]}, end),
+    ]
+    loss["data"] = [t for t in loss["data"] if not str(t.get("name", "")).startswith("step ")]
+    loss["data"].append(plots.playground.step_marker(plots.regimes.regime_color(lane.regime)))
+    bind_l = [
+        _bind(loss, "loss (", "upto", {"x": x, "y": f"{k}.loss"}, end),
+        _bind(loss, "current step", "at", {"x": [x], "y": [f"{k}.loss"]}, end),
+    ]
+    if f"{k}.pred" in cols:
+        bind_l.append(_bind(loss, "predicted", "upto", {"x": x, "y": f"{k}.pred"}, end))
+    if floor := [t for t in loss["data"] if str(t.get("name", "")).startswith("least-squares floor")]:
+        y = float(floor[0]["y"][0])
+        bind_l.append(_bind(loss, "least-squares floor", "at", {"x": [0, x], "y": [y, y]}, end))
+    loss["layout"]["xaxis"].update(STEP_AXIS)
+    # A log axis fixed to hold the whole run (a diverging run's stops at float64's largest value): a move
+    # never rescales it.
+    shown = [traj.loss, [problem.optimum_loss], cols[f"{k}.pred"][0] if f"{k}.pred" in cols else []]
+    loss["layout"]["yaxis"]["range"] = plots._spec.log_axis_range(np.concatenate(shown))
+    charts = []
+    for kind, spec, bind in (("contour", contour, bind_c), ("loss", loss, bind_l)):
+        chart = {"key": f"{k}_{kind}", "figure": spec, "bind": bind, "is3d": False,
+                 "height": int(spec["layout"]["height"])}  # fmt: skip
+        if spec["layout"].get("annotations"):  # "diverged at step N": shown once the lane got there
+            chart |= {"end_only_annotations": True, "end_row": end}
+        charts.append(chart)
+    return charts
+
+
 def player(lanes: list[Lane], trajs: list[Trajectory], problem: Problem, names: tuple[str, str]) -> Player:
     """The page's player payload: every lane's whole run (``gdviz.ui.cache.trajectory_for``) on one step axis.
 
@@ -356,43 +403,19 @@ def player(lanes: list[Lane], trajs: list[Trajectory], problem: Problem, names: 
     steps, rows = playback.aligned_rows(trajs, PLAYER_ROWS)
     ends = [int(np.argmax(r == t.n_states - 1)) for r, t in zip(rows, trajs, strict=True)]
     columns: dict[str, tuple[np.ndarray, int | None]] = {"step": (steps, None)}
-    overview = figures(lanes, trajs, problem, names, int(steps[-1]))["overview"]
+    overview = _overview(lanes, trajs, problem)
+    overview["layout"]["xaxis"].update(STEP_AXIS)
+    over_bind, charts, info = [], [], []
     step_help = "Updates applied so far (step 0 is the start point); a run that stopped shows its last step."
-    over_bind, charts, readout, info = [], [], [{"label": "Step", "col": "step", "help": step_help}], []
+    readout = [{"label": "Step", "col": "step", "help": step_help}]
     for i, (lane, traj, r, end) in enumerate(zip(lanes, trajs, rows, ends, strict=True)):
         k = lane.key
-        lane_cols = _lane_columns(lane, traj, problem, r[: end + 1], steps)
-        columns |= lane_cols
-        x = f"{k}.step" if f"{k}.step" in lane_cols else "step"
+        cols = _lane_columns(lane, traj, problem, r[: end + 1], steps)
+        columns |= cols
         overview["data"][i]["x"], overview["data"][i]["y"] = [], []
+        x = f"{k}.step" if f"{k}.step" in cols else "step"
         over_bind.append({"trace": i, "upto": {"x": x, "y": f"{k}.gap"}, "last": end})
-        specs = _panel_specs(lane, traj, problem, names)
-        contour, loss = specs["contour"], specs["loss"]
-        bind_c = [
-            _bind(contour, "path", "upto", {"x": f"{k}.p0", "y": f"{k}.p1"}, end),
-            _bind(contour, "current step", "at", {"x": [f"{k}.p0"], "y": [f"{k}.p1"]}, end),
-        ]
-        bind_l = [_bind(loss, "loss (", "upto", {"x": x, "y": f"{k}.loss"}, end)]
-        if f"{k}.pred" in lane_cols:
-            bind_l.append(_bind(loss, "predicted", "upto", {"x": x, "y": f"{k}.pred"}, end))
-        floor = [t for t in loss["data"] if str(t.get("name", "")).startswith("least-squares floor")]
-        if floor:
-            y = float(floor[0]["y"][0])
-            bind_l.append(_bind(loss, "least-squares floor", "at", {"x": [0, x], "y": [y, y]}, end))
-        loss["data"] = [t for t in loss["data"] if not str(t.get("name", "")).startswith("step ")]
-        loss["data"].append(plots.playground.step_marker(plots.regimes.regime_color(lane.regime)))
-        bind_l.append(_bind(loss, "current step", "at", {"x": [x], "y": [f"{k}.loss"]}, end))
-        loss["layout"]["xaxis"].update({"rangemode": "nonnegative", "autorangeoptions": {"include": [0, 10]}})
-        loss["layout"]["yaxis"]["range"] = plots._spec.log_axis_range(
-            np.concatenate([traj.loss, [problem.optimum_loss], [] if f"{k}.pred" not in lane_cols
-                            else lane_cols[f"{k}.pred"][0]])
-        )  # fmt: skip
-        for kind, spec, bind in (("contour", contour, bind_c), ("loss", loss, bind_l)):
-            chart = {"key": f"{k}_{kind}", "figure": spec, "bind": bind, "is3d": False,
-                     "height": int(spec["layout"]["height"])}  # fmt: skip
-            if spec["layout"].get("annotations"):  # "diverged at step N": shown once the lane got there
-                chart |= {"end_only_annotations": True, "end_row": end}
-            charts.append(chart)
+        charts += _lane_charts(lane, traj, problem, names, cols, end)
         short, final = short_label(lane), final_status(traj, problem.optimum_loss)
         readout += [
             {"label": f"{short} loss", "col": f"{k}.loss", "last": end,
@@ -404,7 +427,6 @@ def player(lanes: list[Lane], trajs: list[Trajectory], problem: Problem, names: 
         info.append({"key": k, "label": chart_label(lane), "end": end, "final_status": final, "diverged_at": div})
     overview_chart = {"key": "overview", "figure": overview, "bind": over_bind, "is3d": False, "wide": True,
                       "height": int(overview["layout"]["height"])}  # fmt: skip
-    overview["layout"]["xaxis"].update({"rangemode": "nonnegative", "autorangeoptions": {"include": [0, 10]}})
     return Player(steps, rows, ends, columns, [overview_chart, *charts], readout, info)
 
 
