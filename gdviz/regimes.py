@@ -405,6 +405,12 @@ def player(lanes: list[Lane], trajs: list[Trajectory], problem: Problem, names: 
     columns: dict[str, tuple[np.ndarray, int | None]] = {"step": (steps, None)}
     overview = _overview(lanes, trajs, problem)
     overview["layout"]["xaxis"].update(STEP_AXIS)
+    # The runs' common axis grows with what is shown (at step 5 a run that will overflow at step 3,711 must
+    # not flatten the others), never past the whole run's range: Plotly's own autorange would label a tick
+    # 'Infinity' near float64's largest value.
+    with np.errstate(over="ignore"):  # Plotly's clip bounds are values, not log10 units
+        lo, hi = np.minimum(10.0 ** np.array(overview["layout"]["yaxis"].pop("range")), np.finfo(float).max)
+    overview["layout"]["yaxis"].update({"autorange": True, "autorangeoptions": {"clipmin": lo, "clipmax": hi}})
     over_bind, charts, info = [], [], []
     step_help = "Updates applied so far (step 0 is the start point); a run that stopped shows its last step."
     readout = [{"label": "Step", "col": "step", "help": step_help}]

@@ -293,6 +293,10 @@ def test_every_chart_binds_its_moving_traces_to_its_lane(payload):
     keys = [c["key"] for c in got["charts"]]
     assert keys == ["overview", *(f"{lane.key}_{kind}" for lane in lanes for kind in ("contour", "loss"))]
     assert got["charts"][0]["wide"] and len(got["charts"][0]["bind"]) == len(lanes)
+    # The overview's log axis follows what is shown, clipped inside float64 (no 'Infinity' tick at the end).
+    yaxis = got["charts"][0]["figure"]["layout"]["yaxis"]
+    assert "range" not in yaxis and yaxis["autorange"] is True
+    assert 0 < yaxis["autorangeoptions"]["clipmin"] < yaxis["autorangeoptions"]["clipmax"] <= np.finfo(float).max
     ends = {info["key"]: info["end"] for info in got["lanes"]}
     for chart in got["charts"]:
         for bind in chart["bind"]:
