@@ -473,7 +473,10 @@ function drawStep(g, final) {
   const k = g.k;
   const step = String(P.columns.step[k]);
   const two = g.charts.filter((c) => !c.chart.is3d && c.drawnK !== k);
-  for (const c of two) restyle(c, P, k);
+  for (const c of two) {
+    if (still(c, P, k)) c.drawnK = k; // a run that stopped (Regimes): its chart already shows its last row
+    else restyle(c, P, k);
+  }
   if (two.length) {
     requestAnimationFrame(() => {
       for (const c of two) if (c.drawnK === k) c.div.dataset.revision = step;
@@ -489,6 +492,14 @@ function drawStep(g, final) {
     }
   }
   void final;
+}
+
+// True when every bound trace of the chart is capped ("last") at a row that both ``k`` and the row drawn are
+// past, and its end-only annotations stay as they are: moving to ``k`` would change nothing it draws.
+function still(c, P, k) {
+  if (c.drawnK === undefined) return false;
+  const same = (b) => b.last !== undefined && !b.offset && Math.min(k, b.last) === Math.min(c.drawnK, b.last);
+  return c.chart.bind.every(same) && (!c.chart.end_only_annotations || k >= endRow(P, c) === c.annotationsShown);
 }
 
 // The row from which a chart's end-only annotations show ("diverged at step N"): its run's last row.
