@@ -22,21 +22,15 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
+from playground_browser import ARGS, CHROMIUM, p95, serve  # bench/ is on sys.path when run as a script
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("GDVIZ_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 OLD_COMMIT = "6b75739"  # the last commit with the server-side scrubber (regimes.scrubber)
 LANES = ("slow", "good", "oscillating", "divergent", "decay")
 REGIMES_CHARTS = ["regimes_overview", *(f"regimes_{lane}_{kind}" for lane in LANES for kind in ("contour", "loss"))]
@@ -61,30 +55,6 @@ WATCH = """([target, charts, readout]) => {
   };
   requestAnimationFrame(check);
 }"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve(cwd: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise SystemExit(f"the app in {cwd} did not start")
 
 
 def wait_for_charts(page, charts: list[str], timeout: float = 90_000) -> None:
@@ -129,10 +99,6 @@ def open_page(browser, url: str, path: str, charts: list[str]):
     return ctx, page
 
 
-def p95(xs: list[float]) -> float:
-    return sorted(xs)[max(0, int(round(0.95 * len(xs))) - 1)]
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--moves", type=int, default=30)
@@ -141,7 +107,7 @@ def main() -> None:
     old = Path(tempfile.mkdtemp(prefix="gdviz-old-regimes-"))
     archive = subprocess.run(["git", "archive", args.old_commit], cwd=ROOT, capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
-    servers = {"new": serve(ROOT), "old": serve(old)}
+    servers = {"new": serve("app.py"), "old": serve("app.py", cwd=old)}
     res: dict[str, list[float]] = {}
     try:
         with sync_playwright() as pw:
