@@ -30,10 +30,11 @@ SCALING_LABELS = {
     "robust": "Robust (median, IQR)",
 }
 DATASETS: tuple[str, ...] = ("synthetic_line", "diabetes", "california_housing")
+# Short enough for a phone's sidebar (about 30 characters); the field's help gives the sizes.
 DATASET_LABELS = {
-    "synthetic_line": "Synthetic line (one noisy feature)",
-    "diabetes": "Diabetes (442 patients, 10 raw features)",
-    "california_housing": "California housing (20,640 districts, 8 features)",
+    "synthetic_line": "Synthetic line (1 feature)",
+    "diabetes": "Diabetes (10 features)",
+    "california_housing": "California housing (8 features)",
 }
 CALIFORNIA_ENV = "GDVIZ_CALIFORNIA_CSV"
 # RunConfig.dataset of a table the user uploaded: it lives in their session (gdviz.ui), never in DATASETS.

@@ -193,6 +193,11 @@ def player(config: RunConfig, problem: Problem, dataset: Dataset, traj: Trajecto
         }
     if predicted is not None:
         columns["pred"] = (_positive(predicted), CHART_DIGITS)
+    columns["step_end"] = (step_axis_end(rows.step), None)
+    opt_raw = problem.raw_params(problem.solution())
+    fixed = np.concatenate([dataset.y, opt_raw[0] + opt_raw[1] * np.array([lo, hi])])
+    line_lo, line_hi = line_y_range(columns["ly0"][0], columns["ly1"][0], fixed, N_FADED)
+    columns["line_lo"], columns["line_hi"] = (line_lo, None), (line_hi, None)
     _fixed_log_axis(specs["loss"]["layout"], rows.loss, [] if predicted is None else predicted,
                     [problem.optimum_loss])  # fmt: skip
     _fixed_log_axis(specs["grads"]["layout"], np.abs(rows.grads))
@@ -249,7 +254,8 @@ def _surface_chart(spec: dict, n3d: int) -> dict:
         {"trace": path, "upto": {"x": "p0", "y": "p1", "z": "z3d"}, "last": last},
         {"trace": current, "at": {"x": ["p0"], "y": ["p1"], "z": ["z3d"]}, "last": last},
     ]
-    return {"figure": spec, "bind": bind}
+    # A click on the surface starts the run at the clicked point's params, as on the contours (a drag turns it).
+    return {"figure": spec, "bind": bind, "click": "start"}
 
 
 def _contour_chart(spec: dict) -> dict:
@@ -280,13 +286,52 @@ def _line_chart(spec: dict) -> dict:
         ends = [float(v) for v in data[current]["x"]]
         bind.append({"trace": 1, "lines": {"x": ends, "y": ["ly0", "ly1"]}, "back": N_FADED})
     data[current]["y"] = []
-    spec["layout"]["yaxis"].pop("range", None)  # autorange: a diverging line widens the view
-    return {"figure": spec, "bind": bind}
+    # The y range follows the row (columns line_lo, line_hi: ``line_y_range``): a diverging line widens the view.
+    spec["layout"]["yaxis"].update({"autorange": False})
+    spec["layout"]["yaxis"].pop("range", None)
+    return {"figure": spec, "bind": bind, "layout_at": {"yaxis.range": ["line_lo", "line_hi"]}}
 
 
-def _step_axis(layout: dict) -> None:
-    """A step axis from step 0, with room for ten steps at first: whole-number ticks, never -1 to 1."""
-    layout["xaxis"].update({"rangemode": "nonnegative", "autorangeoptions": {"include": [0, 10]}})
+def step_axis_end(steps: np.ndarray) -> np.ndarray:
+    """Per row, where a step axis ends while that row's step is shown: the first of 10, 20, 50, 100, 200, 500,
+    ... that holds the step with 5% to spare. Never -1 to 1 at step 0, and it changes only a few times in a
+    run, so Play moves the curve and the marker but does not rescale the axis at every step."""
+    need = np.maximum(10.0, np.ceil(1.05 * np.asarray(steps, dtype=float)))
+    candidates = 10.0 ** np.floor(np.log10(need))[:, None] * np.array([1.0, 2.0, 5.0, 10.0, 20.0])
+    first = np.argmax(candidates >= need[:, None], axis=1)  # 20 covers a log10 that rounded up
+    return candidates[np.arange(len(need)), first]
+
+
+def _step_axis(layout: dict) -> dict:
+    """A step axis from step 0 that ends at the row's ``step_axis_end`` (the player sets its range)."""
+    layout["xaxis"].update({"range": [0, 10], "autorange": False})
+    return {"xaxis.range": [0, "step_end"]}
+
+
+def line_y_range(ly0: np.ndarray, ly1: np.ndarray, fixed: np.ndarray, back: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row k, the fitted-line chart's y range: it holds ``fixed`` (the data and the least-squares line)
+    and the finite line ends of rows k - back .. k, padded by 5% of the data's span. Past the data's own range
+    it widens by a quarter of that span, then in doublings, so it changes only when a line leaves the view
+    (a diverging run)."""
+    fixed = np.asarray(fixed, dtype=float)
+    lo0, hi0 = float(np.min(fixed)), float(np.max(fixed))
+    span = max(hi0 - lo0, abs(hi0), 1e-300)
+    pad = 0.05 * span
+    ends = np.column_stack([ly0, ly1]).astype(float)
+    with np.errstate(invalid="ignore"):
+        ends = np.where(np.isfinite(ends), ends, np.nan)
+        row_lo, row_hi = np.nanmin(np.where(np.isnan(ends), np.inf, ends), axis=1), np.nanmax(
+            np.where(np.isnan(ends), -np.inf, ends), axis=1)  # fmt: skip
+    window = np.lib.stride_tricks.sliding_window_view  # the lines drawn at row k: rows k - back .. k
+    lo = np.minimum(lo0, window(np.concatenate([np.full(back, np.inf), row_lo]), back + 1).min(axis=1))
+    hi = np.maximum(hi0, window(np.concatenate([np.full(back, -np.inf), row_hi]), back + 1).max(axis=1))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        grow_lo = span * 2.0 ** np.maximum(-2.0, np.ceil(np.log2((lo0 - lo) / span)))  # a quarter span, then x2
+        grow_hi = span * 2.0 ** np.maximum(-2.0, np.ceil(np.log2((hi - hi0) / span)))
+        out_lo = np.where(lo < lo0, lo0 - grow_lo, lo0)
+        out_hi = np.where(hi > hi0, hi0 + grow_hi, hi0)
+    big = np.finfo(float).max / 4  # an axis needs a finite span: a line past this has overflowed (a gap)
+    return np.clip(out_lo - pad, -big, big), np.clip(out_hi + pad, -big, big)
 
 
 def _loss_chart(spec: dict, has_predicted: bool) -> dict:
@@ -310,8 +355,8 @@ def _loss_chart(spec: dict, has_predicted: bool) -> dict:
         data[i]["name"] = "current step"
         _empty(spec, i, "x", "y")
         bind.append({"trace": i, "at": {"x": ["step"], "y": ["loss_pos"]}})
-    _step_axis(spec["layout"])
-    return {"figure": spec, "bind": bind, "end_only_annotations": bool(spec["layout"].get("annotations"))}
+    return {"figure": spec, "bind": bind, "layout_at": _step_axis(spec["layout"]),
+            "end_only_annotations": bool(spec["layout"].get("annotations"))}  # fmt: skip
 
 
 def _fixed_log_axis(layout: dict, *values: np.ndarray) -> None:
@@ -328,8 +373,7 @@ def _grads_chart(spec: dict) -> dict:
         bind.append({"trace": i, "upto": {"x": "step", "y": f"ag{i}"}})
         spec["data"].append(plots.playground.step_marker(t["line"]["color"], f"current {t['name']}"))
         bind.append({"trace": len(spec["data"]) - 1, "at": {"x": ["step"], "y": [f"ag{i}"]}})
-    _step_axis(spec["layout"])
-    return {"figure": spec, "bind": bind}
+    return {"figure": spec, "bind": bind, "layout_at": _step_axis(spec["layout"])}
 
 
 def _bars_chart(spec: dict, names: tuple[str, ...], grads: np.ndarray) -> dict:

@@ -18,8 +18,8 @@ from gdviz.analysis import Regime
 from gdviz.config import RATE_MAX, RATE_MIN, RunConfig
 from gdviz.engine import Problem, Status, Trajectory
 from gdviz.explain import plural
-from gdviz.playground import final_status, player_payload
-from gdviz.plots._spec import REGIME_LABELS
+from gdviz.playground import final_status, player_payload, step_axis_end
+from gdviz.plots._spec import _LOG10_FLOAT_MAX, REGIME_LABELS
 from gdviz.runs import init_params, predicted_loss_curve
 
 # The four constant-rate slots, in the order they are shown (the presets of gdviz.analysis.regime_rates).
@@ -352,8 +352,20 @@ def _lane_columns(lane: Lane, traj: Trajectory, problem: Problem, rows: np.ndarr
     return {name: (v, None if name in (f"{k}.loss", f"{k}.step") else CHART_DIGITS) for name, v in cols.items()}
 
 
-# A step axis from step 0, with room for ten steps at first: whole-number ticks, never -1 to 1.
-STEP_AXIS = {"rangemode": "nonnegative", "autorangeoptions": {"include": [0, 10]}}
+def _overview_range(gaps: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of the shared axis, the overview's log y range (log10 units): whole decades holding every
+    finite positive gap (loss - J*) of every lane shown so far, padded by a tenth of a decade, never past
+    float64's largest value. It grows with the runs (a run that overflows at step 3,711 does not flatten
+    the others at step 5) and changes only when a curve crosses a decade."""
+    lo, hi = np.full(n, np.inf), np.full(n, -np.inf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for gap in gaps:  # each lane's gaps up to the row where it stopped
+            g = np.log10(np.where(np.isfinite(gap) & (gap > 0), gap, np.nan))
+            g = np.concatenate([g, np.full(n - len(g), g[-1] if len(g) else np.nan)])[:n]  # held after its end
+            lo = np.fmin(lo, np.fmin.accumulate(np.where(np.isnan(g), np.inf, g)))
+            hi = np.fmax(hi, np.fmax.accumulate(np.where(np.isnan(g), -np.inf, g)))
+    lo, hi = np.where(np.isfinite(lo), lo, -1.0), np.where(np.isfinite(hi), hi, 1.0)
+    return np.floor(lo) - 0.1, np.minimum(np.maximum(np.ceil(hi), np.floor(lo) + 1) + 0.1, _LOG10_FLOAT_MAX)
 
 
 def _lane_charts(lane: Lane, traj: Trajectory, problem: Problem, names: tuple[str, str], cols: dict,
@@ -379,7 +391,7 @@ def _lane_charts(lane: Lane, traj: Trajectory, problem: Problem, names: tuple[st
     if floor := [t for t in loss["data"] if str(t.get("name", "")).startswith("least-squares floor")]:
         y = float(floor[0]["y"][0])
         bind_l.append(_bind(loss, "least-squares floor", "at", {"x": [0, x], "y": [y, y]}, end))
-    loss["layout"]["xaxis"].update(STEP_AXIS)
+    loss["layout"]["xaxis"].update({"range": [0, 10], "autorange": False})  # the player sets it per row
     # A log axis fixed to hold the whole run (a diverging run's stops at float64's largest value): a move
     # never rescales it.
     shown = [traj.loss, [problem.optimum_loss], cols[f"{k}.pred"][0] if f"{k}.pred" in cols else []]
@@ -388,6 +400,8 @@ def _lane_charts(lane: Lane, traj: Trajectory, problem: Problem, names: tuple[st
     for kind, spec, bind in (("contour", contour, bind_c), ("loss", loss, bind_l)):
         chart = {"key": f"{k}_{kind}", "figure": spec, "bind": bind, "is3d": False,
                  "height": int(spec["layout"]["height"])}  # fmt: skip
+        if kind == "loss":  # its step axis ends past the lane's step at the row: it grows, a few times a run
+            chart["layout_at"] = {"xaxis.range": [0, f"{k}.step_end"]}
         if spec["layout"].get("annotations"):  # "diverged at step N": shown once the lane got there
             chart |= {"end_only_annotations": True, "end_row": end}
         charts.append(chart)
@@ -404,19 +418,16 @@ def player(lanes: list[Lane], trajs: list[Trajectory], problem: Problem, names: 
     ends = [int(np.argmax(r == t.n_states - 1)) for r, t in zip(rows, trajs, strict=True)]
     columns: dict[str, tuple[np.ndarray, int | None]] = {"step": (steps, None)}
     overview = _overview(lanes, trajs, problem)
-    overview["layout"]["xaxis"].update(STEP_AXIS)
-    # The runs' common axis grows with what is shown (at step 5 a run that will overflow at step 3,711 must
-    # not flatten the others), never past the whole run's range: Plotly's own autorange would label a tick
-    # 'Infinity' near float64's largest value.
-    with np.errstate(over="ignore"):  # Plotly's clip bounds are values, not log10 units
-        lo, hi = np.minimum(10.0 ** np.array(overview["layout"]["yaxis"].pop("range")), np.finfo(float).max)
-    overview["layout"]["yaxis"].update({"autorange": True, "autorangeoptions": {"clipmin": lo, "clipmax": hi}})
+    overview["layout"]["xaxis"].update({"range": [0, 10], "autorange": False})  # the player sets both per row
+    overview["layout"]["yaxis"].update({"autorange": False})
+    columns["step_end"] = (step_axis_end(steps), None)
     over_bind, charts, info = [], [], []
     step_help = "Updates applied so far (step 0 is the start point); a run that stopped shows its last step."
     readout = [{"label": "Step", "col": "step", "help": step_help}]
     for i, (lane, traj, r, end) in enumerate(zip(lanes, trajs, rows, ends, strict=True)):
         k = lane.key
         cols = _lane_columns(lane, traj, problem, r[: end + 1], steps)
+        cols[f"{k}.step_end"] = (step_axis_end(traj.step[r]), None)  # every row: read at rows past its end too
         columns |= cols
         overview["data"][i]["x"], overview["data"][i]["y"] = [], []
         x = f"{k}.step" if f"{k}.step" in cols else "step"
@@ -431,8 +442,12 @@ def player(lanes: list[Lane], trajs: list[Trajectory], problem: Problem, names: 
         ]  # fmt: skip
         div = plots._spec.divergence_step(traj)
         info.append({"key": k, "label": chart_label(lane), "end": end, "final_status": final, "diverged_at": div})
+    gaps = [columns[f"{lane.key}.gap"][0] for lane in lanes]
+    over_lo, over_hi = _overview_range(gaps, len(steps))
+    columns |= {"over_lo": (over_lo, None), "over_hi": (over_hi, None)}
     overview_chart = {"key": "overview", "figure": overview, "bind": over_bind, "is3d": False, "wide": True,
-                      "height": int(overview["layout"]["height"])}  # fmt: skip
+                      "height": int(overview["layout"]["height"]),
+                      "layout_at": {"xaxis.range": [0, "step_end"], "yaxis.range": ["over_lo", "over_hi"]}}  # fmt: skip
     return Player(steps, rows, ends, columns, [overview_chart, *charts], readout, info)
 
 

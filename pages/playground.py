@@ -3,7 +3,6 @@ oscillating or divergent, on the cost surface and in the theory of this very dat
 
 import streamlit as st
 
-from gdviz.playground import figures, param_names
 from gdviz.ui import cache, playground, share, state, widgets
 
 P = playground.PAGE
@@ -18,12 +17,7 @@ widgets.sidebar(P)
 config = state.get_config()
 problem, ds = cache.problem_for(config), cache.dataset_for(config)
 run = playground.run_for(config)
-head, step = playground.show(run)  # the browser steps through the whole run; the server hears the step later
-share.save(P)
-names = param_names(config, ds)
-with st.container(key=f"{P}_regime"):
-    playground.regime_banner(config, problem, run.traj)
-charts = {f"{P}_{name}": spec for name, spec in figures(config, problem, ds, head, step).items()}
-playground.download_menu(P, config, head, names, charts)
+# The browser steps through the whole run; the step it syncs after a pause reruns only this fragment.
+playground.stepping(config, problem, ds, run)
 with st.expander("Why this regime: the theory on this data", expanded=True):
     playground.theory(config, problem)

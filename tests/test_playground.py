@@ -258,8 +258,40 @@ def test_a_200000_step_run_stays_within_the_payload_bound():
     np.testing.assert_array_equal(d["columns"]["step"][:501], np.arange(501))  # the early steps, every one
 
 
-def test_step_axes_start_at_step_0_with_room_for_ten_steps():
-    _, _, _, _, d = payload_of(RunConfig(max_steps=50))
+@pytest.mark.parametrize("max_steps", [50, 3_000, 200_000])
+def test_step_axes_start_at_step_0_hold_the_step_and_change_a_few_times_a_run(max_steps):
+    _, _, _, _, d = payload_of(RunConfig(learning_rate=0.01, tol=0, max_steps=max_steps))
+    steps = np.array(d["columns"]["step"], dtype=float)
+    end = np.array(d["columns"]["step_end"])
     for key in ("loss", "grads"):
-        axis = next(c for c in d["charts"] if c["key"] == key)["figure"]["layout"]["xaxis"]
-        assert axis["rangemode"] == "nonnegative" and axis["autorangeoptions"]["include"] == [0, 10]
+        c = next(c for c in d["charts"] if c["key"] == key)
+        assert c["layout_at"] == {"xaxis.range": [0, "step_end"]}
+        assert c["figure"]["layout"]["xaxis"]["autorange"] is False
+    assert end[0] == 10  # step 0: 0 to 10, whole-number ticks (never -1 to 1)
+    assert np.all(steps * 1.05 <= end)  # the marker is never on the edge
+    allowed = {m * 10**e for e in range(1, 7) for m in (1, 2, 5)}
+    assert set(end.tolist()) <= allowed
+    assert np.all(np.diff(end) >= 0)  # only ever widens while stepping on
+    assert len(set(end.tolist())) <= 3 * np.log10(max(steps[-1], 10)) + 1  # a few relayouts per decade
+
+
+@pytest.mark.parametrize("lr", [0.05, 0.7])  # a good run, and one whose line flies off (diverges)
+def test_fitted_line_y_range_holds_the_data_and_every_line_drawn_at_each_row(lr):
+    config = RunConfig(learning_rate=lr, max_steps=300)
+    _, _, _, _, d = payload_of(config)
+    ds = config.make_dataset()
+    c = next(c for c in d["charts"] if c["key"] == "line")
+    assert c["layout_at"] == {"yaxis.range": ["line_lo", "line_hi"]}
+    cols = d["columns"]
+    lo, hi = np.array(cols["line_lo"]), np.array(cols["line_hi"])
+    back = next(b["back"] for b in c["bind"] if "lines" in b)
+    opt = np.linalg.lstsq(np.column_stack([np.ones(ds.n_samples), ds.X[:, 0]]), ds.y, rcond=None)[0]
+    x_ends = (ds.X[:, 0].min(), ds.X[:, 0].max())
+    for k in range(d["n"]):
+        shown = [*ds.y, *(opt[0] + opt[1] * x for x in x_ends)]
+        for r in range(max(0, k - back), k + 1):  # the faded lines and the current one, by a plain loop
+            shown += [v for v in (cols["ly0"][r], cols["ly1"][r]) if v is not None and abs(v) < 1e300]
+        assert lo[k] <= min(shown) and max(shown) <= hi[k], k
+    assert np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)) and np.all(lo < hi)
+    # It widens in doublings: far fewer distinct ranges than rows on a diverging run.
+    assert len(set(zip(lo.tolist(), hi.tolist(), strict=True))) <= 2 + 2 * np.log2(max(np.max(np.abs(hi)), 2)) + 2

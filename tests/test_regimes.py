@@ -293,10 +293,24 @@ def test_every_chart_binds_its_moving_traces_to_its_lane(payload):
     keys = [c["key"] for c in got["charts"]]
     assert keys == ["overview", *(f"{lane.key}_{kind}" for lane in lanes for kind in ("contour", "loss"))]
     assert got["charts"][0]["wide"] and len(got["charts"][0]["bind"]) == len(lanes)
-    # The overview's log axis follows what is shown, clipped inside float64 (no 'Infinity' tick at the end).
-    yaxis = got["charts"][0]["figure"]["layout"]["yaxis"]
-    assert "range" not in yaxis and yaxis["autorange"] is True
-    assert 0 < yaxis["autorangeoptions"]["clipmin"] < yaxis["autorangeoptions"]["clipmax"] <= np.finfo(float).max
+    # Every axis range the player sets per row is a column of a number per row of the shared axis.
+    n = got["n"]
+    for chart in got["charts"]:
+        for entries in chart.get("layout_at", {}).values():
+            assert all(isinstance(e, int | float) or len(got["columns"][e]) == n for e in entries), chart["key"]
+    # The overview's log axis holds every run's gap to the floor shown so far, and no more than a decade
+    # beyond: at step 5 the run that overflows at step 3,711 does not flatten the others. Never past float64.
+    assert got["charts"][0]["layout_at"]["yaxis.range"] == ["over_lo", "over_hi"]
+    steps, rows = playback.aligned_rows(trajs, regimes.PLAYER_ROWS)
+    floor = regimes_floor(lanes[0], trajs[0])
+    for k in (0, 5, 40, 300, n - 1):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shown = np.concatenate([t.loss[r[: k + 1]] - floor for t, r in zip(trajs, rows, strict=True)])
+            shown = np.log10(shown[np.isfinite(shown) & (shown > 0)])
+        lo, hi = got["columns"]["over_lo"][k], got["columns"]["over_hi"][k]
+        assert lo <= shown.min() and hi >= shown.max() and hi - shown.max() <= 1.1, k
+        assert hi <= np.log10(np.finfo(float).max)
+    assert got["columns"]["over_hi"][5] < 5 < got["columns"]["over_hi"][-1]
     ends = {info["key"]: info["end"] for info in got["lanes"]}
     for chart in got["charts"]:
         for bind in chart["bind"]:

@@ -8,26 +8,7 @@
 // delivers them together, in one Streamlit element, and they are drawn as one batch.
 // Plotly itself is loaded once per page from the app's static folder.
 
-const loaded = (window.__gdvizPlotly = window.__gdvizPlotly || {});
-const cameras = (window.__gdvizCameras = window.__gdvizCameras || {});
-
-function loadPlotly(src) {
-  if (window.Plotly) return Promise.resolve(window.Plotly);
-  if (!loaded.promise) {
-    loaded.promise = new Promise((resolve, reject) => {
-      const script = document.createElement("script");
-      script.src = new URL(src, document.baseURI).href;
-      script.async = true;
-      script.onload = () => resolve(window.Plotly);
-      script.onerror = () => {
-        loaded.promise = null;
-        reject(new Error("could not load " + src));
-      };
-      document.head.appendChild(script);
-    });
-  }
-  return loaded.promise;
-}
+// loaded, cameras and loadPlotly(src): plotly_loader.js, put in front of this script.
 
 function sceneNames(layout) {
   return Object.keys(layout || {}).filter((k) => /^scene\d*$/.test(k));

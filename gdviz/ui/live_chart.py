@@ -17,9 +17,15 @@ from gdviz.plots import encode
 PLOTLY_JS = "app/static/plotly-gdviz.min.js"
 COMPONENT = "gdviz_live_chart"
 
-_render = st.components.v2.component(
-    COMPONENT, js=(Path(__file__).with_name("live_chart.js")).read_text(), isolate_styles=False
-)
+
+def component_js(name: str) -> str:
+    """The script of the component in ``name`` (a .js file beside this one) with the shared Plotly loader
+    (plotly_loader.js: ``loaded``, ``cameras``, ``loadPlotly``) in front of it."""
+    here = Path(__file__).parent
+    return (here / "plotly_loader.js").read_text() + (here / name).read_text()
+
+
+_render = st.components.v2.component(COMPONENT, js=component_js("live_chart.js"), isolate_styles=False)
 
 
 def live_charts(figs: dict[str, dict], *, revision: object = None, key: str | None = None) -> None:

@@ -11,28 +11,9 @@
 // The server hears nothing while the user steps, scrubs or plays: about a second after the last move the
 // step goes to Python with setStateValue("step", ...) (share links and downloads read it).
 
-const loaded = (window.__gdvizPlotly = window.__gdvizPlotly || {});
-const cameras = (window.__gdvizCameras = window.__gdvizCameras || {});
-const SYNC_MS = 1000;
+// loaded, cameras and loadPlotly(src): plotly_loader.js, put in front of this script.
 
-function loadPlotly(src) {
-  if (window.Plotly) return Promise.resolve(window.Plotly);
-  if (!loaded.promise) {
-    loaded.promise = new Promise((resolve, reject) => {
-      const script = document.createElement("script");
-      script.src = new URL(src, document.baseURI).href;
-      script.async = true;
-      script.onload = () => resolve(window.Plotly);
-      script.onerror = () => {
-        loaded.promise = null;
-        reject(new Error("could not load " + src));
-      };
-      document.head.appendChild(script);
-    });
-  }
-  return loaded.promise;
-}
-
+const nextFrame = () => new Promise((resolve) => requestAnimationFrame(resolve));
 const painted = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 
 // A number as Python's "%.6g" writes it (gdviz.explain.fmt): formatting only, no arithmetic on the run.
@@ -263,16 +244,27 @@ function move(g, k) {
   scheduleSync(g);
 }
 
+// The step goes to the server once the page has been idle for SYNC_MS: no move, and no chart drawing or
+// drawn within that time. Timed from the last activity, not from the move: on a slow machine a 3D redraw can
+// hold the main thread for over a second, and the next key press must not find a sync sent in between.
 function scheduleSync(g) {
+  g.lastActivity = performance.now();
   clearTimeout(g.timer);
-  g.timer = setTimeout(() => {
+  const check = () => {
     if (g.playing) return;
+    const idle = performance.now() - g.lastActivity;
+    const busy = (g.charts || []).some((c) => c.busy);
+    if (busy || idle < SYNC_MS) {
+      g.timer = setTimeout(check, busy ? SYNC_MS : SYNC_MS - idle);
+      return;
+    }
     const step = g.P.columns.step[g.k];
     if (step !== g.lastSent) {
       g.lastSent = step;
       g.setStateValue("step", step);
     }
-  }, SYNC_MS);
+  };
+  g.timer = setTimeout(check, SYNC_MS);
 }
 
 function play(g) {
@@ -421,6 +413,9 @@ async function mountCharts(g) {
       indices.forEach((ti, j) => {
         for (const [attr, values] of Object.entries(update)) if (values[j] !== undefined) data[ti][attr] = values[j];
       });
+      const rel = layoutAt(P, c.chart, g.k);
+      for (const [attr, value] of Object.entries(rel)) setNested(layout, attr, value);
+      c.layoutKey = JSON.stringify(rel);
       if (c.chart.end_only_annotations && layout.annotations) {
         layout.annotations = layout.annotations.map((a) => Object.assign({}, a, { visible: g.k >= endRow(P, c) }));
       }
@@ -441,12 +436,26 @@ async function mountCharts(g) {
         // A click on the chart sends the point clicked (its x and y, numbers Python sent) to Python.
         c.div.__gdvizClick = true;
         c.div.style.cursor = "crosshair";
+        const send = (point) => {
+          if (g.playing) stop(g);
+          g.setTriggerValue(c.chart.click, point);
+        };
+        // On the 3D chart a drag turns the camera, and Plotly reports the press that starts it as a click:
+        // there the point waits for the release, and a press that moved more than a few pixels is no click.
+        c.div.addEventListener("pointerdown", (e) => {
+          c.down = [e.clientX, e.clientY];
+          c.pending = null;
+        }, true);
+        c.div.addEventListener("pointerup", (e) => {
+          const moved = !c.down || Math.hypot(e.clientX - c.down[0], e.clientY - c.down[1]) > 5;
+          if (c.pending && !moved) send(c.pending);
+          c.pending = null;
+        }, true);
         c.div.on("plotly_click", (event) => {
           const p = event && event.points && event.points[0];
-          if (p && typeof p.x === "number" && typeof p.y === "number" && g.setTriggerValue) {
-            if (g.playing) stop(g);
-            g.setTriggerValue(c.chart.click, [p.x, p.y]);
-          }
+          if (!p || typeof p.x !== "number" || typeof p.y !== "number" || !g.setTriggerValue) return;
+          if (c.chart.is3d) c.pending = [p.x, p.y];
+          else send([p.x, p.y]);
         });
       }
       if (!c.div.__gdvizListening) {
@@ -472,14 +481,14 @@ function drawStep(g, final) {
   const P = g.P;
   const k = g.k;
   const step = String(P.columns.step[k]);
-  const two = g.charts.filter((c) => !c.chart.is3d && c.drawnK !== k);
-  for (const c of two) {
-    if (still(c, P, k)) c.drawnK = k; // a run that stopped (Regimes): its chart already shows its last row
-    else restyle(c, P, k);
-  }
-  if (two.length) {
-    requestAnimationFrame(() => {
-      for (const c of two) if (c.drawnK === k) c.div.dataset.revision = step;
+  for (const c of g.charts.filter((c) => !c.chart.is3d && c.drawnK !== k)) {
+    if (still(c, P, k)) {
+      c.drawnK = k; // a run that stopped (Regimes): its chart already shows its last row
+      c.div.dataset.revision = step;
+      continue;
+    }
+    restyle(c, P, k).then(() => {
+      if (c.drawnK === k) c.div.dataset.revision = step;
     });
   }
   // The 3D chart after the 2D charts have been painted: its redraw (25-100 ms in software WebGL) must not
@@ -495,9 +504,9 @@ function drawStep(g, final) {
 }
 
 // True when every bound trace of the chart is capped ("last") at a row that both ``k`` and the row drawn are
-// past, and its end-only annotations stay as they are: moving to ``k`` would change nothing it draws.
+// past, and its layout_at and end-only annotations stay as they are: moving to ``k`` would change nothing.
 function still(c, P, k) {
-  if (c.drawnK === undefined) return false;
+  if (c.drawnK === undefined || JSON.stringify(layoutAt(P, c.chart, k)) !== c.layoutKey) return false;
   const same = (b) => b.last !== undefined && !b.offset && Math.min(k, b.last) === Math.min(c.drawnK, b.last);
   return c.chart.bind.every(same) && (!c.chart.end_only_annotations || k >= endRow(P, c) === c.annotationsShown);
 }
@@ -505,32 +514,87 @@ function still(c, P, k) {
 // The row from which a chart's end-only annotations show ("diverged at step N"): its run's last row.
 const endRow = (P, c) => (c.chart.end_row === undefined ? P.n - 1 : c.chart.end_row);
 
+// The layout attributes a chart's "layout_at" sets at row k ({"xaxis.range": [0, "step_end"]}: a column's row
+// k, or the number itself), and the key that says whether they changed.
+function layoutAt(P, chart, k) {
+  const out = {};
+  for (const [attr, entries] of Object.entries(chart.layout_at || {})) {
+    out[attr] = entries.map((e) => (typeof e === "string" ? P.columns[e][k] : e));
+  }
+  return out;
+}
+
+function setNested(layout, attr, value) {
+  const [head, ...rest] = attr.split(".");
+  if (!rest.length) layout[head] = value;
+  else layout[head] = Object.assign({}, layout[head], { [rest.join(".")]: value });
+}
+
+// Plotly's animation path redraws only the traces it moves, and only scatter and bar traces can be moved so;
+// on a chart that also holds contours it wipes them (seen in Chromium): such charts are restyled.
+function animatable(c) {
+  if (c.animatable === undefined) {
+    c.animatable = !c.chart.is3d && c.chart.figure.data.every((t) => ["scatter", "bar"].includes(t.type || "scatter"));
+  }
+  return c.animatable;
+}
+
+const FAST = { transition: { duration: 0 }, frame: { duration: 0, redraw: false }, mode: "immediate" };
+
+// Move a chart's bound traces to row k. Returns a promise that settles once the new row is drawn: by the next
+// animation frame (Plotly.animate draws at once when its loop is idle, else in its loop's next frame, which
+// was requested before ours; its own promise settles a frame later still).
+// Charts of scatter and bar traces take Plotly's animation path (only the moved traces are redrawn) unless an
+// axis range or an annotation changes, which needs a relayout (a few times a run). Others (the contours, the
+// 3D chart: a whole-scene redraw) are restyled.
 function restyle(c, P, k) {
   const [update, indices] = restyleArgs(P, c.chart, k);
-  window.Plotly.restyle(c.div, update, indices);
+  const rel = layoutAt(P, c.chart, k);
+  const relKey = JSON.stringify(rel);
+  if (relKey !== c.layoutKey) c.layoutKey = relKey;
+  else for (const a of Object.keys(rel)) delete rel[a];
   if (c.chart.end_only_annotations) {
     const shown = k >= endRow(P, c);
     if (shown !== c.annotationsShown) {
       c.annotationsShown = shown;
-      const rel = {};
       (c.div.layout.annotations || []).forEach((_, i) => (rel[`annotations[${i}].visible`] = shown));
-      window.Plotly.relayout(c.div, rel);
     }
   }
   c.drawnK = k;
+  if (!animatable(c) || Object.keys(rel).length) {
+    window.Plotly.update(c.div, update, rel, indices);
+    return c.chart.is3d ? painted() : nextFrame();
+  }
+  const frame = indices.map((_, j) => {
+    const t = {};
+    for (const [attr, values] of Object.entries(update)) if (values[j] !== undefined) t[attr] = values[j];
+    return t;
+  });
+  window.Plotly.animate(c.div, { data: frame, traces: indices }, FAST).catch(() => undefined); // superseded
+  return nextFrame();
 }
 
-// While Play runs, the 3D chart (a whole-scene redraw in software WebGL) leaves the main thread at least as
-// long idle as its last draw took, so that clicks and keys (Pause) are never starved.
+// While Play runs, the 3D chart (a whole-scene redraw in software WebGL) leaves the main thread idle between
+// its draws: at least as long as its last draw took, so that clicks and keys (Pause) are never starved, and at
+// 30 steps/s and more about a second, so that the read-out and the 2D charts get nearly every frame (each
+// 3D draw holds the main thread for several of them). It shows the current step whenever it draws, and
+// always the step where Play stops.
+function playGap(g, drawMs) {
+  return g.rate >= 30 ? Math.max(900, 8 * drawMs) : Math.max(100, drawMs);
+}
+
 async function draw3d(g, c) {
   c.busy = true;
-  while (c.wanted !== c.drawnK && g.mounted === g.run) {
-    const k = c.wanted;
-    const t0 = performance.now();
-    restyle(c, g.P, k);
-    await painted();
-    c.div.dataset.revision = String(g.P.columns.step[k]);
-    if (g.playing) await new Promise((r) => setTimeout(r, Math.max(100, performance.now() - t0)));
+  try {
+    while (c.wanted !== c.drawnK && g.mounted === g.run) {
+      const k = c.wanted;
+      const t0 = performance.now();
+      await restyle(c, g.P, k);
+      c.div.dataset.revision = String(g.P.columns.step[k]);
+      if (g.playing) await new Promise((r) => setTimeout(r, playGap(g, performance.now() - t0)));
+    }
+  } finally {
+    c.busy = false; // a failed draw must not hold the step sync back for good
   }
-  c.busy = false;
+  g.lastActivity = performance.now(); // the sync waits for a quiet page (scheduleSync)
 }

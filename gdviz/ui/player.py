@@ -14,20 +14,17 @@ shown (a new one opens at step 0) and ``{prefix}_sought`` (a link's step waits f
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import streamlit as st
 
-from gdviz.ui.live_chart import PLOTLY_JS
+from gdviz.ui.live_chart import PLOTLY_JS, component_js
 
 # Play speeds offered, in stored steps per second (past the dense part of a long run one stored step is
 # several updates: see gdviz.thinning).
 SPEEDS = (1, 5, 10, 30, 60)
 DEFAULT_SPEED = 10
 
-_render = st.components.v2.component(
-    "gdviz_player", js=Path(__file__).with_name("player.js").read_text(), isolate_styles=False
-)
+_render = st.components.v2.component("gdviz_player", js=component_js("player.js"), isolate_styles=False)
 
 
 def _k(prefix: str, name: str) -> str:

@@ -77,6 +77,24 @@ def show(run: Run) -> tuple[Trajectory, int]:
     return playback.head(run.traj, step), step
 
 
+@st.fragment
+def stepping(config: RunConfig, problem: Problem, ds: data.Dataset, run: Run) -> None:
+    """The player and everything that reads its step: the link, the regime banner and the downloads.
+
+    A fragment: the step the browser syncs after a pause reruns only this, not the sidebar or the theory.
+    A click on the contours changes the config (a new start): then the whole page runs again.
+    """
+    if state.get_config() != config:
+        st.rerun()  # scope "app": the sidebar, the theory and the run follow the new config
+    head, step = show(run)
+    share.save(PAGE)
+    with st.container(key=f"{PAGE}_regime"):
+        regime_banner(config, problem, run.traj)
+    names = playground.param_names(config, ds)
+    charts = {f"{PAGE}_{name}": spec for name, spec in playground.figures(config, problem, ds, head, step).items()}
+    download_menu(PAGE, config, head, names, charts)
+
+
 def _on_start_click() -> None:
     """A click on the contours: the run starts again from the point clicked (4 significant figures)."""
     point = player.state_value(PAGE, "start")
@@ -137,14 +155,15 @@ def theory(config: RunConfig, problem: Problem) -> None:
     )
     rows = explain.rate_comparisons(problem, lr)
     # st.table, not st.dataframe: a plain table of a few rows, and no data-grid bundle to load on first paint.
+    # Built with its index (set_index on Arrow-backed strings cost more than the rest of the panel).
     st.table(
         pd.DataFrame(
             {
-                "threshold": [f"{r.name} {r.formula}" for r in rows],
                 "rate": [f"{r.threshold:.4g}" for r in rows],
                 "your rate / threshold": [f"{r.ratio:.3g}x" for r in rows],
-            }
-        ).set_index("threshold")
+            },
+            index=pd.Index([f"{r.name} {r.formula}" for r in rows], name="threshold"),
+        )
     )
     for r in rows:
         st.markdown(f"- {r.sentence}")
@@ -153,11 +172,11 @@ def theory(config: RunConfig, problem: Problem) -> None:
     st.table(
         pd.DataFrame(
             {
-                "lambda": [f"{d.eigenvalue:.4g}" for d in dirs],
                 "|1 - rate x lambda|": [f"{d.factor:.4g}" for d in dirs],
                 "what each step does to the error": [d.effect for d in dirs],
-            }
-        ).set_index("lambda")
+            },
+            index=pd.Index([f"{d.eigenvalue:.4g}" for d in dirs], name="lambda"),
+        )
     )
     if config.is_constant_gd:
         steps = analysis.predicted_steps(problem, lr, tol=config.tol, init_params=init_params(config, problem))

@@ -31,6 +31,7 @@ function closeSidebarAfterNavigation() {
 export default function (component) {
   const { data, parentElement } = component;
   closeSidebarAfterNavigation();
+  if (data && data.plotly) loadPlotly(data.plotly).catch(() => {}); // the charts' bundle, early (plotly_loader.js)
   let root = parentElement.querySelector(".gdviz-share");
   if (!root) {
     root = document.createElement("div");

@@ -28,14 +28,13 @@ from gdviz import query
 from gdviz.config import LINK_KEYS
 from gdviz.errors import InputError
 from gdviz.ui import cache, state
+from gdviz.ui.live_chart import PLOTLY_JS, component_js
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 WRITTEN_KEY = "share_written"
 NAV_KEY = "share_nav_rerun"  # set while ensure_app runs app.py
 SEEN_KEY = "share_app_seen"  # this session has run a page inside app.py's navigation
-_render = st.components.v2.component(
-    "gdviz_share_link", js=Path(__file__).with_name("share.js").read_text(), isolate_styles=False
-)
+_render = st.components.v2.component("gdviz_share_link", js=component_js("share.js"), isolate_styles=False)
 EMBED_KEYS = ("embed", "embed_options")  # Streamlit's own: kept as they are, never read as settings
 
 
@@ -200,6 +199,7 @@ def link_box(page: str) -> None:
         st.caption("Link to this exact view (settings, step, page):")
         # Not "{page}_...": Streamlit keeps an unpicklable presenter under a component's key, and the page
         # tests check that every "{page}_" key pickles.
-        _render(key=f"share_link_{page}", data={"url": page_url(page)}, height="content")
+        # It also starts the Plotly download: the first gdviz element on every page (plotly_loader.js).
+        _render(key=f"share_link_{page}", data={"url": page_url(page), "plotly": PLOTLY_JS}, height="content")
         if state.get_config().dataset == "upload":
             st.caption("Uploaded data is not in the link: whoever opens it sees the default data.")

@@ -302,3 +302,32 @@ def test_a_click_on_the_contours_starts_the_run_there(playground, screenshot_dir
     assert start == pytest.approx(intercept)
     assert exception_boxes(page) == []
     page.screenshot(path=str(screenshot_dir / "playground_click_start.png"))
+
+
+def test_a_click_on_the_3d_surface_starts_the_run_there(playground, screenshot_dir):
+    page = playground
+    chart = page.locator('.gdviz-live[data-key="playground_surface"]')
+    chart.scroll_into_view_if_needed()
+    grid = page.evaluate(
+        "() => { const t = document.querySelector('.gdviz-live[data-key=\"playground_surface\"]')._fullData"
+        ".find(t => t.type === 'surface'); return [Array.from(t.x), Array.from(t.y)]; }"
+    )
+    box = chart.bounding_box()
+    # As a person does: the pointer rests on the bowl (Plotly picks the 3D point under it), then clicks.
+    page.mouse.move(box["x"] + box["width"] / 2 - 5, box["y"] + box["height"] / 2)
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_timeout(500)
+    page.mouse.down()
+    page.mouse.up()
+    page.wait_for_function(
+        "() => document.querySelector('[data-gdviz-readout=\"Step\"]').innerText === '0'"
+        " && document.querySelector('[data-gdviz-readout=\"Intercept\"]').innerText !== '0'",
+        timeout=30_000,
+    )
+    intercept, slope = float(metric(page, "Intercept")), float(metric(page, "Slope on x"))
+    # A point of the surface's own grid (4 significant figures), the numbers Python sent.
+    assert min(abs(v - intercept) for v in grid[0]) <= 1e-3 * max(1.0, abs(intercept))
+    assert min(abs(v - slope) for v in grid[1]) <= 1e-3 * max(1.0, abs(slope))
+    assert float(page.get_by_role("spinbutton", name="Start intercept").input_value()) == intercept
+    assert exception_boxes(page) == []
+    page.screenshot(path=str(screenshot_dir / "playground_click_start_3d.png"))

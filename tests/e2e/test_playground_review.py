@@ -43,7 +43,7 @@ def test_a_run_whose_loss_overflowed_keeps_its_contours(page, app_url, screensho
     page.goto(app_url)
     wait_for_app(page, n_charts=len(CHARTS))
     page.get_by_label("Dataset", exact=True).first.click()
-    page.get_by_role("option", name="Diabetes (442 patients, 10 raw features)").first.click()
+    page.get_by_role("option", name="Diabetes (10 features)").first.click()
     page.get_by_text("Predicted from the Hessian").first.wait_for(timeout=30_000)
     # The old run (the synthetic line) also reads step 0: wait until the player holds the diabetes run.
     page.locator('[data-gdviz-readout="Slope on age"]').first.wait_for(state="attached", timeout=60_000)

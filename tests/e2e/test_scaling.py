@@ -43,7 +43,7 @@ def test_california_and_the_puzzle_buttons(page, scaling_url, screenshot_dir):
     wait_for_app(page, n_charts=len(CHARTS))
     assert exception_boxes(page) == []
 
-    choose(page, "Dataset", "California housing (20,640 districts, 8 features)")
+    choose(page, "Dataset", "California housing (8 features)")
     page.get_by_text("California housing", exact=False).first.wait_for(timeout=30_000)
     page.locator("text=20,640 rows").first.wait_for(timeout=60_000)
     wait_idle(page)
