@@ -110,8 +110,9 @@ def test_keys_and_buttons_move_every_panel(regimes_page, screenshot_dir):
     # Back from the end: only the slow run (stopped by max steps, the last to stop) moves; every other run
     # stays at its last state, and the player redraws only the charts that change.
     page.evaluate(
-        "() => { const orig = Plotly.restyle; window.__restyled = []; Plotly.restyle = function (gd) {"
-        " window.__restyled.push(gd.dataset.key); return orig.apply(this, arguments); }; }"
+        "() => { window.__restyled = []; for (const name of ['restyle', 'update', 'animate', 'react']) {"
+        " const orig = Plotly[name]; Plotly[name] = function (gd) {"
+        " window.__restyled.push(gd.dataset.key); return orig.apply(this, arguments); }; } }"
     )
     before = page.evaluate("() => document.querySelector('.gdviz-player').__g.P.columns.step.at(-2)")
     page.get_by_role("button", name="Back", exact=True).click()
