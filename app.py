@@ -10,6 +10,7 @@ page = st.navigation(
     [
         st.Page("pages/playground.py", title="Playground", icon=":material/play_circle:", default=True),
         st.Page("pages/regimes.py", title="Regimes", icon=":material/compare:"),
+        st.Page("pages/race.py", title="Optimizer race", icon=":material/sprint:"),
         st.Page("pages/sweep.py", title="Learning-rate sweep", icon=":material/ssid_chart:"),
         st.Page("pages/scaling.py", title="Feature scaling", icon=":material/straighten:"),
         st.Page("pages/math.py", title="The math", icon=":material/function:"),

@@ -28,7 +28,6 @@ from gdviz.engine import (
     Trajectory,
     check_params,
     collect,
-    matvec,
     row_dot,
     row_matmul,
 )
@@ -417,6 +416,10 @@ def _path(problem: Problem, w0: np.ndarray, step, tol: float, max_steps: int) ->
 
 
 def _path_states(problem, w, step, tol, max_steps):
+    """The States of a reference path, computed in chunks as the engine does (``engine._generate``): the
+    sequential part (the step, the new params and grads) one update at a time, the rest (loss, update norm,
+    finiteness) vectorised over the chunk with the row-shape-independent ``row_dot`` / ``Problem.loss``, so each
+    State has the bits it would have alone."""
     gram2 = 2.0 * problem.gram
     moment2 = 2.0 * problem.moment
     with np.errstate(all="ignore"):
@@ -428,29 +431,58 @@ def _path_states(problem, w, step, tol, max_steps):
     yield State(0, w, g, loss, np.nan, np.nan, None, status)
     memory = None
     count = 0
+    chunk = 1
+    reduce = np.add.reduce
     while status is Status.RUNNING:
+        k = min(chunk, max_steps - count)
+        chunk = min(2 * chunk, _PATH_CHUNK)
+        w_before = w
+        ws, gs, rates = [], [], []
         with np.errstate(all="ignore"):
-            u, rate, memory = step(w, g, memory)
-            w_new = w + u
-            g = matvec(gram2, w_new) - moment2  # Problem.grad's expression
-            d = w_new - w
-            norm = float(np.sqrt(row_dot(d, d)))
-            loss = problem.loss(w_new)
-        w = w_new
-        count += 1
-        if not (np.isfinite(loss) and np.all(np.isfinite(w))):
-            status = Status.DIVERGED
-        elif norm < tol:
-            status = Status.CONVERGED
-        elif count >= max_steps:
-            status = Status.MAX_STEPS
-        yield State(count, w, g, loss, norm, float(rate), None, status)
+            for _ in range(k):
+                u, rate, memory = step(w, g, memory)
+                w = w + u
+                g = reduce(gram2 * w, axis=-1) - moment2  # matvec(gram2, w) inlined, as in the engine
+                ws.append(w)
+                gs.append(g)
+                rates.append(float(rate))
+            W = np.array(ws)
+            D = W - np.vstack([w_before, W[:-1]])
+            norms = np.sqrt(row_dot(D, D)).tolist()
+            L = problem.loss(W)
+            losses = L.tolist()
+            finite = (np.isfinite(L) & np.isfinite(W).all(axis=1)).tolist()
+        for i in range(k):
+            count += 1
+            if not finite[i]:
+                status = Status.DIVERGED
+            elif norms[i] < tol:
+                status = Status.CONVERGED
+            elif count >= max_steps:
+                status = Status.MAX_STEPS
+            yield State(count, ws[i], gs[i], losses[i], norms[i], rates[i], None, status)
+            if status is not Status.RUNNING:
+                return
+
+
+# Updates a reference path computes per chunk at most (the first chunks are smaller: a short path stays cheap).
+_PATH_CHUNK = 256
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """``row_dot`` of two vectors (added in index order 0, 1, .., p - 1) in Python floats: the same IEEE 754
+    products and sums, so the same bits, without NumPy's per-scalar overhead on the sequential hot path."""
+    x, y = a.tolist(), b.tolist()
+    out = x[0] * y[0]
+    for j in range(1, len(x)):
+        out = out + x[j] * y[j]
+    return out
 
 
 def _exact_line_search_rate(gram2: np.ndarray, g: np.ndarray) -> float:
     """``(g.g) / (g.H.g)``, the rate that minimises the loss along -g; 0 when there is no curvature along g."""
-    curvature = float(row_dot(g, matvec(gram2, g)))
-    return float(row_dot(g, g)) / curvature if curvature > 0 else 0.0
+    curvature = _dot(g, np.add.reduce(gram2 * g, axis=-1))  # g.(H g), matvec inlined
+    return _dot(g, g) / curvature if curvature > 0 else 0.0
 
 
 def newton_path(problem: Problem, init_params=None, *, tol: float = 1e-6, max_steps: int = 10_000) -> Trajectory:
@@ -487,7 +519,7 @@ def newton_path(problem: Problem, init_params=None, *, tol: float = 1e-6, max_st
     pinv = 0.5 * (pinv + pinv.T)
 
     def step(w, g, memory):
-        return -matvec(pinv, g), 1.0, None
+        return -np.add.reduce(pinv * g, axis=-1), 1.0, None  # -matvec(pinv, g), inlined
 
     return _path(problem, w0, step, tol, max_steps)
 
@@ -552,9 +584,9 @@ def barzilai_borwein_path(
         rate = None
         if memory is not None:
             d = w - memory[0]
-            sy = float(row_dot(d, g - memory[1]))
+            sy = _dot(d, g - memory[1])
             if sy > 0:
-                rate = float(row_dot(d, d)) / sy
+                rate = _dot(d, d) / sy
         if rate is None:
             rate = _exact_line_search_rate(gram2, g)
         return (-rate) * g, rate, (w, g)

@@ -158,7 +158,7 @@ def test_each_page_has_its_shell_module_of_the_same_name(path):
     assert (SHELL / path.name).exists(), f"gdviz/ui/{path.name} is missing"
 
 
-PAGE_MODULES = ("playground", "player", "regimes", "sweep", "scaling", "math", "your_data")
+PAGE_MODULES = ("playground", "player", "race", "regimes", "sweep", "scaling", "math", "your_data")
 SHARED_SHELL = ("share", "downloads", "cache", "state", "widgets", "messages", "live_chart")
 
 

@@ -6,12 +6,12 @@ runs (STYLE.md section 5).
 - ``encode``: a spec on its way out: ``to_json`` for the browser, ``to_figure``/``styled`` for a
   validated ``go.Figure``, and the template the live charts apply.
 - one module per page topic: ``playground`` (the basic run charts, which the other pages reuse),
-  ``regimes``, ``scaling`` and ``sweep``.
+  ``race``, ``regimes``, ``scaling`` and ``sweep``.
 
 Importing the package imports these modules, so ``from gdviz import plots`` then
 ``plots.sweep.steps_chart(...)`` works wherever it is written.
 """
 
-from gdviz.plots import encode, playground, regimes, scaling, sweep
+from gdviz.plots import encode, playground, race, regimes, scaling, sweep
 
-__all__ = ["encode", "playground", "regimes", "scaling", "sweep"]
+__all__ = ["encode", "playground", "race", "regimes", "scaling", "sweep"]

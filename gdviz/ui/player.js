@@ -14,6 +14,7 @@
 // loaded, cameras and loadPlotly(src): plotly_loader.js, put in front of this script.
 
 const SYNC_MS = 1000; // the step goes to the server once the page has been this long idle (scheduleSync)
+
 const nextFrame = () => new Promise((resolve) => requestAnimationFrame(resolve));
 const painted = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 

@@ -18,6 +18,7 @@ import streamlit as st
 from gdviz import analysis, data, explain, regimes, runs, sweep, thinning
 from gdviz.analysis import Regime
 from gdviz.config import EXP_DECAY, FIELDS, RATE_MAX, RATE_MIN, SETTABLE_FIELDS, RunConfig
+from gdviz.config import names as config_names
 from gdviz.engine import Trajectory
 from gdviz.errors import InputError
 from gdviz.plots._spec import REGIME_COLORS, REGIME_LABELS
@@ -355,6 +356,25 @@ def start_stop_controls(prefix: str, *, max_steps_note: str = "") -> None:
     steps = FIELDS["max_steps"]
     top = steps.constraint.highest
     _number(p, "max_steps", "Max steps", help=steps.help + max_steps_note, max_value=top, step=1000)
+
+
+def shared_sidebar(prefix: str, *, step_cap: int) -> None:
+    """The sidebar of a page that races several runs on the shared data: dataset, scaling, start point, tol and
+    max steps (bound to the shared RunConfig under ``prefix``-keyed widgets), with a refused value's message.
+
+    Args:
+        step_cap: the most steps a run of the page takes, said under max steps.
+    """
+    p = prefix
+    bind(p, config_names("data", "problem", "run", settable=True))
+    with st.sidebar:
+        if err := st.session_state.get(_key(p, "error")):
+            st.error(err)
+        st.caption("Shared with the other pages: change them here or there.")
+        st.subheader("Data")
+        data_controls(p)
+        st.subheader("Start and stop")
+        start_stop_controls(p, max_steps_note=f" On this page every run stops by {step_cap:,}.")
 
 
 def sidebar(prefix: str) -> None:
