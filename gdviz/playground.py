@@ -389,12 +389,6 @@ def _bars_chart(spec: dict, names: tuple[str, ...], grads: np.ndarray) -> dict:
 def player_json(p: Player, *, run: str) -> str:
     """``p`` as the JSON text the player component reads, named ``run`` (the browser keeps its step while the
     run's name stays the same). Holds no NaN or inf: non-finite values are null."""
-    columns = ",".join(f"{json.dumps(name)}:{playback.json_column(v, digits=d)}" for name, (v, d) in p.columns.items())
-    charts = ",".join(
-        "{" + f'"figure":{encode.to_json(c["figure"])},'
-        + json.dumps({k: v for k, v in c.items() if k != "figure"}, allow_nan=False)[1:]
-        for c in p.charts
-    )  # fmt: skip
     head = {
         "run": run,
         "n": p.rows.n_states,
@@ -402,4 +396,17 @@ def player_json(p: Player, *, run: str) -> str:
         "diverged_at": p.diverged_at,
         "readout": p.readout,
     }
-    return json.dumps(head, allow_nan=False)[:-1] + f',"columns":{{{columns}}},"charts":[{charts}]}}'
+    return player_payload(head, p.columns, p.charts)
+
+
+def player_payload(head: dict, columns: dict[str, tuple[np.ndarray, int | None]], charts: list[dict]) -> str:
+    """A player's payload (the Playground's, Regimes') as the JSON text ``gdviz/ui/player.js`` reads: ``head``
+    (run, n, readout, ...), the ``columns`` (name -> (values, digits), ``playback.json_column``) and the
+    ``charts`` (each with its figure spec, ``encode.to_json``). Holds no NaN or inf: non-finite values are null."""
+    cols = ",".join(f"{json.dumps(name)}:{playback.json_column(v, digits=d)}" for name, (v, d) in columns.items())
+    specs = ",".join(
+        "{" + f'"figure":{encode.to_json(c["figure"])},'
+        + json.dumps({k: v for k, v in c.items() if k != "figure"}, allow_nan=False)[1:]
+        for c in charts
+    )  # fmt: skip
+    return json.dumps(head, allow_nan=False)[:-1] + f',"columns":{{{cols}}},"charts":[{specs}]}}'

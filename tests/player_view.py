@@ -48,15 +48,16 @@ def readout(p: dict, k: int) -> dict[str, str]:
     """Label -> text of the read-out at row ``k`` (6 significant figures, as the player writes them)."""
     out = {}
     for cell in p["readout"]:
-        col = cell["col"]
+        col, last = cell["col"], cell.get("last", p["n"] - 1)
+        r = min(k, last)  # a cell of a run that stopped (Regimes) shows its last row
         if not col:
-            text = p["final_status"] if k == p["n"] - 1 else "running"
+            text = cell.get("final", p["final_status"]) if k >= last else "running"
         elif col == "step":
-            text = f"{p['columns']['step'][k]:,}"
+            text = f"{p['columns']['step'][r]:,}"
         else:
-            v = p["columns"][col][k]
-            text = ("-" if k == 0 else "overflowed") if v is None else fmt(v, 6)
-            if k == 0 and col in ("norm", "rate"):
+            v = p["columns"][col][r]
+            text = ("-" if r == 0 else "overflowed") if v is None else fmt(v, 6)
+            if r == 0 and col in ("norm", "rate"):
                 text = "-"
         out[cell["label"]] = text
     return out

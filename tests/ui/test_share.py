@@ -155,7 +155,8 @@ def test_the_same_link_is_read_once_and_widgets_win_afterwards():
 def test_regimes_link_sets_step_custom_rates_and_pins():
     link = {"lr": "0.01", "step": "5", "rates": "slow:0.001,good:0.05", "pins": "0.02,0.03"}
     at = open_link("pages/regimes.py", link)
-    assert at.session_state["regimes_step"] == 5
+    assert at.session_state["regimes_cursor"] == 5  # the one player opens there (tests/pages/test_regimes.py)
+    assert player_view.shown(at, "regimes")["Step"] == "5"
     assert at.session_state["regimes_custom"] == {"slow": 0.001, "good": 0.05}
     assert at.session_state["regimes_pinned"] == [0.02, 0.03]
     assert at.number_input(key="regimes_rate_slow").value == 0.001
@@ -163,6 +164,15 @@ def test_regimes_link_sets_step_custom_rates_and_pins():
     assert not warnings(at)
     q = query(at)
     assert (q["step"], q["rates"], q["pins"]) == ("5", "slow:0.001,good:0.05", "0.02,0.03")
+
+
+def test_regimes_link_past_the_end_opens_at_the_last_step_with_a_notice():
+    at = open_link("pages/regimes.py", {"step": "999999"})
+    assert "is past the max steps of these runs (10,000): showing the last step they reach" in " ".join(warnings(at))
+    steps = player_view.payload(at, "regimes")["columns"]["step"]
+    assert at.session_state["regimes_cursor"] == steps[-1] == 10_000
+    assert player_view.shown(at, "regimes")["Step"] == "10,000"
+    assert query(at)["step"] == "10000"
 
 
 def test_regimes_rate_box_writes_the_url():
