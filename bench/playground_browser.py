@@ -117,12 +117,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(script: str) -> tuple[subprocess.Popen, str]:
+def serve(script: str, cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """``streamlit run script`` in ``cwd`` on a free loopback port, once healthy: (process, URL)."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):

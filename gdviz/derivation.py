@@ -198,3 +198,53 @@ def step_numbers(problem: Problem, params: np.ndarray, learning_rate: float) -> 
             sum_lambda_max=n * s.lambda_max,
         )
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Every stored step at once: the numbers of the page's sections as columns, for the browser's player
+# ---------------------------------------------------------------------------------------------
+
+
+def step_columns(
+    problem: Problem, trajectory: Trajectory, rates: np.ndarray, *, plain_gd: bool
+) -> dict[str, np.ndarray]:
+    """The per-step numbers of ``gradient_numbers`` and ``step_numbers`` at every row of ``trajectory``.
+
+    Args:
+        problem: the Problem the run was made on.
+        trajectory: the rows to compute (e.g. ``gdviz.playback.player_rows`` of a run).
+        rates: array of shape (n_states,), the rate of the update that follows each row's step.
+        plain_gd: the run is plain GD, so its next step is the step the Taylor and error sections predict
+            (``next_loss`` and ``re{k}`` are NaN otherwise, and where the next step is not stored).
+
+    Returns:
+        Column name -> array of shape (n_states,): ``step``; per param k ``w{k}``, ``gf{k}`` (formula),
+        ``ge{k}`` (engine), ``cs{k}`` (column sums), ``fac{k}`` (1 - rate x eigenvalue k, ascending),
+        ``e{k}`` (w - w*), ``ne{k}`` ((I - rate H) e), ``re{k}`` (the run's next error); ``gdiff``, ``lf``
+        (loss from the rows), ``le`` (the run's loss), ``eta`` (the rate), ``g2``, ``taylor``, ``corr``,
+        ``actual``, ``below``, ``ratio`` (rate / (2/lambda_max)) and ``next_loss`` (the run's next loss).
+    """
+    n_rows, p = trajectory.n_states, problem.n_params
+    out: dict[str, np.ndarray] = {"step": np.asarray(trajectory.step)}
+    names = ["gdiff", "lf", "le", "eta", "g2", "taylor", "corr", "actual", "below", "ratio", "next_loss"]
+    per = ["w", "gf", "ge", "cs", "fac", "e", "ne", "re"]
+    out |= {name: np.full(n_rows, np.nan) for name in names}
+    out |= {f"{name}{k}": np.full(n_rows, np.nan) for name in per for k in range(p)}
+    for r in range(n_rows):
+        grad = gradient_numbers(problem, trajectory, int(trajectory.step[r]))
+        nxt = step_numbers(problem, grad.params, float(rates[r]))
+        has_next = plain_gd and r + 1 < n_rows and int(trajectory.step[r + 1]) == grad.step + 1
+        row = {"gdiff": grad.grads_difference, "lf": grad.loss_formula, "le": grad.loss_engine,
+               "eta": nxt.learning_rate, "g2": nxt.grad_norm2, "taylor": nxt.taylor, "corr": nxt.correction,
+               "actual": nxt.actual, "below": nxt.decrease_below, "ratio": nxt.learning_rate / nxt.stable_max,
+               "next_loss": float(trajectory.loss[r + 1]) if has_next else np.nan}  # fmt: skip
+        with np.errstate(all="ignore"):
+            run_next = trajectory.params[r + 1] - problem.optimum if has_next else np.full(p, np.nan)
+        for name, value in row.items():
+            out[name][r] = value
+        for name, values in (("w", grad.params), ("gf", grad.grads_formula), ("ge", grad.grads_engine),
+                             ("cs", grad.column_sums), ("fac", nxt.factors), ("e", nxt.error),
+                             ("ne", nxt.next_error), ("re", run_next)):  # fmt: skip
+            for k in range(p):
+                out[f"{name}{k}"][r] = values[k]
+    return out

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gdviz import analysis, explain, playback, plots, regimes, runs
+from gdviz import analysis, explain, playback, plots, runs
 from gdviz.config import RunConfig
 from gdviz.data import Dataset
 from gdviz.engine import Problem, Status, Trajectory
@@ -525,10 +525,11 @@ def line_y_range(ly0: np.ndarray, ly1: np.ndarray, fixed: np.ndarray, back: int)
     return np.clip(out_lo - pad, -big, big), np.clip(out_hi + pad, -big, big)
 
 
-def _loss_chart(spec: dict, predicted_name: str | None) -> dict:
+def _loss_chart(spec: dict, predicted_name: str | bool | None) -> dict:
+    """The loss chart's bindings; ``predicted_name`` names the closed-form trace to bind (False or None: none)."""
     data = spec["data"]
     bind = []
-    if predicted_name is not None:
+    if predicted_name:
         i = _trace(spec, predicted_name)
         _empty(spec, i, "x", "y")
         bind.append({"trace": i, "upto": {"x": "step", "y": "pred"}})
@@ -603,12 +604,6 @@ def _bars_chart(spec: dict, names: tuple[str, ...], grads: np.ndarray) -> dict:
 def player_json(p: Player, *, run: str) -> str:
     """``p`` as the JSON text the player component reads, named ``run`` (the browser keeps its step while the
     run's name stays the same). Holds no NaN or inf: non-finite values are null."""
-    columns = ",".join(f"{json.dumps(name)}:{playback.json_column(v, digits=d)}" for name, (v, d) in p.columns.items())
-    charts = ",".join(
-        "{" + f'"figure":{encode.to_json(c["figure"])},'
-        + json.dumps({k: v for k, v in c.items() if k != "figure"}, allow_nan=False)[1:]
-        for c in p.charts
-    )  # fmt: skip
     head = {
         "run": run,
         "n": p.rows.n_states,
@@ -616,7 +611,20 @@ def player_json(p: Player, *, run: str) -> str:
         "diverged_at": p.diverged_at,
         "readout": p.readout,
     }
-    return json.dumps(head, allow_nan=False)[:-1] + f',"columns":{{{columns}}},"charts":[{charts}]}}'
+    return player_payload(head, p.columns, p.charts)
+
+
+def player_payload(head: dict, columns: dict[str, tuple[np.ndarray, int | None]], charts: list[dict]) -> str:
+    """A player's payload (the Playground's, Regimes') as the JSON text ``gdviz/ui/player.js`` reads: ``head``
+    (run, n, readout, ...), the ``columns`` (name -> (values, digits), ``playback.json_column``) and the
+    ``charts`` (each with its figure spec, ``encode.to_json``). Holds no NaN or inf: non-finite values are null."""
+    cols = ",".join(f"{json.dumps(name)}:{playback.json_column(v, digits=d)}" for name, (v, d) in columns.items())
+    specs = ",".join(
+        "{" + f'"figure":{encode.to_json(c["figure"])},'
+        + json.dumps({k: v for k, v in c.items() if k != "figure"}, allow_nan=False)[1:]
+        for c in charts
+    )  # fmt: skip
+    return json.dumps(head, allow_nan=False)[:-1] + f',"columns":{{{cols}}},"charts":[{specs}]}}'
 
 
 # ---------------------------------------------------------------------------------------------
@@ -666,10 +674,11 @@ class MomentumRow(NamedTuple):
     measured_steps: str
 
 
-def momentum_rows(config: RunConfig, problem: Problem, traj: Trajectory) -> list[MomentumRow]:
+def momentum_rows(config: RunConfig, problem: Problem, measured: str) -> list[MomentumRow]:
     """Heavy ball against plain GD on this data: Polyak's predicted factor (sqrt(kappa) - 1) / (sqrt(kappa) + 1)
     beside GD's (kappa - 1) / (kappa + 1) (``analysis.convergence_rates``), and for a constant-rate full-batch
-    momentum run its predicted steps (``analysis.predicted_momentum_steps``) beside the measured ones."""
+    momentum run its predicted steps (``analysis.predicted_momentum_steps``) beside ``measured``, how the run
+    ended (e.g. ``gdviz.regimes.outcome``)."""
     rates = analysis.convergence_rates(problem)
     w0 = runs.init_params(config, problem)
     gd_rate = analysis.thresholds(problem).optimal
@@ -686,6 +695,6 @@ def momentum_rows(config: RunConfig, problem: Problem, traj: Trajectory) -> list
         )
         rows.append(
             MomentumRow(f"this run: heavy ball at rate {config.learning_rate:.4g}, beta {config.beta:.4g}", NA,
-                        explain.steps_text(mine), regimes.outcome(traj))
+                        explain.steps_text(mine), measured)
         )  # fmt: skip
     return rows

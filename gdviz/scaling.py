@@ -322,19 +322,29 @@ def _drawable(points: np.ndarray, limit: float) -> int:
 
 
 def slice_view(
-    problem: Problem, params: np.ndarray, i: int, j: int, *, hold: str = "current", n: int = 60
+    problem: Problem,
+    params: np.ndarray,
+    i: int,
+    j: int,
+    *,
+    hold: str = "current",
+    n: int = 60,
+    held_row: int | None = None,
 ) -> SliceView:
-    """The loss over params i and j, the others held at the last row of ``params`` or at the optimum.
+    """The loss over params i and j, the others held at a row of ``params`` or at the optimum.
 
     Args:
-        params: array of shape (k, n_params), the run's params at steps 0..k-1 (the last row is the current
-            step).
+        params: array of shape (k, n_params), the run's params at its stored steps (by default the last row
+            is the current step).
         hold: "current" or "optimum".
         n: grid points per axis.
+        held_row: with hold "current", the row whose params are held (0-based; default the last row); a row
+            past where the path stops being drawable holds the last drawable one.
     """
     params = np.asarray(params, dtype=float)
     full = params[: _drawable(params, LIMIT_2D)]
-    current = full[-1] if len(full) else params[0]
+    last = len(full) - 1 if held_row is None else min(int(held_row), len(full) - 1)
+    current = full[last] if len(full) else params[0]
     center = problem.solution() if hold == "optimum" else current
     path = params[:, [i, j]]
     n2d = max(_drawable(full, LIMIT_2D), 1)

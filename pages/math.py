@@ -11,14 +11,15 @@ share.enter(P)
 st.title("The math")
 st.caption(
     "The gradient of the mean squared error, derived one line at a time. Beside each formula: the same "
-    "quantity on the data and run of the sidebar (shared with the Playground), at the step you pick."
+    "quantity on the data and run of the sidebar (shared with the Playground), at the step of the player: "
+    "step through the run (keys: arrows, space, Home, End) and every number below follows."
 )
 widgets.bind(P, widgets.CONFIG_FIELDS)
 widgets.sidebar(P)
 config = state.get_config()
 problem, traj = cache.problem_for(config), cache.trajectory_for(config)
 names = problem.param_names
-step = math.step_selector(P, traj)
+step = math.step_player(P, config)  # the browser steps; the server hears the step after a pause
 grad = derivation.gradient_numbers(problem, traj, step)
 nxt = derivation.step_numbers(problem, grad.params, math.rate_at(config, step))
 

@@ -21,15 +21,15 @@ names = widgets.line_names(config)
 regimes.header(config, problem)
 
 lanes = regimes.lanes(P, config, problem)
-trajs = regimes.runs(lanes)
-step = regimes.scrubber(P, max(int(traj.step[-1]) for traj in trajs))
-charts = regimes.overview(P, lanes, trajs, problem, step)
-charts |= regimes.panel_grid(P, lanes, trajs, problem, step, names)
+runs = regimes.runs(config, lanes, names)
+step = regimes.show(P, runs)  # the browser scrubs every panel at once; the server hears the step after a pause
+share.save(P)
+st.subheader("Each run's rate: try your own")
+regimes.panel_grid(P, lanes, runs.trajs, problem)
 st.subheader("Summary: theory against the runs")
-regimes.summary_table(problem, lanes, trajs)
+regimes.summary_table(problem, lanes, runs.trajs)
 st.caption(
     "Predicted regime and steps come from the closed form w_t = w* + (I - rate H)^t (w_0 - w*); observed ones "
     "from the run itself. The decaying run has no single rate, so no single prediction."
 )
-regimes.download_menu(P, config, lanes, trajs, names, charts)
-share.save(P)
+regimes.download_menu(P, config, lanes, runs.trajs, names, step)

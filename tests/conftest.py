@@ -103,3 +103,12 @@ def live_figure(at, key: str) -> dict:
     if key in figs:
         return figs[key]
     raise AssertionError(f"no live chart {key!r}")
+
+
+@pytest.fixture(scope="session")
+def badly_scaled():
+    """Three features, one on a scale of thousands (like California's Population), and a noisy target."""
+    rng = np.random.default_rng(3)
+    X = np.column_stack([rng.normal(3, 1, 200), rng.normal(1500, 900, 200), rng.normal(-2, 0.5, 200)])
+    y = 1.0 + X @ np.array([0.5, 0.001, -1.0]) + 0.1 * rng.standard_normal(200)
+    return X, y

@@ -48,15 +48,16 @@ def readout(p: dict, k: int) -> dict[str, str]:
     """Label -> text of the read-out at row ``k`` (6 significant figures, as the player writes them)."""
     out = {}
     for cell in p["readout"]:
-        col = cell["col"]
+        col, last = cell["col"], cell.get("last", p["n"] - 1)
+        r = min(k, last)  # a cell of a run that stopped (Regimes) shows its last row
         if not col:
-            text = p["final_status"] if k == p["n"] - 1 else "running"
+            text = cell.get("final", p["final_status"]) if k >= last else "running"
         elif col == "step":
-            text = f"{p['columns']['step'][k]:,}"
+            text = f"{p['columns']['step'][r]:,}"
         else:
-            v = p["columns"][col][k]
-            text = ("-" if k == 0 else "overflowed") if v is None else fmt(v, 6)
-            if k == 0 and col in ("norm", "rate"):
+            v = p["columns"][col][r]
+            text = ("-" if r == 0 else "overflowed") if v is None else fmt(v, 6)
+            if r == 0 and col in ("norm", "rate"):
                 text = "-"
         out[cell["label"]] = text
     return out
@@ -125,3 +126,16 @@ def shown(at: AppTest, prefix: str = "playground") -> dict[str, str]:
         return readout(payload(at, prefix), shown_row(at, prefix))
     except AssertionError:
         return {}
+
+
+def bound_columns(p: dict) -> set[str]:
+    """Every column the payload's bindings, layout bindings and read-out name (what the player looks up)."""
+    names = {c["col"] for c in p["readout"]} - {""}
+    for chart in p["charts"]:
+        for bind in chart["bind"]:
+            for part in ("upto", "at"):
+                for v in bind.get(part, {}).values():
+                    names |= {v} if isinstance(v, str) else {e for e in v if isinstance(e, str)}
+        for entries in chart.get("layout_at", {}).values():
+            names |= {e for e in entries if isinstance(e, str)}
+    return names

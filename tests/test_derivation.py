@@ -3,14 +3,16 @@ np.linalg.eigvalsh of the Hessian, np.linalg.lstsq for the optimum and a naive g
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
 import pytest
 
-from gdviz import derivation, engine, optimizers
+from gdviz import derivation, engine, math_player, optimizers
 from gdviz.data import make_problem
 from gdviz.errors import InputError
+from tests import player_view
 from tests.conftest import standardised
 
 
@@ -155,3 +157,75 @@ def test_derivation_stays_numpy_only():
     loaded = modules_after_importing("gdviz.derivation")
     assert "numpy" in loaded
     assert not {"streamlit", "plotly", "pandas", "sklearn"} & loaded
+
+
+# ---------------------------------------------------------------------------------------------
+# step_columns and the player: every stored row's numbers, for the browser
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def line_problem():
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0, 10, 30)
+    y = 1.5 + 0.8 * x + rng.normal(0, 0.5, 30)
+    return make_problem(x[:, None], y, scaling="none"), design(x), y
+
+
+def test_step_columns_equal_the_formulas_at_every_row(line_problem):
+    problem, X1, y = line_problem
+    lr, steps = 0.01, 25
+    traj = run(problem, lr, max_steps=steps, tol=0.0)
+    rates = np.full(traj.n_states, lr)
+    cols = derivation.step_columns(problem, traj, rates, plain_gd=True)
+    ws = naive_gd(X1, y, lr, steps)
+    n = len(y)
+    H = 2.0 / n * X1.T @ X1
+    lam = np.linalg.eigvalsh(H)
+    w_star = np.linalg.lstsq(X1, y, rcond=None)[0]
+    for t in range(steps + 1):
+        w, g = ws[t], grad(X1, y, ws[t])
+        want = {
+            "lf": mse(X1, y, w), "le": mse(X1, y, w), "eta": lr, "g2": g @ g,
+            "taylor": mse(X1, y, w) - lr * (g @ g), "corr": 0.5 * lr**2 * (g @ H @ g),
+            "actual": mse(X1, y, w - lr * g), "below": 2 * (g @ g) / (g @ H @ g), "ratio": lr * lam[-1] / 2,
+        }  # fmt: skip
+        for k in range(2):
+            want |= {f"w{k}": w[k], f"gf{k}": g[k], f"ge{k}": g[k], f"cs{k}": n / 2 * g[k],
+                     f"fac{k}": 1 - lr * lam[k], f"e{k}": w[k] - w_star[k],
+                     f"ne{k}": ((np.eye(2) - lr * H) @ (w - w_star))[k]}  # fmt: skip
+            if t < steps:
+                want[f"re{k}"] = ws[t + 1][k] - w_star[k]
+        if t < steps:
+            want["next_loss"] = mse(X1, y, ws[t + 1])
+        for name, value in want.items():
+            assert cols[name][t] == pytest.approx(value, rel=1e-9, abs=1e-10), (name, t)
+        assert cols["gdiff"][t] <= 1e-12 * max(1.0, np.max(np.abs(g)))
+    # The last row has no next step: its next loss and next error are missing (NaN), not made up.
+    assert np.isnan(cols["next_loss"][-1]) and np.isnan(cols["re0"][-1])
+
+
+def test_step_columns_without_plain_gd_leave_the_runs_next_step_out(line_problem):
+    problem = line_problem[0]
+    traj = engine.collect(engine.run(problem, optimizers.momentum(0.01, 0.9), tol=0.0, max_steps=5))
+    cols = derivation.step_columns(problem, traj, np.full(traj.n_states, 0.01), plain_gd=False)
+    assert np.isnan(cols["next_loss"]).all() and np.isnan(cols["re1"]).all()
+    np.testing.assert_array_equal(cols["step"], np.arange(6))
+
+
+def test_the_player_payload_holds_every_row_and_no_nan(line_problem):
+    problem, X1, y = line_problem
+    lam = np.linalg.eigvalsh(2.0 / len(y) * X1.T @ X1)[-1]
+    lr = 2.5 / lam  # divergent: the run overflows
+    traj = run(problem, lr, max_steps=100_000)
+    assert traj.status is engine.Status.DIVERGED
+    p = math_player.player(problem, traj, lambda count: lr, plain_gd=True)
+    text = math_player.player_json(p, run="r")
+    payload = json.loads(text, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
+    assert payload["page_cells"] is True and payload["n"] == traj.n_states
+    assert payload["diverged_at"] == int(traj.step[-1])
+    ws = naive_gd(X1, y, lr, 5)
+    for t in range(6):
+        assert payload["columns"]["ge0"][t] == pytest.approx(grad(X1, y, ws[t])[0], rel=1e-9)
+    assert payload["columns"]["le"][-1] is None  # the overflowed loss is null, not inf
+    assert player_view.bound_columns(payload) <= set(payload["columns"])  # every column the player looks up is sent

@@ -437,7 +437,7 @@ def test_the_momentum_rows_put_heavy_balls_factor_beside_gds_and_predicted_besid
     lr, beta = playground.analysis.optimal_momentum(problem)
     config = RunConfig(optimizer="momentum", learning_rate=float(f"{lr:.4g}"), beta=float(f"{beta:.4g}"))
     traj = runs.simulate(config, problem)
-    rows = playground.momentum_rows(config, problem, traj)
+    rows = playground.momentum_rows(config, problem, f"converged in {int(traj.step[-1]):,} steps")
     assert rows[0].factor == f"{(kappa - 1) / (kappa + 1):.4g}"
     assert rows[1].factor == f"{(np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1):.4g}"
     assert traj.status is Status.CONVERGED and rows[2].measured_steps == f"converged in {int(traj.step[-1]):,} steps"

@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gdviz import engine, regimes
+from gdviz import engine, playback, regimes
 from gdviz.analysis import Regime
 from gdviz.config import RATE_MAX, RATE_MIN, RunConfig
 from gdviz.engine import Status
 from gdviz.runs import one_feature_problem, simulate
+from tests import player_view
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -162,15 +163,9 @@ def test_a_run_that_stops_at_step_0():
     assert regimes.outcome(traj) == "still moving after 0 steps"
 
 
-@pytest.mark.parametrize("last", [0, 1, 59, 60, 61, 1_000, 20_000])
-def test_scrub_steps(last):
-    steps = regimes.scrub_steps(last)
-    assert steps[0] == 0 and steps[-1] == last
-    assert np.all(np.diff(steps) > 0)
-    assert list(steps[: min(last, regimes.SCRUB_DENSE) + 1]) == list(range(min(last, regimes.SCRUB_DENSE) + 1))
-    assert len(steps) <= regimes.SCRUB_DENSE + 122
-    assert regimes.nearest_step(steps, last + 50) == last
-    assert regimes.nearest_step(steps, 3) == min(3, last)
+def test_nearest_step():
+    steps = np.array([0, 1, 2, 10, 40])
+    assert [regimes.nearest_step(steps, s) for s in (-5, 2, 5, 7, 90)] == [0, 2, 2, 10, 40]
 
 
 def test_preset_and_decay_rates_stay_in_the_range_a_run_accepts():
@@ -187,3 +182,165 @@ def test_preset_and_decay_rates_stay_in_the_range_a_run_accepts():
     assert rates["divergent"] == pytest.approx(2.1 / lam_max, rel=1e-3)
     lanes = regimes.lanes(config, problem)  # builds a RunConfig per lane: none is refused
     assert all(RATE_MIN <= lane.config.learning_rate <= RATE_MAX for lane in lanes)
+
+
+# ---------------------------------------------------------------------------------------------
+# The player's payload: every lane on one step axis
+# ---------------------------------------------------------------------------------------------
+
+NAMES = ("intercept", "slope on x")
+
+
+def strict_json(text: str) -> dict:
+    """The payload parsed as JSON proper: NaN, Infinity and -Infinity are refused."""
+
+    def refuse(word):
+        raise AssertionError(f"{word} in the payload")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.fixture(scope="module")
+def payload(line):
+    """(lanes, trajectories, Player, parsed JSON) of the default page: all four endings and the decaying run."""
+    config, problem, *_ = line
+    lanes = regimes.lanes(config, problem)
+    trajs = [simulate(lane.config, problem) for lane in lanes]
+    p = regimes.player(lanes, trajs, problem, NAMES)
+    return lanes, trajs, p, strict_json(regimes.player_json(p, run="r"))
+
+
+def test_every_row_is_the_lanes_run_at_the_aligned_row(payload):
+    lanes, trajs, p, got = payload
+    steps, rows = playback.aligned_rows(trajs, regimes.PLAYER_ROWS)
+    np.testing.assert_array_equal(p.steps, steps)
+    assert got["n"] == len(steps) and got["columns"]["step"] == steps.tolist()
+    for lane, traj, r in zip(lanes, trajs, rows, strict=True):
+        end = int(np.argmax(r == traj.n_states - 1))  # the first row at which the lane shows its last state
+        assert r[end] == traj.n_states - 1 and (end == 0 or r[end - 1] < traj.n_states - 1)
+        k = lane.key
+        for col, values in ((f"{k}.p0", traj.params[:, 0]), (f"{k}.p1", traj.params[:, 1]), (f"{k}.loss", traj.loss)):
+            sent = np.array([np.nan if v is None else v for v in got["columns"][col]])
+            assert len(sent) == end + 1  # nothing past the row where the lane stopped: it stays there
+            want = values[r[: end + 1]]
+            want = np.where(np.isfinite(want), want, np.nan)
+            if col.endswith(".loss"):  # read out: sent exactly (repr round-trips float64)
+                np.testing.assert_array_equal(sent, want)
+            else:  # drawn only: CHART_DIGITS significant figures
+                np.testing.assert_allclose(sent, want, rtol=10.0 ** (1 - regimes.CHART_DIGITS), atol=0)
+        gap = np.array([np.nan if v is None else v for v in got["columns"][f"{k}.gap"]])
+        with np.errstate(invalid="ignore"):
+            want = traj.loss[r[: end + 1]] - regimes_floor(lane, traj)
+        ok = np.isfinite(want) & (want > 0)
+        np.testing.assert_allclose(gap[ok], want[ok], rtol=1e-7)
+        assert np.isnan(gap[~ok]).all()
+
+
+def regimes_floor(lane, traj) -> float:
+    """J* = min mean((X1 w - y)^2) by np.linalg.lstsq on the default line (every lane shares it)."""
+    ds = lane.config.make_dataset()
+    X1 = np.column_stack([np.ones(len(ds.y)), np.array(ds.X[:, 0])])
+    w = np.linalg.lstsq(X1, np.array(ds.y), rcond=None)[0]
+    return float(np.mean((X1 @ w - np.array(ds.y)) ** 2))
+
+
+def test_the_first_steps_of_each_lane_are_a_naive_gd_loop(payload, line):
+    _, _, X1, y, _ = line
+    lanes, _, _, got = payload
+    for lane in lanes:
+        w, decay = np.zeros(2), lane.config.decay_rate if lane.key == "decay" else 0.0
+        for t in range(1, 6):  # the shared axis holds every early step
+            rate = lane.config.learning_rate / (1 + decay * (t - 1))
+            w = w - rate * (2 / len(y)) * X1.T @ (X1 @ w - y)
+            assert got["columns"]["step"][t] == t
+            shown = [got["columns"][f"{lane.key}.p0"][t], got["columns"][f"{lane.key}.p1"][t]]
+            np.testing.assert_allclose(shown, w, rtol=1e-7, atol=1e-12)
+
+
+def test_a_stopped_lane_keeps_its_last_state_and_its_status(payload, line):
+    _, _, X1, y, _ = line
+    lanes, trajs, _, got = payload
+    n = got["n"]
+    for lane, info in zip(lanes, got["lanes"], strict=True):
+        assert info["key"] == lane.key
+    div = next(i for i, lane in enumerate(lanes) if lane.key == "divergent")
+    good = next(i for i, lane in enumerate(lanes) if lane.key == "good")
+    status, steps = naive_steps(X1, y, lanes[div].config.learning_rate)
+    assert status == "diverged" and got["lanes"][div]["diverged_at"] == steps
+    assert got["lanes"][div]["final_status"] == "diverged" and got["lanes"][good]["final_status"] == "converged"
+    end = got["lanes"][div]["end"]
+    assert end < n - 1  # the slow lane runs on: the divergent one stopped earlier
+    for k, want in ((0, "running"), (end - 1, "running"), (end, "diverged"), (n - 1, "diverged")):
+        assert player_view.readout(got, k)["Divergent status"] == want, k
+    # Its loss overflowed at its last step: the read-out says so, from that row to the end of the axis.
+    assert player_view.readout(got, n - 1)["Divergent loss"] == "overflowed"
+    before = player_view.readout(got, end - 1)["Divergent loss"]
+    row = playback.aligned_rows(trajs, regimes.PLAYER_ROWS)[1][div][end - 1]
+    assert float(before) == pytest.approx(trajs[div].loss[row], rel=1e-5)
+    # The contour's path stops at the last finite params; at the end of the axis it is the whole (thinned) run.
+    fig = player_view.figure(got, "divergent_contour", n - 1)
+    path = next(t for t in fig["data"] if str(t.get("name", "")).startswith("path"))
+    assert len(path["x"]) == end + 1
+    assert path["x"][-1] == pytest.approx(trajs[div].params[-1, 0], rel=1e-7)
+    # The "diverged at step N" notes show once the lane got there, not before.
+    chart = next(c for c in got["charts"] if c["key"] == "divergent_loss")
+    assert chart["end_only_annotations"] and chart["end_row"] == end
+    assert f"diverged at step {steps}" in chart["figure"]["layout"]["annotations"][0]["text"]
+
+
+def test_every_chart_binds_its_moving_traces_to_its_lane(payload):
+    lanes, trajs, _, got = payload
+    keys = [c["key"] for c in got["charts"]]
+    assert keys == ["overview", *(f"{lane.key}_{kind}" for lane in lanes for kind in ("contour", "loss"))]
+    assert got["charts"][0]["wide"] and len(got["charts"][0]["bind"]) == len(lanes)
+    # Every axis range the player sets per row is a column of a number per row of the shared axis.
+    n = got["n"]
+    for chart in got["charts"]:
+        for entries in chart.get("layout_at", {}).values():
+            assert all(isinstance(e, int | float) or len(got["columns"][e]) == n for e in entries), chart["key"]
+    # The overview's log axis holds every run's gap to the floor shown so far, and no more than a decade
+    # beyond: at step 5 the run that overflows at step 3,711 does not flatten the others. Never past float64.
+    assert got["charts"][0]["layout_at"]["yaxis.range"] == ["over_lo", "over_hi"]
+    steps, rows = playback.aligned_rows(trajs, regimes.PLAYER_ROWS)
+    floor = regimes_floor(lanes[0], trajs[0])
+    for k in (0, 5, 40, 300, n - 1):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shown = np.concatenate([t.loss[r[: k + 1]] - floor for t, r in zip(trajs, rows, strict=True)])
+            shown = np.log10(shown[np.isfinite(shown) & (shown > 0)])
+        lo, hi = got["columns"]["over_lo"][k], got["columns"]["over_hi"][k]
+        assert lo <= shown.min() and hi >= shown.max() and hi - shown.max() <= 1.1, k
+        assert hi <= np.log10(np.finfo(float).max)
+    assert got["columns"]["over_hi"][5] < 5 < got["columns"]["over_hi"][-1]
+    ends = {info["key"]: info["end"] for info in got["lanes"]}
+    for chart in got["charts"]:
+        for bind in chart["bind"]:
+            lane = chart["key"].split("_")[0] if chart["key"] != "overview" else lanes[bind["trace"]].key
+            assert bind["last"] == ends[lane], chart["key"]
+            cols = bind.get("upto", {}) | bind.get("at", {})
+            for col in cols.values():
+                for c in col if isinstance(col, list) else [col]:
+                    assert not isinstance(c, str) or c == "step" or c.startswith(f"{lane}."), (chart["key"], c)
+            trace = chart["figure"]["data"][bind["trace"]]
+            assert all(len(trace.get(attr, [])) == 0 for attr in cols if attr in ("x", "y"))  # the player fills them
+    # At row 8 each lane's loss chart holds steps 0..8 and its losses, as the engine computed them.
+    for lane, traj in zip(lanes, trajs, strict=True):
+        fig = player_view.figure(got, f"{lane.key}_loss", 8)
+        loss = next(t for t in fig["data"] if str(t.get("name", "")).startswith("loss ("))
+        assert loss["x"] == list(range(9))
+        np.testing.assert_array_equal(loss["y"], traj.loss[:9])
+        marker = next(t for t in fig["data"] if t.get("name") == "current step")
+        assert marker["x"] == [8] and marker["y"] == [traj.loss[8]]
+
+
+def test_the_payload_is_bounded_with_every_pin_and_long_runs(line):
+    config, problem, *_ = line
+    big = config.replace(max_steps=200_000, tol=1e-12)
+    lanes = regimes.lanes(big, problem, {"good": 0.01}, [0.001, 0.002, 0.003, 0.05, 0.15, 0.19])
+    trajs = [simulate(lane.config, problem) for lane in lanes]
+    assert max(int(t.step[-1]) for t in trajs) == regimes.STEP_CAP
+    p = regimes.player(lanes, trajs, problem, NAMES)
+    text = regimes.player_json(p, run="big")
+    got = strict_json(text)
+    assert got["n"] <= regimes.PLAYER_ROWS and got["columns"]["step"][-1] == regimes.STEP_CAP
+    assert len(text) < regimes.PAYLOAD_BYTES, len(text)
+    assert len(got["readout"]) == 1 + 2 * len(lanes)

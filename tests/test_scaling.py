@@ -34,15 +34,6 @@ def run(problem, lr, max_steps=10_000, tol=1e-6):
     return engine.collect(engine.run(problem, optimizers.gd(lr), tol=tol, max_steps=max_steps))
 
 
-@pytest.fixture(scope="module")
-def badly_scaled():
-    """Three features, one on a scale of thousands (like California's Population), and a noisy target."""
-    rng = np.random.default_rng(3)
-    X = np.column_stack([rng.normal(3, 1, 200), rng.normal(1500, 900, 200), rng.normal(-2, 0.5, 200)])
-    y = 1.0 + X @ np.array([0.5, 0.001, -1.0]) + 0.1 * rng.standard_normal(200)
-    return X, y
-
-
 def test_feature_spread_is_numpys(diabetes_xy):
     X, _ = diabetes_xy
     spread = scaling.feature_spread(X, [f"f{i}" for i in range(X.shape[1])])

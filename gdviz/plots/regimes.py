@@ -69,8 +69,6 @@ def panel_contour(
         if trace.get("type") == "contour":
             trace["showscale"] = False  # one panel of several: the legend names the traces, the hover the level
     spec["layout"]["legend"]["y"] = -0.3
-    # The step in the title changes the layout on every move of the scrubber, so the chart is redrawn with
-    # Plotly.react: live_chart.js's in-place path animation (Plotly.animate) wipes the contour fill.
     if head.status is Status.DIVERGED:
         k = _last_finite(head.params)
         if k is not None:

@@ -151,18 +151,21 @@ def thresholds(rows: Sequence[ScalingRow], learning_rate: float, *, height: int 
     return _spec(data, layout)
 
 
-def slice_charts(view: SliceView, names: Sequence[str], *, height: int = 460) -> tuple[dict, dict]:
+def slice_charts(
+    view: SliceView, names: Sequence[str], *, height: int = 460, held: str | None = None
+) -> tuple[dict, dict]:
     """The cost slice of ``view`` as (3D surface, contour), with the path projected on its two params.
 
     The path points sit on the slice (their height is the slice's loss, not the full loss, which would float
     above it when the other params differ); titles and notes say where the others are held and where a
-    diverging path stops being drawable.
+    diverging path stops being drawable. ``held`` names where the others are held (default
+    ``HOLD_MODES[view.hold]``).
     """
     pair = (names[view.i], names[view.j])
     idx = downsample_indices(len(view.path))  # a long run: a few thousand points are plenty
     path, path_loss = view.path[idx], view.path_loss[idx]
     k3 = int(np.searchsorted(idx, min(view.n3d, view.n2d)))  # drawn rows that the 3D chart can hold
-    held = f"others held at<br>{HOLD_MODES[view.hold]}"
+    held = f"others held at<br>{held or HOLD_MODES[view.hold]}"
     p3 = view.n3d if view.n3d <= view.n2d else view.n2d
     note3 = None
     if p3 < view.n_steps:

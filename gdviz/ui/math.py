@@ -1,24 +1,29 @@
 """The sections of "The math" page: a derivation on the left (st.latex, one line at a time), the same
 quantities on the current data and run on the right. Columns stack on a phone, formula first.
 
-The numbers come from ``gdviz.derivation`` (recomputed from the data rows) and ``analysis``; this module
-only lays them out. Metric labels are stable: the page tests find the numbers by them.
+The step is the shared player's (``gdviz.ui.player``): the browser holds every number of every stored step
+(``gdviz.derivation.player``) and steps with no round trip. A number that changes with the step is a page
+cell, ``<span data-gdviz-cell="math:<column>">``: the server writes it at the step it knows (synced after a
+pause) and the player rewrites it at the step shown. Numbers that do not change with the step (shapes, the
+spectrum) are plain metrics. The numbers come from ``gdviz.derivation`` and ``analysis``; this module only
+lays them out. Labels are stable: the page tests find the numbers by them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import html
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
-from gdviz import data, explain, query, thinning
+from gdviz import data, explain, math_player, playback, query, thinning
 from gdviz.config import RunConfig
 from gdviz.derivation import GradientNumbers, StepNumbers
 from gdviz.engine import Problem, Status, Trajectory
 from gdviz.explain import fmt
-from gdviz.ui import downloads, playground, share, state, widgets
+from gdviz.ui import cache, downloads, player, playground, share, state, widgets
 
 PAGE = "math"
 COLUMNS = [3, 2]  # formula : numbers
@@ -29,21 +34,74 @@ def rate_at(config: RunConfig, step: int) -> float:
     return float(config.make_schedule()(step))
 
 
-def step_selector(prefix: str, traj: Trajectory) -> int:
-    """A number input over the run's steps; starts at the Playground's step when there is one."""
-    key, last = f"{prefix}_step", int(traj.step[-1])
-    widgets.keep_step(key, opening=playground.current_step(), snap=widgets.stored_step(traj))
-    return int(
-        st.number_input(
-            f"Step of the run (0 to {last:,})",
-            min_value=0,
-            max_value=last,
-            step=1,
-            key=key,
-            help="Updates applied so far: 0 is the start point. It starts at the Playground's current step."
-            + widgets.thinned_note(traj, "a step in between moves to the nearest stored one."),
-        )
+def _run_name(config: RunConfig) -> str:
+    return hashlib.sha1(repr(config).encode()).hexdigest()[:16]
+
+
+def _payload(config: RunConfig) -> tuple[Trajectory, str]:
+    problem, traj = cache.problem_for(config), cache.trajectory_for(config)
+    # A mini-batch run's next step is not the full-batch step the page derives: no "next" numbers then.
+    plain_gd = config.optimizer == "gd" and config.is_full_batch
+    p = math_player.player(problem, traj, config.make_schedule(), plain_gd=plain_gd)
+    return p.rows, math_player.player_json(p, run=_run_name(config))
+
+
+@st.cache_resource(max_entries=16, show_spinner="Computing the numbers of every step...")  # read-only
+def _cached_payload(config: RunConfig) -> tuple[Trajectory, str]:
+    return _payload(config)
+
+
+def step_player(prefix: str, config: RunConfig) -> int:
+    """The player over the run's stored steps (keys: arrows, space, Home, End); returns the step the server
+    knows (synced after a pause). A new run opens at the Playground's current step (snapped to a stored one)."""
+    if config.dataset == data.UPLOAD:
+        rows, payload = cache.upload_memo(("math_player", config), lambda: _payload(config))
+    else:
+        rows, payload = _cached_payload(config)
+    step = player.open_at(prefix, _run_name(config), opening=playground.current_step())
+    step = playback.clamp_step(rows, step)
+    st.session_state[player.cursor_key(prefix)] = step
+    player.player(prefix, payload, run=_run_name(config), step=step)
+    return step
+
+
+def cell(col: str, x: float, *, integer: bool = False, missing: str = "overflowed") -> str:
+    """The HTML of a page cell showing column ``col`` of the player (``x``: its value at the server's step),
+    6 significant figures as the player writes them; ``missing`` stands for a non-finite value (the JSON's
+    null): "overflowed" past a divergence, "-" where a number does not exist (no next step)."""
+    text = f"{int(x):,}" if integer else fmt(float(x), 6) if np.isfinite(x) else missing
+    flags = (' data-gdviz-int="1"' if integer else "") + f' data-gdviz-null="{html.escape(missing)}"'
+    return f'<span data-gdviz-cell="{PAGE}:{col}"{flags}>{html.escape(text)}</span>'
+
+
+_LABEL = "font-size:0.875rem;color:rgba(49,51,63,0.7);white-space:nowrap"
+_VALUE = "font-size:2rem;line-height:1.4;font-variant-numeric:tabular-nums;white-space:nowrap"
+
+
+def _cells(items: list[tuple[str, str, float, str]], *, missing: dict[str, str] | None = None) -> None:
+    """Metric-like blocks (label, column, value at the server's step, help) whose values follow the player;
+    ``missing``: column -> what stands for its non-finite values (default "overflowed")."""
+    missing = missing or {}
+    blocks = "".join(
+        f'<div style="flex:1 1 9rem;min-width:9rem" title="{html.escape(help_text)}">'
+        f'<div style="{_LABEL}">{html.escape(label)}</div>'
+        f'<div style="{_VALUE}">{cell(col, x, missing=missing.get(col, "overflowed"))}</div></div>'
+        for label, col, x, help_text in items
     )
+    st.markdown(f'<div style="display:flex;flex-wrap:wrap;gap:0.4rem 1rem;margin-bottom:0.8rem">{blocks}</div>',
+                unsafe_allow_html=True)  # fmt: skip
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """A small table: the header and each row's first cell are text, the other cells HTML (page cells).
+    Per-parameter tables are laid out one column per parameter, so they fit the narrow numbers column."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join(
+        f"<tr><td>{html.escape(row[0])}</td>" + "".join(f"<td>{c}</td>" for c in row[1:]) + "</tr>" for row in rows
+    )
+    # Compact cells, and a sideways scroll rather than a cut-off column should a narrow column still be too narrow.
+    table = f'<table style="font-size:0.875rem"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    st.markdown(f'<div style="overflow-x:auto">{table}</div>', unsafe_allow_html=True)
 
 
 def context(config: RunConfig, problem: Problem, traj: Trajectory, grad: GradientNumbers) -> None:
@@ -106,10 +164,10 @@ def loss_section(problem: Problem, grad: GradientNumbers) -> None:
                 ("Residual shape", f"{len(grad.residual):,}", "r = X1 w - y: one error per row."),
             ]
         )
-        _metrics(
+        _cells(
             [
-                ("J(w) from the rows", fmt(grad.loss_formula, 6), "mean((X1 w - y)^2) over the data rows, here."),
-                ("J(w) in the run", fmt(grad.loss_engine, 6), "The loss the engine recorded at this step."),
+                ("J(w) from the rows", "lf", grad.loss_formula, "mean((X1 w - y)^2) over the data rows, here."),
+                ("J(w) in the run", "le", grad.loss_engine, "The loss the engine recorded at this step."),
             ]
         )
 
@@ -137,25 +195,22 @@ def gradient_section(names: tuple[str, ...], grad: GradientNumbers) -> None:
             r" = \frac{2}{n}\sum_{i=1}^{n} r_i\, x_{ij}"
         )
     with right:
-        st.markdown(f"**The gradient at step {grad.step:,}**, both ways:")
-        st.table(
-            pd.DataFrame(
-                {
-                    "parameter": list(names),
-                    "w": [fmt(v, 6) for v in grad.params],
-                    "(2/n) X1^T (X1 w - y)": [fmt(v, 6) for v in grad.grads_formula],
-                    "engine": [fmt(v, 6) for v in grad.grads_engine],
-                }
-            ).set_index("parameter")
+        st.markdown(f"**The gradient at step {cell('step', grad.step, integer=True)}**, both ways:",
+                    unsafe_allow_html=True)  # fmt: skip
+        p = range(len(names))
+        _table(
+            ["quantity", *names],
+            [
+                ["w", *(cell(f"w{k}", grad.params[k]) for k in p)],
+                ["(2/n) X1^T (X1 w - y)", *(cell(f"gf{k}", grad.grads_formula[k]) for k in p)],
+                ["engine", *(cell(f"ge{k}", grad.grads_engine[k]) for k in p)],
+            ],
         )
-        st.metric(
-            "Largest difference, formula vs engine",
-            f"{grad.grads_difference:.3g}",
-            help="max |formula - engine| over the two parameters.",
-        )
+        _cells([("Largest difference, formula vs engine", "gdiff", grad.grads_difference,
+                 "max |formula - engine| over the two parameters.")])  # fmt: skip
         st.caption(
-            "The left column is computed here from the n data rows. The engine never touches the rows per "
-            "step: it keeps X1^T X1 / n and X1^T y / n from one pass and computes 2 (X1^T X1 / n) w - "
+            "The (2/n) X1^T (X1 w - y) row is computed here from the n data rows. The engine never touches the "
+            "rows per step: it keeps X1^T X1 / n and X1^T y / n from one pass and computes 2 (X1^T X1 / n) w - "
             "2 X1^T y / n, the same expression multiplied out. They differ by round-off only."
         )
 
@@ -182,10 +237,10 @@ def transpose_section(names: tuple[str, ...], grad: GradientNumbers) -> None:
             "step, with the 2 folded into the rate."
         )
     with right:
-        _metrics(
+        _cells(
             [
-                (f"Column sum for {names[0]}", fmt(grad.column_sums[0], 6), "sum_i r_i (the column of ones)."),
-                (f"Column sum for {names[1]}", fmt(grad.column_sums[1], 6), "sum_i x_i r_i (the feature column)."),
+                (f"Column sum for {names[0]}", "cs0", grad.column_sums[0], "sum_i r_i (the column of ones)."),
+                (f"Column sum for {names[1]}", "cs1", grad.column_sums[1], "sum_i x_i r_i (the feature column)."),
             ]
         )
         st.caption("Multiply each by 2/n and you get the gradient of section 2.")
@@ -236,27 +291,25 @@ def taylor_section(config: RunConfig, traj: Trajectory, grad: GradientNumbers, n
         st.markdown(r"The last term grows with $\eta^2$. The step lowers the loss only while")
         st.latex(r"\eta < \frac{2\,\lVert g\rVert^2}{g^\top H g}")
     with right:
-        st.markdown(f"**One plain step from step {grad.step:,}** at $\\eta$ = {nxt.learning_rate:.6g}:")
+        st.markdown(f"**One plain step from step {cell('step', grad.step, integer=True)}** at rate eta = "
+                    f"{cell('eta', nxt.learning_rate)}:", unsafe_allow_html=True)  # fmt: skip
         if config.optimizer != "gd":
             st.caption(f"(The run uses {config.optimizer}; this is the plain gradient step at its rate.)")
         elif not config.is_full_batch:
             st.caption(f"(The run uses mini-batches of {config.batch_size:,} rows; this is the full-batch step.)")
-        _metrics(
-            [
-                ("J(w)", fmt(nxt.loss_now, 6), "The loss at this step, from the rows."),
-                ("||g||^2", fmt(nxt.grad_norm2, 6), "Squared length of the gradient."),
-                ("Taylor prediction", fmt(nxt.taylor, 6), "J(w) - eta ||g||^2."),
-                (
-                    "Curvature term",
-                    fmt(nxt.correction, 6),
-                    "(eta^2 / 2) g^T H g: what the first-order view leaves out.",
-                ),
-                ("Actual J(w - eta g)", fmt(nxt.actual, 6), "The loss after the step, computed on the data rows."),
-                ("Loss drops while eta <", fmt(nxt.decrease_below, 6), "2 ||g||^2 / g^T H g, along this gradient."),
-            ]
-        )
-        if config.optimizer == "gd" and config.is_full_batch and (k := _next_row(traj, grad.step)) is not None:
-            st.metric("The run's loss at the next step", fmt(float(traj.loss[k]), 6), help="From the run.")
+        items = [
+            ("J(w)", "lf", nxt.loss_now, "The loss at this step, from the rows."),
+            ("||g||^2", "g2", nxt.grad_norm2, "Squared length of the gradient."),
+            ("Taylor prediction", "taylor", nxt.taylor, "J(w) - eta ||g||^2."),
+            ("Curvature term", "corr", nxt.correction, "(eta^2 / 2) g^T H g: what the first-order view leaves out."),
+            ("Actual J(w - eta g)", "actual", nxt.actual, "The loss after the step, computed on the data rows."),
+            ("Loss drops while eta <", "below", nxt.decrease_below, "2 ||g||^2 / g^T H g, along this gradient."),
+        ]
+        if config.optimizer == "gd" and config.is_full_batch:
+            k = _next_row(traj, grad.step)
+            items.append(("The run's loss at the next step", "next_loss", np.nan if k is None else traj.loss[k],
+                          "From the run ('-': the run ends here, or its next step is not stored)."))  # fmt: skip
+        _cells(items, missing={"next_loss": "-"})
 
 
 def recursion_section(
@@ -289,21 +342,20 @@ def recursion_section(
             r"shrinks until $2/\lambda_{\max}$, and from there on it grows every step: divergence."
         )
     with right:
-        st.table(
-            pd.DataFrame(
-                {
-                    "eigenvalue of H": [fmt(v, 6) for v in nxt.eigenvalues],
-                    "1 - eta x eigenvalue": [fmt(v, 6) for v in nxt.factors],
-                }
-            ).set_index("eigenvalue of H")
+        _table(
+            ["eigenvalue of H", "1 - eta x eigenvalue"],
+            [
+                [fmt(v, 6), cell(f"fac{k}", f)]
+                for k, (v, f) in enumerate(zip(nxt.eigenvalues, nxt.factors, strict=True))
+            ],
         )
         _metrics(
             [
                 ("Oscillation from 1/lambda_max", fmt(nxt.monotone_max, 6), "Above it the stiff direction flips sign."),
                 ("Divergence from 2/lambda_max", fmt(nxt.stable_max, 6), "From it on the error grows."),
-                ("eta / (2/lambda_max)", fmt(nxt.learning_rate / nxt.stable_max, 6), "Below 1, plain GD converges."),
             ]
         )
+        _cells([("eta / (2/lambda_max)", "ratio", nxt.learning_rate / nxt.stable_max, "Below 1, plain GD converges.")])
         _error_table(config, problem, traj, names, grad, nxt)
 
 
@@ -317,27 +369,31 @@ def _error_table(
     config: RunConfig, problem: Problem, traj: Trajectory, names, grad: GradientNumbers, nxt: StepNumbers
 ) -> None:
     k = _next_row(traj, grad.step)
-    has_next = k is not None
-    cols = {"parameter": list(names), "e_t = w_t - w*": [fmt(v, 6) for v in nxt.error],
-            "(I - eta H) e_t": [fmt(v, 6) for v in nxt.next_error]}  # fmt: skip
-    if has_next:
-        with np.errstate(all="ignore"):
-            run_next = traj.params[k] - problem.optimum
-        cols["e_{t+1} in the run"] = [fmt(v, 6) for v in run_next]
-    st.table(pd.DataFrame(cols).set_index("parameter"))
+    with np.errstate(all="ignore"):
+        run_next = traj.params[k] - problem.optimum if k is not None else np.full(len(names), np.nan)
+    if config.optimizer != "gd" or not config.is_full_batch:
+        run_next = np.full(len(names), np.nan)
+    p = range(len(names))
+    _table(
+        ["quantity", *names],
+        [
+            ["e_t = w_t - w*", *(cell(f"e{i}", nxt.error[i]) for i in p)],
+            ["(I - eta H) e_t", *(cell(f"ne{i}", nxt.next_error[i]) for i in p)],
+            ["e_{t+1} in the run", *(cell(f"re{i}", run_next[i], missing="-") for i in p)],
+        ],
+    )
     if config.optimizer != "gd":
-        st.caption(f"The recursion is plain GD's; the run uses {config.optimizer}, so its next error differs.")
+        st.caption(f"The recursion is plain GD's; the run uses {config.optimizer}, so its next error is not shown.")
     elif not config.is_full_batch:
         st.caption(
             f"The recursion is full-batch GD's; the run uses mini-batches of {config.batch_size:,} rows, so its next "
-            "error differs (by the noise of the batch's gradient)."
+            "error differs (by the noise of the batch's gradient) and is not shown."
         )
-    elif grad.step == int(traj.step[-1]):
-        st.caption("This is the run's last step: there is no next error to compare with.")
-    elif not has_next:
-        st.caption("The run's next step is not stored (a long run keeps only some steps): nothing to compare with.")
     else:
-        st.caption("The last two columns agree: the recursion is exact for this loss, up to round-off.")
+        st.caption(
+            "The last two columns agree: the recursion is exact for this loss, up to round-off. ('-' in the last "
+            "column: the run ends at this step, or a long run does not store its next step.)"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -347,12 +403,12 @@ def _error_table(
 
 def _read_link(q: dict[str, str], notices: list[str]) -> None:
     if "step" in q and (step := query.read_int("step", q["step"], "step", notices)) is not None:
-        st.session_state[f"{PAGE}_step"] = step
+        player.go_to(PAGE, step)  # snapped to a stored step of the run when the page opens
 
 
 def _write_link() -> dict[str, str]:
-    step = st.session_state.get(f"{PAGE}_step")
-    return {"step": str(int(step))} if step else {}
+    step = player.cursor(PAGE)
+    return {"step": str(step)} if step else {}
 
 
 share.register(PAGE, keys=("step",), read=_read_link, write=_write_link, bound=widgets.BOUND_FIELDS)

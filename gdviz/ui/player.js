@@ -62,6 +62,9 @@ const CSS = `
   text-overflow: ellipsis; }
 .gdviz-cell .gdviz-value { font-size: 1.05rem; font-variant-numeric: tabular-nums; white-space: nowrap;
   overflow: hidden; text-overflow: ellipsis; }
+/* "pairs" (several runs, Regimes): Step, then each run's two cells side by side on one row. */
+.gdviz-readout.gdviz-readout-pairs { grid-template-columns: repeat(6, minmax(0, 1fr)); }
+.gdviz-readout-pairs > :first-child { grid-column: span 2; }
 .gdviz-sr { position: absolute; left: -9999px; width: 1px; height: 1px; overflow: hidden; }
 .gdviz-charts { display: grid; gap: 0.6rem 1rem; width: 100%;
   grid-template-columns: repeat(auto-fit, minmax(max(280px, calc(50% - 0.5rem)), 1fr)); }
@@ -69,6 +72,7 @@ const CSS = `
   .gdviz-readout { grid-template-columns: repeat(3, minmax(0, 1fr)); }
   .gdviz-cell .gdviz-value { font-size: 0.95rem; }
   .gdviz-controls button { padding: 0.2rem 0.5rem; min-height: 2rem; }
+  .gdviz-readout.gdviz-readout-pairs { grid-template-columns: repeat(2, minmax(0, 1fr)); }
 }
 `;
 
@@ -195,6 +199,9 @@ export default function (component) {
     g.lastSent = g.P.columns.step[g.k];
     show(g, { final: true });
   }
+  // Page cells the server (re)wrote after this element drew (a rerun replaces them with its step's numbers):
+  // write the step shown into them again once they are on the page.
+  if (g.P && g.P.page_cells) for (const ms of [50, 300, 1000, 2500]) setTimeout(() => fillPageCells(g, g.k), ms);
   return undefined;
 }
 
@@ -322,13 +329,17 @@ function readoutText(g, k) {
   const P = g.P;
   const cells = [];
   for (const cell of P.readout) {
+    // A cell may belong to one of several runs (Regimes): "last" is the row where that run stopped (its cells
+    // show that row from then on) and "final" what its status says there.
+    const last = cell.last === undefined ? P.n - 1 : cell.last;
+    const r = Math.min(k, last);
     let text;
-    if (!cell.col) text = k === P.n - 1 ? P.final_status : "running";
-    else if (cell.col === "step") text = P.columns.step[k].toLocaleString("en-US");
+    if (!cell.col) text = k >= last ? (cell.final === undefined ? P.final_status : cell.final) : "running";
+    else if (cell.col === "step") text = P.columns.step[r].toLocaleString("en-US");
     else {
-      const v = P.columns[cell.col][k];
-      text = v === null ? (k === 0 ? "-" : "overflowed") : fmtG(v, 6);
-      if (k === 0 && (cell.col === "norm" || cell.col === "rate")) text = "-";
+      const v = P.columns[cell.col][r];
+      text = v === null ? (r === 0 ? "-" : "overflowed") : fmtG(v, 6);
+      if (r === 0 && (cell.col === "norm" || cell.col === "rate")) text = "-";
     }
     cells.push([cell, text]);
   }
@@ -343,6 +354,7 @@ function renderReadout(g, k) {
   if (ui.readoutLabels !== labels) {
     ui.readoutLabels = labels;
     ui.readout.textContent = "";
+    ui.readout.classList.toggle("gdviz-readout-pairs", g.P.readout_layout === "pairs");
     for (const [cell] of cells) {
       const value = el("div", { className: "gdviz-value", "data-gdviz-readout": cell.label });
       ui.readout.append(el("div", { className: "gdviz-cell", title: cell.help },
@@ -356,8 +368,25 @@ function renderReadout(g, k) {
   return cells;
 }
 
+// Page cells: elements anywhere on the page marked data-gdviz-cell="<prefix>:<column>" (Python writes them
+// beside its formulas, at the step it knows) show that column at the step shown, as the read-out formats it.
+// Opt-in (payload "page_cells": true); formatting only, like the read-out.
+function fillPageCells(g, k) {
+  if (!g.P || !g.P.page_cells) return;
+  const head = g.prefix + ":";
+  for (const node of document.querySelectorAll(`[data-gdviz-cell^="${head}"]`)) {
+    const values = g.P.columns[node.dataset.gdvizCell.slice(head.length)];
+    if (!values) continue;
+    const v = values[Math.min(k, values.length - 1)];
+    const missing = node.dataset.gdvizNull || "-";
+    const text = v === null || v === undefined ? missing : node.dataset.gdvizInt ? v.toLocaleString("en-US") : fmtG(v, 6);
+    if (node.textContent !== text) node.textContent = text;
+  }
+}
+
 function show(g, { final }) {
   const k = g.k;
+  fillPageCells(g, k);
   const cells = renderReadout(g, k);
   updateButtons(g);
   const last = g.P.n - 1;
@@ -382,6 +411,7 @@ async function mountCharts(g) {
       grid.appendChild(div);
     }
     div.style.minHeight = chart.height + "px";
+    div.style.gridColumn = chart.wide ? "1 / -1" : ""; // a "wide" chart spans the whole row
     return { div, chart, key };
   });
   for (const old of [...grid.children]) if (!keep.has(old.dataset.key)) old.remove();
@@ -409,7 +439,7 @@ async function mountCharts(g) {
       for (const [attr, value] of Object.entries(rel)) setNested(layout, attr, value);
       c.layoutKey = JSON.stringify(rel);
       if (c.chart.end_only_annotations && layout.annotations) {
-        layout.annotations = layout.annotations.map((a) => Object.assign({}, a, { visible: g.k === P.n - 1 }));
+        layout.annotations = layout.annotations.map((a) => Object.assign({}, a, { visible: g.k >= endRow(P, c) }));
       }
       const config = Object.assign(
         { responsive: true, displaylogo: false, toImageButtonOptions: { filename: c.key, scale: 2 } },
@@ -423,7 +453,7 @@ async function mountCharts(g) {
         c.div.textContent = "This chart could not be drawn: " + err;
       }
       c.drawnK = g.k;
-      c.annotationsShown = g.k === P.n - 1;
+      c.annotationsShown = g.k >= endRow(P, c);
       if (c.chart.click && !c.div.__gdvizClick) {
         // A click on the chart sends the point clicked (its x and y, numbers Python sent) to Python.
         c.div.__gdvizClick = true;
@@ -474,6 +504,11 @@ function drawStep(g, final) {
   const k = g.k;
   const step = String(P.columns.step[k]);
   for (const c of g.charts.filter((c) => !c.chart.is3d && c.drawnK !== k)) {
+    if (still(c, P, k)) {
+      c.drawnK = k; // a run that stopped (Regimes): its chart already shows its last row
+      c.div.dataset.revision = step;
+      continue;
+    }
     restyle(c, P, k).then(() => {
       if (c.drawnK === k) c.div.dataset.revision = step;
     });
@@ -489,6 +524,17 @@ function drawStep(g, final) {
   }
   void final;
 }
+
+// True when every bound trace of the chart is capped ("last") at a row that both ``k`` and the row drawn are
+// past, and its layout_at and end-only annotations stay as they are: moving to ``k`` would change nothing.
+function still(c, P, k) {
+  if (c.drawnK === undefined || JSON.stringify(layoutAt(P, c.chart, k)) !== c.layoutKey) return false;
+  const same = (b) => b.last !== undefined && !b.offset && Math.min(k, b.last) === Math.min(c.drawnK, b.last);
+  return c.chart.bind.every(same) && (!c.chart.end_only_annotations || k >= endRow(P, c) === c.annotationsShown);
+}
+
+// The row from which a chart's end-only annotations show ("diverged at step N"): its run's last row.
+const endRow = (P, c) => (c.chart.end_row === undefined ? P.n - 1 : c.chart.end_row);
 
 // The layout attributes a chart's "layout_at" sets at row k ({"xaxis.range": [0, "step_end"]}: a column's row
 // k, or the number itself), and the key that says whether they changed.
@@ -530,7 +576,7 @@ function restyle(c, P, k) {
   if (relKey !== c.layoutKey) c.layoutKey = relKey;
   else for (const a of Object.keys(rel)) delete rel[a];
   if (c.chart.end_only_annotations) {
-    const shown = k === P.n - 1;
+    const shown = k >= endRow(P, c);
     if (shown !== c.annotationsShown) {
       c.annotationsShown = shown;
       (c.div.layout.annotations || []).forEach((_, i) => (rel[`annotations[${i}].visible`] = shown));

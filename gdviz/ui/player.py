@@ -54,14 +54,15 @@ def go_to(prefix: str, step: int) -> None:
     st.session_state[_k(prefix, "sought")] = True
 
 
-def open_at(prefix: str, run: str) -> int:
-    """The step to open ``run`` at: the one the server knows, or 0 when the run is new (a changed setting)
-    unless the server has just been sent somewhere (``go_to``: a link names its settings and its step)."""
+def open_at(prefix: str, run: str, *, opening: int = 0) -> int:
+    """The step to open ``run`` at: the one the server knows, or ``opening`` when the run is new (a changed
+    setting) unless the server has just been sent somewhere (``go_to``: a link names its settings and its
+    step)."""
     sought = st.session_state.pop(_k(prefix, "sought"), False)
     if st.session_state.get(_k(prefix, "run")) != run:
         st.session_state[_k(prefix, "run")] = run
         if not sought:
-            st.session_state[cursor_key(prefix)] = 0
+            st.session_state[cursor_key(prefix)] = int(opening)
     return cursor(prefix)
 
 

@@ -214,7 +214,7 @@ def theory(config: RunConfig, problem: Problem, traj: Trajectory) -> None:
             "**Momentum against plain GD on this data** (per-step factor of the error at each method's best "
             "settings: (kappa - 1)/(kappa + 1) for GD, (sqrt(kappa) - 1)/(sqrt(kappa) + 1) for heavy ball):"
         )
-        rows = playground.momentum_rows(config, problem, traj)
+        rows = playground.momentum_rows(config, problem, regimes.outcome(traj))
         st.table(
             pd.DataFrame(
                 {

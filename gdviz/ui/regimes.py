@@ -1,30 +1,29 @@
-"""The Regimes page's Streamlit parts: the data sidebar, the user's own and pinned rates, the shared step
-scrubber, one panel per run and the summary table.
+"""The Regimes page's Streamlit parts: the data sidebar, the user's own and pinned rates, the one player of
+every run's charts (``gdviz.ui.player``: the browser scrubs, steps and plays them all), one card per run
+and the summary table.
 
 Session keys (plain data only): ``{prefix}_custom`` slot -> the user's rate for that slot, ``{prefix}_pinned``
-the pinned rates (a list of floats), ``{prefix}_step`` the scrubbed step. The data, scaling, start point,
-tol and max steps are the shared RunConfig's, edited through ``gdviz.ui.widgets`` (so they carry over to
-and from the Playground).
-"""
+the pinned rates (a list of floats), ``{prefix}_cursor`` the step shown, as the browser last synced it. The
+data, scaling, start point, tol and max steps are the shared RunConfig's, edited through ``gdviz.ui.widgets``
+(so they carry over to and from the Playground)."""
 
 from __future__ import annotations
 
+import hashlib
 import html
-from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gdviz import analysis, config, export, playback, plots, query, regimes
+from gdviz import analysis, config, data, export, plots, query, regimes
 from gdviz.config import RunConfig
 from gdviz.engine import Problem, Trajectory
 from gdviz.errors import InputError
 from gdviz.plots._spec import REGIME_LABELS
 from gdviz.regimes import Lane
-from gdviz.runs import predicted_loss_curve
-from gdviz.ui import cache, downloads, share, state, widgets
-from gdviz.ui.live_chart import live_charts
+from gdviz.ui import cache, downloads, player, share, state, widgets
 from gdviz.ui.messages import for_people
 
 PAGE = "regimes"
@@ -129,7 +128,7 @@ def _rate_controls(prefix: str, lane: Lane, preset: float | None) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Runs, scrubber, panels, table
+# Runs, the player, the cards, the table
 # ---------------------------------------------------------------------------------------------
 
 
@@ -150,28 +149,59 @@ def lanes(prefix: str, config: RunConfig, problem: Problem) -> list[Lane]:
     return regimes.lanes(config, problem, custom_rates(prefix), pinned_rates(prefix))
 
 
-def runs(lanes: list[Lane]) -> list[Trajectory]:
-    """Each lane's whole run (cached per RunConfig)."""
-    return [cache.trajectory_for(lane.config) for lane in lanes]
+class Runs(NamedTuple):
+    """The page's runs, once per setting.
+
+    Attributes:
+        trajs: each lane's whole run (``cache.trajectory_for``).
+        steps: the shared step axis the browser holds (``gdviz.regimes.Player.steps``).
+        payload: the player's JSON (``gdviz.regimes.player_json``).
+        name: the runs' name (the browser keeps its step while it stays the same).
+    """
+
+    trajs: list[Trajectory]
+    steps: np.ndarray
+    payload: str
+    name: str
 
 
-def scrubber(prefix: str, last: int) -> int:
-    """The shared step slider over steps 0..``last`` (every early step, then log-spaced); returns the step."""
-    p = prefix
-    steps = regimes.scrub_steps(last)
-    kept = st.session_state.get(_k(p, "step"))
-    key = _k(p, f"scrub_{last}")  # options change with the runs: a new slider, placed at the kept step
-    widgets.keep_step(key, opening=last if kept is None else kept, snap=lambda s: regimes.nearest_step(steps, s))
-    step = st.select_slider(
-        "Step shown in every panel (drag, or focus and use the arrow keys)", options=[int(s) for s in steps],
-        key=key, format_func=lambda s: f"step {s:,}",
-        help=f"Every chart below shows the runs up to this step. Steps 0-{min(regimes.SCRUB_DENSE, last)} one "
-        "by one, then log-spaced to the end of the longest run. A run that stopped earlier stays at its end. "
-        "It opens at the end, where the regimes' outcomes differ most; press Home for step 0, then the right "
-        "arrow to replay.",
-    )  # fmt: skip
-    st.session_state[_k(p, "step")] = int(step)
-    return int(step)
+def _build(config: RunConfig, lanes: tuple[Lane, ...], names: tuple[str, str]) -> Runs:
+    trajs = [cache.trajectory_for(lane.config) for lane in lanes]
+    p = regimes.player(list(lanes), trajs, cache.problem_for(config), names)
+    name = hashlib.sha1(repr((lanes, names)).encode()).hexdigest()[:16]
+    return Runs(trajs, p.steps, regimes.player_json(p, run=name), name)
+
+
+@st.cache_resource(max_entries=16, show_spinner="Running gradient descent at every rate...")  # read-only
+def _cached_runs(config: RunConfig, lanes: tuple[Lane, ...], names: tuple[str, str]) -> Runs:
+    return _build(config, lanes, names)
+
+
+def runs(config: RunConfig, lanes: list[Lane], names: tuple[str, str]) -> Runs:
+    """Every lane's whole run and the player's payload (cached per setting; an upload's memoised in this
+    session)."""
+    if config.dataset == data.UPLOAD:
+        return cache.upload_memo(("regimes_runs", config, tuple(lanes), names),
+                                 lambda: _build(config, tuple(lanes), names))  # fmt: skip
+    return _cached_runs(config, tuple(lanes), tuple(names))
+
+
+def show(prefix: str, runs: Runs) -> int:
+    """The one player of every panel (one scrubber, Step, Back, Play, keys), at the step the server knows:
+    the end of the longest run on a first visit, where the regimes' outcomes differ most; a step past the
+    end opens at the end. Returns the step (the browser tells the server a new one after a pause)."""
+    key = player.cursor_key(prefix)
+    st.session_state.pop(f"{prefix}_sought", None)  # set by player.go_to; this page keeps its step across runs
+    kept = st.session_state.get(key)
+    last = int(runs.steps[-1])
+    step = last if kept is None else regimes.nearest_step(runs.steps, min(max(int(kept), 0), last))
+    st.session_state[key] = step
+    st.caption(
+        "One scrubber for every chart below: Step, Back and Play move every run at once (keys: arrows, space, "
+        "Home, End). A run that stopped earlier stays at its end. Each run's loss and status are read out here."
+    )
+    player.player(prefix, runs.payload, run=runs.name, step=step)
+    return step
 
 
 def badge_html(label: str, color: str) -> str:
@@ -188,20 +218,9 @@ def lane_label(lane: Lane) -> str:
     return "Decaying rate" if lane.regime is None else f"{REGIME_LABELS[lane.regime]} (predicted)"
 
 
-def chart_label(lane: Lane) -> str:
-    """How a run is named in the charts: by regime for a preset rate, by the rate itself for the user's own."""
-    if lane.regime is None:
-        return "Decaying rate"
-    if not lane.custom:
-        return REGIME_LABELS[lane.regime]
-    kind = "Pinned" if lane.key.startswith("pinned_") else "Your rate"
-    return f"{kind} {lane.config.learning_rate:.3g} ({REGIME_LABELS[lane.regime].lower()})"
-
-
-def panel(prefix: str, lane: Lane, traj: Trajectory, problem: Problem, step: int, names: tuple[str, str],
-          preset: float | None) -> dict[str, dict]:  # fmt: skip
-    """One run: its rate against the thresholds, its outcome, the rate input, and its two charts at ``step``
-    (returned, chart key -> figure spec)."""
+def panel(prefix: str, lane: Lane, traj: Trajectory, problem: Problem, preset: float | None) -> None:
+    """One run's card: its rate against the thresholds, its outcome and the rate input (its charts are in the
+    player above)."""
     p = prefix
     color = plots.regimes.regime_color(lane.regime)
     with st.container(border=True, key=_k(p, f"{lane.key}_panel")):
@@ -213,45 +232,16 @@ def panel(prefix: str, lane: Lane, traj: Trajectory, problem: Problem, step: int
             st.markdown(f"**{lane.title}**: {regimes.decay_story(problem, traj)}")
         st.markdown(f"Outcome: **{regimes.outcome(traj)}**")
         _rate_controls(p, lane, preset)
-        head = playback.head(traj, step)
-        start, opt = head.params[0], problem.solution()
-        x_range, y_range = playback.window(head.params, np.vstack([start, opt]))
-        grid = analysis.loss_grid(problem, 0, 1, x_range=x_range, y_range=y_range, n=50)
-        short = chart_label(lane)
-        pred = predicted_loss_curve(lane.config, problem, head.step)
-        charts = {
-            _k(p, f"{lane.key}_contour"): plots.regimes.panel_contour(
-                grid, head, optimum=opt, names=names, color=color, label=short
-            ),
-            _k(p, f"{lane.key}_loss"): plots.regimes.panel_loss(
-                head, color=color, label=short, predicted=pred, floor=problem.optimum_loss
-            ),
-        }
-        live_charts(charts, revision=step, key=_k(p, f"{lane.key}_charts"))
-    return charts
 
 
-def overview(prefix: str, lanes: list[Lane], trajs: list[Trajectory], problem: Problem, step: int) -> dict[str, dict]:
-    """Every run's loss above the floor on one chart, up to ``step`` (returned, chart key -> figure spec)."""
-    runs = [
-        (chart_label(lane), plots.regimes.regime_color(lane.regime), playback.head(traj, step))
-        for lane, traj in zip(lanes, trajs, strict=True)
-    ]
-    spec = plots.regimes.loss_gaps(runs, floor=problem.optimum_loss)
-    live_charts({_k(prefix, "overview"): spec}, revision=step, key=_k(prefix, "overview_chart"))
-    return {_k(prefix, "overview"): spec}
-
-
-def panel_grid(prefix: str, lanes: list[Lane], trajs: list[Trajectory], problem: Problem, step: int,
-               names: tuple[str, str]) -> dict[str, dict]:  # fmt: skip
-    """The panels, two per row (Streamlit stacks the columns on a phone); returns every panel's charts."""
-    presets, charts = regimes.preset_rates(problem), {}
+def panel_grid(prefix: str, lanes: list[Lane], trajs: list[Trajectory], problem: Problem) -> None:
+    """The runs' cards, two per row (Streamlit stacks the columns on a phone)."""
+    presets = regimes.preset_rates(problem)
     for row in range(0, len(lanes), 2):
         cols = st.columns(2, gap="medium")
         for col, lane, traj in zip(cols, lanes[row : row + 2], trajs[row : row + 2], strict=False):
             with col:
-                charts |= panel(prefix, lane, traj, problem, step, names, presets.get(lane.key))
-    return charts
+                panel(prefix, lane, traj, problem, presets.get(lane.key))
 
 
 def summary_table(problem: Problem, lanes: list[Lane], trajs: list[Trajectory]) -> pd.DataFrame:
@@ -273,7 +263,13 @@ def summary_table(problem: Problem, lanes: list[Lane], trajs: list[Trajectory]) 
 
 def _read_link(q: dict[str, str], notices: list[str]) -> None:
     if "step" in q and (step := query.read_int("step", q["step"], "step shown", notices)) is not None:
-        st.session_state[_k(PAGE, "step")] = step
+        limit = regimes.base_config(state.get_config()).max_steps
+        if step > limit:
+            notices.append(
+                f"The step shown (step) in the link, {step:,}, is past the max steps of these runs ({limit:,}): "
+                "showing the last step they reach."
+            )
+        player.go_to(PAGE, min(step, limit))
     if "rates" in q:
         custom = {}
         for item in q["rates"].split(",")[: len(regimes.SLOTS)]:
@@ -295,7 +291,7 @@ def _read_link(q: dict[str, str], notices: list[str]) -> None:
 
 def _write_link() -> dict[str, str]:
     q = {}
-    if (step := st.session_state.get(_k(PAGE, "step"))) is not None:
+    if (step := st.session_state.get(player.cursor_key(PAGE))) is not None:
         q["step"] = str(int(step))
     if custom := st.session_state.get(_k(PAGE, "custom")):
         q["rates"] = ",".join(f"{slot}:{rate!r}" for slot, rate in custom.items())
@@ -307,13 +303,15 @@ def _write_link() -> dict[str, str]:
 share.register(PAGE, keys=("step", "rates", "pins"), read=_read_link, write=_write_link, bound=widgets.BOUND_FIELDS)
 
 
-def download_menu(prefix: str, config: RunConfig, lanes: Sequence[Lane], trajs: Sequence[Trajectory],
-                  names: Sequence[str], charts: Mapping) -> None:  # fmt: skip
-    """Every run in one CSV (a ``run`` column), the page's charts, one script for all the runs."""
+def download_menu(prefix: str, config: RunConfig, lanes: list[Lane], trajs: list[Trajectory],
+                  names: tuple[str, str], step: int) -> None:  # fmt: skip
+    """Every run in one CSV (a ``run`` column), the page's charts at ``step``, one script for all the runs."""
     upload = downloads.upload_source(config)
     runs = {lane.title: lane.config for lane in lanes}
-    kinds = {"contour": "path on the loss contours", "loss": "loss over the steps"}
-    labels = {f"{lane.key}_{kind}": f"{lane.title}: {what}" for lane in lanes for kind, what in kinds.items()}
+    labels = {f"{lane.key}_{kind}": f"{lane.title}: {what}" for lane in lanes for kind, what in
+              regimes.CHART_KINDS.items()}  # fmt: skip
+    problem = cache.problem_for(config)
+    charts = {f"{prefix}_{k}": spec for k, spec in regimes.figures(lanes, trajs, problem, names, step).items()}
     downloads.menu(
         prefix, page="regimes", figures=charts, labels=labels,
         csv=lambda: export.runs_csv([(lane.title, t) for lane, t in zip(lanes, trajs, strict=True)], names),

@@ -1,13 +1,14 @@
-"""The Feature scaling page's widgets: the sidebar (dataset, scaling, rate, the puzzle's buttons), the step
-slider, the surface's pair of params, the read-outs, and the page's link keys and downloads.
+"""The Feature scaling page's widgets: the sidebar (dataset, scaling, rate, the puzzle's buttons), the player
+(the browser steps through the run: ``gdviz.ui.player``), the slice's pair of params, the read-outs, and the
+page's link keys and downloads.
 
 Its data, problems and runs (every feature of a dataset) come from ``gdviz.ui.cache``. The dataset, scaling
 and learning rate live in the shared RunConfig (``gdviz.ui.state``), so moving between pages keeps them.
 Session keys (plain data): the widget keys ``{prefix}_dataset``, ``{prefix}_scaling``,
-``{prefix}_learning_rate``, ``{prefix}_step``, ``{prefix}_pair_x_{dataset}``, ``{prefix}_pair_y_{dataset}``,
-``{prefix}_hold``; ``{prefix}_error`` (a notice to show), ``{prefix}_run_id`` (the run the step slider
-belongs to) and ``{prefix}_opened`` (the first visit happened; True when it switched to raw diabetes). A run is
-stored thinned (``gdviz.thinning``): the step slider snaps to stored steps.
+``{prefix}_learning_rate``, ``{prefix}_pair_x_{dataset}``, ``{prefix}_pair_y_{dataset}``, ``{prefix}_hold``;
+``{prefix}_error`` (a notice to show), ``{prefix}_opened`` (the first visit happened; True when it switched to
+raw diabetes) and the player's (``{prefix}_cursor``: the step the server knows). A run is stored thinned
+(``gdviz.thinning``): the player holds stored steps only.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 import streamlit as st
 
-from gdviz import analysis, data, engine, query, scaling
+from gdviz import analysis, data, engine, playback, playground, query, scaling, scaling_player
 from gdviz.config import RATE_MAX, RATE_MIN, RunConfig
 from gdviz.engine import Problem, Trajectory
 from gdviz.errors import InputError
 from gdviz.explain import fmt
 from gdviz.plots._spec import REGIME_LABELS
-from gdviz.ui import cache, downloads, share, state, widgets
+from gdviz.ui import cache, downloads, player, share, state, widgets
 from gdviz.ui.messages import for_people
 
 PAGE = "scaling"
@@ -199,31 +200,41 @@ def sidebar(prefix: str) -> RunConfig:
 
 
 def _run_id(config: RunConfig) -> tuple:
-    """The run the step slider belongs to; an upload's id ("" otherwise) tells uploads apart."""
+    """The run the player steps through; an upload's id ("" otherwise) tells uploads apart."""
     return (config.dataset + config.upload, config.scaling, config.learning_rate, config.tol, config.max_steps)
 
 
-def step_slider(prefix: str, config: RunConfig, traj: Trajectory) -> int:
-    """The step to look at, over the run. A new run (new data, scaling or rate) opens at
-    ``scaling.opening_step``: its last step, or for a diverged run the last one before its loss grew a
-    millionfold."""
-    key, last = _k(prefix, "step"), int(traj.step[-1])
-    opening = scaling.opening_step(traj)
-    widgets.keep_step(
-        key, opening=opening, snap=widgets.stored_step(traj), run_key=_k(prefix, "run_id"), run_id=_run_id(config)
-    )
-    thinned = widgets.thinned_note(traj, "the slider snaps to the nearest stored step.")
-    st.slider(
-        "Step (updates applied)",
-        0,
-        max(last, 1),
-        key=key,
-        disabled=last == 0,
-        help=f"Steps 0 to {last:,} of the run ({traj.status.value.replace('_', ' ')} at step {last:,}). The charts "
-        "below show the gradients and the path at this step. A diverged run opens before its loss grew a "
-        "millionfold: drag right to watch it blow up." + thinned,
-    )
-    return int(st.session_state[key])
+def _payload(config: RunConfig, i: int, j: int, hold: str, held_step: int) -> str:
+    problem = cache.all_features_problem(config.dataset, config.scaling)
+    p = scaling_player.player(problem, cache.all_features_run(config), i, j, hold=hold, held_step=held_step)
+    return playground.player_json(p, run=f"{_run_id(config)}/{i}/{j}/{hold}/{held_step}")
+
+
+@st.cache_resource(max_entries=16, show_spinner="Preparing the run for the browser...")  # read-only text
+def _cached_payload(config: RunConfig, i: int, j: int, hold: str, held_step: int) -> str:
+    return _payload(config, i, j, hold, held_step)
+
+
+def step_player(prefix: str, config: RunConfig, traj: Trajectory, i: int, j: int, hold: str) -> int:
+    """The player of the run (``gdviz.ui.player``): the gradient charts and the cost slice over params i and j
+    follow its step in the browser. Returns the step the server knows (after the browser's pause sync).
+
+    A new run (new data, scaling or rate) opens at ``scaling.opening_step``: its last step, or for a diverged
+    run the last one before its loss grew a millionfold. A new pair keeps the step. With the others held at
+    the current step's params, the slice is drawn at the step the server knows and redrawn after each pause.
+    """
+    rows = playback.player_rows(traj)
+    step = player.open_at(prefix, repr(_run_id(config)), opening=scaling.opening_step(traj))
+    step = playback.clamp_step(rows, step)
+    st.session_state[player.cursor_key(prefix)] = step
+    held = step if hold == "current" else 0
+    if config.dataset == data.UPLOAD:
+        payload = cache.upload_memo(("scaling_player", config, i, j, hold, held),
+                                    lambda: _payload(config, i, j, hold, held))  # fmt: skip
+    else:
+        payload = _cached_payload(config, i, j, hold, held)
+    player.player(prefix, payload, run=f"{_run_id(config)}/{i}/{j}/{hold}/{held}", step=step)
+    return step
 
 
 def pair_controls(prefix: str, config: RunConfig, names: tuple[str, ...], default: tuple[int, int]) -> tuple:
@@ -341,8 +352,7 @@ def _read_link(q: dict[str, str], notices: list[str]) -> None:
                 f"Ignored where the other params are held (hold): it must be {' or '.join(scaling.HOLD_MODES)}."
             )
     if "step" in q and (step := query.read_int("step", q["step"], "step", notices)) is not None:
-        st.session_state[_k(PAGE, "step")] = step
-        st.session_state[_k(PAGE, "run_id")] = _run_id(config)  # so the slider keeps it, not the opening step
+        player.go_to(PAGE, step)  # the player opens there, not at the run's opening step
 
 
 def _write_link() -> dict[str, str]:
@@ -354,8 +364,8 @@ def _write_link() -> dict[str, str]:
         q["pair"] = f"{int(st.session_state[kx])},{int(st.session_state[ky])}"
     if (hold := st.session_state.get(_k(PAGE, "hold"))) not in (None, next(iter(scaling.HOLD_MODES))):
         q["hold"] = hold
-    if (step := st.session_state.get(_k(PAGE, "step"))) is not None:
-        q["step"] = str(int(step))
+    if player.cursor_key(PAGE) in st.session_state:
+        q["step"] = str(player.cursor(PAGE))
     return q
 
 

@@ -1,5 +1,6 @@
-""" "The math" page in a real browser: the equations render (KaTeX, no parse error), the step input changes
-the numbers to those of a naive GD loop written here, no error box; screenshots for a person to look at
+""" "The math" page in a real browser: the equations render (KaTeX, no parse error), the player's step changes
+the sections' numbers to those of a naive GD loop written here with no message to the server while the user
+steps, a link opens at its step, no error box; screenshots for a person to look at
 (tests/e2e/screenshots/math*.png)."""
 
 from __future__ import annotations
@@ -41,17 +42,24 @@ def open_math(page, app_url) -> None:
     else:  # a phone: the sidebar starts closed; the app has been served, so the deep link is now the app's
         page.goto(f"{app_url}/math")
     page.get_by_text("1. The loss").wait_for(timeout=30_000)
-    wait_for_app(page, n_charts=0)
+    wait_for_app(page, n_charts=1)  # the player's loss chart
     page.wait_for_function("() => document.querySelectorAll('.katex').length >= 16", timeout=30_000)
     assert page.evaluate(KATEX_ERRORS) == []  # every formula parsed
 
 
+def cell(page, col: str) -> str:
+    """The text of the first page cell showing the player's column ``col`` (gdviz.ui.math.cell)."""
+    return page.locator(f'[data-gdviz-cell="math:{col}"]').first.inner_text().strip()
+
+
 def set_step(page, step: int) -> None:
-    box = page.get_by_role("spinbutton", name="Step of the run")
+    """Type the step in the player's Go to step box: the browser moves there, and syncs after a pause."""
+    box = page.get_by_role("spinbutton", name="Go to step")
     box.fill(str(step))
     box.press("Enter")
-    page.get_by_text(f"One plain step from step {step:,}").wait_for(timeout=30_000)
-    wait_until_drawn(page)
+    page.wait_for_function(
+        "s => document.querySelector('[data-gdviz-cell=\"math:step\"]')?.textContent === s", arg=f"{step:,}"
+    )
 
 
 def wait_until_drawn(page) -> None:
@@ -70,11 +78,12 @@ def test_equations_render_and_the_step_changes_the_numbers(page, app_url, screen
     open_math(page, app_url)
     assert metric(page, "X1 shape") == "20 x 2"
     loss0, g0 = oracle(0)
-    assert float(metric(page, "J(w) from the rows")) == pytest.approx(loss0, rel=6e-6)
+    assert float(cell(page, "lf")) == pytest.approx(loss0, rel=6e-6)
     set_step(page, 7)
     loss7, g7 = oracle(7)
-    assert float(metric(page, "J(w) from the rows")) == pytest.approx(loss7, rel=6e-6)
-    assert float(metric(page, "||g||^2").replace(",", "")) == pytest.approx(g7, rel=6e-6)
+    assert float(cell(page, "lf")) == pytest.approx(loss7, rel=6e-6)
+    assert float(cell(page, "g2")) == pytest.approx(g7, rel=6e-6)
+    assert metric(page, "Step") == "7"  # the player's read-out
     assert loss7 < loss0
     # On a desktop every display formula fits its column (none is cut off or needs a scroll bar).
     clipped = page.evaluate(
@@ -110,11 +119,49 @@ def test_divergent_rate_is_explained(page, app_url, screenshot_dir):
     page.get_by_role("button", name="Divergent", exact=True).first.click()
     page.get_by_text("above 2/lambda_max", exact=False).first.wait_for(timeout=30_000)
     set_step(page, 5)
-    assert float(metric(page, "eta / (2/lambda_max)")) > 1
-    last = int(page.get_by_role("spinbutton", name="Step of the run").get_attribute("max"))
-    set_step(page, last)  # the step whose values overflowed: shown and explained, no traceback
+    assert float(cell(page, "ratio")) > 1
+    page.locator(".gdviz-player").focus()
+    page.keyboard.press("End")  # the step whose values overflowed: shown and explained, no traceback
+    assert cell(page, "le") == "overflowed"
+    # After the pause the server knows the step, and explains the overflow there.
     page.get_by_text("overflowed float64", exact=False).first.wait_for(timeout=30_000)
     assert exception_boxes(page) == []
     page.set_viewport_size({"width": 1400, "height": 2400})
     page.wait_for_timeout(500)
     page.screenshot(path=str(screenshot_dir / "math_divergent.png"))
+
+
+def test_fifty_moves_send_the_server_nothing_and_every_section_follows(page, app_url):
+    sent = {"n": 0}
+    page.on("websocket", lambda ws: ws.on("framesent", lambda _: sent.__setitem__("n", sent["n"] + 1)))
+    open_math(page, app_url)
+    page.wait_for_timeout(1500)  # the page's own start-up messages are over
+    before = sent["n"]
+    page.locator(".gdviz-player").focus()
+    for i in range(50):
+        page.keyboard.press("ArrowRight" if i % 5 != 4 else "ArrowLeft")  # 40 right, 10 left: step 30
+    loss, g2 = oracle(30)
+    assert cell(page, "step") == "30" and metric(page, "Step") == "30"
+    assert float(cell(page, "lf")) == pytest.approx(loss, rel=6e-6)
+    assert float(cell(page, "g2")) == pytest.approx(g2, rel=6e-6)
+    assert sent["n"] == before, "the browser talked to the server while the user was moving"
+    # About a second after the last move the browser tells the server the step (share links, downloads).
+    page.wait_for_function(
+        "() => (document.querySelector('[data-testid=\"gdviz-share-url\"]') || {}).value?.includes('step=30')",
+        timeout=15_000,
+    )
+    assert sent["n"] > before
+    wait_until_drawn(page)
+    assert float(cell(page, "lf")) == pytest.approx(loss, rel=6e-6)  # the server wrote the same numbers
+
+
+def test_a_link_opens_at_its_step(page, app_url):
+    page.goto(app_url)  # the app root first (see open_math)
+    page.get_by_role("link", name="The math").wait_for(state="attached", timeout=30_000)
+    page.goto(f"{app_url}/math?step=12")
+    page.get_by_text("1. The loss").wait_for(timeout=30_000)
+    wait_for_app(page, n_charts=1)
+    page.wait_for_function("() => document.querySelector('[data-gdviz-cell=\"math:step\"]')?.textContent === '12'")
+    assert metric(page, "Step") == "12"
+    assert float(cell(page, "lf")) == pytest.approx(oracle(12)[0], rel=6e-6)
+    assert exception_boxes(page) == []

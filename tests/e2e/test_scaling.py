@@ -1,5 +1,6 @@
 """The Feature scaling page in a real browser: switch to California housing, press the puzzle buttons, switch
-the scaling, and save screenshots (looked at by a person) under tests/e2e/screenshots/scaling*.png.
+the scaling, step through the run with no message to the server (every chart follows), open a link at its
+step, and save screenshots (looked at by a person) under tests/e2e/screenshots/scaling*.png.
 
 The page needs California housing offline, so this module starts its own server with GDVIZ_CALIFORNIA_CSV
 pointing at the shared CSV (the session server of conftest.py may have been started without it).
@@ -7,10 +8,21 @@ pointing at the shared CSV (the session server of conftest.py may have been star
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from sklearn.datasets import load_diabetes
 
 from tests.conftest import CALIFORNIA_CSV
-from tests.e2e.conftest import choose, exception_boxes, metric, serve_app, table_fits, wait_for_app, wait_idle
+from tests.e2e.conftest import (
+    choose,
+    exception_boxes,
+    metric,
+    serve_app,
+    table_fits,
+    wait_for_app,
+    wait_for_chart,
+    wait_idle,
+)
 
 CHARTS = (
     "scaling_grad_start",
@@ -117,3 +129,69 @@ def test_phone_table_charts_and_the_scaling_box(page, scaling_url, screenshot_di
         )
         assert clipped == [], (label, clipped)
     page.screenshot(path=str(screenshot_dir / "scaling_phone_sidebar.png"))
+
+
+def diabetes_gd(lr: float, steps: int) -> np.ndarray:
+    """Plain GD on raw diabetes (every feature) written out here: params after each step, rows 0..steps."""
+    X, y = load_diabetes(return_X_y=True, scaled=False)
+    X1 = np.column_stack([np.ones(len(y)), X])
+    w = np.zeros(X1.shape[1])
+    out = [w]
+    for _ in range(steps):
+        w = w - lr * 2 / len(y) * X1.T @ (X1 @ w - y)
+        out.append(w)
+    return np.array(out)
+
+
+def open_scaling(page, url: str, query: str = "") -> None:
+    page.goto(url)  # the front page first (app.py's navigation), then the page's link
+    wait_for_app(page, n_charts=1)
+    page.goto(f"{url}/scaling{query}")
+    wait_for_app(page, n_charts=len(CHARTS))
+    wait_idle(page)
+
+
+def test_stepping_moves_every_chart_and_sends_the_server_nothing(page, scaling_url, screenshot_dir):
+    sent = {"n": 0}
+    page.on("websocket", lambda ws: ws.on("framesent", lambda _: sent.__setitem__("n", sent["n"] + 1)))
+    page.set_viewport_size({"width": 1400, "height": 900})
+    # Raw diabetes at a stable rate (1e-5 < 2/lambda_max = 1.36e-5): a slow run, every step stored.
+    open_scaling(page, scaling_url, "?dataset=diabetes&lr=1e-05&max_steps=200")
+    assert exception_boxes(page) == []
+    page.wait_for_timeout(1500)  # the page's own start-up messages are over
+    before = sent["n"]
+    player = page.locator(".gdviz-player")
+    player.focus()
+    page.keyboard.press("Home")
+    for i in range(50):
+        page.keyboard.press("ArrowRight" if i % 5 != 4 else "ArrowLeft")  # 40 right, 10 left: step 30
+    for key in CHARTS:
+        wait_for_chart(page, key, "30")
+    assert sent["n"] == before, "the browser talked to the server while the user was moving"
+    assert metric(page, "Step") == "30"
+    ws = diabetes_gd(1e-5, 30)
+    assert float(metric(page, "intercept")) == pytest.approx(ws[30][0], rel=1e-5)
+    path = page.evaluate(
+        "() => document.querySelector('.gdviz-live[data-key=\"scaling_contour\"]')._fullData"
+        ".filter(t => t.name === 'path (projected)')[0].x.length"
+    )
+    assert path == 31  # steps 0..30 on the cost slice
+    page.wait_for_function(
+        "() => (document.querySelector('[data-testid=\"gdviz-share-url\"]') || {}).value?.includes('step=30')",
+        timeout=15_000,
+    )
+    assert sent["n"] > before
+    # With the others held at the current step's params, the slice is redrawn at the synced step.
+    page.get_by_text("step 30's params").first.wait_for(timeout=30_000)
+    assert exception_boxes(page) == []
+    player.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "scaling_player.png"))
+
+
+def test_a_link_opens_at_its_step(page, scaling_url):
+    open_scaling(page, scaling_url, "?dataset=diabetes&lr=1e-05&max_steps=200&step=17")
+    for key in CHARTS:
+        wait_for_chart(page, key, "17")
+    assert metric(page, "Step") == "17"
+    assert float(metric(page, "intercept")) == pytest.approx(diabetes_gd(1e-5, 17)[17][0], rel=1e-5)
+    assert exception_boxes(page) == []

@@ -3,14 +3,19 @@
 The oracles use no gdviz code beyond loading the raw data: the design matrix X1 built here (scaled here
 when the page scales), the gradient (2/n) X1^T (X1 w - y) and the loss on the rows, np.linalg.eigvalsh
 of the Hessian, np.linalg.lstsq for the optimum, and naive gradient-descent / heavy-ball loops for the
-run. The page is driven through its widgets (and the Playground's Step button) only.
+run. The page is driven through its widgets and its player: what the browser sends after a pause (the step,
+``tests.player_view.sync``). A number that follows the step is a page cell (``data-gdviz-cell``), read here as
+the server wrote it at the synced step; that the player rewrites it at every step is tests/e2e/test_math.py.
 """
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -98,8 +103,37 @@ def math_page() -> AppTest:
     return ok(at.switch_page(PAGE).run())
 
 
+CELL_BLOCK = re.compile(
+    r'<div style="[^"]*">([^<]*)</div><div style="[^"]*"><span data-gdviz-cell="math:[^>]*>([^<]*)</span>'
+)
+
+
 def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+    """label -> value of every st.metric and every metric-like page cell block."""
+    out = {m.label: m.value for m in at.metric}
+    for md in at.markdown:
+        out |= {html.unescape(label): html.unescape(v) for label, v in CELL_BLOCK.findall(md.value)}
+    return out
+
+
+def _strip(cell: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", cell))
+
+
+def html_tables(at: AppTest) -> list[pd.DataFrame]:
+    """The page's HTML tables (the ones with page cells), first column as the index; a per-parameter table
+    (one column per parameter) is turned to one row per parameter."""
+    out = []
+    for md in at.markdown:
+        for t in re.findall(r"<table[^>]*>.*?</table>", md.value, flags=re.S):
+            head = [_strip(h) for h in re.findall(r"<th>(.*?)</th>", t)]
+            rows = [[_strip(c) for c in re.findall(r"<td>(.*?)</td>", r)] for r in re.findall(r"<tr>(.*?)</tr>", t)]
+            rows = [r for r in rows if r]
+            frame = pd.DataFrame(rows, columns=head).set_index(head[0])
+            if head[0] == "quantity":  # one column per parameter: read it one row per parameter
+                frame = frame.T.rename_axis("parameter")
+            out.append(frame)
+    return out
 
 
 def value(text: str) -> float:
@@ -108,8 +142,7 @@ def value(text: str) -> float:
 
 def table(at: AppTest, column: str):
     """The st.table that has ``column`` (as its index name or a column)."""
-    for t in at.table:
-        df = t.value
+    for df in [t.value for t in at.table] + html_tables(at):
         if column in df.columns or df.index.name == column:
             return df
     raise AssertionError(f"no table with column {column!r}")
@@ -120,7 +153,12 @@ def texts(at: AppTest, kind: str) -> str:
 
 
 def set_step(at: AppTest, step: int) -> AppTest:
-    return ok(at.number_input(key="math_step").set_value(step).run())
+    """What the player sends after the user stepped to ``step`` and paused."""
+    return ok(player_view.sync(at, step, "math"))
+
+
+def shown_step(at: AppTest) -> int:
+    return player_view.data(at, "math")["step"]
 
 
 def assert_page_shows(at: AppTest, X1, y, path: np.ndarray, step: int, lr: float, *, feature: str = "x") -> None:
@@ -129,7 +167,7 @@ def assert_page_shows(at: AppTest, X1, y, path: np.ndarray, step: int, lr: float
     w = path[step]
     w_next = path[step + 1] if step + 1 < len(path) else None
     shown = metrics(at)
-    assert at.number_input(key="math_step").value == step
+    assert shown_step(at) == step
     # Shapes
     assert shown["X1 shape"] == f"{n:,} x 2"
     assert shown["y shape"] == f"{n:,}" and shown["w shape"] == "2" and shown["Residual shape"] == f"{n:,}"
@@ -159,7 +197,13 @@ def assert_page_shows(at: AppTest, X1, y, path: np.ndarray, step: int, lr: float
                                atol=1e-8)  # fmt: skip
     if w_next is not None:
         np.testing.assert_allclose(err["e_{t+1} in the run"].astype(float), w_next - w_star, rtol=REL, atol=1e-8)
-    assert f"One plain step from step {step:,}** at $\\eta$ = {lr:.6g}" in texts(at, "markdown")
+    plain = re.sub(r"<[^>]+>", "", texts(at, "markdown"))
+    assert f"One plain step from step {step:,}** at rate eta = {lr:.6g}" in plain
+    # The browser holds the same numbers at this step (the payload's columns at the row the player opens at)
+    p, k = player_view.payload(at, "math"), player_view.shown_row(at, "math")
+    assert p["columns"]["step"][k] == step
+    np.testing.assert_allclose([p["columns"]["w0"][k], p["columns"]["w1"][k]], w, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose([p["columns"]["gf0"][k], p["columns"]["gf1"][k]], g, rtol=1e-9, atol=1e-12)
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +232,7 @@ def test_every_number_at_the_start(line, line_path):
     assert "n = 20 rows" in texts(at, "caption")
 
 
-def test_the_step_selector_changes_the_numbers(line, line_path):
+def test_the_players_step_changes_the_numbers(line, line_path):
     at = math_page()
     X1, y = line
     before = metrics(at)
@@ -214,10 +258,11 @@ def test_the_step_starts_at_the_playgrounds_step(line, line_path):
 def test_out_of_range_steps_never_raise(line):
     at = math_page()
     last = None
-    for step in (10**7, -5, None):
-        ok(at.number_input(key="math_step").set_value(step).run())
-        last = at.number_input(key="math_step").value
+    for step in (10**7, -5):
+        set_step(at, step)
+        last = shown_step(at)
         assert last is not None and last >= 0
+    assert last == 0
     assert metrics(at)["X1 shape"] == "20 x 2"
 
 
@@ -262,12 +307,12 @@ def test_a_divergent_rate_is_shown_and_explained(line):
     assert value(metrics(at)["eta / (2/lambda_max)"]) > 1
     assert "Actual J(w - eta g)" in metrics(at)
     # the last step of the run: values have overflowed; shown as such, explained, no traceback
-    last = int(at.number_input(key="math_step").max)
+    last = int(player_view.payload(at, "math")["columns"]["step"][-1])
     assert last == first_overflow(X1, y, lr)
     set_step(at, last)
     assert "overflowed float64" in texts(at, "warning")
     shown = metrics(at)
-    assert not np.isfinite(value(shown["J(w) in the run"]))
+    assert shown["J(w) in the run"] == "overflowed"
     # the step before still has finite (huge) numbers, which grow by about |1 - lr lambda_max| per step
     set_step(at, last - 1)
     assert np.isfinite(value(metrics(at)["J(w) in the run"]))

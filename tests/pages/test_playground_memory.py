@@ -8,6 +8,7 @@ w*, a matrix power), "no stored step is nearer" for the snapping, and the pickle
 from __future__ import annotations
 
 import pickle
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +16,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from gdviz.config import RunConfig
-from gdviz.ui.live_chart import figures_of
 from tests import player_view
-from tests.chart_utils import decode
+from tests.pages import test_math as math_page
 from tests.pages.test_playground import (
     assert_readout,
     click,
@@ -136,24 +136,23 @@ def test_the_math_page_snaps_a_long_run_and_says_what_is_not_stored(line):
     set_field(at, "tol", 0.0)
     set_field(at, "max_steps", MAX_STEPS)
     ok(at.switch_page("pages/math.py").run())
-    ok(at.number_input(key="math_step").set_value(150_003).run())
-    step = at.number_input(key="math_step").value
-    assert step != 150_003 and abs(step - 150_003) < 64  # a stored step nearby
-    assert "nearest stored one" in at.number_input(key="math_step").help
+    ok(player_view.sync(at, 150_003, "math"))  # the browser holds stored steps only: it never sends another
+    step = player_view.data(at, "math")["step"]
+    assert step != 150_003 and abs(step - 150_003) < 256  # a stored step nearby
+    assert_nearest_stored(np.array(player_view.payload(at, "math")["columns"]["step"]), 150_003, step)
     w = closed_form(X1, y, step)
-    shown = {m.label: m.value for m in at.metric}
-    assert "The run's loss at the next step" not in shown  # step + 1 is not stored
-    assert any("next step is not stored" in c.value for c in at.caption)
-    assert f"One plain step from step {step:,}**" in " ".join(m.value for m in at.markdown)
-    table = next(t for t in at.table if "e_t = w_t - w*" in t.value.columns)
-    np.testing.assert_allclose(table.value["e_t = w_t - w*"].astype(float), w - lstsq_line(X1[:, 1], y), rtol=1e-4)
+    assert math_page.metrics(at)["The run's loss at the next step"] == "-"  # step + 1 is not stored
+    assert any("does not store its next step" in c.value for c in at.caption)
+    assert f"One plain step from step {step:,}**" in re.sub(r"<[^>]+>", "", " ".join(m.value for m in at.markdown))
+    table = math_page.table(at, "e_t = w_t - w*")
+    np.testing.assert_allclose(table["e_t = w_t - w*"].astype(float), w - lstsq_line(X1[:, 1], y), rtol=1e-4)
 
-    ok(at.number_input(key="math_step").set_value(1_000).run())  # early steps are all stored, with their next
-    assert at.number_input(key="math_step").value == 1_000
-    assert "The run's loss at the next step" in {m.label for m in at.metric}
+    ok(player_view.sync(at, 1_000, "math"))  # early steps are all stored, with their next
+    assert player_view.data(at, "math")["step"] == 1_000
+    assert math_page.metrics(at)["The run's loss at the next step"] != "-"
 
 
-def test_the_feature_scaling_slider_snaps_a_long_multi_feature_run(diabetes_xy, california_csv, monkeypatch):
+def test_the_feature_scaling_player_snaps_a_long_multi_feature_run(diabetes_xy, california_csv, monkeypatch):
     monkeypatch.setenv("GDVIZ_CALIFORNIA_CSV", str(california_csv))  # the page's puzzle panel: no download
     X, y = diabetes_xy
     Xs = (X - X.mean(axis=0)) / X.std(axis=0)  # standard scaling written out
@@ -164,16 +163,15 @@ def test_the_feature_scaling_slider_snaps_a_long_multi_feature_run(diabetes_xy, 
                                                  max_steps=50_000)  # fmt: skip
     ok(at.run())
     ok(at.switch_page("pages/scaling.py").run())
-    ok(at.slider(key="scaling_step").set_value(40_003).run())
-    step = at.session_state["scaling_step"]
-    assert step != 40_003 and abs(step - 40_003) < 16  # a stored step nearby
-    assert "snaps to the nearest stored step" in at.slider(key="scaling_step").help
+    ok(player_view.sync(at, 40_003, "scaling"))  # the browser holds stored steps only: it never sends another
+    step = player_view.data(at, "scaling")["step"]
+    assert step != 40_003 and abs(step - 40_003) < 64  # a stored step nearby
+    assert_nearest_stored(np.array(player_view.payload(at, "scaling")["columns"]["step"]), 40_003, step)
     H = 2.0 / n * X1.T @ X1
     w_star = np.linalg.lstsq(X1, y, rcond=None)[0]
     w = w_star + np.linalg.matrix_power(np.eye(X1.shape[1]) - lr * H, step) @ (np.zeros(X1.shape[1]) - w_star)
     grads = 2.0 / n * X1.T @ (X1 @ w - y)
-    figs = {k: f for e in at.get("bidi_component") for k, f in figures_of(e).items()}
-    trace = figs["scaling_grad_step"]["data"][0]
-    shown = decode(trace["y"]).astype(float)
+    trace = player_view.figures(at, "scaling")["scaling_grad_step"]["data"][0]
+    shown = np.array(trace["y"], dtype=float)
     assert np.abs(grads).max() > 1.0  # still moving, so the bars are not all ~0
     np.testing.assert_allclose(shown, np.abs(grads), rtol=1e-6)

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from gdviz import data
 from gdviz.config import RunConfig
-from gdviz.ui.live_chart import figures_of
+from tests import player_view
 from tests.chart_utils import decode
 from tests.oracles import loss_of
 
@@ -121,15 +121,14 @@ def table(at: AppTest):
 
 
 def figure(at: AppTest, key: str) -> dict:
-    for element in at.get("bidi_component"):
-        figs = figures_of(element)
-        if key in figs:
-            return figs[key]
-    raise AssertionError(f"no live chart {key!r}")
+    """The chart ``key`` as the browser's player draws it at the step shown (the page's one player)."""
+    figs = player_view.figures(at, "regimes")
+    assert key in figs, f"no chart {key!r}"
+    return figs[key]
 
 
 def chart_keys(at: AppTest) -> set[str]:
-    return {key for element in at.get("bidi_component") for key in figures_of(element)}
+    return set(player_view.figures(at, "regimes"))
 
 
 def trace(fig: dict, prefix: str) -> dict:
@@ -139,13 +138,13 @@ def trace(fig: dict, prefix: str) -> dict:
 
 
 def xy(t: dict) -> tuple[np.ndarray, np.ndarray]:
-    return decode(t["x"]).astype(float), decode(t["y"]).astype(float)
+    x, y = (np.array([np.nan if v is None else v for v in decode(t[a])], dtype=float) for a in ("x", "y"))
+    return x, y
 
 
-def scrubber(at: AppTest):
-    found = [s for s in at.select_slider if s.key.startswith("regimes_scrub_")]
-    assert len(found) == 1
-    return found[0]
+def shown_step(at: AppTest) -> int:
+    p = player_view.payload(at, "regimes")
+    return p["columns"]["step"][player_view.shown_row(at, "regimes")]
 
 
 @pytest.fixture(scope="module")
@@ -222,53 +221,55 @@ def test_decaying_run_is_explained_from_its_own_rates(default_page, line, oracle
 
 
 # ---------------------------------------------------------------------------------------------
-# 2. The shared scrubber
+# 2. One player over every panel
 # ---------------------------------------------------------------------------------------------
 
 
-def test_scrubber_starts_at_the_end_of_the_longest_run(default_page, oracle_runs):
-    assert scrubber(default_page).value == max(run.steps for run in oracle_runs.values())
+def test_the_player_opens_at_the_end_of_the_longest_run(default_page, oracle_runs):
+    last = max(run.steps for run in oracle_runs.values())
+    assert shown_step(default_page) == last == default_page.session_state["regimes_cursor"]
     fig = figure(default_page, "regimes_divergent_contour")
     x, y = xy(trace(fig, "path"))
-    last = oracle_runs["divergent"].last
-    assert np.isfinite(last).all()  # the params of the step that overflowed the loss are still finite: drawn
-    np.testing.assert_allclose([x[-1], y[-1]], last, rtol=1e-9)
+    end = oracle_runs["divergent"].last
+    assert np.isfinite(end).all()  # the params of the step that overflowed the loss are still finite: drawn
+    np.testing.assert_allclose([x[-1], y[-1]], end, rtol=1e-7)
     notes = [a["text"] for a in fig["layout"].get("annotations", [])]
     assert any(f"diverged at step {oracle_runs['divergent'].steps:,}" in t for t in notes)
+    shown = player_view.shown(default_page, "regimes")
+    assert shown["Step"] == f"{last:,}" and shown["Divergent status"] == "diverged"
+    assert shown["Divergent loss"] == "overflowed" and shown["Good status"] == "converged"
+    assert shown["Slow status"] == "max steps"
+    assert float(shown["Good loss"]) == pytest.approx(oracle_runs["good"].loss[-1], rel=1e-5)
 
 
-def offered_steps(at: AppTest) -> list[int]:
-    """The scrubber's options, read back from their labels ("step 1,234")."""
-    return [int(str(o).removeprefix("step ").replace(",", "")) for o in scrubber(at).options]
-
-
-def test_scrubber_offers_every_early_step_then_a_log_spread(default_page, oracle_runs):
-    steps = offered_steps(default_page)
+def test_the_step_axis_holds_every_early_step_then_a_thinned_tail(default_page, oracle_runs):
+    steps = player_view.payload(default_page, "regimes")["columns"]["step"]
     last = max(run.steps for run in oracle_runs.values())
-    assert steps[:61] == list(range(61)) and steps[-1] == last
-    assert steps == sorted(set(steps)) and len(steps) < 300
-    gaps = np.diff(steps[60:]) / np.array(steps[60:-1])
-    assert gaps.max() < 0.1  # each later step within 10% of the one before
+    assert steps[:601] == list(range(601)) and steps[-1] == last
+    assert steps == sorted(set(steps)) and len(steps) <= 2_048
+    tail = np.array(steps[600:])
+    assert (np.diff(tail) / tail[:-1]).max() < 0.02  # each later step within 2% of the one before
 
 
 @pytest.mark.parametrize("wanted", [0, 10, 300])
-def test_scrubber_cuts_every_chart_at_the_step(wanted, oracle_runs):
+def test_a_synced_step_cuts_every_chart_there(wanted, oracle_runs):
     at = open_page()
-    step = min(offered_steps(at), key=lambda s: abs(s - wanted))
-    ok(scrubber(at).set_value(step).run())
-    assert at.session_state["regimes_step"] == step
+    ok(player_view.sync(at, wanted, "regimes"))  # what the browser sends after the user stopped at ``wanted``
+    assert at.session_state["regimes_cursor"] == wanted == shown_step(at)
+    shown = player_view.shown(at, "regimes")
     for lane in (*SLOTS, "decay"):
         run = oracle_runs[lane]
-        shown = min(step, run.steps)
+        upto = min(wanted, run.steps)
         x, y = xy(trace(figure(at, f"regimes_{lane}_contour"), "path"))
-        np.testing.assert_allclose(np.column_stack([x, y]), run.params[: shown + 1], rtol=1e-8, atol=1e-12)
+        np.testing.assert_allclose(np.column_stack([x, y]), run.params[: upto + 1], rtol=1e-7, atol=1e-12)
         steps, loss = xy(trace(figure(at, f"regimes_{lane}_loss"), "loss ("))
-        np.testing.assert_array_equal(steps, np.arange(shown + 1))
-        np.testing.assert_allclose(loss, run.loss[: shown + 1], rtol=1e-8)
-        assert figure(at, f"regimes_{lane}_contour")["layout"]["title"]["text"].endswith(f"up to step {shown:,}")
+        np.testing.assert_array_equal(steps, np.arange(upto + 1))
+        np.testing.assert_allclose(loss, run.loss[: upto + 1], rtol=1e-8)
+        label = "Decaying" if lane == "decay" else lane.capitalize()
+        assert float(shown[f"{label} loss"]) == pytest.approx(run.loss[upto], rel=1e-5)
+        assert shown[f"{label} status"] == ("running" if wanted < run.steps else "converged")
     overview = figure(at, "regimes_overview")
-    assert {len(decode(t["x"])) for t in overview["data"]} <= set(range(step + 2))
-    assert max(decode(t["x"]).max() for t in overview["data"] if len(decode(t["x"]))) <= step
+    assert max(xy(t)[0].max() for t in overview["data"] if len(t["x"])) == wanted
 
 
 # ---------------------------------------------------------------------------------------------
@@ -372,7 +373,7 @@ def test_long_runs_are_capped(line):
     assert outcomes(at)[0] == slow.outcome == "converged in 10,989 steps"
     assert outcomes(at)[3] == naive_gd(X1, y, sig(SLOT_R["divergent"] / lam[-1]), max_steps=20_000).outcome
     steps, _ = xy(trace(figure(at, "regimes_slow_loss"), "loss ("))
-    assert steps[-1] == slow.steps and len(steps) <= 2_500  # downsampled, ends at the run's end
+    assert steps[-1] == slow.steps and len(steps) <= 2_048  # thinned, ends at the run's end
 
 
 def test_the_fastest_preset_is_set_against_the_measured_best(line):

@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from gdviz import data
 from gdviz.ui import cache
-from gdviz.ui.live_chart import figures_of
+from tests import player_view
 from tests.chart_utils import decode, trace_by_name
 from tests.conftest import CALIFORNIA_CSV, live_figure
 
@@ -162,7 +162,7 @@ def set_rate(at: AppTest, rate: float) -> AppTest:
 
 def test_default_page_opens_on_raw_diabetes_and_draws_every_chart():
     at = new_page()
-    assert sorted(k for e in at.get("bidi_component") for k in figures_of(e)) == sorted(CHART_KEYS)
+    assert sorted(player_view.figures(at, "scaling")) == sorted(CHART_KEYS)
     assert len(at.get("plotly_chart")) == 2  # feature scales and thresholds
     config = at.session_state["gdviz_config"]
     assert (config.dataset, config.scaling, config.feature) == ("diabetes", "none", 0)
@@ -258,13 +258,14 @@ def test_puzzle_buttons_diverge_at_1e6_and_crawl_at_1e7(california):
     assert not any("overflowed" in w.value for w in at.warning)
 
 
-def test_step_slider_moves_the_current_gradient_bars(california):
+def test_the_players_step_moves_the_current_gradient_bars(california):
     X, y = california
     X1 = design(X)
     at = new_page()
     click(at, "scaling_try_1e-07")
     _, _, ws = naive_gd(X1, y, 1e-7, steps=30)
-    ok(at.slider(key="scaling_step").set_value(25).run())
+    ok(player_view.sync(at, 25, "scaling"))  # what the browser sends after the user stopped at step 25
+    assert player_view.data(at, "scaling")["step"] == 25
     shown = bars(at, "scaling_grad_step")
     for name, value in zip(("intercept", *NAMES), np.abs(grad_of(X1, y, ws[25])), strict=True):
         assert shown[name] == pytest.approx(value, rel=1e-6)
@@ -356,7 +357,7 @@ def test_unavailable_california_is_a_notice_and_the_page_stays_usable(offline):
     assert len(errors) == 1 and "California housing" in errors[0] and offline in errors[0], errors
     assert at.session_state["gdviz_config"] == before
     assert at.selectbox(key="scaling_dataset").value == "diabetes"
-    assert sorted(k for e in at.get("bidi_component") for k in figures_of(e)) == sorted(CHART_KEYS)
+    assert sorted(player_view.figures(at, "scaling")) == sorted(CHART_KEYS)
     set_rate(at, 0.02)  # still usable: a good change goes through and clears the notice
     assert at.session_state["gdviz_config"].learning_rate == 0.02
     assert not at.error
@@ -410,7 +411,7 @@ def test_rate_buttons_multiply_and_divide_by_ten():
 def test_what_the_page_keeps_in_session_state_pickles():
     at = new_page()
     click(at, "scaling_mul10")
-    ok(at.slider(key="scaling_step").set_value(3).run())
+    ok(player_view.sync(at, 3, "scaling"))
     for key in [k for k in at.session_state if k.startswith(("scaling_", "gdviz_"))]:
         value = at.session_state[key]
         if type(value).__module__.startswith("streamlit"):  # a live-charts element's presenter, not ours

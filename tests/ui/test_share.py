@@ -155,7 +155,8 @@ def test_the_same_link_is_read_once_and_widgets_win_afterwards():
 def test_regimes_link_sets_step_custom_rates_and_pins():
     link = {"lr": "0.01", "step": "5", "rates": "slow:0.001,good:0.05", "pins": "0.02,0.03"}
     at = open_link("pages/regimes.py", link)
-    assert at.session_state["regimes_step"] == 5
+    assert at.session_state["regimes_cursor"] == 5  # the one player opens there (tests/pages/test_regimes.py)
+    assert player_view.shown(at, "regimes")["Step"] == "5"
     assert at.session_state["regimes_custom"] == {"slow": 0.001, "good": 0.05}
     assert at.session_state["regimes_pinned"] == [0.02, 0.03]
     assert at.number_input(key="regimes_rate_slow").value == 0.001
@@ -163,6 +164,15 @@ def test_regimes_link_sets_step_custom_rates_and_pins():
     assert not warnings(at)
     q = query(at)
     assert (q["step"], q["rates"], q["pins"]) == ("5", "slow:0.001,good:0.05", "0.02,0.03")
+
+
+def test_regimes_link_past_the_end_opens_at_the_last_step_with_a_notice():
+    at = open_link("pages/regimes.py", {"step": "999999"})
+    assert "is past the max steps of these runs (10,000): showing the last step they reach" in " ".join(warnings(at))
+    steps = player_view.payload(at, "regimes")["columns"]["step"]
+    assert at.session_state["regimes_cursor"] == steps[-1] == 10_000
+    assert player_view.shown(at, "regimes")["Step"] == "10,000"
+    assert query(at)["step"] == "10000"
 
 
 def test_regimes_rate_box_writes_the_url():
@@ -229,7 +239,7 @@ def test_scaling_link_sets_pair_hold_and_step():
     at = open_link("pages/scaling.py", link)
     assert (at.session_state["scaling_pair_x_diabetes"], at.session_state["scaling_pair_y_diabetes"]) == (3, 5)
     assert at.session_state["scaling_hold"] == "optimum"
-    assert at.slider(key="scaling_step").value == 4
+    assert player_view.data(at, "scaling")["step"] == 4  # the player opens at the link's step
     assert at.selectbox(key="scaling_dataset").value == "diabetes"
     assert not warnings(at)
     assert {k: query(at)[k] for k in link} == link
@@ -238,7 +248,7 @@ def test_scaling_link_sets_pair_hold_and_step():
 def test_scaling_widgets_write_the_url():
     at = open_link("pages/scaling.py", {"dataset": "diabetes", "scale": "standard", "lr": "0.1"})
     ok(at.radio(key="scaling_hold").set_value("optimum").run())
-    ok(at.slider(key="scaling_step").set_value(2).run())
+    ok(player_view.sync(at, 2, "scaling"))  # what the browser sends after the user stopped at step 2
     q = query(at)
     assert (q["hold"], q["step"]) == ("optimum", "2")
 
@@ -254,17 +264,17 @@ def test_scaling_hostile_link_warns_and_the_page_works():
 # ---------------------------------------------------------------------------------------------
 
 
-def test_math_link_sets_its_step_and_the_step_box_writes_it():
+def test_math_link_sets_its_step_and_the_players_step_writes_it():
     at = open_link("pages/math.py", {"lr": "0.02", "step": "12"})
-    assert at.number_input(key="math_step").value == 12 and config(at).learning_rate == 0.02
-    ok(at.number_input(key="math_step").set_value(3).run())
+    assert player_view.data(at, "math")["step"] == 12 and config(at).learning_rate == 0.02
+    ok(player_view.sync(at, 3, "math"))
     assert query(at) == {"lr": "0.02", "step": "3"}
 
 
 def test_math_hostile_link_warns_and_the_page_works():
     at = open_link("pages/math.py", {"step": "1" * 500})
     assert any("step" in w for w in warnings(at))
-    assert at.number_input(key="math_step").value == 0
+    assert player_view.data(at, "math")["step"] == 0
 
 
 def test_moving_between_pages_carries_no_notice():
