@@ -25,6 +25,9 @@ UPLOAD_ID = re.compile(r"(?:[0-9a-f]{16})?")
 # after the first 0 (and optimizers.exponential_decay rejects a factor of 0), so the decay stops just short.
 EXP_DECAY_MAX = 0.9999
 EXP_DECAY = Interval(float, 0, EXP_DECAY_MAX, closed="both")  # decay_rate under the exponential schedule
+BATCH_MAX = 1_000_000  # the most rows any data set may have (the synthetic line's largest n_samples)
+# What a batch size must be on data of n rows (a run checks it against its data: ``gdviz.runs.check_batch``).
+BATCH_RULE = "0 (full batch) or an int in the range [1, {n}], the number of rows of the data"
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class RunConfig:
         decay_rate, power_t, factor, every: schedule settings (each schedule reads its own).
         beta, b1, b2, rms_decay, eps: optimizer settings (each optimizer reads its own).
         init_intercept, init_slope: the start point of one-feature runs.
+        batch_size: rows per update: 0 is full batch (every row), b >= 1 a mini-batch of b rows drawn by an
+            epoch-wise shuffle seeded by ``seed`` (``gdviz.engine.run``); at most the data's number of rows.
         tol: the convergence tolerance on ``||w_t - w_{t-1}||`` (0 turns it off).
         max_steps: the step at which a run stops, in [1, MAX_STEPS_LIMIT].
     """
@@ -73,6 +78,7 @@ class RunConfig:
     eps: float = 1e-8
     init_intercept: float = 0.0
     init_slope: float = 0.0
+    batch_size: int = 0
     tol: float = 1e-6
     max_steps: int = 10_000
 
@@ -90,6 +96,8 @@ class RunConfig:
                 f"'' or a content id of 16 hex digits (one is needed when dataset is {data.UPLOAD!r})",
                 self.upload,
             )
+        if self.dataset == "synthetic_line" and self.batch_size > self.n_samples:
+            raise invalid("batch_size", owner, BATCH_RULE.format(n=self.n_samples), self.batch_size)
         if self.schedule == "exponential_decay":  # the rate is lr * (1 - decay_rate)^t: decay 1 zeroes it
             EXP_DECAY.check(self.decay_rate, "decay_rate", owner)
         # The constructors the settings feed check them again, as the API's boundary.
@@ -139,8 +147,20 @@ class RunConfig:
 
     @property
     def is_constant_gd(self) -> bool:
-        """Plain GD at a constant rate: the case the closed-form theory describes exactly."""
+        """Plain GD at a constant rate: the case the closed-form theory describes exactly (on full batch, see
+        ``is_full_batch``; a mini-batch run follows it only on average)."""
         return self.optimizer == "gd" and self.schedule == "constant"
+
+    @property
+    def is_full_batch(self) -> bool:
+        """Every update uses every row (batch_size 0)."""
+        return self.batch_size == 0
+
+    @property
+    def is_closed_form(self) -> bool:
+        """Plain GD at a constant rate on full batch: the run the closed form ``w_t = w* + (I - rate H)^t e_0``
+        describes step by step."""
+        return self.is_constant_gd and self.is_full_batch
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,7 +183,7 @@ class Field:
         constraint: what it accepts (an Interval or Options; None when checked by a rule of its own).
         help: the help text of its widget.
         group: "data" (what the table is), "problem" (which part of it is fitted, how scaled),
-            "optimizer" (the update rule and its rate) or "run" (start point and stop rules).
+            "optimizer" (the update rule and its rate) or "run" (start point, batch size and stop rules).
         used_by: (choice field, its values): only runs with one of those values read it (a beta for
             momentum, say); None when every run reads it.
     """
@@ -249,6 +269,11 @@ _TABLE = (
     Field("init_intercept", "start intercept", "start_intercept", _START, "Where the run starts (intercept).",
           "run"),
     Field("init_slope", "start slope", "start_slope", _START, "Where the run starts (slope).", "run"),
+    Field("batch_size", "batch size", "batch", Interval(int, 0, BATCH_MAX, closed="both"),
+          "Rows per update. 0: full batch, every update uses the gradient over every row (what the theory panel "
+          "predicts). 1 up to the number of rows: stochastic (mini-batch) gradient descent, each update on that "
+          "many rows, reshuffled every epoch (one pass over the rows; the random seed fixes the order). The loss "
+          "then stops falling at a noisy plateau above the least-squares floor.", "run"),
     Field("tol", "convergence tolerance", "tol", Interval(float, 0, 1e6, closed="left"),
           "Stop as converged once an update moves the params less than this (0: never).", "run"),
     Field("max_steps", "max steps", "max_steps", Interval(int, 1, MAX_STEPS_LIMIT, closed="both"),

@@ -22,7 +22,7 @@ from gdviz import engine, thinning
 from gdviz.config import RunConfig
 from gdviz.engine import Problem, State, Status, Trajectory
 from gdviz.errors import InputError
-from gdviz.runs import init_params
+from gdviz.runs import init_params, run_kwargs
 
 # Steps computed ahead of the one asked for, so that stepping one at a time rarely resumes the engine.
 LOOKAHEAD_MIN = 256
@@ -42,11 +42,7 @@ def dense_steps(config: RunConfig, problem: Problem) -> int:
 def begin(config: RunConfig, problem: Problem) -> Trajectory:
     """The run of ``config`` with only its start State (step 0) computed."""
     states = engine.run(
-        problem,
-        config.make_optimizer(),
-        init_params=init_params(config, problem),
-        tol=config.tol,
-        max_steps=config.max_steps,
+        problem, config.make_optimizer(), init_params=init_params(config, problem), **run_kwargs(config, problem)
     )
     return engine.collect(itertools.islice(states, 1))
 
@@ -57,12 +53,14 @@ def finished(traj: Trajectory) -> bool:
 
 
 def extend(config: RunConfig, problem: Problem, traj: Trajectory, n: int) -> Trajectory:
-    """``traj`` with up to ``n`` more States, resumed from its last State (fewer if the run stops first)."""
+    """``traj`` with up to ``n`` more States, resumed from its last State (fewer if the run stops first).
+
+    A mini-batch run resumes exactly too: its batches are a function of (seed, step) alone
+    (``gdviz.engine.batch_rows``), so the resumed run equals the one-shot run bit for bit.
+    """
     if finished(traj) or n <= 0:
         return traj
-    states = engine.run(
-        problem, config.make_optimizer(), tol=config.tol, max_steps=config.max_steps, start=traj.last_state
-    )
+    states = engine.run(problem, config.make_optimizer(), start=traj.last_state, **run_kwargs(config, problem))
     more = next(states, None)
     if more is None:
         return traj

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gdviz import analysis, playback, plots, runs
+from gdviz import analysis, explain, playback, plots, runs
 from gdviz.config import RunConfig
 from gdviz.data import Dataset
 from gdviz.engine import Problem, Status, Trajectory
@@ -49,8 +49,163 @@ def loss_window(problem: Problem, points: np.ndarray, anchors: np.ndarray) -> an
     return analysis.loss_grid(problem, 0, 1, x_range=x_range, y_range=y_range, n=GRID_SIZE)
 
 
-def figures(config: RunConfig, problem: Problem, dataset: Dataset, head: Trajectory, cursor: int) -> dict[str, dict]:
-    """The Playground's six chart specs of the run up to the step shown.
+# ---------------------------------------------------------------------------------------------
+# What one step does: arrows, eigen-directions, the noise plateau of a mini-batch run
+# ---------------------------------------------------------------------------------------------
+
+# The longest arrow of the run is drawn about this share of the contour window (the start of a converging run,
+# the end of a diverging one, whose window grows with it).
+ARROW_SHARE = 0.45
+# A mini-batch run's plateau: the mean loss over the last quarter of its steps.
+PLATEAU_SHARE = 0.25
+
+
+def arrow_vectors(config: RunConfig, traj: Trajectory) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``traj``, the two arrows the contour draws from its params (unscaled).
+
+    Returns:
+        ``(gradient_step, update)``, arrays of shape (n_states, n_params): ``-rate x grads`` with the rate the
+        schedule gives the update from that step (the step plain GD would take there; the full-data gradient
+        also in a mini-batch run), and ``params[k + 1] - params[k]``, the update actually taken (NaN where the
+        next stored row is not the next step: the last row, or a thinned stretch).
+    """
+    schedule = config.make_schedule()
+    rates = np.array([schedule(int(t)) for t in traj.step], dtype=float)
+    with np.errstate(all="ignore"):
+        gradient_step = -rates[:, None] * traj.grads
+        update = np.full_like(traj.params, np.nan)
+        next_is_next = np.diff(traj.step) == 1
+        update[:-1][next_is_next] = np.diff(traj.params, axis=0)[next_is_next]
+    return gradient_step, update
+
+
+def arrows_of(config: RunConfig, problem: Problem, traj: Trajectory) -> tuple[float, np.ndarray, np.ndarray]:
+    """``(scale, gradient_step, update)`` of the run ``traj`` (``arrow_vectors``), with the one factor both are
+    drawn at (``arrow_scale`` over the window that holds the whole path and the optimum)."""
+    vectors = arrow_vectors(config, traj)
+    window = playback.window(traj.params, np.vstack([traj.params[0], problem.optimum]))
+    return arrow_scale(list(vectors), window), *vectors
+
+
+def nice_floor(x: float) -> float:
+    """The largest of 1, 2 or 5 times a power of ten that is at most ``x`` (> 0)."""
+    e = np.floor(np.log10(x))
+    m = x / 10.0**e
+    return float((5 if m >= 5 else 2 if m >= 2 else 1) * 10.0**e)
+
+
+def arrow_scale(vectors: list[np.ndarray], window: tuple[tuple[float, float], tuple[float, float]]) -> float:
+    """The one factor both arrows are drawn at: the longest finite row of ``vectors`` spans about ARROW_SHARE of
+    ``window`` (lengths in shares of its width and height), rounded down to 1, 2 or 5 times a power of ten; 1
+    when nothing moves."""
+    (x0, x1), (y0, y1) = window
+    size = np.array([x1 - x0, y1 - y0], dtype=float)
+    longest = 0.0
+    with np.errstate(all="ignore"):
+        for v in vectors:
+            head = np.asarray(v, dtype=float)[:, :2] / size
+            lengths = np.hypot(head[:, 0], head[:, 1])
+            lengths = lengths[np.isfinite(lengths)]
+            if lengths.size:
+                longest = max(longest, float(lengths.max()))
+    if not (np.isfinite(longest) and longest > 0):
+        return 1.0
+    return nice_floor(ARROW_SHARE / longest)
+
+
+def eigen_components(problem: Problem, params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The error ``params - w*`` in the Hessian's eigen-coordinates.
+
+    Returns:
+        ``(eigenvalues, components)``: eigenvalues ascending (``analysis.spectrum``), components of shape
+        (n_states, n_params) with column i the error along eigenvector i.
+    """
+    s = analysis.spectrum(problem)
+    with np.errstate(all="ignore"):
+        return s.eigenvalues, (np.asarray(params, dtype=float) - problem.optimum) @ s.eigenvectors
+
+
+def log10_abs(values: np.ndarray) -> np.ndarray:
+    """log10 |values|: -inf at 0, NaN where not finite (both drawn as gaps)."""
+    with np.errstate(all="ignore"):
+        return np.log10(np.abs(np.asarray(values, dtype=float)))
+
+
+def eigen_closed_form(
+    eigenvalues: np.ndarray, start: np.ndarray, learning_rate: float, steps: np.ndarray
+) -> np.ndarray:
+    """log10 of the closed form ``|1 - rate x lambda_i|^t |c_i(0)|`` of constant-rate GD, per step and direction.
+
+    Computed as ``t log10|1 - rate lambda_i| + log10|c_i(0)|``: a straight line in t, with no underflow.
+
+    Args:
+        eigenvalues: array of shape (n_params,).
+        start: array of shape (n_params,), the start error's components c(0) (``eigen_components``).
+        steps: int array of shape (k,).
+
+    Returns:
+        Array of shape (k, n_params).
+    """
+    t = np.asarray(steps, dtype=float)[:, None]
+    with np.errstate(all="ignore"):
+        slope = np.log10(np.abs(1.0 - learning_rate * np.asarray(eigenvalues, dtype=float)))
+        out = log10_abs(start)[None, :] + t * slope
+    return np.where(t == 0, log10_abs(start)[None, :], out)
+
+
+def noise_plateau(traj: Trajectory) -> tuple[float, int] | None:
+    """The loss a mini-batch run levels off at: the mean loss over the stored steps of the last PLATEAU_SHARE
+    of the run, and the first step of that stretch; None for a diverged run or one of fewer than 8 rows."""
+    if traj.status is Status.DIVERGED or traj.n_states < 8:
+        return None
+    last = int(traj.step[-1])
+    first = int(np.ceil(last * (1 - PLATEAU_SHARE)))
+    tail = traj.loss[traj.step >= first]
+    if not tail.size or not np.all(np.isfinite(tail)):
+        return None
+    return float(np.mean(tail)), first
+
+
+def full_batch_curve(config: RunConfig, problem: Problem, steps: np.ndarray) -> tuple[np.ndarray | None, str]:
+    """The closed-form loss the loss chart draws and its name: this run's own prediction for constant-rate
+    full-batch GD; for constant-rate GD on a mini-batch the full-batch curve, named so (the closed form is not
+    this run's); (None, "") otherwise."""
+    if config.is_closed_form:
+        return runs.predicted_loss_curve(config, problem, steps), "predicted (closed form)"
+    if config.is_constant_gd:
+        w0 = runs.init_params(config, problem)
+        return analysis.predicted_loss(problem, config.learning_rate, steps, init_params=w0), (
+            "full-batch GD, closed form (not this run)"
+        )
+    return None, ""
+
+
+def eigen_chart(config: RunConfig, problem: Problem, traj: Trajectory) -> dict:
+    """The eigen-directions chart of ``traj``: measured log10 |error| per direction, and for constant-rate
+    full-batch GD the closed-form lines and each direction's factor |1 - rate x lambda_i|."""
+    lam, comps = eigen_components(problem, traj.params)
+    idx = plots._spec.downsample_indices(traj.n_states)
+    if config.is_closed_form:
+        factors = np.abs(1.0 - config.learning_rate * lam)
+        predicted = eigen_closed_form(lam, comps[0], config.learning_rate, traj.step[idx])
+        note = "dashed: the closed form |1 - rate x lambda|^t |error at step 0|,<br>a straight line on this log scale"
+    else:
+        factors = predicted = None
+        note = "no closed-form lines: they are for plain GD<br>at a constant rate on full batch"
+    return plots.playground.eigen_errors(traj.step[idx], log10_abs(comps[idx]), lam, factors=factors,
+                                         predicted=predicted, note=note)  # fmt: skip
+
+
+def figures(
+    config: RunConfig,
+    problem: Problem,
+    dataset: Dataset,
+    head: Trajectory,
+    cursor: int,
+    *,
+    run: Trajectory | None = None,
+) -> dict[str, dict]:
+    """The Playground's seven chart specs of the run up to the step shown.
 
     Args:
         config: the run's settings (the feature drawn; the closed-form loss for constant-rate GD).
@@ -58,10 +213,13 @@ def figures(config: RunConfig, problem: Problem, dataset: Dataset, head: Traject
         dataset: the raw data, drawn under the fitted line.
         head: the run up to the step shown (``playback.head``); its last row is the current point.
         cursor: the step shown (0-based), marked on the loss and gradient charts.
+        run: the whole run ``head`` is the start of (its rows a prefix of run's), for the update taken from the
+            step shown; without it the update arrow is left out.
 
     Returns:
         Short chart name -> figure spec, in the order drawn (rows of two; a phone's single column):
-        surface, contour, line, loss, grads, bars. The contour window holds the whole path;
+        surface, contour, line, loss, grads, bars, eigen. The contour window holds the whole path and the two
+        arrows of the step shown (``arrow_traces``, at one factor for the whole run: ``arrow_scale``);
         the surface's holds the part WebGL can draw (``webgl_note``), whose note it shows.
     """
     names = param_names(config, dataset)
@@ -73,17 +231,29 @@ def figures(config: RunConfig, problem: Problem, dataset: Dataset, head: Traject
     idx, idx3 = plots._spec.downsample_indices(head.n_states), plots._spec.downsample_indices(n3d)
     k = feature(config, dataset)
     draw = plots.playground
+    predicted, predicted_name = full_batch_curve(config, problem, head.step)
+    plateau = None if config.is_full_batch else noise_plateau(head)
+    contour = draw.contour_path(contour_grid, head.params[idx], optimum=opt, names=names)
+    whole = head if run is None else run
+    scale, *arrows = arrows_of(config, problem, whole)
+    at, tail = head.n_states - 1, head.params[-1]
+    update = arrows[1][at] if at < whole.n_states else np.full(2, np.nan)
+    contour["data"] += draw.arrow_traces(
+        scale, gradient=np.vstack([tail, tail + scale * arrows[0][at]]),
+        update=np.vstack([tail, tail + scale * update]) if np.isfinite(update).all() else None,
+    )  # fmt: skip
     return {
         "surface": draw.surface_3d(grid, head.params[idx3], head.loss[idx3], optimum=opt, note=note,
                                    optimum_loss=problem.optimum_loss, names=names),
-        "contour": draw.contour_path(contour_grid, head.params[idx], optimum=opt, names=names),
+        "contour": contour,
         "line": draw.fitted_lines(dataset.X[:, k], dataset.y, problem.raw_params(head.params[-(N_FADED + 1):]),
                                   optimum_raw=problem.raw_params(opt), x_name=dataset.feature_names[k],
                                   y_name=dataset.target_name),
-        "loss": draw.loss_curve(head, predicted=runs.predicted_loss_curve(config, problem, head.step),
-                                floor=problem.optimum_loss, current_step=cursor),
+        "loss": draw.loss_curve(head, predicted=predicted, predicted_name=predicted_name or "predicted (closed form)",
+                                floor=problem.optimum_loss, plateau=plateau, current_step=cursor),
         "grads": draw.grad_history(head, names, current_step=cursor),
         "bars": draw.grad_bars(head.grads[-1], names),
+        "eigen": eigen_chart(config, problem, head),
     }  # fmt: skip
 
 
@@ -93,6 +263,9 @@ def figures(config: RunConfig, problem: Problem, dataset: Dataset, head: Traject
 
 # Chart-only columns are sent with all their digits too: a one-feature payload of 4,096 rows stays near 1.2 MB.
 CHART_DIGITS = None
+# The arrows' tips and the eigen chart's log10 values only place a drawing: fewer digits keep the payload small.
+ARROW_DIGITS = 8
+EIGEN_DIGITS = 5
 
 
 # The surface and contour charts' height in the player: on a 1024x768 projector both fit the first screen
@@ -173,7 +346,7 @@ def player(config: RunConfig, problem: Problem, dataset: Dataset, traj: Trajecto
     if surface["layout"]["scene"]["zaxis"]["title"]["text"] == "log10 loss":  # as the surface draws it
         with np.errstate(divide="ignore", invalid="ignore"):
             z3d = np.log10(np.maximum(rows.loss, np.finfo(float).tiny))
-    predicted = runs.predicted_loss_curve(config, problem, rows.step)
+    predicted, predicted_name = full_batch_curve(config, problem, rows.step)
     with np.errstate(invalid="ignore", over="ignore"):
         columns: dict[str, tuple[np.ndarray, int | None]] = {
             "step": (rows.step, None),
@@ -191,6 +364,14 @@ def player(config: RunConfig, problem: Problem, dataset: Dataset, traj: Trajecto
             "ly0": (raw[:, 0] + raw[:, 1] * lo, CHART_DIGITS),
             "ly1": (raw[:, 0] + raw[:, 1] * hi, CHART_DIGITS),
         }
+    scale, gradient_step, update = arrows_of(config, problem, rows)
+    _, comps = eigen_components(problem, rows.params)
+    with np.errstate(invalid="ignore", over="ignore"):
+        for name, v in (("ag", gradient_step), ("au", update)):  # each arrow's tip, as drawn (scaled)
+            columns[f"{name}_x"] = (rows.params[:, 0] + scale * v[:, 0], ARROW_DIGITS)
+            columns[f"{name}_y"] = (rows.params[:, 1] + scale * v[:, 1], ARROW_DIGITS)
+    for i in range(comps.shape[1]):
+        columns[f"e{i}"] = (log10_abs(comps[:, i]), EIGEN_DIGITS)
     if predicted is not None:
         columns["pred"] = (_positive(predicted), CHART_DIGITS)
     columns["step_end"] = (step_axis_end(rows.step), None)
@@ -198,16 +379,20 @@ def player(config: RunConfig, problem: Problem, dataset: Dataset, traj: Trajecto
     fixed = np.concatenate([dataset.y, opt_raw[0] + opt_raw[1] * np.array([lo, hi])])
     line_lo, line_hi = line_y_range(columns["ly0"][0], columns["ly1"][0], fixed, N_FADED)
     columns["line_lo"], columns["line_hi"] = (line_lo, None), (line_hi, None)
+    plateau = None if config.is_full_batch else noise_plateau(rows)
+    if plateau is not None:
+        columns["plateau"] = (np.where(rows.step >= plateau[1], plateau[0], np.nan), CHART_DIGITS)
     _fixed_log_axis(specs["loss"]["layout"], rows.loss, [] if predicted is None else predicted,
-                    [problem.optimum_loss])  # fmt: skip
+                    [problem.optimum_loss], [] if plateau is None else [plateau[0]])  # fmt: skip
     _fixed_log_axis(specs["grads"]["layout"], np.abs(rows.grads))
     charts = [
         _surface_chart(surface, n3d),
         _contour_chart(specs["contour"]),
         _line_chart(specs["line"]),
-        _loss_chart(specs["loss"], predicted is not None),
+        _loss_chart(specs["loss"], predicted_name if predicted is not None else None),
         _grads_chart(specs["grads"]),
         _bars_chart(specs["bars"], names, rows.grads),
+        _eigen_chart(specs["eigen"], comps.shape[1]),
     ]
     for name in ("surface", "contour"):  # the teacher's first screen holds both, under the controls (1024x768)
         specs[name]["layout"]["height"] = FIRST_SCREEN_HEIGHT
@@ -266,6 +451,12 @@ def _contour_chart(spec: dict) -> dict:
         {"trace": path, "upto": {"x": "p0", "y": "p1"}},
         {"trace": current, "at": {"x": ["p0"], "y": ["p1"]}},
     ]
+    # The arrows from the step shown: -rate x gradient and the update taken (tips computed, scaled, in Python).
+    for i, t in enumerate(spec["data"]):
+        for prefix, col in (("-rate x gradient", "ag"), ("update taken", "au")):
+            if str(t.get("name", "")).startswith(prefix):
+                _empty(spec, i, "x", "y")
+                bind.append({"trace": i, "at": {"x": ["p0", f"{col}_x"], "y": ["p1", f"{col}_y"]}})
     # A click on the contours sends the clicked point of the loss grid (x, y as the chart has them) as the
     # new start: the player's trigger "start" (gdviz.ui.player).
     return {"figure": spec, "bind": bind, "click": "start"}
@@ -334,13 +525,17 @@ def line_y_range(ly0: np.ndarray, ly1: np.ndarray, fixed: np.ndarray, back: int)
     return np.clip(out_lo - pad, -big, big), np.clip(out_hi + pad, -big, big)
 
 
-def _loss_chart(spec: dict, has_predicted: bool) -> dict:
+def _loss_chart(spec: dict, predicted_name: str | bool | None) -> dict:
+    """The loss chart's bindings; ``predicted_name`` names the closed-form trace to bind (False or None: none)."""
     data = spec["data"]
     bind = []
-    if has_predicted:
-        i = _trace(spec, "predicted (closed form)")
+    if predicted_name:
+        i = _trace(spec, predicted_name)
         _empty(spec, i, "x", "y")
         bind.append({"trace": i, "upto": {"x": "step", "y": "pred"}})
+    for i in [i for i, t in enumerate(data) if str(t.get("name", "")).startswith("noise plateau")]:
+        _empty(spec, i, "x", "y")
+        bind.append({"trace": i, "upto": {"x": "step", "y": "plateau"}})
     i = _trace(spec, "measured loss")
     _empty(spec, i, "x", "y")
     bind.append({"trace": i, "upto": {"x": "step", "y": "loss_pos"}})
@@ -373,6 +568,26 @@ def _grads_chart(spec: dict) -> dict:
         bind.append({"trace": i, "upto": {"x": "step", "y": f"ag{i}"}})
         spec["data"].append(plots.playground.step_marker(t["line"]["color"], f"current {t['name']}"))
         bind.append({"trace": len(spec["data"]) - 1, "at": {"x": ["step"], "y": [f"ag{i}"]}})
+    return {"figure": spec, "bind": bind, "layout_at": _step_axis(spec["layout"])}
+
+
+def _eigen_chart(spec: dict, n_directions: int) -> dict:
+    """Each measured direction grows with the step (``upto`` column e<i>); the closed-form lines stay whole."""
+    data = spec["data"]
+    measured = [i for i, t in enumerate(data) if str(t.get("name", "")).startswith("direction ")]
+    drawn = np.concatenate([np.asarray(data[i]["y"], dtype=float) for i in range(len(data))] or [np.zeros(1)])
+    seen = np.concatenate([np.asarray(data[i]["y"], dtype=float) for i in measured] or [np.zeros(1)])
+    seen, drawn = seen[np.isfinite(seen)], drawn[np.isfinite(drawn)]
+    if seen.size:  # the measured lines set the range; a closed-form line far below round-off leaves the view
+        lo = float(seen.min()) - 0.5
+        hi = float(max(seen.max(), drawn.max() if drawn.size else seen.max())) + 0.5
+        spec["layout"]["yaxis"]["range"] = [lo, hi]
+    bind = []
+    for d, i in enumerate(measured[:n_directions]):
+        _empty(spec, i, "x", "y")
+        bind.append({"trace": i, "upto": {"x": "step", "y": f"e{d}"}})
+        spec["data"].append(plots.playground.step_marker(data[i]["line"]["color"], f"current direction {d + 1}"))
+        bind.append({"trace": len(spec["data"]) - 1, "at": {"x": ["step"], "y": [f"e{d}"]}})
     return {"figure": spec, "bind": bind, "layout_at": _step_axis(spec["layout"])}
 
 
@@ -410,3 +625,76 @@ def player_payload(head: dict, columns: dict[str, tuple[np.ndarray, int | None]]
         for c in charts
     )  # fmt: skip
     return json.dumps(head, allow_nan=False)[:-1] + f',"columns":{{{cols}}},"charts":[{specs}]}}'
+
+
+# ---------------------------------------------------------------------------------------------
+# The theory panel's words on the batch size and on momentum (numbers from the run and the analysis)
+# ---------------------------------------------------------------------------------------------
+
+
+def batch_text(config: RunConfig, problem: Problem, traj: Trajectory) -> str:
+    """What a mini-batch changes and what it does not, with this run's plateau (Markdown; "" on full batch)."""
+    if config.is_full_batch:
+        return ""
+    b, n = config.batch_size, problem.n_samples
+    floor = problem.optimum_loss
+    text = (
+        f"**Mini-batch of {b:,} of the {n:,} rows.** What it changes: each update follows the gradient of "
+        f"{b:,} rows, a noisy estimate of the full gradient. At the optimum the full gradient is zero but a batch's "
+        "is not (each row pulls its own way), so at a constant rate the loss stops falling at a noisy plateau "
+        "above the least-squares floor J*: the plateau is higher for a larger rate or a smaller batch. "
+    )
+    plateau = noise_plateau(traj)
+    if plateau is not None:
+        level, first = plateau
+        text += (
+            f"Here the mean loss from step {first:,} on is {level:.4g}, {level - floor:.3g} above J* = {floor:.4g}. "
+        )
+    text += (
+        "What it does not change: the loss surface, its Hessian, the optimum w* and the floor J*. The thresholds "
+        "above are full-batch theory: 2/lambda_max is the full-batch bound, and a mini-batch run follows it only "
+        "on average (each batch has its own curvature, so near it a small batch can blow up where full batch "
+        "would not). The closed-form curve and the predicted steps describe full-batch GD, not this run; a "
+        "mini-batch run rarely meets tol, since its updates never shrink to zero at a constant rate."
+    )
+    return text
+
+
+NA = "n/a"  # a cell with nothing to say (a lone "-" in a table cell would read as a Markdown list item)
+
+
+class MomentumRow(NamedTuple):
+    """One row of the momentum comparison: the method, its per-step factor at its best settings, the steps
+    it is predicted to take with this run's settings, and how the run ended (``regimes.outcome``; NA where
+    there is none)."""
+
+    method: str
+    factor: str
+    predicted_steps: str
+    measured_steps: str
+
+
+def momentum_rows(config: RunConfig, problem: Problem, measured: str) -> list[MomentumRow]:
+    """Heavy ball against plain GD on this data: Polyak's predicted factor (sqrt(kappa) - 1) / (sqrt(kappa) + 1)
+    beside GD's (kappa - 1) / (kappa + 1) (``analysis.convergence_rates``), and for a constant-rate full-batch
+    momentum run its predicted steps (``analysis.predicted_momentum_steps``) beside ``measured``, how the run
+    ended (e.g. ``gdviz.regimes.outcome``)."""
+    rates = analysis.convergence_rates(problem)
+    w0 = runs.init_params(config, problem)
+    gd_rate = analysis.thresholds(problem).optimal
+    gd_steps = explain.steps_text(analysis.predicted_steps(problem, gd_rate, tol=config.tol, init_params=w0))
+    lr, beta = analysis.optimal_momentum(problem)
+    best = explain.steps_text(analysis.predicted_momentum_steps(problem, lr, beta, tol=config.tol, init_params=w0))
+    rows = [
+        MomentumRow(f"plain GD at 2/(lambda_min + lambda_max) = {gd_rate:.4g}", f"{rates.gd:.4g}", gd_steps, NA),
+        MomentumRow(f"heavy ball at rate {lr:.4g}, beta {beta:.4g} (optimal)", f"{rates.momentum:.4g}", best, NA),
+    ]
+    if config.optimizer == "momentum" and config.schedule == "constant" and config.is_full_batch:
+        mine = analysis.predicted_momentum_steps(
+            problem, config.learning_rate, config.beta, tol=config.tol, init_params=w0
+        )
+        rows.append(
+            MomentumRow(f"this run: heavy ball at rate {config.learning_rate:.4g}, beta {config.beta:.4g}", NA,
+                        explain.steps_text(mine), measured)
+        )  # fmt: skip
+    return rows

@@ -23,7 +23,8 @@ UPLOAD_NOTICE = (
 MAX_QUERY_VALUE = 200  # characters; any real value is far shorter
 # Choices first: what a setting is checked against depends on the dataset, optimizer and schedule.
 _READ_ORDER = sorted(LINK_KEYS.items(), key=lambda item: not isinstance(FIELDS[item[0]].constraint, Options))
-_CLAMP_HIGH = {"max_steps": MAX_STEPS_LIMIT}  # a huge max steps means "run long": the limit is what was meant
+_CLAMP_HIGH = {"max_steps": MAX_STEPS_LIMIT}
+_BATCH_CONTEXT = ("dataset", "n_samples")  # a huge max steps means "run long": the limit is what was meant
 
 
 def to_query(config: RunConfig) -> dict[str, str]:
@@ -132,8 +133,10 @@ def _check(field: str, value: object, accepted: Mapping[str, object]) -> str:
     owner, options = FIELDS[field].used_by or (None, (None,))
     if owner is not None and accepted.get(owner) in options:
         options = (accepted[owner],)
+    # A batch size is checked against the rows of the link's data (RunConfig knows the synthetic line's).
+    rows = {k: accepted[k] for k in _BATCH_CONTEXT if k in accepted} if field == "batch_size" else {}
     for option in options:
-        context = {owner: option} if owner is not None else {}
+        context = {owner: option} if owner is not None else dict(rows)
         try:
             RunConfig(**context, **{field: value})
         except InputError as err:

@@ -189,7 +189,7 @@ def summary_row(problem: Problem, lane: Lane, traj: Trajectory) -> Row:
         w0 = init_params(config, problem)
         predicted_steps = explain.steps_text(
             analysis.predicted_steps(problem, config.learning_rate, tol=config.tol, init_params=w0)
-        )
+        ) + ("" if config.is_full_batch else " (for full batch)")
     else:
         rate = f"{config.learning_rate:.4g} / (1 + {config.decay_rate:g} t)"
         predicted = "no single regime (the rate changes)"

@@ -20,4 +20,4 @@ run = playground.run_for(config)
 # The browser steps through the whole run; the step it syncs after a pause reruns only this fragment.
 playground.stepping(config, problem, ds, run)
 with st.expander("Why this regime: the theory on this data", expanded=True):
-    playground.theory(config, problem)
+    playground.theory(config, problem, run.traj)

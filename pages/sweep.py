@@ -14,6 +14,7 @@ st.caption(
     "point. The shaded zones are the regimes the Hessian predicts; the lines are its threshold rates. "
     "Click a point, or pick a rate below, to step through that run in the Playground."
 )
+st.caption("The sweep always runs full batch (every row in every update), whatever the Playground's batch size.")
 sweep.data_sidebar()
 settings, clicked = sweep.settings_form()
 swept = sweep.current(settings, clicked)

@@ -10,7 +10,7 @@ import dataclasses
 
 import pytest
 
-from gdviz import InputError, config, data, optimizers
+from gdviz import InputError, config, data, optimizers, runs
 from gdviz.config import FIELDS, LABELS, MAX_STEPS_LIMIT, RunConfig
 from gdviz.errors import Interval, Options
 
@@ -37,6 +37,10 @@ def test_default_config_is_hashable():
         ({"n_samples": 1}, r"'n_samples' parameter of RunConfig must be an int in the range \[2, 1000000\]"),
         ({"decay_rate": 1.0, "schedule": "exponential_decay"}, r"'decay_rate' .* range \[0, 0\.9999\]"),
         ({"upload": "xyz"}, "'upload' parameter of RunConfig must be '' or a content id of 16 hex digits"),
+        ({"batch_size": -1}, r"'batch_size' parameter of RunConfig must be an int in the range \[0, 1000000\]"),
+        ({"batch_size": 21}, r"The 'batch_size' parameter of RunConfig must be 0 \(full batch\) or an int in the "
+                             r"range \[1, 20\], the number of rows of the data\. Got 21 instead\."),
+        ({"batch_size": 2.5}, r"'batch_size' parameter of RunConfig must be an int"),
     ],
 )  # fmt: skip
 def test_bad_settings_raise_input_error(changes, match):
@@ -126,7 +130,7 @@ def test_the_derived_field_lists_are_the_ones_the_pages_bound_before():
                                        "x_loc", "x_scale", "seed", "scaling"}  # fmt: skip
     assert set(config.names("data", "problem", "run", settable=True)) == {
         "dataset", "feature", "n_samples", "slope", "intercept", "noise", "x_loc", "x_scale", "seed", "scaling",
-        "init_intercept", "init_slope", "tol", "max_steps"}  # fmt: skip
+        "init_intercept", "init_slope", "batch_size", "tol", "max_steps"}  # fmt: skip
     assert set(config.SETTABLE_FIELDS) == set(ALL) - {"upload"}
     assert set(config.names("data")) == {"dataset", "upload", "n_samples", "slope", "intercept", "noise", "x_loc",
                                          "x_scale", "seed"}  # fmt: skip
@@ -144,3 +148,16 @@ def test_widget_bounds_come_from_the_closed_ends_only():
     assert FIELDS["eps"].constraint.lowest is None  # (0, inf): 0 itself is refused
     assert isinstance(FIELDS["beta"].constraint.lowest, float) and isinstance(FIELDS["every"].constraint.lowest, int)
     assert Interval(float, 0, 0.9999, closed="both") == config.EXP_DECAY
+
+
+def test_a_batch_size_is_checked_against_the_rows_of_the_data_it_runs_on():
+    RunConfig(batch_size=20)  # the synthetic line's 20 points: every row
+    big = RunConfig(dataset="diabetes", batch_size=500)  # RunConfig cannot know a real table's rows ...
+    problem = runs.one_feature_problem(big)
+    assert problem.n_samples == 442
+    with pytest.raises(InputError, match=r"must be 0 \(full batch\) or an int in the range \[1, 442\]") as exc:
+        runs.simulate(big, problem)  # ... the run does, and says so
+    assert exc.value.field == "batch_size"
+    runs.check_batch(big.replace(batch_size=442), problem)
+    assert big.replace(batch_size=0).is_full_batch and not big.is_full_batch
+    assert RunConfig().is_closed_form and not RunConfig(batch_size=3).is_closed_form

@@ -295,6 +295,10 @@ CONFIGS = {
     "divergent rate": RunConfig(learning_rate=0.3, max_steps=5000),
     "adam on diabetes bmi, standardised": RunConfig(dataset="diabetes", feature=2, scaling="standard",
                                                     optimizer="adam", learning_rate=0.5, max_steps=3000),
+    "mini-batch of 4, momentum": RunConfig(batch_size=4, seed=3, optimizer="momentum", learning_rate=0.02,
+                                           max_steps=2000),
+    "mini-batch of 32 on diabetes": RunConfig(dataset="diabetes", feature=2, scaling="standard", batch_size=32,
+                                              learning_rate=0.1, max_steps=1500),
 }  # fmt: skip
 
 
@@ -309,6 +313,20 @@ def test_script_prints_what_simulate_gives(name, tmp_path):
     np.testing.assert_array_equal(list(params.values()), traj.params[-1])  # printed with repr: exact
     if name == "divergent rate":
         assert status == "diverged"
+    if config.batch_size:  # the script's run is the mini-batch run: the engine's, with the config's rows
+        problem = one_feature_problem(config)
+        direct = engine.collect(
+            engine.run(
+                problem,
+                config.make_optimizer(),
+                tol=config.tol,
+                max_steps=config.max_steps,
+                batch_size=config.batch_size,
+                seed=config.seed,
+            )
+        )
+        np.testing.assert_array_equal(list(params.values()), direct.params[-1])  # fmt: skip
+        assert f"batch_size={config.batch_size}," in export.script(config)
 
 
 def test_all_features_script_runs_gd_on_every_diabetes_feature(tmp_path):

@@ -46,9 +46,9 @@ def optimum(config: RunConfig) -> np.ndarray:
     return np.linalg.lstsq(design(ds.X[:, 0]), ds.y, rcond=None)[0]
 
 
-def test_six_charts_in_page_order_with_their_trace_types():
+def test_seven_charts_in_page_order_with_their_trace_types():
     _, _, _, figs = setup(RunConfig(max_steps=50))
-    assert list(figs) == ["surface", "contour", "line", "loss", "grads", "bars"]
+    assert list(figs) == ["surface", "contour", "line", "loss", "grads", "bars", "eigen"]
     assert [t["type"] for t in figs["surface"]["data"]] == ["surface"] + ["scatter3d"] * 4
     assert figs["contour"]["data"][0]["type"] == "contour"
     assert {t["type"] for t in figs["contour"]["data"][1:]} == {"scatter"}
@@ -295,3 +295,151 @@ def test_fitted_line_y_range_holds_the_data_and_every_line_drawn_at_each_row(lr)
     assert np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)) and np.all(lo < hi)
     # It widens in doublings: far fewer distinct ranges than rows on a diverging run.
     assert len(set(zip(lo.tolist(), hi.tolist(), strict=True))) <= 2 + 2 * np.log2(max(np.max(np.abs(hi)), 2)) + 2
+
+
+# ---------------------------------------------------------------------------------------------
+# Arrows, eigen-directions, the noise plateau (issue 13)
+# Oracles: -rate x gradient and params[t + 1] - params[t] written from the run's own rows, the Hessian's
+# eigenvectors from np.linalg.eigh of (2/n) X1^T X1 built here, the closed form by a naive loop.
+# ---------------------------------------------------------------------------------------------
+
+
+def column(d: dict, name: str) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in d["columns"][name]], dtype=float)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        RunConfig(max_steps=80),
+        RunConfig(optimizer="momentum", learning_rate=0.02, beta=0.8, max_steps=80),
+        RunConfig(optimizer="adam", learning_rate=0.3, max_steps=80),
+        RunConfig(batch_size=3, max_steps=80),
+        RunConfig(schedule="inverse_time", decay_rate=0.1, max_steps=80),
+    ],
+    ids=["gd", "momentum", "adam", "batch", "schedule"],
+)
+def test_the_arrows_are_minus_rate_times_gradient_and_the_update_taken_at_the_stated_factor(config):
+    problem, traj, p, _, d = payload_of(config)
+    contour = next(c for c in d["charts"] if c["key"] == "contour")
+    names = [t["name"] for t in contour["figure"]["data"]]
+    (grad_name,) = [n for n in names if n.startswith("-rate x gradient (x")]
+    (update_name,) = [n for n in names if n.startswith("update taken (x")]
+    scale = float(grad_name.split("(x")[1].rstrip(")"))
+    assert update_name == f"update taken (x{scale:g})"  # one factor for both, stated in the legend
+    schedule = config.make_schedule()
+    x, y = traj.params[:, 0], traj.params[:, 1]
+    for k in (0, 1, 5, 40):
+        rate = schedule(k)  # the rate of the update from step k (0-based count)
+        drawn = pick(d, "contour", k)["data"]
+        g = next(t for t in drawn if t["name"] == grad_name)
+        u = next(t for t in drawn if t["name"] == update_name)
+        np.testing.assert_allclose(g["x"], [x[k], x[k] - scale * rate * traj.grads[k, 0]], rtol=1e-7)
+        np.testing.assert_allclose(g["y"], [y[k], y[k] - scale * rate * traj.grads[k, 1]], rtol=1e-7)
+        step = traj.params[k + 1] - traj.params[k]
+        np.testing.assert_allclose(u["x"], [x[k], x[k] + scale * step[0]], rtol=1e-7, atol=1e-12)
+        np.testing.assert_allclose(u["y"], [y[k], y[k] + scale * step[1]], rtol=1e-7, atol=1e-12)
+    if config.is_constant_gd and config.is_full_batch:  # plain GD: the update is -rate x gradient exactly
+        np.testing.assert_allclose(column(d, "au_x")[:-1], column(d, "ag_x")[:-1], rtol=1e-7)
+    last = pick(d, "contour", d["n"] - 1)["data"]
+    assert next(t for t in last if t["name"] == update_name)["x"][1] is None  # no update after the last step
+
+
+def test_the_arrow_factor_makes_the_first_arrows_read_and_is_a_round_number():
+    assert [playground.nice_floor(v) for v in (0.9, 1.0, 3.7, 7.2, 0.0042)] == [0.5, 1.0, 2.0, 5.0, 0.002]
+    window = ((0.0, 10.0), (0.0, 1.0))
+    vec = np.array([[2.0, 0.0], [1.0, 0.0]])  # 0.2 of the window's width at most
+    s = playground.arrow_scale([vec, np.zeros((2, 2))], window)
+    assert s == playground.nice_floor(playground.ARROW_SHARE / 0.2)
+    assert 0.4 * playground.ARROW_SHARE < s * 0.2 <= playground.ARROW_SHARE
+    assert playground.arrow_scale([np.zeros((3, 2))], window) == 1.0  # nothing moves: drawn as they are
+
+
+def eigh_oracle(config: RunConfig):
+    ds = config.make_dataset()
+    X1 = design(ds.X[:, 0])
+    return np.linalg.eigh(2.0 / len(ds.y) * X1.T @ X1), optimum(config)
+
+
+@pytest.mark.parametrize("rate_x_lmax", [0.5, 1.6])
+def test_the_eigen_chart_is_the_error_in_eigen_coordinates_with_the_closed_form_behind(rate_x_lmax):
+    config = RunConfig(learning_rate=rate_x_lmax / lambda_max(RunConfig()), max_steps=300)
+    problem, traj, p, _, d = payload_of(config)
+    (lam, V), opt = eigh_oracle(config)
+    expected = np.log10(np.abs((traj.params - opt) @ V))  # each column's sign is arbitrary: |.| removes it
+    for i in range(2):
+        got = column(d, f"e{i}")
+        ok = traj.step <= 30  # well above round-off of the optimum
+        np.testing.assert_allclose(got[ok], expected[ok, i], atol=1e-4)
+    # The closed form by a naive loop: |c_i(t)| = |1 - rate lambda_i| |c_i(t - 1)|.
+    spec = next(c for c in p.charts if c["key"] == "eigen")["figure"]  # the arrays, before JSON encoding
+    c = np.abs((traj.params[0] - opt) @ V)
+    for i in range(2):
+        line = next(t for t in spec["data"] if t["name"] == f"closed form, direction {i + 1}")
+        value, naive = c[i], []
+        for _ in range(len(line["x"])):
+            naive.append(np.log10(value))
+            value *= abs(1.0 - config.learning_rate * lam[i])
+        np.testing.assert_array_equal(line["x"], np.arange(len(line["x"])))
+        np.testing.assert_allclose(line["y"], naive, rtol=1e-9, atol=1e-9)
+        # ... and the measured run follows it (constant-rate GD is the closed form)
+        early = np.arange(20)
+        np.testing.assert_allclose(expected[early, i], np.array(naive)[early], atol=1e-6)
+    # The legend names each direction's eigenvalue and per-step factor; the stiff one shrinks faster.
+    names = [t["name"] for t in spec["data"] if t["name"].startswith("direction")]
+    assert f"lambda = {lam[1]:.3g}" in names[1] and f"x{abs(1 - config.learning_rate * lam[1]):.3g}" in names[1]
+    # In the browser the measured lines grow with the step and the closed form is whole.
+    k = 12
+    drawn = pick(d, "eigen", k)["data"]
+    measured = [t for t in drawn if t["name"].startswith("direction")]
+    assert [len(t["y"]) for t in measured] == [k + 1, k + 1]
+
+
+def test_the_closed_form_lines_are_left_out_where_they_do_not_hold():
+    for config in (RunConfig(batch_size=4, max_steps=50), RunConfig(optimizer="momentum", max_steps=50)):
+        _, _, _, figs = setup(config)
+        names = [t["name"] for t in figs["eigen"]["data"]]
+        assert not any(n.startswith("closed form") for n in names) and len(names) == 2
+        assert "full batch" in figs["eigen"]["layout"]["title"]["text"]
+
+
+def test_a_mini_batch_loss_chart_shows_the_floor_the_plateau_and_the_full_batch_curve_named_so():
+    config = RunConfig(batch_size=2, learning_rate=0.1, tol=0.0, max_steps=4000)
+    problem, traj, p, _, d = payload_of(config)
+    level, first = playground.noise_plateau(p.rows)
+    assert first == 3000
+    np.testing.assert_allclose(level, p.rows.loss[p.rows.step >= 3000].mean(), rtol=1e-12)
+    assert level > problem.optimum_loss * 1.01  # the noise keeps it above the floor
+    spec = next(c for c in d["charts"] if c["key"] == "loss")["figure"]
+    names = [t["name"] for t in spec["data"]]
+    assert "full-batch GD, closed form (not this run)" in names and "predicted (closed form)" not in names
+    assert any(n.startswith("least-squares floor") for n in names)
+    assert any(n.startswith("noise plateau") for n in names)
+    # The plateau line appears once the player reaches its stretch.
+    plateau = [t for t in pick(d, "loss", 100)["data"] if t["name"].startswith("noise plateau")][0]
+    assert all(v is None for v in plateau["y"])
+    plateau = [t for t in pick(d, "loss", d["n"] - 1)["data"] if t["name"].startswith("noise plateau")][0]
+    assert {v for v in plateau["y"] if v is not None} == {level}
+
+    # Smaller batch, higher plateau; larger rate, higher plateau (same data, same seed).
+    def plateau_of(**changes):
+        c = config.replace(**changes)
+        return playground.noise_plateau(runs.simulate(c, runs.one_feature_problem(c)))[0]
+
+    assert plateau_of(batch_size=1) > plateau_of(batch_size=10)
+    assert plateau_of(learning_rate=0.15) > plateau_of(learning_rate=0.02)
+
+
+def test_the_momentum_rows_put_heavy_balls_factor_beside_gds_and_predicted_beside_measured_steps():
+    problem = runs.one_feature_problem(RunConfig())
+    (lam, _), _ = eigh_oracle(RunConfig())
+    kappa = lam[1] / lam[0]
+    lr, beta = playground.analysis.optimal_momentum(problem)
+    config = RunConfig(optimizer="momentum", learning_rate=float(f"{lr:.4g}"), beta=float(f"{beta:.4g}"))
+    traj = runs.simulate(config, problem)
+    rows = playground.momentum_rows(config, problem, f"converged in {int(traj.step[-1]):,} steps")
+    assert rows[0].factor == f"{(kappa - 1) / (kappa + 1):.4g}"
+    assert rows[1].factor == f"{(np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1):.4g}"
+    assert traj.status is Status.CONVERGED and rows[2].measured_steps == f"converged in {int(traj.step[-1]):,} steps"
+    predicted = float(rows[2].predicted_steps.replace(",", ""))
+    assert abs(predicted - traj.step[-1]) <= 0.05 * traj.step[-1]  # theory against the run

@@ -54,6 +54,7 @@ configs = st.builds(
     init_slope=finite(-1e6, 1e6),
     tol=finite(0, 1),
     max_steps=st.integers(1, MAX_STEPS_LIMIT),
+    batch_size=st.integers(0, 2),  # at most the fewest rows a config can have (2 points)
 )
 
 
@@ -212,9 +213,39 @@ OLD_VALUES = {
 }  # fmt: skip
 
 
+# Keys added since, each with the issue that added it: a new key never reuses or renames an old one.
+NEW_KEYS = {"batch_size": "batch"}  # issue 13: mini-batches
+
+
 def test_the_link_keys_are_the_keys_of_links_made_before():
-    assert LINK_KEYS == OLD_KEYS
-    assert list(LINK_KEYS) == list(OLD_KEYS)  # the order of the keys in a written link, too
+    old = {f: k for f, k in LINK_KEYS.items() if f not in NEW_KEYS}
+    assert old == OLD_KEYS
+    assert list(old) == list(OLD_KEYS)  # the order of the keys in a written link, too
+    assert {f: LINK_KEYS[f] for f in NEW_KEYS} == NEW_KEYS and not set(NEW_KEYS.values()) & set(OLD_KEYS.values())
+
+
+@pytest.mark.parametrize(
+    ("params", "batch_size", "notice"),
+    [
+        ({"batch": "5"}, 5, None),
+        ({"batch": "20"}, 20, None),  # every row of the 20 points: allowed (the engine runs it as full batch)
+        ({"batch": "0"}, 0, None),
+        ({"batch": "21"}, 0, "the range [1, 20], the number of rows of the data"),
+        ({"batch": "21", "n": "50"}, 21, None),  # checked against the link's own number of points
+        ({"batch": "300", "dataset": "diabetes"}, 300, None),  # the real table's rows: checked where it loads
+        ({"batch": "-1"}, 0, "outside the range it accepts, [0, 1000000]"),
+        ({"batch": "2.5"}, 0, "not a whole number"),
+    ],
+)
+def test_a_batch_size_in_a_link_is_read_and_checked_against_the_links_data(params, batch_size, notice):
+    config, notices = query.from_query(params)
+    assert config.batch_size == batch_size
+    if notice is None:
+        assert notices == []
+        assert query.from_query(query.to_query(config)) == (config, [])  # and written back the same
+    else:
+        (text,) = notices
+        assert text.startswith("Ignored the batch size (batch) in the link") and notice in text
 
 
 def test_every_link_key_is_unique():

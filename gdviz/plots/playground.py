@@ -38,7 +38,9 @@ def loss_curve(
     traj: Trajectory,
     *,
     predicted: np.ndarray | None = None,
+    predicted_name: str = "predicted (closed form)",
     floor: float | None = None,
+    plateau: tuple[float, int] | None = None,
     log_y: bool = True,
     current_step: int | None = None,
     title: str = "Loss over the steps",
@@ -50,7 +52,11 @@ def loss_curve(
         traj: the run.
         predicted: array of shape (traj.n_states,), the closed-form loss at ``traj.step`` (constant-rate
             GD only); drawn dashed, behind the measured curve.
+        predicted_name: the prediction's name in the legend (e.g. "full-batch GD (closed form)" beside a
+            mini-batch run, which the closed form does not describe step by step).
         floor: the least-squares loss J*, drawn as a dotted horizontal line.
+        plateau: (level, first step) of a mini-batch run's noise plateau (``gdviz.playground.noise_plateau``),
+            drawn as a dashed line from that step on.
         log_y: log-scale loss axis (copes with astronomically large values of a diverging run).
         current_step: draw a marker at this step.
 
@@ -69,7 +75,7 @@ def loss_curve(
                 "type": "scatter",
                 "x": steps[ok],
                 "y": pred[ok],
-                "name": "predicted (closed form)",
+                "name": predicted_name,
                 "mode": "lines",
                 "line": {"color": PREDICTED_COLOR, "width": 4, "dash": "dash"},
                 "opacity": 0.6,
@@ -98,6 +104,19 @@ def loss_curve(
                 "mode": "lines",
                 "line": {"color": FLOOR_COLOR, "width": 1, "dash": "dot"},
                 "hoverinfo": "skip",
+            }
+        )
+    if plateau is not None and np.isfinite(plateau[0]) and (plateau[0] > 0 or not log_y):
+        level, first = float(plateau[0]), int(plateau[1])
+        data.append(
+            {
+                "type": "scatter",
+                "x": [first, max(first, int(steps[-1]))],
+                "y": [level, level],
+                "name": f"noise plateau {level:.4g} (mean of steps {first:,}+)",
+                "mode": "lines",
+                "line": {"color": PLATEAU_COLOR, "width": 3, "dash": "dash"},
+                "hovertemplate": "noise plateau %{y:.6g}<extra></extra>",
             }
         )
     if current_step is not None:
@@ -591,3 +610,137 @@ def step_marker(color: str, name: str = "current step") -> dict:
         "marker": {"color": color, "size": 9, "symbol": "circle-open", "line": {"width": 2}},
         "hoverinfo": "skip",
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# What one step does: the arrows on the contours, the error along each eigen-direction
+# ---------------------------------------------------------------------------------------------
+
+GRADIENT_ARROW_COLOR = "#D55E00"  # vermillion (Okabe-Ito)
+PLATEAU_COLOR = "#E69F00"  # orange (Okabe-Ito)
+UPDATE_ARROW_COLOR = "#56B4E9"  # sky blue (Okabe-Ito)
+
+
+def arrow_traces(scale: float, *, gradient: np.ndarray | None = None, update: np.ndarray | None = None) -> list[dict]:
+    """The two arrows at the current step of a contour chart: ``-rate x gradient`` (the step plain GD would
+    take) and the update actually taken, both drawn ``scale`` times their length (the legend says so).
+
+    Args:
+        scale: the factor both arrows are drawn at (one factor, so their lengths compare).
+        gradient, update: arrays of shape (2, 2), each arrow's tail and tip (already scaled); None leaves the
+            trace empty (a player fills it in).
+
+    Returns:
+        Two scatter traces, "update taken" then "-rate x gradient" (drawn on top), each ending in an arrow head.
+    """
+    traces = []
+    # The update first, wide and solid, the gradient step on top, dashed: where they coincide (plain GD) both show.
+    for name, color, dash, width, points in (
+        (f"update taken (x{scale:g})", UPDATE_ARROW_COLOR, "solid", 6, update),
+        (f"-rate x gradient (x{scale:g})", GRADIENT_ARROW_COLOR, "dash", 2.5, gradient),
+    ):
+        p = np.empty((0, 2)) if points is None else np.asarray(points, dtype=float)
+        traces.append(
+            {
+                "type": "scatter",
+                "x": p[:, 0],
+                "y": p[:, 1],
+                "mode": "lines+markers",
+                "name": name,
+                "line": {"color": color, "width": width, "dash": dash},
+                # Only the tip has a marker: an arrow head turned along the segment it ends.
+                "marker": {
+                    "symbol": ["circle", "arrow"],
+                    "size": [1, 10 + 2 * width],
+                    "angleref": "previous",
+                    "color": color,
+                },
+                "hovertemplate": f"{name.split(' (')[0]}, drawn at {scale:g}x its length<extra></extra>",
+            }
+        )
+    return traces
+
+
+def _pace(factor: float) -> str:
+    """What a per-step factor does to its direction's error, in words."""
+    if factor >= 1:
+        return "it grows"
+    if factor > 0.9:
+        return "close to 1, it crawls"
+    return "it shrinks fast" if factor < 0.5 else "it shrinks steadily"
+
+
+def eigen_errors(
+    steps: np.ndarray,
+    log_errors: np.ndarray,
+    eigenvalues: np.ndarray,
+    *,
+    factors: np.ndarray | None = None,
+    predicted: np.ndarray | None = None,
+    note: str | None = None,
+    title: str = "Error along each eigen-direction",
+    height: int = 380,
+) -> dict:
+    """log10 |w_t - w*| along each eigen-direction per step, with the closed-form straight lines behind them.
+
+    Args:
+        steps: int array of shape (k,).
+        log_errors: array of shape (k, n_params), log10 of each |component| of the error in the eigenbasis
+            (columns by ascending eigenvalue); -inf or NaN where nothing can be drawn (a gap).
+        eigenvalues: array of shape (n_params,), ascending.
+        factors: array of shape (n_params,), each direction's per-step factor |1 - rate x lambda_i| (plain GD at
+            a constant rate), named in the legend; None when the run has no single factor.
+        predicted: array of shape (k, n_params), the closed form log10(|1 - rate lambda_i|^t |c_i(0)|), drawn
+            dashed behind each measured line; None when the run has no closed form.
+        note: a line under the title (e.g. why there is no closed form).
+
+    Returns:
+        A Plotly figure spec dict: per direction a "direction i" line, then its "closed form" line if any.
+    """
+    data = []
+    for i, lam in enumerate(np.asarray(eigenvalues, dtype=float)):
+        color = PARAM_COLORS[i % len(PARAM_COLORS)]
+        which = "smallest" if i == 0 else "largest" if i == len(eigenvalues) - 1 else f"#{i + 1}"
+        name = f"direction {i + 1} ({which} lambda = {lam:.3g})"
+        if factors is not None:
+            name += f", x{factors[i]:.3g} per step"
+        y = np.asarray(log_errors[:, i], dtype=float)
+        ok = np.isfinite(y)
+        if predicted is not None:
+            q = np.asarray(predicted[:, i], dtype=float)
+            good = np.isfinite(q)
+            data.append(
+                {
+                    "type": "scatter",
+                    "x": steps[good],
+                    "y": q[good],
+                    "name": f"closed form, direction {i + 1}",
+                    "mode": "lines",
+                    "line": {"color": color, "width": 4, "dash": "dash"},
+                    "opacity": 0.45,
+                    "hovertemplate": f"closed form {i + 1}: %{{y:.3f}}<extra></extra>",
+                }
+            )
+        data.append(
+            {
+                "type": "scatter",
+                "x": steps[ok],
+                "y": y[ok],
+                "name": name,
+                "mode": "lines",
+                "line": {"color": color, "width": 2},
+                "hovertemplate": f"direction {i + 1}: log10 |error| %{{y:.3f}}"
+                + (
+                    ""
+                    if factors is None
+                    else f"<br>x{factors[i]:.3g} per step = |1 - rate x {lam:.3g}|: {_pace(factors[i])}"
+                )
+                + "<extra></extra>",
+            }
+        )
+    layout = _base_layout(title=title, x_title="step (updates applied)", y_title="log10 |error along it|",
+                          height=height)  # fmt: skip
+    if note:
+        layout["title"]["text"] = f"{title}<br><sup>{note}</sup>"
+        layout["margin"]["t"] = 50 + 18 * (1 + note.count("<br>"))
+    return _spec(data, layout)

@@ -40,7 +40,9 @@ def _run_name(config: RunConfig) -> str:
 
 def _payload(config: RunConfig) -> tuple[Trajectory, str]:
     problem, traj = cache.problem_for(config), cache.trajectory_for(config)
-    p = math_player.player(problem, traj, config.make_schedule(), plain_gd=config.optimizer == "gd")
+    # A mini-batch run's next step is not the full-batch step the page derives: no "next" numbers then.
+    plain_gd = config.optimizer == "gd" and config.is_full_batch
+    p = math_player.player(problem, traj, config.make_schedule(), plain_gd=plain_gd)
     return p.rows, math_player.player_json(p, run=_run_name(config))
 
 
@@ -293,6 +295,8 @@ def taylor_section(config: RunConfig, traj: Trajectory, grad: GradientNumbers, n
                     f"{cell('eta', nxt.learning_rate)}:", unsafe_allow_html=True)  # fmt: skip
         if config.optimizer != "gd":
             st.caption(f"(The run uses {config.optimizer}; this is the plain gradient step at its rate.)")
+        elif not config.is_full_batch:
+            st.caption(f"(The run uses mini-batches of {config.batch_size:,} rows; this is the full-batch step.)")
         items = [
             ("J(w)", "lf", nxt.loss_now, "The loss at this step, from the rows."),
             ("||g||^2", "g2", nxt.grad_norm2, "Squared length of the gradient."),
@@ -301,7 +305,7 @@ def taylor_section(config: RunConfig, traj: Trajectory, grad: GradientNumbers, n
             ("Actual J(w - eta g)", "actual", nxt.actual, "The loss after the step, computed on the data rows."),
             ("Loss drops while eta <", "below", nxt.decrease_below, "2 ||g||^2 / g^T H g, along this gradient."),
         ]
-        if config.optimizer == "gd":
+        if config.optimizer == "gd" and config.is_full_batch:
             k = _next_row(traj, grad.step)
             items.append(("The run's loss at the next step", "next_loss", np.nan if k is None else traj.loss[k],
                           "From the run ('-': the run ends here, or its next step is not stored)."))  # fmt: skip
@@ -367,7 +371,7 @@ def _error_table(
     k = _next_row(traj, grad.step)
     with np.errstate(all="ignore"):
         run_next = traj.params[k] - problem.optimum if k is not None else np.full(len(names), np.nan)
-    if config.optimizer != "gd":
+    if config.optimizer != "gd" or not config.is_full_batch:
         run_next = np.full(len(names), np.nan)
     p = range(len(names))
     _table(
@@ -380,6 +384,11 @@ def _error_table(
     )
     if config.optimizer != "gd":
         st.caption(f"The recursion is plain GD's; the run uses {config.optimizer}, so its next error is not shown.")
+    elif not config.is_full_batch:
+        st.caption(
+            f"The recursion is full-batch GD's; the run uses mini-batches of {config.batch_size:,} rows, so its next "
+            "error differs (by the noise of the batch's gradient) and is not shown."
+        )
     else:
         st.caption(
             "The last two columns agree: the recursion is exact for this loss, up to round-off. ('-' in the last "

@@ -11,7 +11,7 @@ from typing import NamedTuple
 import pandas as pd
 import streamlit as st
 
-from gdviz import analysis, data, explain, playback, playground, query
+from gdviz import analysis, data, explain, playback, playground, query, regimes
 from gdviz.analysis import Regime
 from gdviz.config import RunConfig
 from gdviz.engine import Problem, Status, Trajectory
@@ -91,7 +91,8 @@ def stepping(config: RunConfig, problem: Problem, ds: data.Dataset, run: Run) ->
     with st.container(key=f"{PAGE}_regime"):
         regime_banner(config, problem, run.traj)
     names = playground.param_names(config, ds)
-    charts = {f"{PAGE}_{name}": spec for name, spec in playground.figures(config, problem, ds, head, step).items()}
+    figs = playground.figures(config, problem, ds, head, step, run=run.traj)
+    charts = {f"{PAGE}_{name}": spec for name, spec in figs.items()}
     download_menu(PAGE, config, head, names, charts)
 
 
@@ -120,12 +121,19 @@ def regime_banner(config: RunConfig, problem: Problem, head: Trajectory) -> Regi
             text += explain.regime_sentence(predicted, config.learning_rate, problem)
         st.info(text)
         return predicted
+    if predicted is not None and not config.is_full_batch:
+        text_batch = (
+            f" That prediction is for full batch; this run's updates use {config.batch_size:,} rows each, so its "
+            "path is noisy and its loss levels off above the floor."
+        )
+    else:
+        text_batch = ""
     observed = analysis.observed_regime(problem, head)
     where = "so far" if head.status is Status.RUNNING else "over the whole run"
     text = f"**Observed regime ({where}): {REGIME_LABELS[observed]}.**"
     if predicted is not None:
         text += f" Predicted from the Hessian: **{REGIME_LABELS[predicted]}**. "
-        text += explain.regime_sentence(predicted, config.learning_rate, problem)
+        text += explain.regime_sentence(predicted, config.learning_rate, problem) + text_batch
     else:
         text += " (The Hessian predicts regimes for plain GD at a constant rate only.)"
     _ALERT[observed](text)
@@ -143,8 +151,9 @@ def regime_banner(config: RunConfig, problem: Problem, head: Trajectory) -> Regi
     return observed
 
 
-def theory(config: RunConfig, problem: Problem) -> None:
-    """The regime panel: spectrum, thresholds and how the rate compares, per-direction factors, steps."""
+def theory(config: RunConfig, problem: Problem, traj: Trajectory) -> None:
+    """The regime panel: spectrum, thresholds and how the rate compares, per-direction factors, steps; what a
+    mini-batch changes, and momentum against plain GD (``traj`` is the whole run, for its measured steps)."""
     s = analysis.spectrum(problem)
     lr = config.learning_rate
     c1, c2, c3 = st.columns(3)
@@ -178,17 +187,46 @@ def theory(config: RunConfig, problem: Problem) -> None:
             index=pd.Index([f"{d.eigenvalue:.4g}" for d in dirs], name="lambda"),
         )
     )
-    if config.is_constant_gd:
+    st.caption(
+        "In the eigen-directions chart below the error along each direction shrinks by its own factor per step: "
+        "a stiff direction (large lambda) by |1 - rate x lambda|, often far below 1, so it is gone in a few steps; "
+        "a flat one (small lambda) by a factor near 1, so it crawls and sets the number of steps. A line that "
+        "levels off some 15 powers of ten below the params' size has reached float64's round-off."
+    )
+    if config.is_closed_form:
         steps = analysis.predicted_steps(problem, lr, tol=config.tol, init_params=init_params(config, problem))
-        text = explain.steps_text(steps)
-        st.metric(
+        c1, c2 = st.columns(2)
+        c1.metric(
             "Predicted steps to converge",
-            text,
+            explain.steps_text(steps),
             help="From the closed form w_t = w* + (I - rate H)^t (w_0 - w*). 'never': the updates never get "
             "shorter than tol (a divergent rate, or tol = 0).",
         )
+        c2.metric("Measured", regimes.outcome(traj), help="Where this run met the stop rule (or why it did not).")
+    elif config.is_constant_gd:
+        st.caption("Predicted steps come from the closed form of full-batch GD: set the batch size to 0 to see them.")
     else:
         st.caption("Predicted steps come from the closed form of plain GD at a constant rate; pick those to see them.")
+    if text := playground.batch_text(config, problem, traj):
+        st.markdown(text)
+    if config.optimizer in ("momentum", "nesterov"):
+        st.markdown(
+            "**Momentum against plain GD on this data** (per-step factor of the error at each method's best "
+            "settings: (kappa - 1)/(kappa + 1) for GD, (sqrt(kappa) - 1)/(sqrt(kappa) + 1) for heavy ball):"
+        )
+        rows = playground.momentum_rows(config, problem, regimes.outcome(traj))
+        st.table(
+            pd.DataFrame(
+                {
+                    "method": [r.method for r in rows],
+                    "factor per step": [r.factor for r in rows],
+                    "predicted steps": [r.predicted_steps for r in rows],
+                    "measured steps": [r.measured_steps for r in rows],
+                }
+            ).set_index("method")
+        )
+        if config.optimizer == "nesterov" or config.schedule != "constant" or not config.is_full_batch:
+            st.caption("Predicted steps for this run: heavy ball (momentum) at a constant rate on full batch only.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -233,6 +271,7 @@ CHART_NAMES = {
     "loss": "Loss over the steps",
     "grads": "Gradient magnitude over the steps",
     "bars": "Gradient per parameter",
+    "eigen": "Error along each eigen-direction",
 }
 
 

@@ -136,6 +136,13 @@ def load(page: str, params: dict[str, list[str]]) -> list[str]:
     if config.feature >= n_features:
         notices.append(f"Ignored the feature (feature) in the link: this dataset has features 0 to {n_features - 1}.")
         config = config.replace(feature=0)
+    rows = cache.problem_for(config).n_samples
+    if config.batch_size > rows:
+        notices.append(
+            f"Ignored the batch size (batch) in the link: {config.batch_size:,} is more than the {rows:,} rows of "
+            "this data. Using full batch (0)."
+        )
+        config = config.replace(batch_size=0)
     state.set_config(config)
     for other, link_keys in PAGES.items():  # the widgets show the link's values, not the ones they had
         for field in (*link_keys.bound, "error"):

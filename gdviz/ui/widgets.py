@@ -133,9 +133,9 @@ def bind(prefix: str, fields: tuple[str, ...]) -> None:
 def _apply(prefix: str, **changes) -> bool:
     """Write ``changes`` into the config; on a rejected value report it and restore the widgets."""
     old = state.get_config()
+    notice = ""
     try:
-        new = old.replace(**changes)
-        cache.problem_for(new)  # loads the dataset: a fetch that fails offline is reported here
+        new, notice = _fit_batch(old, changes)
     except InputError as err:
         st.session_state[_key(prefix, "error")] = for_people(err)
         for field in changes:
@@ -144,8 +144,34 @@ def _apply(prefix: str, **changes) -> bool:
         return False
     st.session_state.pop(_key(prefix, "error"), None)
     st.session_state.pop(_key(prefix, "notice"), None)
+    if notice:
+        st.session_state[_key(prefix, "notice")] = notice
+        st.session_state[_key(prefix, "batch_size")] = 0
     state.set_config(new)
     return True
+
+
+def _fit_batch(old: RunConfig, changes: dict) -> tuple[RunConfig, str]:
+    """``old`` with ``changes``, its data loaded (a fetch that fails offline raises here), and a notice when the
+    batch size had to go back to full batch: a new data set (or fewer points) with fewer rows than the batch.
+    A batch size the user typed above the rows is refused instead (InputError)."""
+    try:
+        new = old.replace(**changes)
+        rows = cache.problem_for(new).n_samples
+    except InputError as err:
+        if err.field != "batch_size" or "batch_size" in changes:
+            raise
+        new = old.replace(**changes, batch_size=0)
+        rows = cache.problem_for(new).n_samples
+    if new.batch_size > rows:
+        if "batch_size" in changes:
+            runs.check_batch(new, cache.problem_for(new))
+        new = new.replace(batch_size=0)
+    if new.batch_size == old.batch_size or "batch_size" in changes:
+        return new, ""
+    return new, (
+        f"The batch size {old.batch_size:,} is more than the {rows:,} rows of this data: back to full batch (0)."
+    )
 
 
 def select(prefix: str, field: str, label: str, labels: dict, *, on_change=None, args=None, help=None) -> None:
@@ -211,6 +237,40 @@ def preset_rate(problem, name: str) -> tuple[float, str]:
         f"is set to {kept:g} instead, which on this data is in the {regime.lower()} regime"
         + (f", not the {name} one." if differs else ".")
     )
+
+
+BETA_MAX = 0.9999  # the beta box's top: RunConfig's range is open at 1
+MOMENTUM_HELP = (
+    "Heavy ball at Polyak's optimal settings for this data: rate (2 / (sqrt(lambda_max) + sqrt(lambda_min)))^2 "
+    "and beta ((sqrt(kappa) - 1) / (sqrt(kappa) + 1))^2, kappa = lambda_max / lambda_min. Each step then "
+    "shrinks the error by about (sqrt(kappa) - 1) / (sqrt(kappa) + 1), against (kappa - 1) / (kappa + 1) for "
+    "plain GD at its best rate (the theory panel shows both)."
+)
+
+
+def momentum_preset(problem) -> tuple[float, float, str]:
+    """The Optimal momentum preset for ``problem``: (rate, beta, notice), each to 4 significant figures, the
+    rate moved into the range a run accepts and beta below 1 (at most BETA_MAX); notice says what moved."""
+    lr, beta = analysis.optimal_momentum(problem)
+    rate, kept = regimes.round_rate(lr), min(float(f"{beta:.4g}"), BETA_MAX)
+    moved = []
+    if rate != float(f"{lr:.4g}"):
+        moved.append(f"its rate {lr:.3g} is outside the rates allowed, so it is {rate:g}")
+    if kept != float(f"{beta:.4g}"):
+        moved.append(
+            f"its beta {beta:.8g} is too close to 1 for a run (the valley is this elongated), so it is {kept:g}"
+        )
+    return rate, kept, ("The Optimal momentum preset on this data: " + "; ".join(moved) + ".") if moved else ""
+
+
+def _momentum_preset(prefix: str) -> None:
+    rate, beta, notice = momentum_preset(cache.problem_for(state.get_config()))
+    if _apply(prefix, optimizer="momentum", learning_rate=rate, beta=beta):
+        for field, value in (("optimizer", "momentum"), ("learning_rate", rate), ("beta", beta)):
+            st.session_state[_key(prefix, field)] = value
+        st.session_state[_key(prefix, "lr_slider")] = nearest_grid_rate(rate)
+        if notice:
+            st.session_state[_key(prefix, "notice")] = notice
 
 
 def _preset(prefix: str, name: str) -> None:
@@ -344,9 +404,27 @@ def data_controls(prefix: str, *, synthetic_settings: bool = True) -> None:
     select(p, "scaling", "Feature scaling", SCALING_CHOICES)
 
 
-def start_stop_controls(prefix: str, *, max_steps_note: str = "") -> None:
-    """The shared start point, tol and max steps (call inside the sidebar), bound to the shared RunConfig."""
+def batch_control(prefix: str) -> None:
+    """The batch size box (0 = full batch, up to the data's rows), bound to the shared RunConfig."""
+    config = state.get_config()
+    rows = cache.problem_for(config).n_samples
+    if config.batch_size > rows:  # e.g. the session's upload was replaced by a shorter table
+        state.set_config(config.replace(batch_size=0))
+        st.session_state[_key(prefix, "batch_size")] = 0
+        st.warning(f"The batch size {config.batch_size:,} is more than the {rows:,} rows of this data: back to "
+                   "full batch (0).")  # fmt: skip
+    _number(
+        prefix, "batch_size", "Mini-batch size (0 = full batch)", max_value=rows, step=1,
+        help=FIELDS["batch_size"].help + f" This data has {rows:,} rows.",
+    )  # fmt: skip
+
+
+def start_stop_controls(prefix: str, *, max_steps_note: str = "", batch: bool = True) -> None:
+    """The shared batch size (unless ``batch`` is False), start point, tol and max steps (call inside the
+    sidebar), bound to the shared RunConfig."""
     p = prefix
+    if batch:
+        batch_control(p)
     c1, c2 = st.columns(2)
     with c1:
         _number(p, "init_intercept", "Start intercept", format="%g")
@@ -366,7 +444,9 @@ def shared_sidebar(prefix: str, *, step_cap: int) -> None:
         step_cap: the most steps a run of the page takes, said under max steps.
     """
     p = prefix
-    bind(p, config_names("data", "problem", "run", settable=True))
+    # Not the batch size: a race page keeps its own (``{prefix}_batch_size``, None for full batch), for its
+    # fixed-rate runs only.
+    bind(p, tuple(f for f in config_names("data", "problem", "run", settable=True) if f != "batch_size"))
     with st.sidebar:
         if err := st.session_state.get(_key(p, "error")):
             st.error(err)
@@ -374,7 +454,7 @@ def shared_sidebar(prefix: str, *, step_cap: int) -> None:
         st.subheader("Data")
         data_controls(p)
         st.subheader("Start and stop")
-        start_stop_controls(p, max_steps_note=f" On this page every run stops by {step_cap:,}.")
+        start_stop_controls(p, max_steps_note=f" On this page every run stops by {step_cap:,}.", batch=False)
 
 
 def sidebar(prefix: str) -> None:
@@ -425,8 +505,12 @@ def sidebar(prefix: str) -> None:
 
         st.subheader("Optimizer")
         select(p, "optimizer", "Optimizer", OPTIMIZER_LABELS)
+        st.button(
+            "Optimal momentum", key=_key(p, "preset_momentum"), on_click=_momentum_preset, args=(p,),
+            help=MOMENTUM_HELP,
+        )  # fmt: skip
         if FIELDS["beta"].reads(config):  # each setting is shown where the run reads it
-            _number(p, "beta", "Momentum beta", max_value=0.999, format="%.3f")  # the range is open at 1
+            _number(p, "beta", "Momentum beta", max_value=BETA_MAX, format="%.4f")  # the range is open at 1
         if FIELDS["rms_decay"].reads(config):
             _number(p, "rms_decay", "Decay", max_value=0.9999, format="%.4f")
         if FIELDS["b1"].reads(config):
@@ -457,7 +541,7 @@ def sidebar(prefix: str) -> None:
             _number(p, "factor", "Factor", min_value=1e-6, max_value=factor.highest, format="%.3f")  # open at 0
             _number(p, "every", "Every N steps", step=1)
 
-        st.subheader("Start and stop")
+        st.subheader("Batch, start and stop")
         start_stop_controls(p)
 
 

@@ -18,6 +18,7 @@ CHARTS = (
     "playground_loss",
     "playground_grads",
     "playground_bars",
+    "playground_eigen",
 )
 CHARTS_2D = CHARTS[1:]
 

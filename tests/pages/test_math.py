@@ -342,3 +342,17 @@ def test_momentum_and_a_schedule(line):
 
     path = gd_path(X1, y, None, 6, rates=rate)
     assert_page_shows(at, X1, y, path, 3, rate(3))
+
+
+def test_a_mini_batch_run_is_not_sold_as_the_full_batch_recursion():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["batch"] = "3"
+    ok(at.run())
+    ok(at.switch_page(PAGE).run())
+    assert at.session_state["gdviz_config"].batch_size == 3
+    set_step(at, 2)
+    captions = texts(at, "caption")
+    assert "mini-batches of 3 rows; this is the full-batch step" in captions
+    assert "The recursion is full-batch GD's; the run uses mini-batches of 3 rows" in captions
+    assert "The last two columns agree" not in captions  # they do not: the run's step used 3 rows
+    assert "The run's loss at the next step" not in metrics(at)

@@ -42,6 +42,7 @@ CHART_KEYS = (
     "playground_loss",
     "playground_grads",
     "playground_bars",
+    "playground_eigen",
 )
 PLAYER_ELEMENT = "player_playground"  # the player element that holds them
 DEFAULT_LR, DEFAULT_TOL, DEFAULT_MAX_STEPS = 0.05, 1e-6, 10_000
@@ -255,7 +256,7 @@ def test_default_load_reads_step_0_at_the_zero_start(default_app, line):
     assert not default_app.error
 
 
-def test_default_load_draws_six_live_charts(default_app):
+def test_default_load_draws_seven_live_charts(default_app):
     assert sorted(chart_keys(default_app)) == sorted(CHART_KEYS)
     white = pio.templates["plotly_white"].layout
     for key in CHART_KEYS:
@@ -752,6 +753,7 @@ CHANGES = [
     ("init_slope", 0.5),
     ("tol", 1e-5),
     ("max_steps", 5_000),
+    ("batch_size", 4),
     ("dataset", "diabetes"),
     ("feature", 3),
 ]
@@ -870,3 +872,96 @@ def test_a_cleared_or_zero_rate_box_keeps_the_rate_and_says_why(typed):
     assert config(at).learning_rate == 0.0123
     assert at.number_input(key="playground_learning_rate").value == 0.0123
     assert any("must be a number above 0" in e.value and "0.0123" in e.value for e in at.error)
+
+
+# ---------------------------------------------------------------------------------------------
+# 11. Issue 13: the Optimal momentum preset, the batch size
+# Oracles: eigvalsh of (2/n) X1^T X1 for Polyak's settings and factors, the heavy-ball loop above, each row's
+# gradient written here, numpy's default_rng(seed).permutation for the first epoch's order.
+# ---------------------------------------------------------------------------------------------
+
+
+def test_optimal_momentum_preset_sets_polyaks_settings_and_compares_them_with_gd(line):
+    _, X1, y = line
+    lo, hi = hessian_eigs(X1)
+    kappa = hi / lo
+    rate, beta = sig((2 / (np.sqrt(hi) + np.sqrt(lo))) ** 2), sig(((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)) ** 2)
+    at = click(new_app(), "playground_preset_momentum")
+    c = config(at)
+    assert (c.optimizer, c.learning_rate, c.beta) == ("momentum", pytest.approx(rate, rel=1e-12), beta)
+    assert at.selectbox(key="playground_optimizer").value == "momentum"
+    assert at.number_input(key="playground_beta").value == beta
+    assert at.number_input(key="playground_learning_rate").value == pytest.approx(rate, rel=1e-12)
+    expected = heavy_ball(X1, y, c.learning_rate, beta, 3)
+    p = player_view.payload(at)
+    np.testing.assert_allclose(np.column_stack([p["columns"]["p0"][:4], p["columns"]["p1"][:4]]), expected, rtol=1e-12)
+    # The theory panel: heavy ball's factor beside GD's, from the eigenvalues; predicted steps beside measured.
+    (table,) = [t for t in at.table if "factor per step" in t.value.columns]
+    frame = table.value
+    assert frame["factor per step"].iloc[0] == f"{(kappa - 1) / (kappa + 1):.4g}"
+    assert frame["factor per step"].iloc[1] == f"{(np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1):.4g}"
+    click(at, "playground_end")
+    measured = step_of(at)
+    assert metrics(at)["Status"] == "converged"
+    assert frame["measured steps"].iloc[2] == f"converged in {measured:,} steps"
+    assert abs(float(frame["predicted steps"].iloc[2].replace(",", "")) - measured) <= 0.05 * measured
+    # Fewer steps than plain GD at its best constant rate (the naive loop).
+    gd = naive_gd(X1, y, 2 / (lo + hi))
+    assert measured < gd.steps
+
+
+def test_the_batch_widget_runs_mini_batches_and_the_page_says_what_they_change(line):
+    _, X1, y = line
+    n = len(y)
+    at = new_app()
+    assert at.number_input(key="playground_batch_size").value == 0
+    assert at.number_input(key="playground_batch_size").max == n  # the data's rows
+    full_run = run_name(at)
+    set_field(at, "batch_size", 1)
+    assert config(at).batch_size == 1 and run_name(at) != full_run
+    # Each of the first n updates is -rate x one row's gradient, the rows in default_rng(seed)'s shuffled order.
+    order = np.random.default_rng(config(at).seed).permutation(n)
+    p = player_view.payload(at)
+    w = np.column_stack([p["columns"]["p0"], p["columns"]["p1"]])
+    for t in range(n):
+        i = order[t]
+        row_grad = 2.0 * (X1[i] @ w[t] - y[i]) * X1[i]
+        np.testing.assert_allclose(w[t + 1], w[t] - DEFAULT_LR * row_grad, rtol=1e-12, atol=1e-14)
+    # The read-out's gradient stays the full-data gradient; the loss chart shows the floor and the plateau.
+    go_to(at, 5)
+    assert_readout(at, 5, w[5], X1, y)
+    click(at, "playground_end")
+    loss_fig = live_figure(at, "playground_loss")
+    names = [t["name"] for t in loss_fig["data"]]
+    assert any(n.startswith("noise plateau") for n in names) and any(n.startswith("least-squares floor") for n in names)
+    assert "full-batch GD, closed form (not this run)" in names
+    text = " ".join(m.value for m in at.markdown)
+    assert f"Mini-batch of 1 of the {n} rows" in text and "2/lambda_max is the full-batch bound" in text
+    assert "That prediction is for full batch" in banner(at)
+    eigen = live_figure(at, "playground_eigen")
+    assert not any(str(t.get("name", "")).startswith("closed form") for t in eigen["data"])
+    # Back to full batch: the closed form again.
+    set_field(at, "batch_size", 0)
+    assert run_name(at) == full_run
+    assert "predicted (closed form)" in [t["name"] for t in live_figure(at, "playground_loss")["data"]]
+
+
+def test_a_batch_too_large_for_new_data_goes_back_to_full_batch_and_says_so():
+    at = new_app()
+    ok(at.selectbox(key="playground_dataset").set_value("diabetes").run())
+    set_field(at, "batch_size", 300)
+    assert config(at).batch_size == 300
+    ok(at.selectbox(key="playground_dataset").set_value("synthetic_line").run())
+    assert config(at).dataset == "synthetic_line" and config(at).batch_size == 0
+    assert at.number_input(key="playground_batch_size").value == 0
+    assert any("more than the 20 rows of this data: back to full batch" in w.value for w in at.warning)
+    assert not at.exception
+
+
+def test_a_link_with_a_batch_larger_than_the_data_opens_full_batch_with_a_notice():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["dataset"] = "diabetes"
+    at.query_params["batch"] = "500"
+    ok(at.run())
+    assert config(at).dataset == "diabetes" and config(at).batch_size == 0
+    assert any("500 is more than the 442 rows" in w.value for w in at.warning)

@@ -160,7 +160,7 @@ def test_playground_downloads_the_run_so_far_the_charts_and_a_script(files, html
     np.testing.assert_allclose(df["loss"], [np.mean((X1 @ w - y) ** 2) for w in expected], rtol=1e-10)
 
     htmls = each_figure(at, files, "playground", "playground", 0.05)
-    assert len(htmls) == 6 and len(html_builds) == 6
+    assert len(htmls) == 7 and len(html_builds) == 7
     for html in htmls.values():
         assert_standalone(html)
     assert '"type":"surface"' in htmls["Loss surface (3D)"].replace(" ", "")
@@ -168,7 +168,7 @@ def test_playground_downloads_the_run_so_far_the_charts_and_a_script(files, html
     ok(at.selectbox(key="playground_dl_fig_pick").set_value("Fitted line over the data").run())
     ok(player_view.sync(at, 4))
     assert at.selectbox(key="playground_dl_fig_pick").value == "Fitted line over the data"  # a step keeps the pick
-    assert html_builds == [1] * 6
+    assert html_builds == [1] * 7
 
     script = files["gdviz-playground-script-lr0.05.py"]()
     folder = tmp_path / "run"

@@ -48,7 +48,7 @@ def test_the_payload_is_json_without_nan_and_one_element_holds_every_chart():
     players = [e for e in at.get("bidi_component") if "payload" in json.loads(e.proto.json)]
     assert len(players) == 1
     assert [c["key"] for c in player_view.payload(at)["charts"]] == [
-        "surface", "contour", "line", "loss", "grads", "bars"
+        "surface", "contour", "line", "loss", "grads", "bars", "eigen"
     ]  # fmt: skip
 
 

@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from gdviz import data
+from gdviz import data, runs
+from gdviz.config import RunConfig
+from gdviz.ui import widgets
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -48,3 +50,19 @@ def test_fastest_preset_shows_the_measured_best_and_the_banner_says_why_it_oscil
     assert "**Oscillating**" in banner
     assert f"1/lambda_max = {1 / lam[-1]:.3g}" in banner and "overshoots" in banner
     assert f"1 - rate x lambda_max = {1 - fastest * lam[-1]:.3g}" in banner and "why it reads Oscillating" in banner
+
+
+def test_the_optimal_momentum_preset_is_polyaks_and_stays_a_valid_run_on_an_elongated_valley():
+    for config, clamped in ((RunConfig(), False), (RunConfig(x_loc=1000.0), True)):
+        ds = config.make_dataset()
+        X1 = np.column_stack([np.ones(len(ds.y)), ds.X[:, 0]])
+        lo, hi = np.linalg.eigvalsh(2 / len(ds.y) * X1.T @ X1)
+        kappa = hi / lo
+        rate, beta, notice = widgets.momentum_preset(runs.one_feature_problem(config))
+        assert rate == float(f"{(2 / (np.sqrt(hi) + np.sqrt(lo))) ** 2:.4g}")
+        exact = ((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)) ** 2
+        if clamped:  # beta* = 0.9999974 rounds to 1, which no run accepts: the box's top instead, and said so
+            assert beta == widgets.BETA_MAX and "too close to 1" in notice
+        else:
+            assert beta == float(f"{exact:.4g}") and notice == ""
+        RunConfig(optimizer="momentum", learning_rate=rate, beta=beta, x_loc=config.x_loc)  # a valid run
