@@ -390,7 +390,11 @@ def _read_link(q: dict[str, str], notices: list[str]) -> None:
         st.session_state[_k(p, "custom")] = mine
         config = state.get_config()  # the link's: its settings belong to its data
         st.session_state[_k(p, "data_id")] = _data_id(config, features(p, config))
-    if "batch" in q and (size := query.read_int("batch", q["batch"], "batch size", notices, low=1)) is not None:
+    # "race_batch", not "batch": that key is the shared config's batch size (every page's runs).
+    if (
+        "race_batch" in q
+        and (size := query.read_int("race_batch", q["race_batch"], "batch size", notices, low=1)) is not None
+    ):
         st.session_state[_k(p, "batch_size")] = size
     if "shuffle" in q and (seed := query.read_int("shuffle", q["shuffle"], "shuffle seed", notices)) is not None:
         st.session_state[_k(p, "shuffle")] = seed
@@ -424,7 +428,7 @@ def _write_link() -> dict[str, str]:
     if st.session_state.get(_k(p, "features"), "all") != "all":
         q["features"] = st.session_state[_k(p, "features")]
     if (size := st.session_state.get(_k(p, "batch_size"))) is not None:
-        q["batch"] = str(size)
+        q["race_batch"] = str(size)
     if seed := st.session_state.get(_k(p, "shuffle"), 0):
         q["shuffle"] = str(seed)
     config = state.get_config()
@@ -439,7 +443,7 @@ def _write_link() -> dict[str, str]:
     return q
 
 
-share.register(PAGE, keys=("off", "set", "features", "batch", "shuffle", "pair", "hold", "step"), read=_read_link,
+share.register(PAGE, keys=("off", "set", "features", "race_batch", "shuffle", "pair", "hold", "step"), read=_read_link,
                write=_write_link, bound=widgets.BOUND_FIELDS)  # fmt: skip
 
 

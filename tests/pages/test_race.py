@@ -226,20 +226,23 @@ def test_several_features_draw_any_two_params_held_as_chosen():
 
 
 def test_a_link_sets_runs_settings_batch_and_step():
-    at = open_page(query={"off": "adam,newton", "set": "gd.learning_rate:0.03", "batch": "4", "shuffle": "2",
+    at = open_page(query={"off": "adam,newton", "set": "gd.learning_rate:0.03", "race_batch": "4", "shuffle": "2",
                           "step": "5"})  # fmt: skip
     frame = table(at)
     assert "Adam" not in frame.index and "Newton" not in frame.index
     assert frame.loc["GD", "settings"] == "rate 0.03" and frame.loc["GD", "batch"] == "4 rows"
     assert player_view.data(at, P)["step"] == 5
     q = dict(at.query_params)
-    assert q["off"] in ("adam,newton", ["adam,newton"]) and q["batch"] in ("4", ["4"])
+    assert q["off"] in ("adam,newton", ["adam,newton"]) and q["race_batch"] in ("4", ["4"])
+    assert (
+        "batch" not in q and at.session_state["gdviz_config"].batch_size == 0
+    )  # the race's batch is its own, not the config's
 
 
 def test_a_bad_link_says_what_it_ignored():
-    at = open_page(query={"off": "sgd", "set": "gd.learning_rate:-1", "batch": "x", "hold": "start"})
+    at = open_page(query={"off": "sgd", "set": "gd.learning_rate:-1", "race_batch": "x", "hold": "start"})
     notices = " ".join(w.value for w in at.warning).replace("\\", "")  # shown with Markdown escaped
-    for word in ("(off)", "(set)", "(batch)", "(hold)"):
+    for word in ("(off)", "(set)", "(race_batch)", "(hold)"):
         assert word in notices, notices
     assert len(table(at)) == 9
 
