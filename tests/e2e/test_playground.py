@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.e2e.conftest import exception_boxes, metric, naive_gd_line, wait_for_app, wait_for_chart
 
@@ -314,17 +315,25 @@ def test_a_click_on_the_3d_surface_starts_the_run_there(playground, screenshot_d
         ".find(t => t.type === 'surface'); return [Array.from(t.x), Array.from(t.y)]; }"
     )
     box = chart.bounding_box()
-    # As a person does: the pointer rests on the bowl (Plotly picks the 3D point under it), then clicks.
-    page.mouse.move(box["x"] + box["width"] / 2 - 5, box["y"] + box["height"] / 2)
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.wait_for_timeout(500)
-    page.mouse.down()
-    page.mouse.up()
-    page.wait_for_function(
+    restarted = (
         "() => document.querySelector('[data-gdviz-readout=\"Step\"]').innerText === '0'"
-        " && document.querySelector('[data-gdviz-readout=\"Intercept\"]').innerText !== '0'",
-        timeout=30_000,
+        " && document.querySelector('[data-gdviz-readout=\"Intercept\"]').innerText !== '0'"
     )
+    # As a person does: the pointer rests on the bowl (Plotly picks the 3D point under it), then clicks. On a
+    # loaded machine the scene may not have picked yet: a click that hit no point changes nothing, so again.
+    for attempt in range(6):
+        x, y = box["x"] + box["width"] / 2 + 4 * attempt, box["y"] + box["height"] / 2
+        page.mouse.move(x - 6, y)
+        page.mouse.move(x, y)
+        page.wait_for_timeout(700)
+        page.mouse.down()
+        page.mouse.up()
+        try:
+            page.wait_for_function(restarted, timeout=8_000)
+            break
+        except PlaywrightTimeoutError:
+            continue
+    page.wait_for_function(restarted, timeout=30_000)
     intercept, slope = float(metric(page, "Intercept")), float(metric(page, "Slope on x"))
     # A point of the surface's own grid (4 significant figures), the numbers Python sent.
     assert min(abs(v - intercept) for v in grid[0]) <= 1e-3 * max(1.0, abs(intercept))
