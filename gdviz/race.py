@@ -12,17 +12,15 @@ Barzilai-Borwein) need the Hessian or the previous full gradient, so they always
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
 
-from gdviz import analysis, engine, optimizers, playback, plots
+from gdviz import analysis, engine, optimizers, playback, playground, plots
 from gdviz.engine import Problem, Status, Trajectory
 from gdviz.errors import InputError
-from gdviz.plots import encode
 
 RUNS: tuple[str, ...] = (
     "gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "newton", "line_search", "barzilai_borwein",
@@ -463,14 +461,8 @@ def player(problem: Problem, runs: Sequence[RaceRun], pair: tuple[int, int], *, 
 
 def player_json(p: Player, *, run: str) -> str:
     """``p`` as the JSON text the player component reads (``gdviz.ui.player``), named ``run``; no NaN or inf."""
-    columns = ",".join(f"{json.dumps(k)}:{playback.json_column(v, digits=d)}" for k, (v, d) in p.columns.items())
-    charts = ",".join(
-        "{" + f'"figure":{encode.to_json(c["figure"])},'
-        + json.dumps({k: v for k, v in c.items() if k != "figure"}, allow_nan=False)[1:]
-        for c in p.charts
-    )  # fmt: skip
     head = {"run": run, "n": int(p.steps.size), "final_status": "finished", "diverged_at": None, "readout": p.readout}
-    return json.dumps(head, allow_nan=False)[:-1] + f',"columns":{{{columns}}},"charts":[{charts}]}}'
+    return playground.player_payload(head, p.columns, p.charts)
 
 
 def batch_note(batch_size: int | None, n_samples: int) -> str:
