@@ -4,7 +4,9 @@ each page's ui module calls ``menu`` with its own files, next to its widgets.
 
 Every file is built only when its button is clicked (``st.download_button`` with a callable ``data``, run on
 Streamlit's download thread), so a figure's several MB of HTML are never rebuilt on a rerun or a Play tick,
-and a click does not rerun the page (``on_click="ignore"``). Widget keys: ``{prefix}_download`` (the
+and a click does not rerun the page (``on_click="ignore"``). A figure may itself be given as a function that
+builds its spec, called on the click too: a page whose charts live in the browser's player then computes no
+figure on a rerun at all. Widget keys: ``{prefix}_download`` (the
 popover), ``{prefix}_dl_csv``, ``{prefix}_dl_fig_pick``, ``{prefix}_dl_fig``, ``{prefix}_dl_script``.
 """
 
@@ -23,7 +25,12 @@ from gdviz.ui import state
 def _label(prefix: str, key: str, fig: object, labels: Mapping[str, str] | None = None) -> str:
     """A chart's name in the picker: stable across steps (a title that counts steps would reset the pick)."""
     short = key.removeprefix(f"{prefix}_").removesuffix("_chart")
-    return (labels or {}).get(short) or export.figure_title(fig, short.replace("_", " "))
+    return (labels or {}).get(short) or export.figure_title(_spec(fig), short.replace("_", " "))
+
+
+def _spec(fig: object) -> object:
+    """A figure given as a spec (dict or go.Figure) or as a function that builds one: the spec."""
+    return fig() if callable(fig) else fig
 
 
 def menu(
@@ -35,7 +42,7 @@ def menu(
     csv_label: str = "The run (CSV)",
     csv_name: str = "run",
     csv_help: str = "",
-    figures: Mapping[str, object] | None = None,
+    figures: Mapping[str, object | Callable[[], object]] | None = None,
     labels: Mapping[str, str] | None = None,
     script: Callable[[], str] | None = None,
 ) -> None:
@@ -48,7 +55,9 @@ def menu(
         csv: builds the CSV text (called on click only).
         csv_label, csv_help: the CSV button's label and tooltip.
         csv_name: what the CSV is, in its file name ("run", "runs", "table").
-        figures: chart key -> figure spec (or go.Figure); the picker lists them by title.
+        figures: chart key -> figure spec (or go.Figure), or a function that builds it (called only when its
+            file is downloaded, or for its title when ``labels`` does not name it); the picker lists them by
+            title.
         labels: chart key without the page prefix -> its name in the picker, where its title will not do.
         script: builds the Python script (called on click only).
     """
@@ -68,7 +77,7 @@ def menu(
                                  help="Which chart to save as a standalone, interactive HTML file.")  # fmt: skip
             fig = labelled.get(title) or next(iter(labelled.values()))
             st.download_button(
-                "The figure (interactive HTML)", data=lambda: export.figure_html(fig, title=title),
+                "The figure (interactive HTML)", data=lambda: export.figure_html(_spec(fig), title=title),
                 file_name=export.file_name(page, title, "html", rate=rate), mime="text/html", key=f"{p}_dl_fig",
                 on_click="ignore", icon=":material/insert_chart:",
                 help="Opens in any browser, offline: plotly.js is inside the file (about 5 MB). Zoom, pan and "

@@ -4,6 +4,7 @@ downloads."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
@@ -91,8 +92,11 @@ def stepping(config: RunConfig, problem: Problem, ds: data.Dataset, run: Run) ->
     with st.container(key=f"{PAGE}_regime"):
         regime_banner(config, problem, run.traj)
     names = playground.param_names(config, ds)
-    figs = playground.figures(config, problem, ds, head, step, run=run.traj)
-    charts = {f"{PAGE}_{name}": spec for name, spec in figs.items()}
+
+    def chart(name: str) -> dict:  # built only when its file is downloaded: the player draws the page's charts
+        return playground.figures(config, problem, ds, head, step, run=run.traj)[name]
+
+    charts = {f"{PAGE}_{name}": functools.partial(chart, name) for name in CHART_NAMES}
     download_menu(PAGE, config, head, names, charts)
 
 
