@@ -70,7 +70,10 @@ def arrow_vectors(config: RunConfig, traj: Trajectory) -> tuple[np.ndarray, np.n
         next stored row is not the next step: the last row, or a thinned stretch).
     """
     schedule = config.make_schedule()
-    rates = np.array([schedule(int(t)) for t in traj.step], dtype=float)
+    if config.schedule == "constant":  # the one rate, as the engine got it: no call per row
+        rates = np.full(traj.n_states, float(schedule(0)))
+    else:  # one scalar call per row, the count as the engine passes it (the same bits as the rate it used)
+        rates = np.array([schedule(int(t)) for t in traj.step], dtype=float)
     with np.errstate(all="ignore"):
         gradient_step = -rates[:, None] * traj.grads
         update = np.full_like(traj.params, np.nan)
