@@ -123,14 +123,25 @@ def problem_for(config: RunConfig) -> Problem:
     return _problem(key)
 
 
-@st.cache_data(max_entries=64, show_spinner="Running gradient descent...")
+def frozen(traj: Trajectory) -> Trajectory:
+    """``traj`` with its arrays made read-only (in place): one object shared by every session's reruns, which
+    no caller can change for the others."""
+    for a in (traj.step, traj.params, traj.grads, traj.loss, traj.update_norm, traj.learning_rate):
+        a.flags.writeable = False
+    return traj
+
+
+# A resource, not data: every session and page gets the same read-only run, with no copy per call (st.cache_data
+# unpickled up to RUN_BYTES on each), and the Playground's cached player (``ui.playground.run_for``) holds this
+# same object rather than a copy of its own.
+@st.cache_resource(max_entries=64, show_spinner="Running gradient descent...")
 def _trajectory(config: RunConfig) -> Trajectory:
-    return runs.simulate(config, problem_for(config), max_bytes=RUN_BYTES)
+    return frozen(runs.simulate(config, problem_for(config), max_bytes=RUN_BYTES))
 
 
 def trajectory_for(config: RunConfig) -> Trajectory:
-    """The whole run of ``config``, collected and thinned to at most RUN_BYTES (cached per config; an upload's
-    memoised in this session)."""
+    """The whole run of ``config``, collected and thinned to at most RUN_BYTES (cached per config, read-only;
+    an upload's memoised in this session)."""
     if config.dataset == data.UPLOAD:
         problem = problem_for(config)
         compute = _with_spinner(

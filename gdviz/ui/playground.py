@@ -55,7 +55,12 @@ def _build(config: RunConfig) -> Run:
     return Run(traj, p.rows, playground.player_json(p, run=name), name)
 
 
-@st.cache_resource(max_entries=32, show_spinner="Running gradient descent...")  # read-only: no copy per rerun
+# As many entries as the run cache (``cache._trajectory``): a class trying the slider's rates (41 of its grid lie
+# between 0.001 and 0.1) finds each one computed; with 32, bench/load_sessions.py (38 rates) rebuilt a run
+# about every fifth setting change.
+# An entry is the payload (under 2 MB) and the player's rows (under 0.3 MB, or the run itself): the run is the
+# run cache's read-only object, not a copy.
+@st.cache_resource(max_entries=64, show_spinner="Running gradient descent...")  # read-only: no copy per rerun
 def _cached_run(config: RunConfig) -> Run:
     return _build(config)
 
