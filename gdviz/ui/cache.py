@@ -14,6 +14,7 @@ the all-features caches' key, so pointing the variable elsewhere is seen.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from collections.abc import Callable
 from typing import Any
@@ -39,6 +40,10 @@ RUN_BYTES = 2 * 1024 * 1024
 # and of the longest run (200,000 steps) every step up to 27,022 with one feature, 7,030 with 8 or 478 with
 # 100. With 16 entries the cache holds at most 64 MiB whatever the number of features and max_steps.
 ALL_FEATURES_RUN_BYTES = 4 * 1024 * 1024
+# How a RunConfig is hashed as a cache key: its repr, which names every field and its value exactly (a float's
+# repr reads back as the same float). Streamlit's own hashing of a dataclass (dataclasses.asdict, then field by
+# field) took about 0.4 ms a lookup, and a Playground rerun makes a dozen lookups.
+CONFIG_HASH = {RunConfig: repr}
 # A failed load (California housing offline: scikit-learn retries the download) is remembered for a while,
 # so that each rerun does not wait for the network again.
 FAILED_LOAD_TTL = 600
@@ -89,6 +94,7 @@ def _with_spinner(text: str, compute: Callable[[], Any]) -> Callable[[], Any]:
 # ---------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=256)  # a few lookups a rerun; building a RunConfig validates every field twice
 def data_key(config: RunConfig) -> RunConfig:
     """``config`` with every non-data field at its default: the cache key of its Problem."""
     keep = {f: getattr(config, f) for f in DATA_FIELDS}
@@ -97,12 +103,12 @@ def data_key(config: RunConfig) -> RunConfig:
     return dataclasses.replace(RunConfig(), **keep)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False, hash_funcs=CONFIG_HASH)
 def _problem(key: RunConfig) -> Problem:
     return runs.one_feature_problem(key)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False, hash_funcs=CONFIG_HASH)
 def _dataset(key: RunConfig) -> data.Dataset:
     return key.make_dataset()
 
@@ -134,7 +140,7 @@ def frozen(traj: Trajectory) -> Trajectory:
 # A resource, not data: every session and page gets the same read-only run, with no copy per call (st.cache_data
 # unpickled up to RUN_BYTES on each), and the Playground's cached player (``ui.playground.run_for``) holds this
 # same object rather than a copy of its own.
-@st.cache_resource(max_entries=64, show_spinner="Running gradient descent...")
+@st.cache_resource(max_entries=64, show_spinner="Running gradient descent...", hash_funcs=CONFIG_HASH)
 def _trajectory(config: RunConfig) -> Trajectory:
     return frozen(runs.simulate(config, problem_for(config), max_bytes=RUN_BYTES))
 
@@ -151,6 +157,7 @@ def trajectory_for(config: RunConfig) -> Trajectory:
     return _trajectory(config)
 
 
+@functools.lru_cache(maxsize=256)
 def _best_rate_key(config: RunConfig) -> RunConfig:
     """What the measured best rate depends on: the data, the start point, tol and the step cap."""
     return data_key(config).replace(
@@ -164,7 +171,9 @@ def _measure_best(key: RunConfig, problem: Problem) -> sweep.BestRate | None:
     return sweep.best_rate(problem, tol=key.tol, max_steps=key.max_steps, init_params=init)
 
 
-@st.cache_data(max_entries=32, show_spinner="Measuring the best constant rate from this start...")
+@st.cache_data(
+    max_entries=32, show_spinner="Measuring the best constant rate from this start...", hash_funcs=CONFIG_HASH
+)
 def _best_rate(key: RunConfig) -> sweep.BestRate | None:
     return _measure_best(key, problem_for(key))
 

@@ -60,8 +60,8 @@ def _build(config: RunConfig) -> Run:
 # about every fifth setting change.
 # An entry is the payload (under 2 MB) and the player's rows (under 0.3 MB, or the run itself): the run is the
 # run cache's read-only object, not a copy.
-@st.cache_resource(max_entries=64, show_spinner="Running gradient descent...")  # read-only: no copy per rerun
-def _cached_run(config: RunConfig) -> Run:
+@st.cache_resource(max_entries=64, show_spinner="Running gradient descent...", hash_funcs=cache.CONFIG_HASH)
+def _cached_run(config: RunConfig) -> Run:  # read-only: no copy per rerun
     return _build(config)
 
 
