@@ -3,11 +3,12 @@ requests one at a time, so the server CPU time spent around each one is its own.
 
 Kinds: a setting change whose run is cached (a rate another session already chose), a setting change that
 computes its run (a rate nobody chose yet: the run, the player payload and its JSON), and a step sync (the
-stepping fragment, after each setting change). The session cycles through the slider's rates ``--repeat``
-times in all (a computed run is a rate 0.1% off a cached one: as long a run); the server's CPU is read from
-/proc around each request (10 ms ticks, so only the means over many requests mean anything). ``--repo``
-starts another checkout's app for an A/B in the same run (e.g. the main branch, then this one). Nothing is
-asserted.
+stepping fragment, after each setting change). The session cycles ``--repeat`` times in all through every
+fifth rate of ``load_sessions.RATES`` (8 rates: with the computed runs between two visits of one, it stays in
+any run cache of the app), each followed by a computed run of a rate 0.1% off it (as long a run). The
+server's CPU is read from /proc around each request (10 ms ticks, so only the means over many requests mean
+anything). ``--repo`` starts another checkout's app for an A/B in the same run (e.g. the main branch, then
+this one). Nothing is asserted.
 
 Usage: .venv/bin/python bench/rerun_cost.py [--repeat 40] [--repo PATH ...]
 """
@@ -35,7 +36,7 @@ async def measure(url: str, pid: int, repeat: int) -> tuple[dict[str, tuple[floa
     s = Session(url, stats, "s0")
     await s.connect()
     await s.rerun("page load")
-    for rate in RATES:  # every cached rate computed once, before anything is timed
+    for rate in RATES[::5]:  # every cached rate computed once, before anything is timed
         await s.rerun("warm", key="playground_learning_rate", value={"double_value": rate})
     spent = {kind: [0.0, 0.0] for kind in KINDS}  # kind -> [CPU seconds, wall seconds]
 
@@ -45,10 +46,11 @@ async def measure(url: str, pid: int, repeat: int) -> tuple[dict[str, tuple[floa
         spent[kind][0] += cpu_seconds(pid) - c0  # 10 ms ticks: unbiased over many requests
         spent[kind][1] += time.perf_counter() - t0
 
+    cached = RATES[::5]  # 8 rates: with the computed runs between them, within any run cache of the app
     for i in range(repeat):
         # The same rates, cached and not: a computed run is as long as the cached one beside it.
-        rate = RATES[i % len(RATES)]
-        fresh = float(f"{rate * (1 + 1e-3 * (1 + i // len(RATES))):.6g}")
+        rate = cached[i % len(cached)]
+        fresh = float(f"{rate * (1 + 1e-3 * (1 + i // len(cached))):.6g}")
         for kind, r in (("setting change, run cached", rate), ("setting change, run computed", fresh)):
             await timed(kind, key="playground_learning_rate", value={"double_value": r})
             sync = {"json_value": json.dumps({"step": (37 * i) % 200})}
