@@ -140,7 +140,8 @@ class Session:
                 key = wid.rsplit("-", 1)[-1]  # keyed widget ids end in "-<key>" (gdviz keys have no "-")
                 self.ids[key] = (wid, msg.delta.fragment_id)
             if etype == "bidi_component" and inner.component_name == "gdviz_player":
-                self.step = int(json.loads(inner.json)["step"])
+                head = bytes(inner.bytes).partition(b"\n")[0]  # gdviz.ui.player.pack: a JSON line, the payload
+                self.step = int(json.loads(head)["step"])
             elif etype == "exception":
                 self.stats.errors.append(f"{self.name}: exception {inner.message[:200]}")
             elif etype == "alert" and inner.format == inner.ERROR:

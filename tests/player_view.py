@@ -13,20 +13,21 @@ import json
 from streamlit.testing.v1 import AppTest
 
 from gdviz.explain import fmt
+from gdviz.ui.player import unpack
 
 
 def element(at: AppTest, prefix: str = "playground"):
     """The player element of ``prefix`` in the last run."""
     for e in at.get("bidi_component"):
-        data = json.loads(e.proto.json)
-        if isinstance(data, dict) and data.get("prefix") == prefix and "payload" in data:
+        if e.proto.component_name == "gdviz_player" and unpack(e.proto.bytes).get("prefix") == prefix:
             return e
     raise AssertionError(f"no player {prefix!r} on the page")
 
 
 def data(at: AppTest, prefix: str = "playground") -> dict:
-    """The element's data: payload (JSON text), run, step, seek, ..."""
-    return json.loads(element(at, prefix).proto.json)
+    """The element's data (bytes, ``gdviz.ui.player.pack``) as the browser reads it: payload (JSON text), run,
+    step, seek, ..."""
+    return unpack(element(at, prefix).proto.bytes)
 
 
 def payload(at: AppTest, prefix: str = "playground") -> dict:

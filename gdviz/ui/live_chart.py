@@ -72,5 +72,7 @@ def preload_plotly() -> None:
 
 def figures_of(element) -> dict[str, dict]:
     """chart key -> Plotly figure JSON inside a live chart element of an AppTest run (for tests)."""
+    if element.proto.WhichOneof("data") != "json":  # e.g. the player's element, whose data is bytes
+        return {}
     payload = json.loads(element.proto.json)
     return {chart["key"]: json.loads(chart["figure"]) for chart in payload.get("charts", [])}

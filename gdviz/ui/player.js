@@ -167,8 +167,20 @@ function restyleArgs(P, chart, k) {
   return [update, indices];
 }
 
+// The element's data comes as bytes (gdviz.ui.player.pack): one line of JSON (run, step, seek, ...), a newline,
+// then the payload's JSON text, decoded and parsed only when the run changes.
+function unpack(raw) {
+  if (raw instanceof ArrayBuffer) raw = new Uint8Array(raw);
+  if (!raw || typeof raw.subarray !== "function") return raw; // not bytes: the data itself
+  const cut = raw.indexOf(10);
+  const data = JSON.parse(new TextDecoder().decode(raw.subarray(0, cut)));
+  data.payloadBytes = raw.subarray(cut + 1);
+  return data;
+}
+
 export default function (component) {
-  const { data, parentElement, setStateValue } = component;
+  const { parentElement, setStateValue } = component;
+  const data = unpack(component.data);
   let root = parentElement.querySelector(".gdviz-player");
   if (!root) {
     root = document.createElement("div");
@@ -186,7 +198,7 @@ export default function (component) {
       g.playing = false; // a new run replaces the one playing: stop without drawing the old one again
       cancelAnimationFrame(g.raf);
     }
-    g.P = JSON.parse(data.payload);
+    g.P = JSON.parse(data.payloadBytes ? new TextDecoder().decode(data.payloadBytes) : data.payload);
     g.run = data.run;
     g.seek = data.seek;
     g.k = rowOf(g.P.columns.step, data.step);

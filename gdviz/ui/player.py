@@ -13,6 +13,7 @@ shown (a new one opens at step 0) and ``{prefix}_sought`` (a link's step waits f
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import streamlit as st
@@ -83,6 +84,22 @@ def _on_step(prefix: str) -> None:
         st.session_state[cursor_key(prefix)] = max(int(step), 0)
 
 
+def pack(head: dict, payload: str) -> bytes:
+    """The element's data as bytes: ``head`` (run, step, seek, ...) as one line of JSON, a newline, then the
+    payload's JSON text as it is.
+
+    Bytes, not a dict: Streamlit sends bytes as they are and hashes them once, where a dict holding the payload
+    (up to 2 MB of JSON text) was escaped into JSON twice and hashed on every rerun, a step sync's included;
+    the browser reads the payload only when the run changes (player.js ``unpack``)."""
+    return json.dumps(head, separators=(",", ":"), allow_nan=False).encode() + b"\n" + payload.encode()
+
+
+def unpack(data: bytes) -> dict:
+    """The element's data (``pack``) as player.js reads it: the head's fields and ``payload``, the JSON text."""
+    head, _, payload = bytes(data).partition(b"\n")
+    return {**json.loads(head), "payload": payload.decode()}
+
+
 def player(prefix: str, payload: str, *, run: str, step: int, on_click: Callable[[], None] | None = None) -> None:
     """The player element of one run.
 
@@ -95,18 +112,18 @@ def player(prefix: str, payload: str, *, run: str, step: int, on_click: Callable
             ``"click": "start"``; it reads the point with ``state_value(prefix, "start")``.
     """
     callbacks = {"on_start_change": on_click} if on_click is not None else {}
+    head = {
+        "run": run,
+        "step": int(step),
+        "seek": int(st.session_state.get(_k(prefix, "seek"), 0)),
+        "prefix": prefix,
+        "src": PLOTLY_JS,
+        "speeds": list(SPEEDS),
+        "default_speed": DEFAULT_SPEED,
+    }
     _render(
         key=element_key(prefix),
-        data={
-            "payload": payload,
-            "run": run,
-            "step": int(step),
-            "seek": int(st.session_state.get(_k(prefix, "seek"), 0)),
-            "prefix": prefix,
-            "src": PLOTLY_JS,
-            "speeds": list(SPEEDS),
-            "default_speed": DEFAULT_SPEED,
-        },
+        data=pack(head, payload),
         on_step_change=lambda: _on_step(prefix),
         height="content",
         **callbacks,

@@ -263,7 +263,7 @@ def test_default_load_draws_seven_live_charts(default_app):
         assert live_figure(default_app, key)["data"], key
     assert player_view.data(default_app)["step"] == 0  # the browser opens at step 0
     # The look travels once per page, with the Plotly preload element, and the browser applies it.
-    preload = [json.loads(e.proto.json) for e in default_app.get("bidi_component")]
+    preload = [json.loads(e.proto.json) for e in default_app.get("bidi_component") if e.proto.json]
     preload = [p for p in preload if p.get("preload")]
     assert len(preload) == 1
     template = json.loads(preload[0]["template"])
