@@ -140,8 +140,10 @@ class Session:
                 key = wid.rsplit("-", 1)[-1]  # keyed widget ids end in "-<key>" (gdviz keys have no "-")
                 self.ids[key] = (wid, msg.delta.fragment_id)
             if etype == "bidi_component" and inner.component_name == "gdviz_player":
-                head = bytes(inner.bytes).partition(b"\n")[0]  # gdviz.ui.player.pack: a JSON line, the payload
-                self.step = int(json.loads(head)["step"])
+                if inner.WhichOneof("data") == "bytes":  # gdviz.ui.player.pack: a JSON line, then the payload
+                    self.step = int(json.loads(bytes(inner.bytes).partition(b"\n")[0])["step"])
+                else:  # a checkout from before the bytes (--repo, for an A/B)
+                    self.step = int(json.loads(inner.json)["step"])
             elif etype == "exception":
                 self.stats.errors.append(f"{self.name}: exception {inner.message[:200]}")
             elif etype == "alert" and inner.format == inner.ERROR:
