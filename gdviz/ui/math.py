@@ -402,7 +402,7 @@ def _error_table(
 
 
 def _read_link(q: dict[str, str], notices: list[str]) -> None:
-    if "step" in q and (step := query.read_int("step", q["step"], "step", notices)) is not None:
+    if "step" in q and (step := query.read_step(q["step"], state.get_config().max_steps, notices)) is not None:
         player.go_to(PAGE, step)  # snapped to a stored step of the run when the page opens
 
 

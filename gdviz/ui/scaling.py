@@ -351,8 +351,8 @@ def _read_link(q: dict[str, str], notices: list[str]) -> None:
             notices.append(
                 f"Ignored where the other params are held (hold): it must be {' or '.join(scaling.HOLD_MODES)}."
             )
-    if "step" in q and (step := query.read_int("step", q["step"], "step", notices)) is not None:
-        player.go_to(PAGE, step)  # the player opens there, not at the run's opening step
+    if "step" in q and (step := query.read_step(q["step"], config.max_steps, notices)) is not None:
+        player.go_to(PAGE, step)  # the player opens there (snapped to a stored step), not at the opening step
 
 
 def _write_link() -> dict[str, str]:
