@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from gdviz import contours
 from gdviz.engine import (
     Problem,
     State,
@@ -610,6 +611,8 @@ class LossGrid(NamedTuple):
         center: array of shape (n_params,), the point whose other params are held fixed.
         log10_z: array of shape (n_y, n_x), log10 of the loss, finite even where ``z`` overflows float64
             (a diverging path's window reaches 1e154 and beyond); None for a grid built by hand.
+        plane: the loss over the grid's plane as a quadratic (``gdviz.contours.Plane``): its level sets
+            are exact ellipses; None for a grid built by hand.
     """
 
     x: np.ndarray
@@ -619,6 +622,7 @@ class LossGrid(NamedTuple):
     j: int
     center: np.ndarray
     log10_z: np.ndarray | None = None
+    plane: contours.Plane | None = None
 
 
 def loss_grid(
@@ -660,7 +664,7 @@ def loss_grid(
         inner = np.maximum(inner, 0.0)  # round-off must not make a squared error negative
         z = s**2 * inner
         log10_z = 2.0 * np.log10(s) + np.log10(np.maximum(inner, np.finfo(float).tiny))
-    return LossGrid(xs, ys, z, i, j, ctr, log10_z)
+    return LossGrid(xs, ys, z, i, j, ctr, log10_z, contours.plane(problem, i, j, ctr))
 
 
 # ---------------------------------------------------------------------------------------------

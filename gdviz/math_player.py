@@ -17,7 +17,7 @@ from gdviz.engine import Problem, Trajectory
 
 LOSS_HEIGHT = 320  # the player's one chart: the loss over the steps, a strip above the sections
 # The most stored steps the math page's browser holds: some 28 numbers a row, all digits, about 1.2 MB of JSON
-# (and about half a second of sums over California housing's 20,640 rows per setting).
+# (and about 0.1 s of sums over California housing's 20,640 rows per setting: bench/derivation.py).
 PLAYER_ROWS = 2_048
 
 

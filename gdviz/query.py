@@ -179,6 +179,29 @@ def read_int(key: str, text: str, label: str, notices: list[str], *, low: int = 
     return int(text)
 
 
+def read_step(
+    text: str, max_steps: int, notices: list[str], *, label: str = "step", several: bool = False
+) -> int | None:
+    """A link's step (key ``step``) for a page's player: a whole number from 0 up, else None with a notice.
+
+    A step past ``max_steps`` (the run's, so past its end) becomes ``max_steps``, with a notice that the page
+    shows the last step the run reaches (the player snaps it to the run's last stored step).
+
+    Args:
+        label: the step in words, as the page names it ("step", "step shown").
+        several: the page steps several runs at once (Regimes): the notice speaks of "these runs".
+    """
+    step = read_int("step", text, label, notices)
+    if step is None or step <= max_steps:
+        return step
+    whose, reached = (" of these runs", "they reach") if several else ("", "this run reaches")
+    notices.append(
+        f"The {label} (step) in the link, {count_text(step)}, is past the max steps{whose} ({max_steps:,}): "
+        f"showing the last step {reached}."
+    )
+    return max_steps
+
+
 def read_rate(key: str, text: str, label: str, notices: list[str]) -> float | None:
     """A learning rate as RunConfig accepts it, else None with a notice naming it (``label``) and its ``key``."""
     try:

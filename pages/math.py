@@ -19,16 +19,16 @@ widgets.sidebar(P)
 config = state.get_config()
 problem, traj = cache.problem_for(config), cache.trajectory_for(config)
 names = problem.param_names
-step = math.step_player(P, config)  # the browser steps; the server hears the step after a pause
+# The browser steps through the whole run; the step it syncs after a pause reruns only this fragment.
+math.stepping(config, problem, traj)
+step = math.current_step()  # the sections below are written at it; the player rewrites their numbers
 grad = derivation.gradient_numbers(problem, traj, step)
 nxt = derivation.step_numbers(problem, grad.params, math.rate_at(config, step))
 
-math.context(config, problem, traj, grad)
 math.loss_section(problem, grad)
 math.gradient_section(names, grad)
 math.transpose_section(names, grad)
 math.mean_section(problem, nxt)
 math.taylor_section(config, traj, grad, nxt)
 math.recursion_section(config, problem, traj, names, grad, nxt)
-math.download_menu(P, config, traj, names)
-share.save(P)
+math.download_menu(P, config, traj, names)  # the whole run: it does not change with the step

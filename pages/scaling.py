@@ -3,7 +3,7 @@ scaled, seen in the features' spreads, the per-feature gradients, the Hessian's 
 
 import streamlit as st
 
-from gdviz import playback, plots, scaling_player
+from gdviz import plots
 from gdviz.explain import plural
 from gdviz.scaling import default_pair, feature_spread
 from gdviz.ui import cache, scaling, share
@@ -37,11 +37,12 @@ st.caption(
     "the loss as two params vary: both axes have the same units, so raw features give a long narrow valley and "
     "standardised ones a round bowl."
 )
-i, j, hold = scaling.pair_controls(P, config, names, default_pair(raw))
-step = scaling.step_player(P, config, traj, i, j, hold)  # the browser steps; the server hears the step later
+pair = scaling.pair_controls(P, config, names, default_pair(raw))
+rows = cache.scaling_comparison(config)
+# The browser steps through the whole run; the step it syncs after a pause reruns only this fragment.
+scaling.stepping(config, problem, traj, pair, spread, rows)
 
 st.header("3. Raw vs scaled: the same rate under each scaling")
-rows = cache.scaling_comparison(config)
 scaling.comparison_table(rows, config.learning_rate)
 thresholds = plots.encode.styled(plots.scaling.thresholds(rows, config.learning_rate))
 st.plotly_chart(thresholds, key=f"{P}_thresholds_chart", **static)
@@ -53,7 +54,3 @@ st.markdown(
     "from the Hessian's eigenvalues:"
 )
 scaling.puzzle_panel(P, config)
-head = playback.head(traj, step)  # the downloads save the charts at the step the server knows
-figs = scaling_player.figures(problem, head, i, j, hold=hold, spread=spread, comparison=rows, rate=config.learning_rate)
-scaling.download_menu(P, config, traj, names, {f"{P}_{k}": v for k, v in figs.items()})
-share.save(P)

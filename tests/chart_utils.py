@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+from collections.abc import Callable
 
 import numpy as np
 import plotly.graph_objects as go
@@ -85,3 +87,54 @@ def assert_encodes_like_plotly(spec: dict) -> dict:
     theirs["layout"].pop("template", None)  # go.Figure adds Plotly's default template
     assert_same(decoded(mine), decoded(theirs))
     return mine
+
+
+# A contour chart's level sets are layout shapes named "log10 loss L", each an SVG path around the region where
+# log10 of the loss is at most L; its hover read-out is the invisible trace "log10 loss" (grid points and their
+# log10 loss). ``check_contour_levels`` holds each level's vertices against the test's own loss.
+CONTOUR_PREFIX = "log10 loss "
+
+
+def contour_levels(fig: dict) -> list[tuple[float, np.ndarray]]:
+    """(level, vertices of shape (n, 2)) for each level-set shape, in drawing order."""
+    out = []
+    for shape in fig["layout"].get("shapes", []):
+        name = shape.get("name", "")
+        if not name.startswith(CONTOUR_PREFIX):
+            continue
+        numbers = [float(v) for v in re.findall(r"[-+0-9.eE]+", shape["path"])]
+        assert shape["path"].startswith("M") and shape["path"].endswith("Z"), shape["path"][:40]
+        out.append((float(name[len(CONTOUR_PREFIX) :]), np.array(numbers).reshape(-1, 2)))
+    return out
+
+
+def contour_hover(fig: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x, y, log10 loss) at the hover trace's points."""
+    t = next(t for t in fig["data"] if t.get("name") == "log10 loss" and t.get("type") == "scatter")
+    z = np.array([np.nan if v is None else v for v in decode(t["customdata"]).tolist()], dtype=float)
+    return decode(t["x"]).astype(float), decode(t["y"]).astype(float), z
+
+
+def check_contour_levels(fig: dict, log10_loss: Callable[[np.ndarray], np.ndarray], *, tol: float = 1e-9) -> int:
+    """Every level's vertices: on the level or, where the region is clipped, on the clip's edge (the window
+    widened by its size on every side) with the loss below the level. A vertex is rounded to 1e-4 of the
+    window's span (``plots.playground.CONTOUR_STEP``), so "on the level" means: the level lies between the
+    lowest and the highest loss at the corners of that rounding cell around it. The levels also fall as drawn:
+    largest region first. Returns how many vertices lay on a level."""
+    found = contour_levels(fig)
+    assert found, "no level shapes"
+    assert [lv for lv, _ in found] == sorted((lv for lv, _ in found), reverse=True)
+    (x0, x1), (y0, y1) = fig["layout"]["xaxis"]["range"], fig["layout"]["yaxis"]["range"]
+    step = np.array([x1 - x0, y1 - y0]) * 1e-4
+    clip_lo = np.array([x0 - (x1 - x0), y0 - (y1 - y0)])
+    clip_hi = np.array([x1 + (x1 - x0), y1 + (y1 - y0)])
+    on = 0
+    for level, pts in found:
+        edge = np.any((np.abs(pts - clip_lo) <= step) | (np.abs(pts - clip_hi) <= step), axis=1)
+        corners = np.stack([log10_loss(pts + step * np.array(c)) for c in ((-1, -1), (-1, 1), (1, -1), (1, 1))])
+        low, high = corners.min(axis=0), corners.max(axis=0)
+        assert np.all(low[edge] <= level + tol), f"level {level}: a clipped vertex above its level"
+        bad = ~edge & ((low > level + tol) | (high < level - tol))
+        assert not bad.any(), f"level {level}: vertices off the level: {pts[bad][:3]} {low[bad][:3]} {high[bad][:3]}"
+        on += int((~edge).sum())
+    return on

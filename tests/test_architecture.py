@@ -22,13 +22,15 @@ PLOTS = PACKAGE / "plots"
 PAGES = REPO / "pages"
 MAX_PAGE_LINES = 80
 # The NumPy core: nothing heavier than NumPy below these.
-NUMPY_CORE = ("gdviz.optimizers", "gdviz.engine", "gdviz.analysis", "gdviz.thinning")
-# What each low layer may import from the package (STYLE.md section 1: optimizers <- engine <- analysis).
+NUMPY_CORE = ("gdviz.optimizers", "gdviz.engine", "gdviz.contours", "gdviz.analysis", "gdviz.thinning")
+# What each low layer may import from the package (STYLE.md section 1: optimizers <- engine <- analysis;
+# contours, the loss's level sets over a plane, sits between engine and analysis).
 LOW_LAYERS = {
     "gdviz.errors": set(),
     "gdviz.optimizers": {"gdviz.errors"},
     "gdviz.engine": {"gdviz.errors", "gdviz.optimizers"},
-    "gdviz.analysis": {"gdviz.errors", "gdviz.optimizers", "gdviz.engine"},
+    "gdviz.contours": {"gdviz.engine"},
+    "gdviz.analysis": {"gdviz.errors", "gdviz.optimizers", "gdviz.engine", "gdviz.contours"},
 }
 
 

@@ -4,12 +4,13 @@ np.linalg.eigvalsh of the Hessian, np.linalg.lstsq for the optimum and a naive g
 from __future__ import annotations
 
 import json
+import re
 import warnings
 
 import numpy as np
 import pytest
 
-from gdviz import derivation, engine, math_player, optimizers
+from gdviz import data, derivation, engine, math_player, optimizers, playback
 from gdviz.data import make_problem
 from gdviz.errors import InputError
 from tests import player_view
@@ -229,3 +230,159 @@ def test_the_player_payload_holds_every_row_and_no_nan(line_problem):
         assert payload["columns"]["ge0"][t] == pytest.approx(grad(X1, y, ws[t])[0], rel=1e-9)
     assert payload["columns"]["le"][-1] is None  # the overflowed loss is null, not inf
     assert player_view.bound_columns(payload) <= set(payload["columns"])  # every column the player looks up is sent
+
+
+# ---------------------------------------------------------------------------------------------
+# step_columns against the per-row functions (the page's own numbers), row by row
+# ---------------------------------------------------------------------------------------------
+
+EPS = np.finfo(float).eps
+# Sums over the n data rows: the per-row functions take them one matrix-vector product at a time (BLAS),
+# step_columns over blocks of rows (einsum), so the two add the same terms in another order. Each such sum may
+# then differ by round-off of the size of its terms: at most ULPS x eps x (the sum of the terms' |values|).
+# (A near-zero gradient at the optimum is a sum of large terms that cancel: its relative difference can be
+# 1e-10 while its absolute difference is a few eps of those terms.)
+ULPS = 64
+# Read from the run or computed per rate, elementwise: the same floats as the per-row functions'.
+EXACT = ("step", "le", "eta", "ratio", "next_loss", "w", "ge", "fac", "e", "re")
+
+
+def columns_row_by_row(problem, traj, rates, *, plain_gd):
+    """The columns written out here: gradient_numbers and step_numbers at every row (what the page shows at
+    the step the server knows), the run's next step where it is stored."""
+    m, p = traj.n_states, problem.n_params
+    out = {}
+    for r in range(m):
+        g = derivation.gradient_numbers(problem, traj, int(traj.step[r]))
+        s = derivation.step_numbers(problem, g.params, float(rates[r]))
+        has_next = plain_gd and r + 1 < m and int(traj.step[r + 1]) == g.step + 1
+        with np.errstate(all="ignore"):
+            run_next = traj.params[r + 1] - problem.optimum if has_next else np.full(p, np.nan)
+        row = {
+            "step": g.step, "gdiff": g.grads_difference, "lf": g.loss_formula, "le": g.loss_engine,
+            "eta": s.learning_rate, "g2": s.grad_norm2, "taylor": s.taylor, "corr": s.correction, "actual": s.actual,
+            "below": s.decrease_below, "ratio": s.learning_rate / s.stable_max,
+            "next_loss": float(traj.loss[r + 1]) if has_next else np.nan,
+        }  # fmt: skip
+        for name, values in (("w", g.params), ("gf", g.grads_formula), ("ge", g.grads_engine),
+                             ("cs", g.column_sums), ("fac", s.factors), ("e", s.error), ("ne", s.next_error),
+                             ("re", run_next)):  # fmt: skip
+            row |= {f"{name}{k}": values[k] for k in range(p)}
+        for name, value in row.items():
+            out.setdefault(name, []).append(value)
+    return {name: np.array(values, dtype=float) for name, values in out.items()}
+
+
+def round_off_bounds(problem, traj, rates) -> dict[str, np.ndarray]:
+    """How far each row-sum column may differ (ULPS x eps x the size of its terms), per row; and what that
+    allows the columns computed from them."""
+    X1, y, n = problem.X1, problem.y, problem.n_samples
+    H = 2.0 / n * X1.T @ X1
+    with np.errstate(all="ignore"):
+        W = traj.params
+        R = W @ X1.T - y
+        terms = np.abs(W) @ np.abs(X1).T + np.abs(y)  # |x_i . w| computed term by term, plus |y_i|
+        size = np.abs(R) + terms  # each residual's own round-off is a few eps of this
+        g = 2.0 / n * R @ X1
+        b_cs = ULPS * EPS * (size @ np.abs(X1))  # sum_i |x_ik| (|r_i| + the size of its terms)
+        b_g = 2.0 / n * b_cs
+        lf = np.mean(R**2, axis=1)
+        b_lf = ULPS * EPS * np.mean(size**2, axis=1)
+        g2 = np.sum(g * g, axis=1)
+        b_g2 = np.sum((2 * np.abs(g) + b_g) * b_g, axis=1) + ULPS * EPS * g2
+        curv = np.einsum("ij,jk,ik->i", g, H, g)
+        b_curv = np.sum((2 * np.abs(g @ H) + b_g @ np.abs(H)) * b_g, axis=1) + ULPS * EPS * (
+            np.abs(g) @ np.abs(H) * np.abs(g)
+        ).sum(1)
+        lr = np.asarray(rates, dtype=float)
+        W2 = W - lr[:, None] * g
+        size2 = np.abs(W2 @ X1.T - y) + np.abs(W2) @ np.abs(X1).T + np.abs(y) + (lr[:, None] * b_g) @ np.abs(X1).T
+        e = W - problem.optimum
+        return {
+            "cs": b_cs, "gf": b_g, "gdiff": b_g.max(axis=1) + ULPS * EPS * np.abs(traj.grads).max(axis=1),
+            "lf": b_lf, "actual": ULPS * EPS * np.mean(size2**2, axis=1), "g2": b_g2,
+            "taylor": b_lf + lr * b_g2 + ULPS * EPS * (lf + lr * g2), "corr": 0.5 * lr * lr * b_curv,
+            "below": 2 * np.abs(g2 / curv) * (b_g2 / g2 + b_curv / np.abs(curv)) + ULPS * EPS * np.abs(2 * g2 / curv),
+            "ne": ULPS * EPS * (np.abs(e) + lr[:, None] * (np.abs(e) @ np.abs(H))),
+        }  # fmt: skip
+
+
+def assert_columns_match(problem, traj, rates, *, plain_gd):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # neither side may warn, a diverged run included
+        got = derivation.step_columns(problem, traj, rates, plain_gd=plain_gd)
+        want = columns_row_by_row(problem, traj, rates, plain_gd=plain_gd)
+    assert set(got) == set(want)
+    bounds = round_off_bounds(problem, traj, rates)
+    for name, w in want.items():
+        g = np.asarray(got[name], dtype=float)
+        assert g.shape == w.shape, name
+        # Non-finite exactly where the per-row functions give it: the same NaN, the same signed inf.
+        np.testing.assert_array_equal(np.isnan(g), np.isnan(w), err_msg=name)
+        np.testing.assert_array_equal(np.where(np.isinf(g), g, 0), np.where(np.isinf(w), w, 0), err_msg=name)
+        per_param = re.fullmatch(r"(w|gf|ge|cs|fac|e|ne|re)(\d+)", name)
+        base = per_param[1] if per_param else name
+        if base in EXACT:
+            np.testing.assert_array_equal(g, w, err_msg=name)
+            continue
+        bound = bounds[base][:, int(per_param[2])] if per_param else bounds[base]
+        ok = np.isfinite(w) & np.isfinite(bound)
+        assert np.all(np.abs(g[ok] - w[ok]) <= bound[ok]), (name, np.max(np.abs(g[ok] - w[ok]) / bound[ok]))
+    return got
+
+
+def _run(problem, optimizer, *, max_steps, tol=0.0):
+    return engine.collect(engine.run(problem, optimizer, tol=tol, max_steps=max_steps))
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "adam"])
+def test_step_columns_are_the_per_row_numbers(case, optimizer):
+    X1, y, problem = case
+    lam = np.linalg.eigvalsh(2 / len(y) * X1.T @ X1)[-1]
+    opt = {"gd": optimizers.gd(0.9 / lam), "momentum": optimizers.momentum(0.3 / lam, 0.9),
+           "adam": optimizers.adam(0.05)}[optimizer]  # fmt: skip
+    traj = _run(problem, opt, max_steps=150)
+    rates = np.array([0.9 / lam / (1 + 0.01 * s) for s in traj.step])  # a decaying schedule's rates
+    cols = assert_columns_match(problem, traj, rates, plain_gd=optimizer == "gd")
+    if optimizer != "gd":  # the run's next step is not the plain step the page derives: left out
+        assert np.isnan(cols["next_loss"]).all() and np.isnan(cols["re0"]).all()
+
+
+def test_step_columns_of_a_diverged_run_are_the_per_row_numbers(line_problem):
+    problem, X1, y = line_problem
+    lr = 2.5 / np.linalg.eigvalsh(2.0 / len(y) * X1.T @ X1)[-1]
+    traj = _run(problem, optimizers.gd(lr), max_steps=100_000, tol=1e-6)
+    assert traj.status is engine.Status.DIVERGED and not np.isfinite(traj.loss[-1])
+    cols = assert_columns_match(problem, traj, np.full(traj.n_states, lr), plain_gd=True)
+    # Past float64 the numbers are inf or NaN, where they were: the loss from the rows overflows last.
+    assert not np.isfinite(cols["lf"][-1]) and np.isfinite(cols["lf"][:-2]).all()
+    assert not np.isfinite(cols["actual"]).all()
+
+
+def test_step_columns_of_a_thinned_run_on_diabetes_are_the_per_row_numbers(diabetes_xy):
+    X, y = diabetes_xy
+    problem = make_problem(X[:, 2:3], y)  # bmi, raw
+    lr = 1.0 / np.linalg.eigvalsh(problem.hessian())[-1]  # converges, slowly along the flat direction
+    traj = _run(problem, optimizers.gd(lr), max_steps=20_000)
+    rows = playback.player_rows(traj, 512)  # stored rows at a doubling stride: most have no next step
+    assert rows.n_states == 512 and (np.diff(rows.step) > 1).any()
+    cols = assert_columns_match(problem, rows, np.full(rows.n_states, lr), plain_gd=True)
+    assert np.isnan(cols["next_loss"][np.flatnonzero(np.diff(rows.step) > 1)]).all()
+
+
+def test_step_columns_on_california_housing_are_the_per_row_numbers(monkeypatch, california_csv, fresh_loader_cache):
+    monkeypatch.setenv(data.CALIFORNIA_ENV, str(california_csv))
+    ds = data.load_dataset("california_housing")
+    for scaling, lr in (("none", 0.01), ("standard", 0.5)):  # 20,640 rows: several blocks of stored steps
+        problem = make_problem(ds.X[:, :1], ds.y, scaling=scaling)
+        traj = playback.player_rows(_run(problem, optimizers.gd(lr), max_steps=3_000), 300)
+        assert_columns_match(problem, traj, np.full(traj.n_states, lr), plain_gd=True)
+
+
+def test_step_columns_refuse_rates_that_step_numbers_refuses(line_problem):
+    problem = line_problem[0]
+    traj = _run(problem, optimizers.gd(0.01), max_steps=3)
+    with pytest.raises(InputError, match="learning_rate"):
+        derivation.step_columns(problem, traj, np.array([0.01, 0.01, -1.0, 0.01]), plain_gd=True)
+    with pytest.raises(InputError, match="one rate per row"):
+        derivation.step_columns(problem, traj, np.full(3, 0.01), plain_gd=True)

@@ -305,6 +305,32 @@ def test_read_int_says_its_lowest_value():
     assert notices == ["Ignored the count (n) in the link: it must be a whole number from 2 up."]
 
 
+def test_read_step_keeps_a_step_up_to_the_max_steps_silently():
+    notices = []
+    assert [query.read_step(t, 30, notices) for t in ("0", "12", "30")] == [0, 12, 30]
+    assert notices == []
+
+
+def test_read_step_past_the_max_steps_opens_at_the_end_and_says_so():
+    notices = []
+    assert query.read_step("500", 30, notices) == 30
+    assert query.read_step("999999", 10_000, notices, label="step shown", several=True) == 10_000
+    assert query.read_step("9" * 20, 10, notices) == 10  # the longest a link may carry: no 20-digit notice
+    assert notices == [
+        "The step (step) in the link, 500, is past the max steps (30): showing the last step this run reaches.",
+        "The step shown (step) in the link, 999,999, is past the max steps of these runs (10,000): showing the last "
+        "step they reach.",
+        "The step (step) in the link, 1e+20, is past the max steps (10): showing the last step this run reaches.",
+    ]
+
+
+@pytest.mark.parametrize("text", ["-1", "x", "9" * 21])
+def test_read_step_refuses_what_read_int_refuses(text):
+    notices = []
+    assert query.read_step(text, 30, notices) is None
+    assert notices == ["Ignored the step (step) in the link: it must be a whole number from 0 up."]
+
+
 @pytest.mark.parametrize("text", ["0.05", "1e-12", "999999.9", " 2 "])
 def test_read_rate_reads_what_runconfig_accepts(text):
     notices = []

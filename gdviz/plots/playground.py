@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.colors
 
+from gdviz import contours
 from gdviz.analysis import Regime
 from gdviz.engine import Trajectory
 from gdviz.plots._spec import (
@@ -327,11 +328,22 @@ def contour_path(
     names: tuple[str, str],
     title: str = "Contours of the loss, with the path",
     height: int = 420,
+    colorbar: bool = True,
+    fade: float = 0.0,
 ) -> dict:
     """Log-spaced loss contours over two params with the path drawn as connected markers.
 
     A zig-zag across the valley (the oscillating regime) shows as a path that crosses the contours back
     and forth; a slow run shows as dense markers creeping along the valley floor.
+
+    The contours are the exact level sets of the loss over the grid's plane (``gdviz.contours``): one filled
+    scatter trace per level, so every trace of the chart is a scatter trace and the player moves the path
+    through Plotly's animation path without redrawing them. A grid without a plane (built by hand) or a
+    slice flat along one direction gets Plotly's contour trace of the grid instead.
+
+    Args:
+        colorbar: show the log10 loss colour bar (one panel of several leaves it out).
+        fade: mix each band's colour with this fraction of white, so coloured paths read on top.
 
     Returns:
         A Plotly figure spec dict (see the module docstring).
@@ -339,18 +351,9 @@ def contour_path(
     z = log10_loss(grid)
     ok = _finite_rows(path)
     p = path[ok]
-    data = [
-        {
-            "type": "contour",
-            "x": grid.x,
-            "y": grid.y,
-            "z": _field(z),
-            "colorscale": _SURFACE_STOPS,
-            "ncontours": 25,
-            "name": "log10 loss",
-            "colorbar": {"title": {"text": "log10 loss"}},
-            "hovertemplate": f"{names[0]} %{{x:.4g}}<br>{names[1]} %{{y:.4g}}<br>log10 loss %{{z:.3f}}<extra></extra>",
-        },
+    window = (float(grid.x[0]), float(grid.x[-1]), float(grid.y[0]), float(grid.y[-1]))
+    data, shapes, background = _level_sets(grid, z, window, names=names, colorbar=colorbar, fade=fade)
+    data.append(
         {
             "type": "scatter",
             "x": p[:, 0],
@@ -359,8 +362,8 @@ def contour_path(
             "name": "path",
             "line": {"color": "white", "width": 2},
             "marker": {"size": 5, "color": MEASURED_COLOR, "line": {"color": "white", "width": 1}},
-        },
-    ]
+        }
+    )
     data += _path_ends(p, start_size=11, current={"size": 13, "line": {"color": "white", "width": 2}})
     data.append(
         {
@@ -374,9 +377,108 @@ def contour_path(
     )
     layout = _base_layout(title=title, x_title=names[0], y_title=names[1], height=height)
     layout["hovermode"] = "closest"
-    layout["xaxis"]["range"] = [float(grid.x[0]), float(grid.x[-1])]
-    layout["yaxis"]["range"] = [float(grid.y[0]), float(grid.y[-1])]
+    layout["xaxis"]["range"] = list(window[:2])
+    layout["yaxis"]["range"] = list(window[2:])
+    if background is not None:
+        layout["plot_bgcolor"] = background
+        layout["shapes"] = shapes
+        for axis in ("xaxis", "yaxis"):  # the bands are the background: grid and zero lines would cross them
+            layout[axis]["showgrid"] = False
+            layout[axis]["zeroline"] = False
     return _spec(data, layout)
+
+
+LEVELS = 24  # about this many contour levels per chart (round values of log10 loss)
+CONTOUR_NAME = "log10 loss"  # the level sets' colour bar title and hover label
+CONTOUR_STEP = 1e-4  # contour vertices are rounded to this part of the window's span
+HOVER_POINTS = 21  # the hover read-out of the loss: at most this many grid points along each axis
+
+
+def _level_sets(
+    grid, z: np.ndarray, window, *, names, colorbar: bool, fade: float
+) -> tuple[list[dict], list[dict], str | None]:
+    """The contours of ``grid``: (traces, layout shapes, the plot's background colour).
+
+    The bands are layout shapes (filled paths, from the largest region down, each in the colour of the band
+    just below its level; the background is the band above the top level), not traces: Plotly recomputes
+    every trace of a chart whenever one moves, and draws shapes once. The one trace is the hover read-out (the
+    loss at a coarse subset of the grid's points, invisible), which also carries the colour bar.
+    Falls back to one Plotly contour trace of the grid (no shapes, background None).
+    """
+    finite = z[np.isfinite(z)]
+    plane = getattr(grid, "plane", None)
+    levels = contours.nice_levels(float(finite.min()), float(finite.max()), LEVELS) if finite.size else np.empty(0)
+    hover = f"{names[0]} %{{x:.4g}}<br>{names[1]} %{{y:.4g}}<br>log10 loss %{{z:.3f}}<extra></extra>"
+    if plane is None or not plane.bowl or not len(levels):
+        trace = {
+            "type": "contour",
+            "x": grid.x,
+            "y": grid.y,
+            "z": _field(z),
+            "colorscale": _SURFACE_STOPS,
+            "ncontours": LEVELS + 1,
+            "name": CONTOUR_NAME,
+            "showscale": colorbar,
+            "colorbar": {"title": {"text": CONTOUR_NAME}},
+            "hovertemplate": hover,
+        }
+        if fade:
+            trace["opacity"] = 1.0 - fade
+        return [trace], [], None
+    lo, hi = float(finite.min()), float(finite.max())
+    edges = np.concatenate([[lo], levels, [hi]])
+    mids = (edges[:-1] + edges[1:]) / 2.0
+    colors = plotly.colors.sample_colorscale(_SURFACE_STOPS, list((mids - lo) / (hi - lo)))
+    if fade:
+        colors = [_mix_white(c, fade) for c in colors]
+    # Clipped to the window widened by its size on every side: a chart whose axes Plotly widens (equal units
+    # on both axes) still shows bands to its edges, and the clip's own edges stay out of sight.
+    x0, x1, y0, y1 = window
+    wide = (x0 - (x1 - x0), x1 + (x1 - x0), y0 - (y1 - y0), y1 + (y1 - y0))
+    shapes = []
+    for k in range(len(levels) - 1, -1, -1):  # largest region first; each smaller one is drawn over it
+        poly = contours.region(plane, float(levels[k]), wide)
+        if poly is not None:
+            shapes.append({"type": "path", "name": f"{CONTOUR_NAME} {levels[k]:.12g}",
+                           "path": _svg_path(poly, window), "xref": "x", "yref": "y",
+                           "fillcolor": colors[k], "line": {"color": "rgba(0,0,0,0.35)", "width": 0.6},
+                           "layer": "below"})  # fmt: skip
+    rows = np.unique(np.linspace(0, len(grid.y) - 1, HOVER_POINTS).round().astype(int))
+    cols = np.unique(np.linspace(0, len(grid.x) - 1, HOVER_POINTS).round().astype(int))
+    gx, gy = np.meshgrid(grid.x[cols], grid.y[rows])
+    gz = z[np.ix_(rows, cols)]
+    hover = {
+        "type": "scatter",
+        "x": gx.ravel(),
+        "y": gy.ravel(),
+        "customdata": _field(gz.ravel()),
+        "mode": "markers",
+        "marker": {"size": 12, "opacity": 0},
+        "name": CONTOUR_NAME,
+        "hovertemplate": hover.replace("%{z:", "%{customdata:"),
+        "showlegend": False,
+    }
+    if colorbar:  # the colour bar rides on the hover trace (invisible markers coloured by their loss)
+        hover["marker"] |= {"color": hover["customdata"], "colorscale": _SURFACE_STOPS, "cmin": lo, "cmax": hi,
+                            "showscale": True, "colorbar": {"title": {"text": CONTOUR_NAME}}}  # fmt: skip
+    return [hover], shapes, colors[-1]
+
+
+def _mix_white(color: str, fade: float) -> str:
+    rgb = plotly.colors.unlabel_rgb(color)
+    return plotly.colors.label_rgb(plotly.colors.find_intermediate_color(rgb, (255.0, 255.0, 255.0), fade))
+
+
+def _svg_path(poly: np.ndarray, window) -> str:
+    """A closed SVG path through ``poly``'s vertices, each coordinate rounded to ``CONTOUR_STEP`` of the window's
+    span (a contour needs no more than a screen shows: that is 1/25 of a pixel at 400 pixels)."""
+    x0, x1, y0, y1 = window
+    dx, dy = (x1 - x0) * CONTOUR_STEP, (y1 - y0) * CONTOUR_STEP
+    xs = np.round(poly[:, 0] / dx) * dx
+    ys = np.round(poly[:, 1] / dy) * dy
+    top = max(float(np.max(np.abs(xs))) / dx, float(np.max(np.abs(ys))) / dy, 1.0)
+    digits = min(17, int(np.ceil(np.log10(top))) + 1)  # enough for CONTOUR_STEP, also far from 0
+    return "M" + "L".join(f"{x:.{digits}g},{y:.{digits}g}" for x, y in zip(xs, ys, strict=True)) + "Z"
 
 
 def fitted_lines(

@@ -90,11 +90,11 @@ def contour_chart(
         names: the two params' names (axis titles).
         arrows: ``gdviz.race.Arrows``, whose factors the legend states.
     """
+    # Lighter contours without a colour bar: the coloured paths and arrows read on top.
     spec = playground.contour_path(grid, np.asarray([start], dtype=float), optimum=optimum, names=names,
-                                   title="Every path on the loss contours", height=height)  # fmt: skip
+                                   title="Every path on the loss contours", height=height, colorbar=False,
+                                   fade=0.45)  # fmt: skip
     spec = _without(spec, "path", "current step")
-    spec["data"][0]["opacity"] = 0.55  # lighter contours: the coloured paths and arrows read on top
-    spec["data"][0]["showscale"] = False
     data = spec["data"]
     for kind in ("grad", "update"):  # legend keys for the two kinds of arrow, in black
         factor = arrows.grad if kind == "grad" else arrows.update

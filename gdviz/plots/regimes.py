@@ -55,7 +55,7 @@ def panel_contour(
     """
     idx = downsample_indices(head.n_states)
     spec = playground.contour_path(
-        grid, head.params[idx], optimum=optimum, names=names, height=height,
+        grid, head.params[idx], optimum=optimum, names=names, height=height, colorbar=False,
         title=f"{label}: the path up to step {int(head.step[-1]):,}",
     )  # fmt: skip
     for trace in spec["data"]:
@@ -65,9 +65,6 @@ def panel_contour(
             trace["hovertemplate"] = f"{names[0]} %{{x:.4g}}<br>{names[1]} %{{y:.4g}}<extra>{label}</extra>"
         elif trace.get("name") == "current step":
             trace["marker"]["color"] = color
-    for trace in spec["data"]:
-        if trace.get("type") == "contour":
-            trace["showscale"] = False  # one panel of several: the legend names the traces, the hover the level
     spec["layout"]["legend"]["y"] = -0.3
     if head.status is Status.DIVERGED:
         k = _last_finite(head.params)

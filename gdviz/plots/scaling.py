@@ -200,7 +200,7 @@ def slice_charts(
             f"<br><sub>path drawn to step {view.n2d - 1}: later params pass 1e60 (diverging)</sub>"
         )
     # Same units on both axes: a round bowl looks round, a stretched valley looks stretched.
-    contour["layout"]["margin"]["t"] = 75
+    contour["layout"]["margin"]["t"] = 75 if view.n2d >= view.n_steps else 95  # room for the third title line
     contour["layout"]["yaxis"]["scaleanchor"] = "x"
     contour["layout"]["yaxis"]["scaleratio"] = 1
     surface["layout"]["scene"]["aspectmode"] = "manual"

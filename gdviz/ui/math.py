@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 import streamlit as st
 
-from gdviz import data, explain, math_player, playback, query, thinning
+from gdviz import data, derivation, explain, math_player, playback, query, thinning
 from gdviz.config import RunConfig
 from gdviz.derivation import GradientNumbers, StepNumbers
 from gdviz.engine import Problem, Status, Trajectory
@@ -63,6 +63,24 @@ def step_player(prefix: str, config: RunConfig) -> int:
     st.session_state[player.cursor_key(prefix)] = step
     player.player(prefix, payload, run=_run_name(config), step=step)
     return step
+
+
+@st.fragment
+def stepping(config: RunConfig, problem: Problem, traj: Trajectory) -> None:
+    """The player and what the server draws at its step: the data and run the numbers are about (with the
+    notice when they have overflowed at that step) and the link.
+
+    A fragment: the step the browser syncs after a pause reruns only this. The sections' numbers need no
+    rerun: they are page cells, which the player has already rewritten at the step it shows.
+    """
+    step = step_player(PAGE, config)
+    context(config, problem, traj, derivation.gradient_numbers(problem, traj, step))
+    share.save(PAGE)
+
+
+def current_step() -> int:
+    """The step the server knows (the player's, synced after a pause; 0 before the first visit)."""
+    return player.cursor(PAGE)
 
 
 def cell(col: str, x: float, *, integer: bool = False, missing: str = "overflowed") -> str:
@@ -402,7 +420,7 @@ def _error_table(
 
 
 def _read_link(q: dict[str, str], notices: list[str]) -> None:
-    if "step" in q and (step := query.read_int("step", q["step"], "step", notices)) is not None:
+    if "step" in q and (step := query.read_step(q["step"], state.get_config().max_steps, notices)) is not None:
         player.go_to(PAGE, step)  # snapped to a stored step of the run when the page opens
 
 

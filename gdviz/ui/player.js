@@ -424,8 +424,9 @@ async function mountCharts(g) {
     }
     div.style.minHeight = chart.height + "px";
     div.style.gridColumn = chart.wide ? "1 / -1" : ""; // a "wide" chart spans the whole row
-    return { div, chart, key };
+    return { div, chart, key, visible: true };
   });
+  watchVisibility(g);
   for (const old of [...grid.children]) if (!keep.has(old.dataset.key)) old.remove();
   const Plotly = await loadPlotly(g.src);
   const run = g.run;
@@ -454,7 +455,11 @@ async function mountCharts(g) {
         layout.annotations = layout.annotations.map((a) => Object.assign({}, a, { visible: g.k >= endRow(P, c) }));
       }
       const config = Object.assign(
-        { responsive: true, displaylogo: false, toImageButtonOptions: { filename: c.key, scale: 2 } },
+        // WebGL draws at the screen's pixel ratio (Plotly's default is 2 on every screen: four times the
+        // pixels of a projector's or a plain laptop's screen, and with a software renderer that is most of a
+        // 3D redraw); a sharp screen keeps its ratio.
+        { responsive: true, displaylogo: false, toImageButtonOptions: { filename: c.key, scale: 2 },
+          plotGlPixelRatio: Math.min(4, Math.max(1, window.devicePixelRatio || 1)) },
         narrow ? { displayModeBar: false, scrollZoom: false } : {}
       );
       try {
@@ -467,7 +472,7 @@ async function mountCharts(g) {
       c.drawnK = g.k;
       c.annotationsShown = g.k >= endRow(P, c);
       if (c.chart.click && !c.div.__gdvizClick) {
-        // A click on the chart sends the point clicked (its x and y, numbers Python sent) to Python.
+        // A click on the chart sends the point clicked (its x and y in the axes' units) to Python, which checks it.
         c.div.__gdvizClick = true;
         c.div.style.cursor = "crosshair";
         const send = (point) => {
@@ -485,11 +490,18 @@ async function mountCharts(g) {
           if (c.pending && !moved) send(c.pending);
           c.pending = null;
         }, true);
+        // A 2D chart sees no pointerup (Plotly covers the page while a button is down), but a click.
+        c.div.addEventListener("click", (e) => {
+          const moved = !c.down || Math.hypot(e.clientX - c.down[0], e.clientY - c.down[1]) > 5;
+          const point = c.chart.is3d || moved || !g.setTriggerValue ? null : plotPoint(c.div, e);
+          if (point) send(point);
+        }, true);
+        // On the 3D chart the point is the surface's grid point Plotly picked; on a 2D chart it is the point
+        // under the pointer in the axes' units (the contours are layout shapes, not a grid to pick from).
         c.div.on("plotly_click", (event) => {
           const p = event && event.points && event.points[0];
-          if (!p || typeof p.x !== "number" || typeof p.y !== "number" || !g.setTriggerValue) return;
-          if (c.chart.is3d) c.pending = [p.x, p.y];
-          else send([p.x, p.y]);
+          if (!c.chart.is3d || !p || typeof p.x !== "number" || typeof p.y !== "number" || !g.setTriggerValue) return;
+          c.pending = [p.x, p.y];
         });
       }
       if (!c.div.__gdvizListening) {
@@ -510,12 +522,29 @@ async function mountCharts(g) {
   drawStep(g, true);
 }
 
+// While Play runs, a chart scrolled out of sight is not drawn (nobody sees it, and every chart drawn costs the
+// frame); it draws the current step as soon as it comes into sight, and every chart draws the step where Play
+// stops. Step, Back, the scrubber and the keys draw every chart.
+function watchVisibility(g) {
+  if (!window.IntersectionObserver) return;
+  if (g.sight) g.sight.disconnect();
+  g.sight = new IntersectionObserver((entries) => {
+    for (const e of entries) {
+      const c = g.charts.find((c) => c.div === e.target);
+      if (c) c.visible = e.isIntersecting;
+    }
+    if (g.P) drawStep(g, false);
+  });
+  for (const c of g.charts) g.sight.observe(c.div);
+}
+
 function drawStep(g, final) {
   if (!g.charts || g.mounted !== g.run || !window.Plotly) return;
   const P = g.P;
   const k = g.k;
   const step = String(P.columns.step[k]);
-  for (const c of g.charts.filter((c) => !c.chart.is3d && c.drawnK !== k)) {
+  const shown = (c) => c.visible || !g.playing;
+  for (const c of g.charts.filter((c) => !c.chart.is3d && c.drawnK !== k && shown(c))) {
     if (still(c, P, k)) {
       c.drawnK = k; // a run that stopped (Regimes): its chart already shows its last row
       c.div.dataset.revision = step;
@@ -527,7 +556,7 @@ function drawStep(g, final) {
   }
   // The 3D chart after the 2D charts have been painted: its redraw (25-100 ms in software WebGL) must not
   // hold up the frame that shows the read-out and the 2D charts at the new step.
-  for (const c of g.charts.filter((c) => c.chart.is3d)) {
+  for (const c of g.charts.filter((c) => c.chart.is3d && shown(c))) {
     c.wanted = k;
     if (!c.busy) {
       c.busy = true;
@@ -556,6 +585,19 @@ function layoutAt(P, chart, k) {
     out[attr] = entries.map((e) => (typeof e === "string" ? P.columns[e][k] : e));
   }
   return out;
+}
+
+// The point under a pointer event in a 2D chart's axes' units, or null outside its plot area.
+function plotPoint(div, e) {
+  const fl = div._fullLayout;
+  if (!fl || !fl.xaxis || !fl.yaxis || !fl._size || (e.target.closest && e.target.closest(".modebar"))) return null;
+  const box = div.getBoundingClientRect();
+  const px = e.clientX - box.left - fl._size.l;
+  const py = e.clientY - box.top - fl._size.t;
+  if (px < 0 || py < 0 || px > fl._size.w || py > fl._size.h) return null;
+  const x = fl.xaxis.p2l(px);
+  const y = fl.yaxis.p2l(py);
+  return Number.isFinite(x) && Number.isFinite(y) ? [x, y] : null;
 }
 
 function setNested(layout, attr, value) {

@@ -250,14 +250,8 @@ def current_step() -> int:
 
 
 def _read_link(q: dict[str, str], notices: list[str]) -> None:
-    if "step" in q and (step := query.read_int("step", q["step"], "step", notices)) is not None:
-        limit = state.get_config().max_steps
-        if step > limit:
-            notices.append(
-                f"The step (step) in the link, {step:,}, is past the max steps ({limit:,}): showing the last step "
-                "this run reaches."
-            )
-        player.go_to(PAGE, min(step, limit))
+    if "step" in q and (step := query.read_step(q["step"], state.get_config().max_steps, notices)) is not None:
+        player.go_to(PAGE, step)
 
 
 def _write_link() -> dict[str, str]:

@@ -262,14 +262,10 @@ def summary_table(problem: Problem, lanes: list[Lane], trajs: list[Trajectory]) 
 
 
 def _read_link(q: dict[str, str], notices: list[str]) -> None:
-    if "step" in q and (step := query.read_int("step", q["step"], "step shown", notices)) is not None:
+    if "step" in q:
         limit = regimes.base_config(state.get_config()).max_steps
-        if step > limit:
-            notices.append(
-                f"The step shown (step) in the link, {step:,}, is past the max steps of these runs ({limit:,}): "
-                "showing the last step they reach."
-            )
-        player.go_to(PAGE, min(step, limit))
+        if (step := query.read_step(q["step"], limit, notices, label="step shown", several=True)) is not None:
+            player.go_to(PAGE, step)
     if "rates" in q:
         custom = {}
         for item in q["rates"].split(",")[: len(regimes.SLOTS)]:

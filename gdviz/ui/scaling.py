@@ -237,6 +237,32 @@ def step_player(prefix: str, config: RunConfig, traj: Trajectory, i: int, j: int
     return step
 
 
+@st.fragment
+def stepping(
+    config: RunConfig,
+    problem: Problem,
+    traj: Trajectory,
+    pair: tuple[int, int, str],
+    spread: scaling.FeatureSpread,
+    comparison: list[scaling.ScalingRow],
+) -> None:
+    """The player and everything that reads its step on the server: the slice held at the step's params
+    (rebuilt at each synced step), the Download menu (the page's charts at that step) and the link.
+
+    A fragment: the step the browser syncs after a pause reruns only this, not the tables, the puzzle or the
+    sidebar. ``pair`` is ``pair_controls``' (i, j, hold); ``spread`` and ``comparison`` are sections 1 and 3's
+    data, for their charts in the Download menu.
+    """
+    i, j, hold = pair
+    step = step_player(PAGE, config, traj, i, j, hold)
+    head = playback.head(traj, step)  # the downloads save the charts at the step the server knows
+    figs = scaling_player.figures(
+        problem, head, i, j, hold=hold, spread=spread, comparison=comparison, rate=config.learning_rate
+    )
+    download_menu(PAGE, config, traj, problem.param_names, {f"{PAGE}_{k}": v for k, v in figs.items()})
+    share.save(PAGE)
+
+
 def pair_controls(prefix: str, config: RunConfig, names: tuple[str, ...], default: tuple[int, int]) -> tuple:
     """Two params for the cost surface and where the others are held: returns (i, j, hold)."""
     which = f"{config.dataset}{config.upload}"  # another upload may have other columns
@@ -351,8 +377,8 @@ def _read_link(q: dict[str, str], notices: list[str]) -> None:
             notices.append(
                 f"Ignored where the other params are held (hold): it must be {' or '.join(scaling.HOLD_MODES)}."
             )
-    if "step" in q and (step := query.read_int("step", q["step"], "step", notices)) is not None:
-        player.go_to(PAGE, step)  # the player opens there, not at the run's opening step
+    if "step" in q and (step := query.read_step(q["step"], config.max_steps, notices)) is not None:
+        player.go_to(PAGE, step)  # the player opens there (snapped to a stored step), not at the opening step
 
 
 def _write_link() -> dict[str, str]:

@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from gdviz import data
 
@@ -207,3 +209,37 @@ def naive_gd_line(lr: float, steps: int) -> np.ndarray:
         w = w - lr * (2 / len(ds.y)) * X1.T @ (X1 @ w - ds.y)
         out.append(w)
     return np.array(out)
+
+
+class Protocol:
+    """What the page and the server say to each other over Streamlit's websocket, decoded (its protobufs).
+
+    ``mark()`` notes where a user action starts; ``reruns(since)`` are the rerun requests the browser sent after
+    it (the fragment each names, "" for the whole page), ``deltas(since)`` the fragment of every element the
+    server sent after it ("" for an element outside any fragment: a rerun of the whole page sends those).
+    """
+
+    def __init__(self, page) -> None:
+        self.messages: list[tuple[str, object]] = []
+
+        def decode(kind, cls, payload) -> None:
+            if isinstance(payload, bytes | bytearray):
+                msg = cls()
+                msg.ParseFromString(bytes(payload))
+                self.messages.append((kind, msg))
+
+        page.on("websocket", lambda ws: (
+            ws.on("framesent", lambda p: decode("sent", BackMsg, p)),
+            ws.on("framereceived", lambda p: decode("received", ForwardMsg, p)),
+        ))  # fmt: skip
+
+    def mark(self) -> int:
+        return len(self.messages)
+
+    def reruns(self, since: int) -> list[str]:
+        return [m.rerun_script.fragment_id for kind, m in self.messages[since:]
+                if kind == "sent" and m.WhichOneof("type") == "rerun_script"]  # fmt: skip
+
+    def deltas(self, since: int) -> list[str]:
+        return [m.delta.fragment_id for kind, m in self.messages[since:]
+                if kind == "received" and m.WhichOneof("type") == "delta"]  # fmt: skip

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from gdviz import data
-from tests.e2e.conftest import exception_boxes, metric, wait_for_app
+from tests.e2e.conftest import Protocol, exception_boxes, metric, wait_for_app
 
 LR = 0.05  # the default rate
 
@@ -134,9 +134,10 @@ def test_divergent_rate_is_explained(page, app_url, screenshot_dir):
 def test_fifty_moves_send_the_server_nothing_and_every_section_follows(page, app_url):
     sent = {"n": 0}
     page.on("websocket", lambda ws: ws.on("framesent", lambda _: sent.__setitem__("n", sent["n"] + 1)))
+    protocol = Protocol(page)
     open_math(page, app_url)
     page.wait_for_timeout(1500)  # the page's own start-up messages are over
-    before = sent["n"]
+    before, since = sent["n"], protocol.mark()
     page.locator(".gdviz-player").focus()
     for i in range(50):
         page.keyboard.press("ArrowRight" if i % 5 != 4 else "ArrowLeft")  # 40 right, 10 left: step 30
@@ -153,6 +154,13 @@ def test_fifty_moves_send_the_server_nothing_and_every_section_follows(page, app
     assert sent["n"] > before
     wait_until_drawn(page)
     assert float(cell(page, "lf")) == pytest.approx(loss, rel=6e-6)  # the server wrote the same numbers
+    # The step sync reran the player's fragment only (the player, the run's context, the link): one request
+    # naming a fragment, and every element the server sent back belongs to it; the sections were not sent.
+    reruns, deltas = protocol.reruns(since), protocol.deltas(since)
+    assert len(reruns) == 1 and reruns[0], reruns
+    assert deltas and set(deltas) == {reruns[0]}, deltas
+    assert float(cell(page, "g2")) == pytest.approx(g2, rel=6e-6) and cell(page, "step") == "30"
+    assert exception_boxes(page) == []
 
 
 def test_a_link_opens_at_its_step(page, app_url):
@@ -165,3 +173,20 @@ def test_a_link_opens_at_its_step(page, app_url):
     assert metric(page, "Step") == "12"
     assert float(cell(page, "lf")) == pytest.approx(oracle(12)[0], rel=6e-6)
     assert exception_boxes(page) == []
+
+
+def test_a_link_past_the_end_opens_at_the_last_step_with_a_notice(page, app_url, screenshot_dir):
+    page.goto(app_url)  # the app root first (see open_math)
+    page.get_by_role("link", name="The math").wait_for(state="attached", timeout=30_000)
+    page.goto(f"{app_url}/math?max_steps=25&tol=0&step=1000")
+    page.get_by_text("1. The loss").wait_for(timeout=30_000)
+    wait_for_app(page, n_charts=1)
+    notice = "The step (step) in the link, 1,000, is past the max steps (25): showing the last step this run reaches."
+    page.get_by_text(notice).wait_for(timeout=30_000)
+    page.wait_for_function("() => document.querySelector('[data-gdviz-cell=\"math:step\"]')?.textContent === '25'")
+    assert metric(page, "Step") == "25"
+    assert float(cell(page, "lf")) == pytest.approx(oracle(25)[0], rel=6e-6)
+    assert "step=25" in page.locator('[data-testid="gdviz-share-url"]').input_value()
+    assert exception_boxes(page) == []
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(screenshot_dir / "math_link_past_the_end.png"))

@@ -27,7 +27,7 @@ CHARTS_2D = CHARTS[1:]
 def contour_lines(page) -> int:
     return page.evaluate(
         "() => document.querySelector('.gdviz-live[data-key=\"playground_contour\"]')"
-        ".querySelectorAll('.contourlevel path, .contourfill path').length"
+        ".querySelectorAll('.shapelayer path').length"  # the contours are layout shapes
     )
 
 
@@ -191,6 +191,36 @@ def test_play_delivers_steps_at_the_chosen_speed(playground):
         wait_for_chart(page, key, str(step))
 
 
+def test_play_skips_charts_out_of_sight_and_draws_them_when_seen_or_stopped(playground):
+    page = playground
+    below = page.evaluate(  # the 2D charts below the first screen (1400 x 1000) and one in sight
+        'keys => keys.filter(k => document.querySelector(`.gdviz-live[data-key="${k}"]`)'
+        ".getBoundingClientRect().top > window.innerHeight)",
+        list(CHARTS_2D),
+    )
+    assert "playground_eigen" in below and "playground_contour" not in below, below
+    page.evaluate(
+        """keys => { window.__revs = {}; for (const k of keys) { window.__revs[k] = new Set();
+             const d = document.querySelector(`.gdviz-live[data-key="${k}"]`);
+             new MutationObserver(() => window.__revs[k].add(d.dataset.revision))
+               .observe(d, {attributes: true, attributeFilter: ['data-revision']}); } }""",
+        [*below, "playground_contour"],
+    )
+    page.locator(".gdviz-player select").select_option("30")
+    click(page, "Play")
+    page.wait_for_timeout(1500)
+    revs = page.evaluate("() => Object.fromEntries(Object.entries(window.__revs).map(([k, v]) => [k, v.size]))")
+    assert revs["playground_contour"] >= 10, revs  # in sight: drawn as Play goes
+    assert all(revs[k] == 0 for k in below), revs  # out of sight: not drawn while playing
+    # Scrolled into sight while playing: drawn at once, then as Play goes.
+    page.locator('.gdviz-live[data-key="playground_eigen"]').scroll_into_view_if_needed()
+    page.wait_for_function("() => window.__revs.playground_eigen.size >= 3", timeout=10_000)
+    click(page, "Pause")
+    step = metric(page, "Step").replace(",", "")
+    for key in CHARTS:  # Play stopped: every chart shows its step, in sight or not
+        wait_for_chart(page, key, step)
+
+
 def test_a_diverged_run_plays_to_its_end_without_an_error_box(playground, screenshot_dir):
     page = playground
     old = run_name(page)
@@ -273,13 +303,13 @@ def test_a_click_on_the_contours_starts_the_run_there(playground, screenshot_dir
     page = playground
     click(page, "Step x10")
     wait_for_chart(page, "playground_contour", "10")
-    grid = page.evaluate(
-        "() => { const t = document.querySelector('.gdviz-live[data-key=\"playground_contour\"]')._fullData"
-        ".find(t => t.type === 'contour'); return [Array.from(t.x), Array.from(t.y)]; }"
+    (x0, x1), (y0, y1) = page.evaluate(
+        "() => { const l = document.querySelector('.gdviz-live[data-key=\"playground_contour\"]')._fullLayout;"
+        " return [l.xaxis.range, l.yaxis.range]; }"
     )
     area = page.locator('.gdviz-live[data-key="playground_contour"] .nsewdrag').first.bounding_box()
     page.mouse.click(area["x"] + area["width"] * 0.75, area["y"] + area["height"] * 0.25)
-    # The run starts again at step 0 from the clicked point of the loss grid: read-out, start boxes and link.
+    # The run starts again at step 0 from the clicked point: read-out, start boxes and link.
     page.wait_for_function(
         "() => document.querySelector('[data-gdviz-readout=\"Step\"]').innerText === '0'"
         " && document.querySelector('[data-gdviz-readout=\"Intercept\"]').innerText !== '0'",
@@ -289,10 +319,11 @@ def test_a_click_on_the_contours_starts_the_run_there(playground, screenshot_dir
     intercept, slope = float(metric(page, "Intercept")), float(metric(page, "Slope on x"))
     assert float(page.get_by_role("spinbutton", name="Start intercept").input_value()) == intercept
     assert float(page.get_by_role("spinbutton", name="Start slope").input_value()) == slope
-    # The clicked point is a point of the grid Python sent (to 4 significant figures), up and right of the middle.
-    assert min(abs(v - intercept) for v in grid[0]) <= 1e-3 * max(1.0, abs(intercept))
-    assert min(abs(v - slope) for v in grid[1]) <= 1e-3 * max(1.0, abs(slope))
-    assert intercept > (grid[0][0] + grid[0][-1]) / 2 and slope > (grid[1][0] + grid[1][-1]) / 2
+    # The run starts at the point under the pointer (to a pixel, then 4 significant figures): 3/4 of the way
+    # along the x axis, 1/4 down from the top of the y axis.
+    px_x, px_y = (x1 - x0) / area["width"], (y1 - y0) / area["height"]
+    assert intercept == pytest.approx(x0 + 0.75 * (x1 - x0), abs=2 * px_x + 1e-3 * abs(intercept))
+    assert slope == pytest.approx(y1 - 0.25 * (y1 - y0), abs=2 * px_y + 1e-3 * abs(slope))
     page.wait_for_function(
         "() => (document.querySelector('[data-testid=\"gdviz-share-url\"]') || {}).value?.includes('start_intercept=')",
         timeout=10_000,

@@ -55,11 +55,11 @@ def test_a_run_whose_loss_overflowed_keeps_its_contours(page, app_url, screensho
     field = page.evaluate(
         """() => {
           const d = document.querySelector('.gdviz-live[data-key="playground_contour"]');
-          const t = d._fullData.find(t => t.type === 'contour');
-          const z = Array.from(t.z, row => Array.from(row)).flat();
+          const t = d._fullData.find(t => t.name === 'log10 loss');  // the hover read-out of the loss
+          const z = Array.from(t.customdata);
+          const bar = t.marker.colorbar.title.text;
           return {finite: z.filter(Number.isFinite).length, cells: z.length, min: Math.min(...z),
-                  max: Math.max(...z), bar: t.colorbar.title.text,
-                  paths: d.querySelectorAll('.contourfill path, .contourlevel path').length};
+                  max: Math.max(...z), bar, paths: d.querySelectorAll('.shapelayer path').length};
         }"""
     )
     assert field["cells"] > 100 and field["finite"] == field["cells"], field

@@ -14,6 +14,7 @@ from sklearn.datasets import load_diabetes
 
 from tests.conftest import CALIFORNIA_CSV
 from tests.e2e.conftest import (
+    Protocol,
     choose,
     exception_boxes,
     metric,
@@ -151,15 +152,16 @@ def open_scaling(page, url: str, query: str = "") -> None:
     wait_idle(page)
 
 
-def test_stepping_moves_every_chart_and_sends_the_server_nothing(page, scaling_url, screenshot_dir):
+def test_stepping_moves_every_chart_and_sends_the_server_nothing(page, scaling_url, screenshot_dir, tmp_path):
     sent = {"n": 0}
     page.on("websocket", lambda ws: ws.on("framesent", lambda _: sent.__setitem__("n", sent["n"] + 1)))
+    protocol = Protocol(page)
     page.set_viewport_size({"width": 1400, "height": 900})
     # Raw diabetes at a stable rate (1e-5 < 2/lambda_max = 1.36e-5): a slow run, every step stored.
     open_scaling(page, scaling_url, "?dataset=diabetes&lr=1e-05&max_steps=200")
     assert exception_boxes(page) == []
     page.wait_for_timeout(1500)  # the page's own start-up messages are over
-    before = sent["n"]
+    before, since = sent["n"], protocol.mark()
     player = page.locator(".gdviz-player")
     player.focus()
     page.keyboard.press("Home")
@@ -183,9 +185,40 @@ def test_stepping_moves_every_chart_and_sends_the_server_nothing(page, scaling_u
     assert sent["n"] > before
     # With the others held at the current step's params, the slice is redrawn at the synced step.
     page.get_by_text("step 30's params").first.wait_for(timeout=30_000)
+    wait_idle(page)
+    # The step sync reran the player's fragment only (the player, the slice, the Download menu, the link): one
+    # request naming a fragment, and every element the server sent back belongs to it.
+    reruns, deltas = protocol.reruns(since), protocol.deltas(since)
+    assert len(reruns) == 1 and reruns[0], reruns
+    assert deltas and set(deltas) == {reruns[0]}, deltas
     assert exception_boxes(page) == []
     player.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "scaling_player.png"))
+    # The Download menu saves the charts at the synced step: the gradient bars at step 30.
+    page.locator('[data-testid="stPopover"] button').filter(has_text="Download").first.click()
+    menu = page.locator('[data-testid="stPopoverBody"]')
+    menu.wait_for(state="visible", timeout=10_000)
+    menu.locator('[data-testid="stSelectbox"]').click()
+    page.get_by_role("option", name="Gradient per weight at the chosen step").click()
+    wait_idle(page)  # the pick reruns the fragment: a click before its new button arrives asks for a revoked file
+    with page.expect_download(timeout=60_000) as info:
+        menu.get_by_role("button", name="The figure (interactive HTML)").click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    viewer = page.context.new_page()
+    viewer.goto(path.as_uri())
+    viewer.wait_for_function("() => document.querySelector('.js-plotly-plot')?._fullData?.length > 0", timeout=30_000)
+    bars = viewer.evaluate(
+        "() => { const p = document.querySelector('.js-plotly-plot');"
+        " return {title: p._fullLayout.title.text, data: p._fullData.map(t => [t.x, t.y])}; }"
+    )
+    viewer.close()
+    assert "30" in bars["title"], bars["title"]
+    X, y = load_diabetes(return_X_y=True, scaled=False)
+    X1 = np.column_stack([np.ones(len(y)), X])
+    g30 = 2 / len(y) * X1.T @ (X1 @ ws[30] - y)
+    values = [v for x, yy in bars["data"] for v in (x, yy) if len(v) == 11 and not isinstance(v[0], str)]
+    assert any(np.allclose(np.abs(v), np.abs(g30), rtol=1e-5) for v in values), (values, g30)
 
 
 def test_a_link_opens_at_its_step(page, scaling_url):
@@ -195,3 +228,19 @@ def test_a_link_opens_at_its_step(page, scaling_url):
     assert metric(page, "Step") == "17"
     assert float(metric(page, "intercept")) == pytest.approx(diabetes_gd(1e-5, 17)[17][0], rel=1e-5)
     assert exception_boxes(page) == []
+
+
+def test_a_link_past_the_end_opens_at_the_last_step_with_a_notice(page, scaling_url, screenshot_dir):
+    page.set_viewport_size({"width": 1400, "height": 2400})
+    open_scaling(page, scaling_url, "?dataset=diabetes&lr=1e-05&max_steps=40&step=999")
+    notice = "The step (step) in the link, 999, is past the max steps (40): showing the last step this run reaches."
+    page.get_by_text(notice).wait_for(timeout=30_000)
+    for key in CHARTS:
+        wait_for_chart(page, key, "40")
+    assert metric(page, "Step") == "40"
+    assert float(metric(page, "intercept")) == pytest.approx(diabetes_gd(1e-5, 40)[40][0], rel=1e-5)
+    assert "step=40" in page.locator('[data-testid="gdviz-share-url"]').input_value()
+    wait_idle(page)
+    assert exception_boxes(page) == []
+    assert all(drawn and n > 0 and not err for drawn, n, err in charts_drawn(page).values()), charts_drawn(page)
+    page.screenshot(path=str(screenshot_dir / "scaling_link_past_the_end.png"))

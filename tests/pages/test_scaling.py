@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 from gdviz import data
 from gdviz.ui import cache
 from tests import player_view
-from tests.chart_utils import decode, trace_by_name
+from tests.chart_utils import check_contour_levels, contour_hover, decode, trace_by_name
 from tests.conftest import CALIFORNIA_CSV, live_figure
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -309,13 +309,19 @@ def test_cost_surface_slice_matches_the_loss_with_others_at_the_optimum(californ
     ok(at.selectbox(key="scaling_pair_y_california_housing").set_value(5).run())  # Population
     ok(at.radio(key="scaling_hold").set_value("optimum").run())
     fig = live_figure(at, "scaling_contour")
-    contour = fig["data"][0]
-    xs, ys = decode(contour["x"]).astype(float), decode(contour["y"]).astype(float)
-    z = decode(contour["z"]).astype(float)
-    for r, c in [(0, 0), (len(ys) - 1, len(xs) - 1), (len(ys) // 2, len(xs) // 3)]:
-        w = optimum.copy()
-        w[1], w[5] = xs[c], ys[r]
-        assert 10 ** z[r, c] == pytest.approx(loss_of(X1, y, w), rel=1e-6)
+
+    def log10_loss(points: np.ndarray) -> np.ndarray:
+        out = []
+        for a, b in points:
+            w = optimum.copy()
+            w[1], w[5] = a, b
+            out.append(np.log10(loss_of(X1, y, w)))
+        return np.array(out)
+
+    xs, ys, z = contour_hover(fig)  # the hover read-out: the loss at grid points
+    np.testing.assert_allclose(z, log10_loss(np.column_stack([xs, ys])), atol=1e-6)
+    assert len(xs) > 100
+    assert check_contour_levels(fig, log10_loss) > 200  # the contour lines lie on their levels
     assert fig["layout"]["xaxis"]["title"]["text"] == "MedInc"
     assert fig["layout"]["yaxis"]["title"]["text"] == "Population"
     assert "least-squares optimum" in fig["layout"]["title"]["text"]

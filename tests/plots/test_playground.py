@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import pytest
 
 from gdviz import analysis, data, engine, optimizers, playback, plots
-from tests.chart_utils import assert_encodes_like_plotly
+from tests.chart_utils import assert_encodes_like_plotly, check_contour_levels, contour_hover, contour_levels
 
 BUILDERS = ("surface_3d", "contour_path", "fitted_lines", "loss_curve", "grad_history", "grad_bars")
 
@@ -125,8 +125,15 @@ def test_path_figures_draw_the_run():
     assert surf["layout"]["scene"]["xaxis"]["title"]["text"] == "intercept"
     assert surf["layout"]["scene"]["xaxis"]["range"] == [grid.x[0], grid.x[-1]]
     cont = plots.playground.contour_path(grid, path, optimum=problem.optimum, names=names)
-    assert cont["data"][0]["type"] == "contour"
-    np.testing.assert_allclose(cont["data"][0]["z"], np.log10(grid.z))
+    assert {t["type"] for t in cont["data"]} == {"scatter"}
+    # The contours lie on their levels of the loss computed from the data (no scaling: X1 = [1, x]).
+    X1 = np.column_stack([np.ones(len(ds.y)), ds.X[:, 0]])
+    assert check_contour_levels(cont, lambda w: np.log10(np.mean((w @ X1.T - ds.y) ** 2, axis=1))) > 300
+    hx, hy, hz = contour_hover(cont)  # the hover read-out: log10 loss at grid points
+    np.testing.assert_allclose(hz, np.log10(np.mean((np.column_stack([hx, hy]) @ X1.T - ds.y) ** 2, axis=1)), rtol=1e-9)
+    hand = plots.playground.contour_path(grid._replace(plane=None), path, optimum=problem.optimum, names=names)
+    assert hand["data"][0]["type"] == "contour" and "shapes" not in hand["layout"]  # a grid without a plane
+    np.testing.assert_allclose(hand["data"][0]["z"], np.log10(grid.z))
     assert cont["layout"]["xaxis"]["range"] == [grid.x[0], grid.x[-1]]
     # Every drawn point lies inside the plotted range: the path is never clipped.
     assert grid.x[0] <= path[:, 0].min() and path[:, 0].max() <= grid.x[-1]
@@ -256,13 +263,18 @@ def test_contour_and_surface_show_the_valley_where_the_loss_overflows():
     X1 = np.column_stack([np.ones(len(ds.y)), ds.X[:, 0]])
     expected = 2 * np.log10(s) + np.log10(np.mean((X1 @ (w / s) - ds.y / s) ** 2))
     names = ("intercept", "slope")
-    contour = _trace(
-        plots.playground.contour_path(grid, head.params, optimum=problem.optimum, names=names), "log10 loss"
-    )
-    z = np.asarray(contour["z"], dtype=float)
+    spec = plots.playground.contour_path(grid, head.params, optimum=problem.optimum, names=names)
+    hx, hy, z = contour_hover(spec)
     assert np.isfinite(z).all() and z.max() - z.min() > 1  # a field with a valley, not a flat or empty one
-    assert z[0, 0] == pytest.approx(expected, rel=1e-9)
-    assert contour["colorbar"]["title"]["text"] == "log10 loss"
+    assert (hx[0], hy[0]) == (grid.x[0], grid.y[0]) and z[0] == pytest.approx(expected, rel=1e-9)
+    assert _trace(spec, "log10 loss")["marker"]["colorbar"]["title"]["text"] == "log10 loss"
+
+    def log10_loss(W):  # the same oracle at every vertex of the contours
+        s = np.abs(W).max(axis=1, keepdims=True)
+        return 2 * np.log10(s[:, 0]) + np.log10(np.mean(((W / s) @ X1.T - ds.y / s) ** 2, axis=1))
+
+    assert max(level for level, _ in contour_levels(spec)) > 300
+    assert check_contour_levels(spec, log10_loss, tol=1e-6) > 100
     fig = plots.playground.surface_3d(
         grid, head.params[:5], head.loss[:5], optimum=problem.optimum, optimum_loss=problem.optimum_loss, names=names
     )

@@ -31,7 +31,9 @@ def test_contour_names_every_run_and_states_both_arrow_factors(grid):
     spec = draw.contour_chart(g, RUNS_DRAWN, optimum=p.optimum, start=np.zeros(2), names=("intercept", "slope on x"),
                               arrows=Arrows(0.25, 3.0))  # fmt: skip
     data_ = spec["data"]
-    assert data_[0]["type"] == "contour"
+    assert {t["type"] for t in data_} == {"scatter"}  # the contours are shapes: every trace can be animated
+    assert not any(t.get("marker", {}).get("showscale") for t in data_)  # no colour bar beside the race
+    assert len(spec["layout"]["shapes"]) >= 8
     names = [t.get("name") for t in data_]
     assert "negative gradient x 0.25 (dotted)" in names and "update taken x 3 (solid)" in names
     for run, label in RUNS_DRAWN:

@@ -252,6 +252,31 @@ def test_feature_scaling_downloads_the_run_on_every_feature(files, html_builds):
     assert "data.load_dataset('diabetes')" in script and "optimizers.gd(0.1)" in script
 
 
+def test_feature_scaling_downloads_the_charts_at_the_step_the_player_synced(files, monkeypatch):
+    """The step sync reruns the page's stepping fragment (tests/e2e/test_scaling.py): its Download menu then
+    hands out the charts at that step, and the link names it."""
+    built = []
+    build = export.figure_html
+    monkeypatch.setattr(export, "figure_html", lambda fig, **k: built.append(fig) or build(fig, **k))
+    cache.clear_caches()
+    at = open_page("pages/scaling.py", RunConfig(dataset="diabetes", learning_rate=1e-5, max_steps=200))
+    ok(player_view.sync(at, 12, "scaling"))  # what the browser sends after the user stopped at step 12
+    assert at.query_params["step"] == "12"
+    ok(at.selectbox(key="scaling_dl_fig_pick").set_value("Gradient per weight at the chosen step").run())
+    files[export.file_name("scaling", "Gradient per weight at the chosen step", "html", rate=1e-5)]()
+    (fig,) = built
+    X, y = load_diabetes(return_X_y=True, scaled=False)
+    X1 = np.column_stack([np.ones(len(y)), X])
+    w = naive_gd(X1, y, 1e-5, steps=12)[12]
+    grads = 2 / len(y) * X1.T @ (X1 @ w - y)
+    (bars,) = [t for t in fig["data"] if t.get("type") == "bar"]
+    np.testing.assert_allclose(np.abs(np.asarray(bars["y"], dtype=float)), np.abs(grads), rtol=1e-9)
+    assert "12" in bars["name"]  # the trace names its step
+    ok(player_view.sync(at, 30, "scaling"))
+    assert at.query_params["step"] == "30"
+    assert at.selectbox(key="scaling_dl_fig_pick").value == "Gradient per weight at the chosen step"  # kept
+
+
 def test_math_downloads_the_whole_run_it_shows(files):
     at = open_page("pages/math.py")
     df = csv_of(files, "gdviz-math-run-lr0.05.csv")

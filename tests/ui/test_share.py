@@ -245,6 +245,21 @@ def test_scaling_link_sets_pair_hold_and_step():
     assert {k: query(at)[k] for k in link} == link
 
 
+def test_scaling_link_past_the_end_opens_at_the_last_step_with_a_notice():
+    # Raw diabetes at a stable rate, 40 steps at most: the run reaches max steps (every step stored).
+    at = open_link("pages/scaling.py", {"dataset": "diabetes", "lr": "1e-05", "max_steps": "40", "step": "999"})
+    said = warnings(at)
+    assert (
+        "The step (step) in the link, 999, is past the max steps (40): showing the last step this run reaches." in said
+    )
+    assert player_view.data(at, "scaling")["step"] == 40 == at.session_state["scaling_cursor"]
+    assert player_view.payload(at, "scaling")["columns"]["step"][-1] == 40
+    assert player_view.shown(at, "scaling")["Step"] == "40"
+    assert query(at)["step"] == "40"
+    ok(at.run())  # the notice is shown once
+    assert not warnings(at)
+
+
 def test_scaling_widgets_write_the_url():
     at = open_link("pages/scaling.py", {"dataset": "diabetes", "scale": "standard", "lr": "0.1"})
     ok(at.radio(key="scaling_hold").set_value("optimum").run())
@@ -269,6 +284,20 @@ def test_math_link_sets_its_step_and_the_players_step_writes_it():
     assert player_view.data(at, "math")["step"] == 12 and config(at).learning_rate == 0.02
     ok(player_view.sync(at, 3, "math"))
     assert query(at) == {"lr": "0.02", "step": "3"}
+
+
+def test_math_link_past_the_end_opens_at_the_last_step_with_a_notice():
+    at = open_link("pages/math.py", {"max_steps": "25", "tol": "0", "step": "1000"})
+    said = warnings(at)
+    assert (
+        "The step (step) in the link, 1,000, is past the max steps (25): showing the last step this run reaches."
+        in said
+    )
+    assert player_view.data(at, "math")["step"] == 25 == at.session_state["math_cursor"]
+    assert player_view.shown(at, "math")["Step"] == "25"
+    assert query(at)["step"] == "25"
+    ok(at.run())
+    assert not warnings(at)
 
 
 def test_math_hostile_link_warns_and_the_page_works():
