@@ -22,14 +22,15 @@ from typing import NamedTuple
 import numpy as np
 
 from gdviz.engine import (
+    Chunk,
     Problem,
     State,
     Status,
     Trajectory,
     check_params,
-    collect,
     row_dot,
     row_matmul,
+    stack_chunks,
 )
 from gdviz.errors import InputError, check_float, check_int
 
@@ -411,29 +412,30 @@ def _check_path_input(problem, init_params, tol, max_steps, owner):
 
 
 def _path(problem: Problem, w0: np.ndarray, step, tol: float, max_steps: int) -> Trajectory:
-    """Collect the States of ``w <- w + u`` with ``u, rate, memory = step(w, g, memory)``."""
-    return collect(_path_states(problem, w0, step, tol, max_steps))
+    """The Trajectory of ``w <- w + u`` with ``u, rate, memory = step(w, g, memory)``, under the engine's stop rules
+    (``engine.stack_chunks``: what ``collect`` makes of the States, without a State per update)."""
+    with np.errstate(all="ignore"):
+        loss = problem.loss(w0)
+        g = problem.grad(w0)
+    status = Status.MAX_STEPS if max_steps == 0 else Status.RUNNING
+    if not np.isfinite(loss):
+        status = Status.DIVERGED
+    first = State(0, w0, g, loss, np.nan, np.nan, None, status)
+    return stack_chunks(first, _path_chunks(problem, w0, g, step, max_steps), tol, max_steps, include_first=True)
 
 
-def _path_states(problem, w, step, tol, max_steps):
-    """The States of a reference path, computed in chunks as the engine does (``engine._generate``): the
+def _path_chunks(problem, w, g, step, max_steps):
+    """The updates of a reference path in chunks, as the engine computes them (``engine._full_batch_chunks``): the
     sequential part (the step, the new params and grads) one update at a time, the rest (loss, update norm,
     finiteness) vectorised over the chunk with the row-shape-independent ``row_dot`` / ``Problem.loss``, so each
     State has the bits it would have alone."""
     gram2 = 2.0 * problem.gram
     moment2 = 2.0 * problem.moment
-    with np.errstate(all="ignore"):
-        loss = problem.loss(w)
-        g = problem.grad(w)
-    status = Status.MAX_STEPS if max_steps == 0 else Status.RUNNING
-    if not np.isfinite(loss):
-        status = Status.DIVERGED
-    yield State(0, w, g, loss, np.nan, np.nan, None, status)
     memory = None
     count = 0
     chunk = 1
     reduce = np.add.reduce
-    while status is Status.RUNNING:
+    while count < max_steps:
         k = min(chunk, max_steps - count)
         chunk = min(2 * chunk, _PATH_CHUNK)
         w_before = w
@@ -448,21 +450,11 @@ def _path_states(problem, w, step, tol, max_steps):
                 rates.append(float(rate))
             W = np.array(ws)
             D = W - np.vstack([w_before, W[:-1]])
-            norms = np.sqrt(row_dot(D, D)).tolist()
+            norms = np.sqrt(row_dot(D, D))
             L = problem.loss(W)
-            losses = L.tolist()
-            finite = (np.isfinite(L) & np.isfinite(W).all(axis=1)).tolist()
-        for i in range(k):
-            count += 1
-            if not finite[i]:
-                status = Status.DIVERGED
-            elif norms[i] < tol:
-                status = Status.CONVERGED
-            elif count >= max_steps:
-                status = Status.MAX_STEPS
-            yield State(count, ws[i], gs[i], losses[i], norms[i], rates[i], None, status)
-            if status is not Status.RUNNING:
-                return
+            finite = np.isfinite(L) & np.isfinite(W).all(axis=1)
+        yield Chunk(ws, gs, [None] * k, W, L, norms, np.array(rates, dtype=float), finite)
+        count += k
 
 
 # Updates a reference path computes per chunk at most (the first chunks are smaller: a short path stays cheap).

@@ -189,9 +189,8 @@ def race(
             traj = _REFERENCE_PATHS[e.name](problem, init_params, tol=tol, max_steps=max_steps)
             used = None
         else:
-            states = engine.run(problem, make_optimizer(e.name, dict(e.settings)), init_params=init_params, tol=tol,
-                                max_steps=max_steps, batch_size=batch_size, seed=seed)  # fmt: skip
-            traj = engine.collect(states)
+            traj = engine.trajectory(problem, make_optimizer(e.name, dict(e.settings)), init_params=init_params,
+                                     tol=tol, max_steps=max_steps, batch_size=batch_size, seed=seed)  # fmt: skip
             used = None if batch_size is None or batch_size >= problem.n_samples else int(batch_size)
         out.append(RaceRun(e.name, dict(e.settings), traj, time.perf_counter() - t0, used))
     return out

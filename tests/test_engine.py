@@ -422,6 +422,65 @@ def test_collect_rows_match_the_states(max_steps, problems):
         assert a.dtype == np.float64
 
 
+def assert_same_trajectory(got: Trajectory, want: Trajectory) -> None:
+    """Every array equal bit for bit (dtype and shape too), and the same last State."""
+    for field in ("step", "params", "grads", "loss", "update_norm", "learning_rate"):
+        a, b = getattr(got, field), getattr(want, field)
+        np.testing.assert_array_equal(a, b, err_msg=field, strict=True)
+        assert a.tobytes() == b.tobytes(), field  # NaN payloads and signed zeros too
+    assert got.status is want.status
+    g, w = got.last_state, want.last_state
+    assert (type(g.step), type(g.loss), type(g.update_norm), type(g.learning_rate)) == (
+        type(w.step), type(w.loss), type(w.update_norm), type(w.learning_rate)
+    )  # fmt: skip
+    assert (g.step, g.status) == (w.step, w.status)
+    for a, b in ((g.params, w.params), (g.grads, w.grads), (g.loss, w.loss), (g.update_norm, w.update_norm),
+                 (g.learning_rate, w.learning_rate)):  # fmt: skip
+        np.testing.assert_array_equal(a, b, strict=True)
+    for a, b in zip(_leaves(g.opt_state), _leaves(w.opt_state), strict=True):
+        np.testing.assert_array_equal(a, b, strict=True)
+
+
+def _leaves(opt_state) -> list:
+    """The arrays and numbers of an optimizer state (nested tuples of NamedTuples), in order."""
+    if isinstance(opt_state, tuple):
+        return [leaf for part in opt_state for leaf in _leaves(part)]
+    return [opt_state]
+
+
+@pytest.mark.parametrize("name", sorted(opt.OPTIMIZERS))
+@pytest.mark.parametrize("batch_size", [None, 1, 7])
+@pytest.mark.parametrize(("factor", "tol", "max_steps"), [(0.5, 0.0, 700), (0.5, 1e-5, 5000), (1.9, 1e-9, 300),
+                                                          (2.5, 0.0, 3000), (0.5, 0.0, 0), (0.5, 0.0, 1)])  # fmt: skip
+def test_trajectory_is_collect_of_run_bit_for_bit(name, batch_size, factor, tol, max_steps, problems):
+    _, _, problem = problems["random2"]
+    lam_max = np.linalg.eigvalsh(problem.hessian())[-1]
+    rate = opt.inverse_time(factor / lam_max, 0.001) if name == "gd" else factor / lam_max
+    optimizer = opt.make_optimizer(name, rate)
+    kwargs = dict(tol=tol, max_steps=max_steps, batch_size=batch_size, seed=4, init_params=np.linspace(-3, 3, problem.n_params))
+    want = collect(run(problem, optimizer, **kwargs))
+    assert_same_trajectory(engine.trajectory(problem, optimizer, **kwargs), want)
+
+
+def test_trajectory_resumes_as_collect_of_run(problems):
+    _, _, problem = problems["diabetes_standard"]
+    optimizer = opt.adam(0.3)
+    for batch_size in (None, 32):
+        states = list(run(problem, optimizer, tol=0, max_steps=400, batch_size=batch_size, seed=2))
+        for mid in (states[0], states[1], states[137], states[-2]):
+            kwargs = dict(tol=1e-6, max_steps=900, start=mid, batch_size=batch_size, seed=2)
+            want = collect(run(problem, optimizer, **kwargs))
+            assert_same_trajectory(engine.trajectory(problem, optimizer, **kwargs), want)
+        with pytest.raises(gdviz.InputError, match="at least one State"):  # nothing follows the last State
+            engine.trajectory(problem, optimizer, tol=0, max_steps=400, start=states[-1], batch_size=batch_size)
+    diverged = collect(run(problem, opt.gd(1e4), max_steps=1000))
+    assert diverged.status is Status.DIVERGED
+    with pytest.raises(gdviz.InputError, match="at least one State"):
+        engine.trajectory(problem, opt.gd(1e4), max_steps=1000, start=diverged.last_state)
+    with pytest.raises(gdviz.InputError, match="'tol' parameter of run"):
+        engine.trajectory(problem, optimizer, tol=-1.0)
+
+
 def test_collect_of_a_diverged_run_keeps_status_and_finite_prefix(problems):
     _, _, problem = problems["line"]
     traj = collect(run(problem, opt.gd(10.0)))
