@@ -647,13 +647,17 @@ def _mini_batch_chunks(
 ) -> Iterator[Chunk]:
     """``_full_batch_chunks`` with each update on a mini-batch; the grads are still the full data's."""
     X1, y, n, b = problem.X1, problem.y, problem.n_samples, batch_size
+    p = X1.shape[1]
     gram2 = 2.0 * problem.gram
     moment2 = 2.0 * problem.moment
-    reduce = np.add.reduce
+    reduce, multiply, subtract = np.add.reduce, np.multiply, np.subtract
     update = optimizer.update
     schedule = optimizer.learning_rate
     step, w, s = state.step, state.params, state.opt_state
     orders: dict[int, np.ndarray] = {}
+    # Scratch for a batch's products and residuals, one set per batch size (b, and the smaller last batch of an
+    # epoch): writing into them spares an allocation per product. They never leave this generator.
+    scratch = {m: (np.empty((m, p)), np.empty(m), np.empty((p, m))) for m in {b, n % b or b}}
     chunk = 1
     max_chunk = max(1, min(_MAX_CHUNK, _MAX_CHUNK_ROWS // b))
     while step < max_steps:
@@ -662,19 +666,25 @@ def _mini_batch_chunks(
         rows, bounds = _chunk_rows(n, b, seed, step, k, orders)
         Xc = np.take(X1, rows, axis=0)  # (rows, p): each row of a batch contiguous
         yc = np.take(y, rows)
-        # (p, rows): each column of a batch contiguous, times 2/m for its batch of m rows (exact for m = 1, 2, 4..)
-        sizes = np.diff(bounds)
-        XTc = np.multiply(Xc.T, np.repeat(2.0 / sizes, sizes), order="C")
-        starts = bounds.tolist()
+        if len(rows) == k * b:  # every batch of the chunk has b rows (no epoch's short last batch)
+            Xc = Xc.reshape(k, b, p)
+            # (k, p, b): each column of a batch contiguous, times 2/b (exact for b = 1, 2, 4, ..)
+            batches = zip(Xc, yc.reshape(k, b), multiply(Xc.transpose(0, 2, 1), 2.0 / b, order="C"), strict=True)
+        else:
+            # (p, rows): each column of a batch contiguous, times 2/m for its batch of m rows
+            sizes = np.diff(bounds)
+            XTc = multiply(Xc.T, np.repeat(2.0 / sizes, sizes), order="C")
+            starts = bounds.tolist()
+            batches = ((Xc[lo:hi], yc[lo:hi], XTc[:, lo:hi]) for lo, hi in itertools.pairwise(starts))
         w_before = w
         ws, ss = [], []
         with np.errstate(all="ignore"):
             # Each sum runs along one contiguous row (NumPy's pairwise add.reduce), in the batch's order:
             # the same bits whatever the chunk and the CPU.
-            for i in range(k):
-                lo, hi = starts[i], starts[i + 1]
-                r = reduce(Xc[lo:hi] * w, -1) - yc[lo:hi]  # residuals of the batch rows
-                g = reduce(XTc[:, lo:hi] * r, -1)  # sum over the batch of (2/m) x_i r_i
+            for xb, yb, xtb in batches:
+                products, r, weighted = scratch[len(yb)]
+                r = subtract(reduce(multiply(xb, w, out=products), -1, None, r), yb, out=r)  # batch residuals
+                g = reduce(multiply(xtb, r, out=weighted), -1)  # sum over the batch of (2/m) x_i r_i
                 u, s = update(g, s, w)
                 w = w + u
                 ws.append(w)

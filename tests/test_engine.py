@@ -457,7 +457,8 @@ def test_trajectory_is_collect_of_run_bit_for_bit(name, batch_size, factor, tol,
     lam_max = np.linalg.eigvalsh(problem.hessian())[-1]
     rate = opt.inverse_time(factor / lam_max, 0.001) if name == "gd" else factor / lam_max
     optimizer = opt.make_optimizer(name, rate)
-    kwargs = dict(tol=tol, max_steps=max_steps, batch_size=batch_size, seed=4, init_params=np.linspace(-3, 3, problem.n_params))
+    init = np.linspace(-3, 3, problem.n_params)
+    kwargs = dict(tol=tol, max_steps=max_steps, batch_size=batch_size, seed=4, init_params=init)
     want = collect(run(problem, optimizer, **kwargs))
     assert_same_trajectory(engine.trajectory(problem, optimizer, **kwargs), want)
 
@@ -836,6 +837,43 @@ def test_each_update_is_the_batch_mean_squared_error_gradient(batch_size, seed, 
     assert sizes[: per_epoch - 1] == [batch_size] * (per_epoch - 1)
     if n % batch_size:  # the last batch of an epoch holds the rows left over
         assert sizes[per_epoch - 1] == n % batch_size < batch_size
+
+
+def plain_mini_batch_params(problem, optimizer, batch_size, seed, steps):
+    """A mini-batch run written out one update at a time, in the engine's fixed order: each residual an add.reduce
+    along a contiguous row of the batch, each grad an add.reduce over the batch of (2/m) x_i times r_i."""
+    X1, y = np.asarray(problem.X1), np.asarray(problem.y)
+    w = np.zeros(problem.n_params)
+    s = optimizer.init(w)
+    out = [w]
+    for count in range(steps):
+        rows = engine.batch_rows(problem.n_samples, batch_size, seed, count)
+        Xb = np.ascontiguousarray(X1[rows])
+        r = np.add.reduce(Xb * w, axis=1) - y[rows]
+        weighted = np.ascontiguousarray(Xb.T * (2.0 / len(rows))) * r  # (p, m), each row contiguous
+        g = np.add.reduce(np.ascontiguousarray(weighted), axis=1)
+        u, s = optimizer.update(g, s, w)
+        w = w + u
+        out.append(w)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("name", sorted(opt.OPTIMIZERS))
+@pytest.mark.parametrize("batch_size", [1, 7, 9, 44])
+def test_mini_batch_params_equal_a_plain_loop_bit_for_bit(name, batch_size, problems):
+    """45 rows: batches of 9 divide them (every chunk of whole batches), 7 and 44 leave a short last batch."""
+    _, _, problem = problems["random2"]
+    lam_max = np.linalg.eigvalsh(problem.hessian())[-1]
+    optimizer = opt.make_optimizer(name, 0.2 / lam_max)
+    steps = 3 * engine.batches_per_epoch(problem.n_samples, batch_size) + 300
+    traj = engine.trajectory(problem, optimizer, tol=0, max_steps=steps, batch_size=batch_size, seed=6)
+    want = plain_mini_batch_params(problem, optimizer, batch_size, 6, steps)
+    np.testing.assert_array_equal(traj.params, want, strict=True)
+    states = list(run(problem, optimizer, tol=0, max_steps=steps, batch_size=batch_size, seed=6))
+    np.testing.assert_array_equal(np.array([st.params for st in states]), want, strict=True)
+    for t in (0, 1, 2, 3, steps // 2, steps):
+        np.testing.assert_array_equal(traj.grads[t], problem.grad(want[t]), strict=True)
+        assert traj.loss[t] == problem.loss(want[t])
 
 
 def test_mini_batch_states_report_the_full_data_loss_and_grads(problems):
