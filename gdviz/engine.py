@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import enum
 import itertools
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
@@ -511,37 +512,182 @@ def stack_chunks(
     Raises:
         InputError: when there is no State (``include_first`` False and ``first`` ended its run).
     """
-    if first.status is Status.DIVERGED or first.step >= max_steps:
+    if _ended(first, max_steps):
         return collect((first,) if include_first else ())
-    parts = []
-    if include_first:
-        parts.append(tuple(collect((first,))[:6]))
+    parts = [tuple(collect((first,))[:6])] if include_first else []
     step = first.step
-    last = None
     for c in chunks:
-        k = len(c.params)
-        steps = np.arange(step + 1, step + k + 1, dtype=np.int64)
-        hits = np.flatnonzero(~c.finite | (c.update_norm < tol) | (steps >= max_steps))
-        if hits.size:
-            k = int(hits[0]) + 1
-            i = k - 1
-            if not c.finite[i]:
-                status = Status.DIVERGED
-            elif c.update_norm[i] < tol:
-                status = Status.CONVERGED
-            else:
-                status = Status.MAX_STEPS
-            loss, norm, rate = float(c.loss[i]), float(c.update_norm[i]), float(c.learning_rate[i])
-            last = State(step + k, c.params[i], c.grads[i], loss, norm, rate, c.opt_states[i], status)
-        grads = c.grads[:k] if isinstance(c.grads, np.ndarray) else np.array(c.grads[:k])
-        parts.append((steps[:k], c.stacked[:k], grads, c.loss[:k], c.update_norm[:k], c.learning_rate[:k]))
-        step += k
+        part, last = _take(step, c, tol, max_steps)
+        parts.append(part)
+        step += len(part[0])
         if last is not None:
-            break
-    if last is None:
-        raise RuntimeError("the chunks ended before a stop rule did")  # run's chunks always reach max_steps
+            return _stacked(parts, last)
+    raise RuntimeError("the chunks ended before a stop rule did")  # run's chunks always reach max_steps
+
+
+def _ended(state: State, max_steps: int) -> bool:
+    return state.status is Status.DIVERGED or state.step >= max_steps
+
+
+def _take(step: int, c: Chunk, tol: float, max_steps: int) -> tuple[tuple[np.ndarray, ...], State | None]:
+    """The rows of chunk ``c`` (updates ``step + 1 ..``) up to the first State a stop rule ends the run at, as
+    Trajectory columns, and that last State (None when the run goes on after the chunk)."""
+    k = len(c.params)
+    steps = np.arange(step + 1, step + k + 1, dtype=np.int64)
+    hits = np.flatnonzero(~c.finite | (c.update_norm < tol) | (steps >= max_steps))
+    last = None
+    if hits.size:
+        k = int(hits[0]) + 1
+        i = k - 1
+        if not c.finite[i]:
+            status = Status.DIVERGED
+        elif c.update_norm[i] < tol:
+            status = Status.CONVERGED
+        else:
+            status = Status.MAX_STEPS
+        loss, norm, rate = float(c.loss[i]), float(c.update_norm[i]), float(c.learning_rate[i])
+        last = State(step + k, c.params[i], c.grads[i], loss, norm, rate, c.opt_states[i], status)
+    grads = c.grads[:k] if isinstance(c.grads, np.ndarray) else np.array(c.grads[:k])
+    return (steps[:k], c.stacked[:k], grads, c.loss[:k], c.update_norm[:k], c.learning_rate[:k]), last
+
+
+def _stacked(parts: list[tuple[np.ndarray, ...]], last: State) -> Trajectory:
     arrays = [np.concatenate([part[f] for part in parts]) for f in range(6)]
     return Trajectory(*arrays, last.status, last)
+
+
+# --------------------------------------------------------------------------------------------
+# Several full-batch runs in lockstep
+# --------------------------------------------------------------------------------------------
+# Each update's gradient is a handful of NumPy calls on arrays of n_params numbers, so a run's step costs
+# the calls, not the arithmetic. Runs on the same Problem can share them: with their params stacked as the
+# rows of one array, one call computes every run's gradient (``matvec``: row i has the bits it has alone),
+# and one set of calls their losses, update norms and finiteness. Only the updates stay one call per run.
+
+
+class Runner(NamedTuple):
+    """One run for ``lockstep``: where it starts and how it takes an update.
+
+    Attributes:
+        first: the State it starts from (step 0 in every runner of a lockstep).
+        update: ``update(grads, opt_state, params) -> (updates, new_opt_state)``, e.g. an Optimizer's update.
+        report: ``report(opt_states, count, k) -> (rates, opt_states)``: given the opt_states ``update``
+            returned for updates ``count .. count + k - 1``, the rates their States report (array of shape
+            (k,)) and the opt_states the States carry.
+    """
+
+    first: State
+    update: Any
+    report: Any
+
+
+def runner(problem: Problem, optimizer: Optimizer, *, init_params: np.ndarray | None = None,
+           max_steps: int = 10_000) -> Runner:  # fmt: skip
+    """``optimizer``'s run from ``init_params`` (zeros by default) for ``lockstep``: its States are ``run``'s.
+
+    Raises:
+        InputError: for an optimizer of the wrong type, bad init_params or max_steps.
+    """
+    if not isinstance(optimizer, Optimizer):
+        raise InputError(
+            f"The 'optimizer' parameter of run must be an Optimizer. Got {type(optimizer).__name__} instead."
+        )
+    max_steps = check_int(max_steps, "max_steps", "run", low=0)
+    first = start_state(problem, optimizer, check_params(init_params, problem, "init_params"), max_steps)
+    schedule = optimizer.learning_rate
+
+    def report(opt_states, count, k):
+        return _rates(schedule, count, k), opt_states
+
+    return Runner(first, optimizer.update, report)
+
+
+def lockstep(
+    problem: Problem, runners: list[Runner], *, tol: float = 1e-6, max_steps: int = 10_000
+) -> tuple[list[Trajectory], list[float]]:
+    """Full-batch runs on ``problem`` taken update by update side by side, each with ``run``'s stop rules.
+
+    Each Trajectory equals ``collect(run(problem, optimizer, init_params=..., tol=tol, max_steps=max_steps))`` of
+    its runner bit for bit (for a ``runner``; the reference paths of ``gdviz.analysis`` make runners too): the
+    runs only share NumPy calls (see above), never a number. A run that stops drops out of the lockstep.
+
+    Returns:
+        One Trajectory per runner, and the seconds each took: its own updates, timed one by one, plus an equal
+        share of what is computed for all the runs at once.
+
+    Raises:
+        InputError: for a problem of the wrong type, bad tol or max_steps.
+    """
+    if not isinstance(problem, Problem):
+        raise InputError(f"The 'problem' parameter of run must be a Problem. Got {type(problem).__name__} instead.")
+    tol = check_float(tol, "tol", "run", low=0, low_open=False)
+    max_steps = check_int(max_steps, "max_steps", "run", low=0)
+    clock = time.perf_counter
+    out: list[Trajectory | None] = [None] * len(runners)
+    seconds = [0.0] * len(runners)
+    parts: list[list] = [[tuple(collect((r.first,))[:6])] for r in runners]
+    live = []
+    for j, r in enumerate(runners):
+        if r.first.step != 0:
+            raise InputError(f"lockstep runs start at step 0; runner {j} starts at step {r.first.step}.")
+        if _ended(r.first, max_steps):
+            out[j] = collect((r.first,))
+        else:
+            live.append(j)
+    gram2 = 2.0 * problem.gram  # exact doubling: grads match Problem.grad bit for bit
+    moment2 = 2.0 * problem.moment
+    reduce = np.add.reduce
+    W = np.array([runners[j].first.params for j in live], dtype=float).reshape(len(live), problem.n_params)
+    G = np.array([runners[j].first.grads for j in live], dtype=float).reshape(W.shape)
+    opt_states = [runners[j].first.opt_state for j in live]
+    step, chunk = 0, 1
+    while live:
+        t_chunk = clock()
+        k = min(chunk, max_steps - step)
+        chunk = min(2 * chunk, _MAX_CHUNK)
+        updates = [runners[j].update for j in live]
+        own = [0.0] * len(live)
+        kept = [[] for _ in live]
+        Ws = np.empty((k, *W.shape))
+        Gs = np.empty((k, *W.shape))
+        W_before = W
+        with np.errstate(all="ignore"):
+            params, grads = list(W), list(G)
+            for t in range(k):
+                us = []
+                for i, update in enumerate(updates):
+                    t0 = clock()
+                    u, opt_states[i] = update(grads[i], opt_states[i], params[i])
+                    own[i] += clock() - t0
+                    us.append(u)
+                    kept[i].append(opt_states[i])
+                W = W + np.array(us)  # row i: params[i] + us[i], as run's w + u
+                G = reduce(gram2 * W[:, None, :], axis=-1) - moment2  # matvec(gram2, W): each row as alone
+                Ws[t] = W
+                Gs[t] = G
+                params, grads = list(W), list(G)
+            D = Ws - np.concatenate([W_before[None], Ws[:-1]])
+            norms = np.sqrt(row_dot(D, D))
+            losses = problem.loss(Ws)
+            finite = np.isfinite(losses) & np.isfinite(Ws).all(axis=-1)
+        going = []
+        for i, j in enumerate(live):
+            rates, reported = runners[j].report(kept[i], step, k)
+            c = Chunk(Ws[:, i], Gs[:, i], reported, Ws[:, i], losses[:, i], norms[:, i], rates, finite[:, i])
+            part, last = _take(step, c, tol, max_steps)
+            parts[j].append(part)
+            if last is None:
+                going.append(i)
+            else:  # its own arrays, not views of the lockstep's
+                out[j] = _stacked(parts[j], last._replace(params=last.params.copy(), grads=last.grads.copy()))
+        shared = (clock() - t_chunk - sum(own)) / len(live)
+        for i, j in enumerate(live):
+            seconds[j] += own[i] + shared
+        step += k
+        live = [live[i] for i in going]
+        W, G = W[going], G[going]
+        opt_states = [opt_states[i] for i in going]
+    return out, seconds
 
 
 def _full_batch_chunks(problem: Problem, optimizer: Optimizer, state: State, max_steps: int) -> Iterator[Chunk]:

@@ -779,6 +779,24 @@ def test_paths_equal_a_plain_loop_state_by_state(path, tol, max_steps, problems)
     assert last.loss == rows[-1][3] and type(last.loss) is float
 
 
+def test_reference_runners_in_lockstep_with_an_optimizer_equal_the_plain_loop(problems):
+    _, _, problem = problems["diabetes_standard"]
+    w0 = np.linspace(-2, 2, problem.n_params)
+    names = ["newton", "line_search", "barzilai_borwein"]
+    runners = [analysis.reference_runner(problem, name, w0, max_steps=400) for name in names]
+    runners.append(engine.runner(problem, opt.gd(0.01), init_params=w0, max_steps=400))
+    trajs, _ = engine.lockstep(problem, runners, tol=1e-9, max_steps=400)
+    for name, traj in zip(names, trajs[:3], strict=False):
+        rows, status = plain_path_loop(problem, name, w0, 1e-9, 400)
+        assert traj.status is status
+        np.testing.assert_array_equal(traj.params, np.array([r[1] for r in rows]), err_msg=name)
+        np.testing.assert_array_equal(traj.learning_rate, np.array([r[5] for r in rows]), err_msg=name)
+    np.testing.assert_array_equal(trajs[3].params, collect(run(problem, opt.gd(0.01), init_params=w0, tol=1e-9,
+                                                              max_steps=400)).params)  # fmt: skip
+    with pytest.raises(gdviz.InputError, match="no reference path 'newtons'"):
+        analysis.reference_runner(problem, "newtons")
+
+
 @pytest.mark.parametrize("path", PATHS)
 def test_paths_keep_the_engine_stop_rules(path, problems):
     _, _, problem = problems["diabetes_standard"]

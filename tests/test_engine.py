@@ -482,6 +482,46 @@ def test_trajectory_resumes_as_collect_of_run(problems):
         engine.trajectory(problem, optimizer, tol=-1.0)
 
 
+@pytest.mark.parametrize(("tol", "max_steps"), [(0.0, 600), (1e-6, 20_000), (1e-3, 3000), (0.0, 1), (0.0, 0)])
+def test_lockstep_runs_are_collect_of_run_bit_for_bit(tol, max_steps, problems):
+    """Runs that converge, diverge and run to max_steps at different steps, side by side: each as run alone."""
+    _, _, problem = problems["diabetes_standard"]
+    lam_max = np.linalg.eigvalsh(problem.hessian())[-1]
+    optimizers = [opt.make_optimizer(name, 0.9 / lam_max) for name in sorted(opt.OPTIMIZERS)]
+    optimizers += [opt.gd(5.0 / lam_max), opt.adam(opt.exponential_decay(0.5, 0.99, 7)), opt.momentum(0.1 / lam_max)]
+    starts = [np.linspace(-1, 1 + k, problem.n_params) for k in range(len(optimizers))]
+    runners = [
+        engine.runner(problem, o, init_params=w, max_steps=max_steps) for o, w in zip(optimizers, starts, strict=True)
+    ]
+    trajs, seconds = engine.lockstep(problem, runners, tol=tol, max_steps=max_steps)
+    statuses = set()
+    for o, w, traj, sec in zip(optimizers, starts, trajs, seconds, strict=True):
+        assert_same_trajectory(traj, collect(run(problem, o, init_params=w, tol=tol, max_steps=max_steps)))
+        assert sec >= 0
+        statuses.add(traj.status)
+    if max_steps == 600:
+        assert statuses == {Status.DIVERGED, Status.MAX_STEPS}
+    if max_steps == 20_000:
+        assert {Status.DIVERGED, Status.CONVERGED} <= statuses
+
+
+def test_lockstep_rejects_bad_input(problems):
+    _, _, problem = problems["line"]
+    optimizer = opt.gd(0.1)
+    first = next(run(problem, optimizer))
+    later = list(itertools.islice(run(problem, optimizer, tol=0), 3))[-1]
+    with pytest.raises(gdviz.InputError, match="'tol' parameter of run"):
+        engine.lockstep(problem, [engine.runner(problem, optimizer)], tol=-1.0)
+    with pytest.raises(gdviz.InputError, match="'max_steps' parameter of run"):
+        engine.runner(problem, optimizer, max_steps=-1)
+    with pytest.raises(gdviz.InputError, match="'init_params'"):
+        engine.runner(problem, optimizer, init_params=[1.0, 2.0, 3.0])
+    with pytest.raises(gdviz.InputError, match="start at step 0"):
+        engine.lockstep(problem, [engine.runner(problem, optimizer), engine.Runner(later, optimizer.update, None)])
+    assert first.step == 0
+    assert engine.lockstep(problem, []) == ([], [])
+
+
 def test_collect_of_a_diverged_run_keeps_status_and_finite_prefix(problems):
     _, _, problem = problems["line"]
     traj = collect(run(problem, opt.gd(10.0)))
