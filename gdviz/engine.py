@@ -16,6 +16,9 @@ over b rows of X1 (an O(b d) step); which rows is fixed by ``seed`` and the step
 Reproducible on every machine: a State's numbers do not depend on how the engine chunks its vectorised
 work, nor on the CPU's BLAS kernel (see ``matvec`` and ``row_dot``), so a resumed run equals a one-shot run
 bit for bit. Up to EXACT_MAX_PARAMS params the Problem itself is built without BLAS or LAPACK too.
+
+When a whole run is wanted at once, ``trajectory`` is ``collect(run(...))`` without a State per update, and
+``lockstep`` takes several full-batch runs side by side (the race): the same numbers, bit for bit, sooner.
 """
 
 from __future__ import annotations
@@ -473,7 +476,8 @@ class Chunk(NamedTuple):
     """Updates ``step + 1 .. step + k`` of a run, computed together (the engine's and the reference paths' unit).
 
     Attributes:
-        params: list of k arrays of shape (n_params,), the params after each update.
+        params: k arrays of shape (n_params,) (a list, or an array of shape (k, n_params)), the params after
+            each update.
         grads: k arrays of shape (n_params,) (a list, or an array of shape (k, n_params)), the full-data grads.
         opt_states: list of k optimizer states (None for the reference paths of ``gdviz.analysis``).
         stacked: array of shape (k, n_params), ``params`` stacked.

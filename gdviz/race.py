@@ -206,7 +206,7 @@ def race(
         else:
             traj = engine.trajectory(problem, make_optimizer(e.name, dict(e.settings)), init_params=init_params,
                                      tol=tol, max_steps=max_steps, batch_size=batch_size, seed=seed)  # fmt: skip
-            used = int(batch_size)
+            used = None if batch_size >= problem.n_samples else int(batch_size)
         out.append(RaceRun(e.name, dict(e.settings), traj, time.perf_counter() - t0, used))
     return out
 
