@@ -24,11 +24,12 @@ import numpy as np
 from gdviz import contours
 from gdviz.engine import (
     Problem,
+    Runner,
     State,
     Status,
     Trajectory,
     check_params,
-    collect,
+    lockstep,
     row_dot,
     row_matmul,
 )
@@ -412,62 +413,43 @@ def _check_path_input(problem, init_params, tol, max_steps, owner):
 
 
 def _path(problem: Problem, w0: np.ndarray, step, tol: float, max_steps: int) -> Trajectory:
-    """Collect the States of ``w <- w + u`` with ``u, rate, memory = step(w, g, memory)``."""
-    return collect(_path_states(problem, w0, step, tol, max_steps))
+    """The Trajectory of ``w <- w + u`` with ``u, rate, memory = step(w, g, memory)``, under the engine's stop rules
+    (``engine.lockstep`` of this one run)."""
+    (traj,), _ = lockstep(problem, [_runner(problem, w0, step, max_steps)], tol=tol, max_steps=max_steps)
+    return traj
 
 
-def _path_states(problem, w, step, tol, max_steps):
-    """The States of a reference path, computed in chunks as the engine does (``engine._generate``): the
-    sequential part (the step, the new params and grads) one update at a time, the rest (loss, update norm,
-    finiteness) vectorised over the chunk with the row-shape-independent ``row_dot`` / ``Problem.loss``, so each
-    State has the bits it would have alone."""
-    gram2 = 2.0 * problem.gram
-    moment2 = 2.0 * problem.moment
+def _runner(problem: Problem, w0: np.ndarray, step, max_steps: int) -> Runner:
+    """A reference path as an ``engine.Runner``: its State at step 0, and ``step`` as an update whose opt_state is
+    (memory, rate); its States report that rate and carry no optimizer state (opt_state None)."""
     with np.errstate(all="ignore"):
-        loss = problem.loss(w)
-        g = problem.grad(w)
+        loss = problem.loss(w0)
+        g = problem.grad(w0)
     status = Status.MAX_STEPS if max_steps == 0 else Status.RUNNING
     if not np.isfinite(loss):
         status = Status.DIVERGED
-    yield State(0, w, g, loss, np.nan, np.nan, None, status)
-    memory = None
-    count = 0
-    chunk = 1
-    reduce = np.add.reduce
-    while status is Status.RUNNING:
-        k = min(chunk, max_steps - count)
-        chunk = min(2 * chunk, _PATH_CHUNK)
-        w_before = w
-        ws, gs, rates = [], [], []
-        with np.errstate(all="ignore"):
-            for _ in range(k):
-                u, rate, memory = step(w, g, memory)
-                w = w + u
-                g = reduce(gram2 * w, axis=-1) - moment2  # matvec(gram2, w) inlined, as in the engine
-                ws.append(w)
-                gs.append(g)
-                rates.append(float(rate))
-            W = np.array(ws)
-            D = W - np.vstack([w_before, W[:-1]])
-            norms = np.sqrt(row_dot(D, D)).tolist()
-            L = problem.loss(W)
-            losses = L.tolist()
-            finite = (np.isfinite(L) & np.isfinite(W).all(axis=1)).tolist()
-        for i in range(k):
-            count += 1
-            if not finite[i]:
-                status = Status.DIVERGED
-            elif norms[i] < tol:
-                status = Status.CONVERGED
-            elif count >= max_steps:
-                status = Status.MAX_STEPS
-            yield State(count, ws[i], gs[i], losses[i], norms[i], rates[i], None, status)
-            if status is not Status.RUNNING:
-                return
+
+    def update(grads, state, params):
+        u, rate, memory = step(params, grads, None if state is None else state[0])
+        return u, (memory, float(rate))
+
+    def report(states, count, k):
+        return np.array([rate for _, rate in states], dtype=float), [None] * k
+
+    return Runner(State(0, w0, g, loss, np.nan, np.nan, None, status), update, report)
 
 
-# Updates a reference path computes per chunk at most (the first chunks are smaller: a short path stays cheap).
-_PATH_CHUNK = 256
+def reference_runner(problem: Problem, method: str, init_params=None, *, max_steps: int = 10_000) -> Runner:
+    """Reference path ``method`` ("newton", "line_search" or "barzilai_borwein") as an ``engine.Runner``, so that it
+    can run in ``engine.lockstep`` beside optimizers; its Trajectory is ``<method>_path``'s bit for bit.
+
+    Raises:
+        InputError: for an unknown method, bad init_params or max_steps.
+    """
+    if method not in _STEPS:
+        raise InputError(f"There is no reference path '{method}'; they are {', '.join(_STEPS)}.")
+    w0, _, max_steps = _check_path_input(problem, init_params, 0.0, max_steps, f"{method}_path")
+    return _runner(problem, w0, _STEPS[method](problem), max_steps)
 
 
 def _dot(a: np.ndarray, b: np.ndarray) -> float:
@@ -514,6 +496,10 @@ def newton_path(problem: Problem, init_params=None, *, tol: float = 1e-6, max_st
         InputError: for bad init_params, tol or max_steps.
     """
     w0, tol, max_steps = _check_path_input(problem, init_params, tol, max_steps, "newton_path")
+    return _path(problem, w0, _newton_step(problem), tol, max_steps)
+
+
+def _newton_step(problem: Problem):
     s = spectrum(problem)
     inverse = np.where(s.eigenvalues > 0, 1.0 / np.where(s.eigenvalues > 0, s.eigenvalues, 1.0), 0.0)
     pinv = (s.eigenvectors * inverse) @ s.eigenvectors.T
@@ -522,7 +508,7 @@ def newton_path(problem: Problem, init_params=None, *, tol: float = 1e-6, max_st
     def step(w, g, memory):
         return -np.add.reduce(pinv * g, axis=-1), 1.0, None  # -matvec(pinv, g), inlined
 
-    return _path(problem, w0, step, tol, max_steps)
+    return step
 
 
 def line_search_path(problem: Problem, init_params=None, *, tol: float = 1e-6, max_steps: int = 10_000) -> Trajectory:
@@ -546,13 +532,17 @@ def line_search_path(problem: Problem, init_params=None, *, tol: float = 1e-6, m
         InputError: for bad init_params, tol or max_steps.
     """
     w0, tol, max_steps = _check_path_input(problem, init_params, tol, max_steps, "line_search_path")
+    return _path(problem, w0, _line_search_step(problem), tol, max_steps)
+
+
+def _line_search_step(problem: Problem):
     gram2 = 2.0 * problem.gram
 
     def step(w, g, memory):
         rate = _exact_line_search_rate(gram2, g)
         return (-rate) * g, rate, None
 
-    return _path(problem, w0, step, tol, max_steps)
+    return step
 
 
 def barzilai_borwein_path(
@@ -579,6 +569,10 @@ def barzilai_borwein_path(
         InputError: for bad init_params, tol or max_steps.
     """
     w0, tol, max_steps = _check_path_input(problem, init_params, tol, max_steps, "barzilai_borwein_path")
+    return _path(problem, w0, _barzilai_borwein_step(problem), tol, max_steps)
+
+
+def _barzilai_borwein_step(problem: Problem):
     gram2 = 2.0 * problem.gram
 
     def step(w, g, memory):
@@ -592,7 +586,10 @@ def barzilai_borwein_path(
             rate = _exact_line_search_rate(gram2, g)
         return (-rate) * g, rate, (w, g)
 
-    return _path(problem, w0, step, tol, max_steps)
+    return step
+
+
+_STEPS = {"newton": _newton_step, "line_search": _line_search_step, "barzilai_borwein": _barzilai_borwein_step}
 
 
 # ---------------------------------------------------------------------------------------------

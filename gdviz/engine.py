@@ -16,12 +16,16 @@ over b rows of X1 (an O(b d) step); which rows is fixed by ``seed`` and the step
 Reproducible on every machine: a State's numbers do not depend on how the engine chunks its vectorised
 work, nor on the CPU's BLAS kernel (see ``matvec`` and ``row_dot``), so a resumed run equals a one-shot run
 bit for bit. Up to EXACT_MAX_PARAMS params the Problem itself is built without BLAS or LAPACK too.
+
+When a whole run is wanted at once, ``trajectory`` is ``collect(run(...))`` without a State per update, and
+``lockstep`` takes several full-batch runs side by side (the race): the same numbers, bit for bit, sooner.
 """
 
 from __future__ import annotations
 
 import enum
 import itertools
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
@@ -364,6 +368,35 @@ def start_state(problem: Problem, optimizer: Optimizer, params: np.ndarray, max_
     return State(0, params, grads, loss, np.nan, np.nan, optimizer.init(params), status)
 
 
+def _prepare(problem, optimizer, init_params, tol, max_steps, start, batch_size, seed):
+    """Validate ``run``'s arguments; return the first State, its chunks (a lazy generator), tol, max_steps and
+    whether the first State is yielded."""
+    if not isinstance(problem, Problem):
+        raise InputError(f"The 'problem' parameter of run must be a Problem. Got {type(problem).__name__} instead.")
+    if not isinstance(optimizer, Optimizer):
+        raise InputError(
+            f"The 'optimizer' parameter of run must be an Optimizer. Got {type(optimizer).__name__} instead."
+        )
+    tol = check_float(tol, "tol", "run", low=0, low_open=False)
+    max_steps = check_int(max_steps, "max_steps", "run", low=0)
+    seed = check_int(seed, "seed", "run", low=0)
+    if batch_size is not None:
+        batch_size = check_int(batch_size, "batch_size", "run", low=1, high=problem.n_samples)
+        if batch_size == problem.n_samples:
+            batch_size = None  # one batch of every row is full batch: the same path, the same bits
+    if start is None:
+        state = start_state(problem, optimizer, check_params(init_params, problem, "init_params"), max_steps)
+    elif not isinstance(start, State):
+        raise InputError(f"The 'start' parameter of run must be a State. Got {type(start).__name__} instead.")
+    else:
+        state = start
+    if batch_size is None:
+        chunks = _full_batch_chunks(problem, optimizer, state, max_steps)
+    else:
+        chunks = _mini_batch_chunks(problem, optimizer, state, max_steps, batch_size, seed)
+    return state, chunks, tol, max_steps, start is None
+
+
 def run(
     problem: Problem,
     optimizer: Optimizer,
@@ -406,37 +439,263 @@ def run(
         InputError: for a problem or optimizer of the wrong type, bad init_params, tol, max_steps,
             batch_size or seed.
     """
-    if not isinstance(problem, Problem):
-        raise InputError(f"The 'problem' parameter of run must be a Problem. Got {type(problem).__name__} instead.")
-    if not isinstance(optimizer, Optimizer):
-        raise InputError(
-            f"The 'optimizer' parameter of run must be an Optimizer. Got {type(optimizer).__name__} instead."
-        )
-    tol = check_float(tol, "tol", "run", low=0, low_open=False)
-    max_steps = check_int(max_steps, "max_steps", "run", low=0)
-    seed = check_int(seed, "seed", "run", low=0)
-    if batch_size is not None:
-        batch_size = check_int(batch_size, "batch_size", "run", low=1, high=problem.n_samples)
-        if batch_size == problem.n_samples:
-            batch_size = None  # one batch of every row is full batch: the same path, the same bits
-    if start is None:
-        state = start_state(problem, optimizer, check_params(init_params, problem, "init_params"), max_steps)
-    elif not isinstance(start, State):
-        raise InputError(f"The 'start' parameter of run must be a State. Got {type(start).__name__} instead.")
-    else:
-        state = start
-    if batch_size is None:
-        return _generate(problem, optimizer, state, tol, max_steps, yield_first=start is None)
-    return _generate_batches(problem, optimizer, state, tol, max_steps, batch_size, seed, yield_first=start is None)
+    state, chunks, tol, max_steps, yield_first = _prepare(
+        problem, optimizer, init_params, tol, max_steps, start, batch_size, seed
+    )
+    return _generate(state, chunks, tol, max_steps, yield_first=yield_first)
 
 
-def _generate(
-    problem: Problem, optimizer: Optimizer, state: State, tol: float, max_steps: int, *, yield_first: bool
-) -> Iterator[State]:
+def trajectory(
+    problem: Problem,
+    optimizer: Optimizer,
+    *,
+    init_params: np.ndarray | None = None,
+    tol: float = 1e-6,
+    max_steps: int = 10_000,
+    start: State | None = None,
+    batch_size: int | None = None,
+    seed: int = 0,
+) -> Trajectory:
+    """``collect(run(problem, optimizer, ...))`` without a State per update: the same Trajectory, bit for bit.
+
+    The arguments are ``run``'s. The updates are computed by the same code in the same chunks; only the
+    stacking differs (each chunk's arrays are kept whole instead of going through a State per row), which
+    saves a few microseconds per update when the whole run is wanted at once (the race).
+
+    Raises:
+        InputError: as ``run`` does, and as ``collect`` does for a run with no State (resuming from a State
+            that ended its run).
+    """
+    state, chunks, tol, max_steps, yield_first = _prepare(
+        problem, optimizer, init_params, tol, max_steps, start, batch_size, seed
+    )
+    return stack_chunks(state, chunks, tol, max_steps, include_first=yield_first)
+
+
+class Chunk(NamedTuple):
+    """Updates ``step + 1 .. step + k`` of a run, computed together (the engine's and the reference paths' unit).
+
+    Attributes:
+        params: k arrays of shape (n_params,) (a list, or an array of shape (k, n_params)), the params after
+            each update.
+        grads: k arrays of shape (n_params,) (a list, or an array of shape (k, n_params)), the full-data grads.
+        opt_states: list of k optimizer states (None for the reference paths of ``gdviz.analysis``).
+        stacked: array of shape (k, n_params), ``params`` stacked.
+        loss, update_norm, learning_rate: arrays of shape (k,).
+        finite: bool array of shape (k,), whether the loss and the params are finite.
+    """
+
+    params: list
+    grads: Any
+    opt_states: list
+    stacked: np.ndarray
+    loss: np.ndarray
+    update_norm: np.ndarray
+    learning_rate: np.ndarray
+    finite: np.ndarray
+
+
+def _generate(state: State, chunks: Iterator[Chunk], tol: float, max_steps: int, *, yield_first: bool):
     if yield_first:
         yield state
     if state.status is Status.DIVERGED or state.step >= max_steps:
         return
+    step = state.step
+    for c in chunks:
+        step = yield from _chunk_states(step, c, tol, max_steps)
+        if step is None:
+            return
+
+
+def stack_chunks(
+    first: State, chunks: Iterable[Chunk], tol: float, max_steps: int, *, include_first: bool
+) -> Trajectory:
+    """The Trajectory ``collect`` makes of ``first`` (when ``include_first``) and the States of ``chunks`` under
+    ``run``'s stop rules, computed on whole chunks: the same arrays bit for bit, and no State built but the last.
+
+    Raises:
+        InputError: when there is no State (``include_first`` False and ``first`` ended its run).
+    """
+    if _ended(first, max_steps):
+        return collect((first,) if include_first else ())
+    parts = [tuple(collect((first,))[:6])] if include_first else []
+    step = first.step
+    for c in chunks:
+        part, last = _take(step, c, tol, max_steps)
+        parts.append(part)
+        step += len(part[0])
+        if last is not None:
+            return _stacked(parts, last)
+    raise RuntimeError("the chunks ended before a stop rule did")  # run's chunks always reach max_steps
+
+
+def _ended(state: State, max_steps: int) -> bool:
+    return state.status is Status.DIVERGED or state.step >= max_steps
+
+
+def _take(step: int, c: Chunk, tol: float, max_steps: int) -> tuple[tuple[np.ndarray, ...], State | None]:
+    """The rows of chunk ``c`` (updates ``step + 1 ..``) up to the first State a stop rule ends the run at, as
+    Trajectory columns, and that last State (None when the run goes on after the chunk)."""
+    k = len(c.params)
+    steps = np.arange(step + 1, step + k + 1, dtype=np.int64)
+    hits = np.flatnonzero(~c.finite | (c.update_norm < tol) | (steps >= max_steps))
+    last = None
+    if hits.size:
+        k = int(hits[0]) + 1
+        i = k - 1
+        if not c.finite[i]:
+            status = Status.DIVERGED
+        elif c.update_norm[i] < tol:
+            status = Status.CONVERGED
+        else:
+            status = Status.MAX_STEPS
+        loss, norm, rate = float(c.loss[i]), float(c.update_norm[i]), float(c.learning_rate[i])
+        last = State(step + k, c.params[i], c.grads[i], loss, norm, rate, c.opt_states[i], status)
+    grads = c.grads[:k] if isinstance(c.grads, np.ndarray) else np.array(c.grads[:k])
+    return (steps[:k], c.stacked[:k], grads, c.loss[:k], c.update_norm[:k], c.learning_rate[:k]), last
+
+
+def _stacked(parts: list[tuple[np.ndarray, ...]], last: State) -> Trajectory:
+    arrays = [np.concatenate([part[f] for part in parts]) for f in range(6)]
+    return Trajectory(*arrays, last.status, last)
+
+
+# --------------------------------------------------------------------------------------------
+# Several full-batch runs in lockstep
+# --------------------------------------------------------------------------------------------
+# Each update's gradient is a handful of NumPy calls on arrays of n_params numbers, so a run's step costs
+# the calls, not the arithmetic. Runs on the same Problem can share them: with their params stacked as the
+# rows of one array, one call computes every run's gradient (``matvec``: row i has the bits it has alone),
+# and one set of calls their losses, update norms and finiteness. Only the updates stay one call per run.
+
+
+class Runner(NamedTuple):
+    """One run for ``lockstep``: where it starts and how it takes an update.
+
+    Attributes:
+        first: the State it starts from (step 0 in every runner of a lockstep).
+        update: ``update(grads, opt_state, params) -> (updates, new_opt_state)``, e.g. an Optimizer's update.
+        report: ``report(opt_states, count, k) -> (rates, opt_states)``: given the opt_states ``update``
+            returned for updates ``count .. count + k - 1``, the rates their States report (array of shape
+            (k,)) and the opt_states the States carry.
+    """
+
+    first: State
+    update: Any
+    report: Any
+
+
+def runner(problem: Problem, optimizer: Optimizer, *, init_params: np.ndarray | None = None,
+           max_steps: int = 10_000) -> Runner:  # fmt: skip
+    """``optimizer``'s run from ``init_params`` (zeros by default) for ``lockstep``: its States are ``run``'s.
+
+    Raises:
+        InputError: for an optimizer of the wrong type, bad init_params or max_steps.
+    """
+    if not isinstance(optimizer, Optimizer):
+        raise InputError(
+            f"The 'optimizer' parameter of run must be an Optimizer. Got {type(optimizer).__name__} instead."
+        )
+    max_steps = check_int(max_steps, "max_steps", "run", low=0)
+    first = start_state(problem, optimizer, check_params(init_params, problem, "init_params"), max_steps)
+    schedule = optimizer.learning_rate
+
+    def report(opt_states, count, k):
+        return _rates(schedule, count, k), opt_states
+
+    return Runner(first, optimizer.update, report)
+
+
+def lockstep(
+    problem: Problem, runners: list[Runner], *, tol: float = 1e-6, max_steps: int = 10_000
+) -> tuple[list[Trajectory], list[float]]:
+    """Full-batch runs on ``problem`` taken update by update side by side, each with ``run``'s stop rules.
+
+    Each Trajectory equals ``collect(run(problem, optimizer, init_params=..., tol=tol, max_steps=max_steps))`` of
+    its runner bit for bit (for a ``runner``; the reference paths of ``gdviz.analysis`` make runners too): the
+    runs only share NumPy calls (see above), never a number. A run that stops drops out of the lockstep.
+
+    Returns:
+        One Trajectory per runner, and the seconds each took: its own updates, timed one by one, plus an equal
+        share of what is computed for all the runs at once.
+
+    Raises:
+        InputError: for a problem of the wrong type, bad tol or max_steps.
+    """
+    if not isinstance(problem, Problem):
+        raise InputError(f"The 'problem' parameter of run must be a Problem. Got {type(problem).__name__} instead.")
+    tol = check_float(tol, "tol", "run", low=0, low_open=False)
+    max_steps = check_int(max_steps, "max_steps", "run", low=0)
+    clock = time.perf_counter
+    out: list[Trajectory | None] = [None] * len(runners)
+    seconds = [0.0] * len(runners)
+    parts: list[list] = [[tuple(collect((r.first,))[:6])] for r in runners]
+    live = []
+    for j, r in enumerate(runners):
+        if r.first.step != 0:
+            raise InputError(f"lockstep runs start at step 0; runner {j} starts at step {r.first.step}.")
+        if _ended(r.first, max_steps):
+            out[j] = collect((r.first,))
+        else:
+            live.append(j)
+    gram2 = 2.0 * problem.gram  # exact doubling: grads match Problem.grad bit for bit
+    moment2 = 2.0 * problem.moment
+    reduce = np.add.reduce
+    W = np.array([runners[j].first.params for j in live], dtype=float).reshape(len(live), problem.n_params)
+    G = np.array([runners[j].first.grads for j in live], dtype=float).reshape(W.shape)
+    opt_states = [runners[j].first.opt_state for j in live]
+    step, chunk = 0, 1
+    while live:
+        t_chunk = clock()
+        k = min(chunk, max_steps - step)
+        chunk = min(2 * chunk, _MAX_CHUNK)
+        updates = [runners[j].update for j in live]
+        own = [0.0] * len(live)
+        kept = [[] for _ in live]
+        Ws = np.empty((k, *W.shape))
+        Gs = np.empty((k, *W.shape))
+        W_before = W
+        with np.errstate(all="ignore"):
+            params, grads = list(W), list(G)
+            for t in range(k):
+                us = []
+                for i, update in enumerate(updates):
+                    t0 = clock()
+                    u, opt_states[i] = update(grads[i], opt_states[i], params[i])
+                    own[i] += clock() - t0
+                    us.append(u)
+                    kept[i].append(opt_states[i])
+                W = W + np.array(us)  # row i: params[i] + us[i], as run's w + u
+                G = reduce(gram2 * W[:, None, :], axis=-1) - moment2  # matvec(gram2, W): each row as alone
+                Ws[t] = W
+                Gs[t] = G
+                params, grads = list(W), list(G)
+            D = Ws - np.concatenate([W_before[None], Ws[:-1]])
+            norms = np.sqrt(row_dot(D, D))
+            losses = problem.loss(Ws)
+            finite = np.isfinite(losses) & np.isfinite(Ws).all(axis=-1)
+        going = []
+        for i, j in enumerate(live):
+            rates, reported = runners[j].report(kept[i], step, k)
+            c = Chunk(Ws[:, i], Gs[:, i], reported, Ws[:, i], losses[:, i], norms[:, i], rates, finite[:, i])
+            part, last = _take(step, c, tol, max_steps)
+            parts[j].append(part)
+            if last is None:
+                going.append(i)
+            else:  # its own arrays, not views of the lockstep's
+                out[j] = _stacked(parts[j], last._replace(params=last.params.copy(), grads=last.grads.copy()))
+        shared = (clock() - t_chunk - sum(own)) / len(live)
+        for i, j in enumerate(live):
+            seconds[j] += own[i] + shared
+        step += k
+        live = [live[i] for i in going]
+        W, G = W[going], G[going]
+        opt_states = [opt_states[i] for i in going]
+    return out, seconds
+
+
+def _full_batch_chunks(problem: Problem, optimizer: Optimizer, state: State, max_steps: int) -> Iterator[Chunk]:
+    """The chunks of updates after ``state`` up to ``max_steps``, each update on the full batch (lazily)."""
     gram2 = 2.0 * problem.gram  # exact doubling: grads match Problem.grad bit for bit
     moment2 = 2.0 * problem.moment
     reduce = np.add.reduce
@@ -465,9 +724,8 @@ def _generate(
             losses = problem.loss(W)
             finite = np.isfinite(losses) & np.isfinite(W).all(axis=1)
             rates = _rates(schedule, step, k)
-        step = yield from _chunk_states(step, ws, gs, ss, losses, norms, rates, finite, tol, max_steps)
-        if step is None:
-            return
+        yield Chunk(ws, gs, ss, W, losses, norms, rates, finite)
+        step += k
 
 
 # --------------------------------------------------------------------------------------------
@@ -534,30 +792,22 @@ def _chunk_rows(n: int, b: int, seed: int, count: int, k: int, orders: dict[int,
     return rows, stream - stream[0]
 
 
-def _generate_batches(
-    problem: Problem,
-    optimizer: Optimizer,
-    state: State,
-    tol: float,
-    max_steps: int,
-    batch_size: int,
-    seed: int,
-    *,
-    yield_first: bool,
-) -> Iterator[State]:
-    """``_generate`` with each update on a mini-batch; the States report full-data loss and grads."""
-    if yield_first:
-        yield state
-    if state.status is Status.DIVERGED or state.step >= max_steps:
-        return
+def _mini_batch_chunks(
+    problem: Problem, optimizer: Optimizer, state: State, max_steps: int, batch_size: int, seed: int
+) -> Iterator[Chunk]:
+    """``_full_batch_chunks`` with each update on a mini-batch; the grads are still the full data's."""
     X1, y, n, b = problem.X1, problem.y, problem.n_samples, batch_size
+    p = X1.shape[1]
     gram2 = 2.0 * problem.gram
     moment2 = 2.0 * problem.moment
-    reduce = np.add.reduce
+    reduce, multiply, subtract = np.add.reduce, np.multiply, np.subtract
     update = optimizer.update
     schedule = optimizer.learning_rate
     step, w, s = state.step, state.params, state.opt_state
     orders: dict[int, np.ndarray] = {}
+    # Scratch for a batch's products and residuals, one set per batch size (b, and the smaller last batch of an
+    # epoch): writing into them spares an allocation per product. They never leave this generator.
+    scratch = {m: (np.empty((m, p)), np.empty(m), np.empty((p, m))) for m in {b, n % b or b}}
     chunk = 1
     max_chunk = max(1, min(_MAX_CHUNK, _MAX_CHUNK_ROWS // b))
     while step < max_steps:
@@ -566,19 +816,25 @@ def _generate_batches(
         rows, bounds = _chunk_rows(n, b, seed, step, k, orders)
         Xc = np.take(X1, rows, axis=0)  # (rows, p): each row of a batch contiguous
         yc = np.take(y, rows)
-        # (p, rows): each column of a batch contiguous, times 2/m for its batch of m rows (exact for m = 1, 2, 4..)
-        sizes = np.diff(bounds)
-        XTc = np.multiply(Xc.T, np.repeat(2.0 / sizes, sizes), order="C")
-        starts = bounds.tolist()
+        if len(rows) == k * b:  # every batch of the chunk has b rows (no epoch's short last batch)
+            Xc = Xc.reshape(k, b, p)
+            # (k, p, b): each column of a batch contiguous, times 2/b (exact for b = 1, 2, 4, ..)
+            batches = zip(Xc, yc.reshape(k, b), multiply(Xc.transpose(0, 2, 1), 2.0 / b, order="C"), strict=True)
+        else:
+            # (p, rows): each column of a batch contiguous, times 2/m for its batch of m rows
+            sizes = np.diff(bounds)
+            XTc = multiply(Xc.T, np.repeat(2.0 / sizes, sizes), order="C")
+            starts = bounds.tolist()
+            batches = ((Xc[lo:hi], yc[lo:hi], XTc[:, lo:hi]) for lo, hi in itertools.pairwise(starts))
         w_before = w
         ws, ss = [], []
         with np.errstate(all="ignore"):
             # Each sum runs along one contiguous row (NumPy's pairwise add.reduce), in the batch's order:
             # the same bits whatever the chunk and the CPU.
-            for i in range(k):
-                lo, hi = starts[i], starts[i + 1]
-                r = reduce(Xc[lo:hi] * w, -1) - yc[lo:hi]  # residuals of the batch rows
-                g = reduce(XTc[:, lo:hi] * r, -1)  # sum over the batch of (2/m) x_i r_i
+            for xb, yb, xtb in batches:
+                products, r, weighted = scratch[len(yb)]
+                r = subtract(reduce(multiply(xb, w, out=products), -1, None, r), yb, out=r)  # batch residuals
+                g = reduce(multiply(xtb, r, out=weighted), -1)  # sum over the batch of (2/m) x_i r_i
                 u, s = update(g, s, w)
                 w = w + u
                 ws.append(w)
@@ -590,20 +846,21 @@ def _generate_batches(
             losses = problem.loss(W)
             finite = np.isfinite(losses) & np.isfinite(W).all(axis=1)
             rates = _rates(schedule, step, k)
-        step = yield from _chunk_states(step, ws, G, ss, losses, norms, rates, finite, tol, max_steps)
-        if step is None:
-            return
+        yield Chunk(ws, G, ss, W, losses, norms, rates, finite)
+        step += k
 
 
-def _chunk_states(step, ws, grads, opt_states, losses, norms, rates, finite, tol, max_steps):
+def _chunk_states(step, chunk: Chunk, tol, max_steps):
     """Yield the States of one computed chunk (updates ``step + 1 ..``) with their stop rules.
 
     Returns the step after the chunk, or None once a State is not RUNNING (the run is over).
     """
+    ws, grads, opt_states, norms = chunk.params, chunk.grads, chunk.opt_states, chunk.update_norm
     converged = norms < tol  # all False when tol == 0
     for i, (loss, norm, rate, ok, conv) in enumerate(
-        zip(losses.tolist(), norms.tolist(), rates.tolist(), finite.tolist(), converged.tolist(), strict=True)
-    ):
+        zip(chunk.loss.tolist(), norms.tolist(), chunk.learning_rate.tolist(), chunk.finite.tolist(),
+            converged.tolist(), strict=True)
+    ):  # fmt: skip
         step += 1
         if not ok:
             status = Status.DIVERGED

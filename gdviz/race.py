@@ -20,7 +20,7 @@ import numpy as np
 
 from gdviz import analysis, engine, optimizers, playback, playground, plots
 from gdviz.engine import Problem, Status, Trajectory
-from gdviz.errors import InputError
+from gdviz.errors import InputError, check_int
 
 RUNS: tuple[str, ...] = (
     "gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "newton", "line_search", "barzilai_borwein",
@@ -148,7 +148,8 @@ class RaceRun(NamedTuple):
         name: its name in RUNS.
         settings: its settings, key -> value (empty for the reference methods).
         traj: every State of the run (a race stops by STEP_CAP, so nothing is thinned).
-        seconds: wall time of the run (its engine or path, collecting included).
+        seconds: wall time of the run (its engine or path, collecting included); in a full-batch race, whose runs
+            take their updates side by side, its own updates plus its share of what is computed for all at once.
         batch_size: the rows per update it used (None: full batch).
     """
 
@@ -172,7 +173,9 @@ def race(
     """Run every entry on ``problem`` from ``init_params`` with the engine's stop rules, each timed.
 
     The fixed-rate runs use ``batch_size`` rows per update (``engine.run``: None is full batch, the rows drawn
-    by an epoch-wise shuffle from ``seed``); the reference methods always use the full batch.
+    by an epoch-wise shuffle from ``seed``); the reference methods always use the full batch. With no mini-batches
+    every run takes its updates side by side (``engine.lockstep``: the same numbers as run one by one, sooner), and
+    a run's seconds are its own updates plus its share of what is computed for all at once.
 
     Raises:
         InputError: for an unknown run, bad settings, tol, max_steps, batch size or seed (before any run).
@@ -182,6 +185,18 @@ def race(
         if e.name not in SETTINGS:
             raise InputError(f"There is no run '{e.name}' in the race; the runs are {', '.join(RUNS)}.")
         check_settings(e.name, dict(e.settings))
+    if batch_size is None:  # every run full batch: all of them in lockstep
+        check_int(seed, "seed", "run", low=0)  # unused, but checked as engine.run checks it
+        runners = [
+            analysis.reference_runner(problem, e.name, init_params, max_steps=max_steps) if e.name in FULL_BATCH_ONLY
+            else engine.runner(problem, make_optimizer(e.name, dict(e.settings)), init_params=init_params,
+                               max_steps=max_steps)
+            for e in entries
+        ]  # fmt: skip
+        trajs, seconds = engine.lockstep(problem, runners, tol=tol, max_steps=max_steps)
+        return [
+            RaceRun(e.name, dict(e.settings), t, sec, None) for e, t, sec in zip(entries, trajs, seconds, strict=True)
+        ]
     out = []
     for e in entries:
         t0 = time.perf_counter()
@@ -189,10 +204,9 @@ def race(
             traj = _REFERENCE_PATHS[e.name](problem, init_params, tol=tol, max_steps=max_steps)
             used = None
         else:
-            states = engine.run(problem, make_optimizer(e.name, dict(e.settings)), init_params=init_params, tol=tol,
-                                max_steps=max_steps, batch_size=batch_size, seed=seed)  # fmt: skip
-            traj = engine.collect(states)
-            used = None if batch_size is None or batch_size >= problem.n_samples else int(batch_size)
+            traj = engine.trajectory(problem, make_optimizer(e.name, dict(e.settings)), init_params=init_params,
+                                     tol=tol, max_steps=max_steps, batch_size=batch_size, seed=seed)  # fmt: skip
+            used = None if batch_size >= problem.n_samples else int(batch_size)
         out.append(RaceRun(e.name, dict(e.settings), traj, time.perf_counter() - t0, used))
     return out
 

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import gdviz
-from gdviz import analysis
+from gdviz import analysis, engine
 from gdviz import optimizers as opt
 from gdviz.analysis import Regime
 from gdviz.data import make_problem, synthetic_line
@@ -708,6 +708,93 @@ def test_barzilai_borwein_first_steps_and_optimum(name, problems):
     np.testing.assert_allclose(traj.params[: k + 1], barzilai_borwein_loop(X, y, k), rtol=1e-7, atol=1e-8 * scale)
     # Far fewer steps than GD at its best constant rate.
     assert traj.step[-1] < analysis.predicted_steps(problem, analysis.thresholds(problem).optimal, tol=1e-9)
+
+
+def plain_path_loop(problem, name, w, tol, max_steps):
+    """A reference path one State at a time, written out here: each update in the fixed order the engine uses
+    (row sums by add.reduce over a row, dot products in index order), each State's loss and update norm computed
+    on its own, and the stop rules checked State by State (no chunks)."""
+    gram2, moment2 = 2.0 * problem.gram, 2.0 * problem.moment
+    s = analysis.spectrum(problem)
+    inverse = np.where(s.eigenvalues > 0, 1.0 / np.where(s.eigenvalues > 0, s.eigenvalues, 1.0), 0.0)
+    pinv = (s.eigenvectors * inverse) @ s.eigenvectors.T
+    pinv = 0.5 * (pinv + pinv.T)
+
+    def dot(a, b):
+        out = float(a[0]) * float(b[0])
+        for j in range(1, len(a)):
+            out = out + float(a[j]) * float(b[j])
+        return out
+
+    def line_rate(g):
+        curvature = dot(g, np.add.reduce(gram2 * g, axis=-1))
+        return dot(g, g) / curvature if curvature > 0 else 0.0
+
+    g = problem.grad(w)
+    rows = [(0, w, g, problem.loss(w), np.nan, np.nan)]
+    status, previous = (Status.MAX_STEPS if max_steps == 0 else Status.RUNNING), None
+    while status is Status.RUNNING and len(rows) <= max_steps:
+        if name == "newton":
+            u, rate = -np.add.reduce(pinv * g, axis=-1), 1.0
+        else:
+            rate = None
+            if name == "barzilai_borwein" and previous is not None:
+                d = w - previous[0]
+                sy = dot(d, g - previous[1])
+                rate = dot(d, d) / sy if sy > 0 else None
+            rate = line_rate(g) if rate is None else rate
+            u = (-rate) * g
+        previous = (w, g)
+        w = w + u
+        g = np.add.reduce(gram2 * w, axis=-1) - moment2
+        d = w - previous[0]
+        norm = float(np.sqrt(engine.row_dot(d, d)))
+        loss = problem.loss(w)
+        rows.append((len(rows), w, g, loss, norm, rate))
+        if not (np.isfinite(loss) and np.isfinite(w).all()):
+            status = Status.DIVERGED
+        elif norm < tol:
+            status = Status.CONVERGED
+        elif len(rows) - 1 >= max_steps:
+            status = Status.MAX_STEPS
+    return rows, status
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize(("tol", "max_steps"), [(0.0, 700), (1e-9, 5000), (1e-3, 5000), (0.0, 1), (0.0, 0)])
+def test_paths_equal_a_plain_loop_state_by_state(path, tol, max_steps, problems):
+    _, _, problem = problems["diabetes_standard"]
+    w0 = np.linspace(-2, 2, problem.n_params)
+    traj = path(problem, w0, tol=tol, max_steps=max_steps)
+    rows, status = plain_path_loop(problem, path.__name__.removesuffix("_path"), w0, tol, max_steps)
+    assert traj.status is status and traj.last_state.status is status
+    assert traj.n_states == len(rows)
+    for field, column in (("step", 0), ("params", 1), ("grads", 2), ("loss", 3), ("update_norm", 4),
+                          ("learning_rate", 5)):  # fmt: skip
+        want = np.array([r[column] for r in rows])
+        np.testing.assert_array_equal(getattr(traj, field), want, err_msg=field)
+    last = traj.last_state
+    assert last.step == rows[-1][0] and last.opt_state is None
+    np.testing.assert_array_equal(last.params, rows[-1][1])
+    assert last.loss == rows[-1][3] and type(last.loss) is float
+
+
+def test_reference_runners_in_lockstep_with_an_optimizer_equal_the_plain_loop(problems):
+    _, _, problem = problems["diabetes_standard"]
+    w0 = np.linspace(-2, 2, problem.n_params)
+    names = ["newton", "line_search", "barzilai_borwein"]
+    runners = [analysis.reference_runner(problem, name, w0, max_steps=400) for name in names]
+    runners.append(engine.runner(problem, opt.gd(0.01), init_params=w0, max_steps=400))
+    trajs, _ = engine.lockstep(problem, runners, tol=1e-9, max_steps=400)
+    for name, traj in zip(names, trajs[:3], strict=False):
+        rows, status = plain_path_loop(problem, name, w0, 1e-9, 400)
+        assert traj.status is status
+        np.testing.assert_array_equal(traj.params, np.array([r[1] for r in rows]), err_msg=name)
+        np.testing.assert_array_equal(traj.learning_rate, np.array([r[5] for r in rows]), err_msg=name)
+    np.testing.assert_array_equal(trajs[3].params, collect(run(problem, opt.gd(0.01), init_params=w0, tol=1e-9,
+                                                              max_steps=400)).params)  # fmt: skip
+    with pytest.raises(gdviz.InputError, match="no reference path 'newtons'"):
+        analysis.reference_runner(problem, "newtons")
 
 
 @pytest.mark.parametrize("path", PATHS)

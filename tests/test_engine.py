@@ -422,6 +422,106 @@ def test_collect_rows_match_the_states(max_steps, problems):
         assert a.dtype == np.float64
 
 
+def assert_same_trajectory(got: Trajectory, want: Trajectory) -> None:
+    """Every array equal bit for bit (dtype and shape too), and the same last State."""
+    for field in ("step", "params", "grads", "loss", "update_norm", "learning_rate"):
+        a, b = getattr(got, field), getattr(want, field)
+        np.testing.assert_array_equal(a, b, err_msg=field, strict=True)
+        assert a.tobytes() == b.tobytes(), field  # NaN payloads and signed zeros too
+    assert got.status is want.status
+    g, w = got.last_state, want.last_state
+    assert (type(g.step), type(g.loss), type(g.update_norm), type(g.learning_rate)) == (
+        type(w.step), type(w.loss), type(w.update_norm), type(w.learning_rate)
+    )  # fmt: skip
+    assert (g.step, g.status) == (w.step, w.status)
+    for a, b in ((g.params, w.params), (g.grads, w.grads), (g.loss, w.loss), (g.update_norm, w.update_norm),
+                 (g.learning_rate, w.learning_rate)):  # fmt: skip
+        np.testing.assert_array_equal(a, b, strict=True)
+    for a, b in zip(_leaves(g.opt_state), _leaves(w.opt_state), strict=True):
+        np.testing.assert_array_equal(a, b, strict=True)
+
+
+def _leaves(opt_state) -> list:
+    """The arrays and numbers of an optimizer state (nested tuples of NamedTuples), in order."""
+    if isinstance(opt_state, tuple):
+        return [leaf for part in opt_state for leaf in _leaves(part)]
+    return [opt_state]
+
+
+@pytest.mark.parametrize("name", sorted(opt.OPTIMIZERS))
+@pytest.mark.parametrize("batch_size", [None, 1, 7])
+@pytest.mark.parametrize(("factor", "tol", "max_steps"), [(0.5, 0.0, 700), (0.5, 1e-5, 5000), (1.9, 1e-9, 300),
+                                                          (2.5, 0.0, 3000), (0.5, 0.0, 0), (0.5, 0.0, 1)])  # fmt: skip
+def test_trajectory_is_collect_of_run_bit_for_bit(name, batch_size, factor, tol, max_steps, problems):
+    _, _, problem = problems["random2"]
+    lam_max = np.linalg.eigvalsh(problem.hessian())[-1]
+    rate = opt.inverse_time(factor / lam_max, 0.001) if name == "gd" else factor / lam_max
+    optimizer = opt.make_optimizer(name, rate)
+    init = np.linspace(-3, 3, problem.n_params)
+    kwargs = dict(tol=tol, max_steps=max_steps, batch_size=batch_size, seed=4, init_params=init)
+    want = collect(run(problem, optimizer, **kwargs))
+    assert_same_trajectory(engine.trajectory(problem, optimizer, **kwargs), want)
+
+
+def test_trajectory_resumes_as_collect_of_run(problems):
+    _, _, problem = problems["diabetes_standard"]
+    optimizer = opt.adam(0.3)
+    for batch_size in (None, 32):
+        states = list(run(problem, optimizer, tol=0, max_steps=400, batch_size=batch_size, seed=2))
+        for mid in (states[0], states[1], states[137], states[-2]):
+            kwargs = dict(tol=1e-6, max_steps=900, start=mid, batch_size=batch_size, seed=2)
+            want = collect(run(problem, optimizer, **kwargs))
+            assert_same_trajectory(engine.trajectory(problem, optimizer, **kwargs), want)
+        with pytest.raises(gdviz.InputError, match="at least one State"):  # nothing follows the last State
+            engine.trajectory(problem, optimizer, tol=0, max_steps=400, start=states[-1], batch_size=batch_size)
+    diverged = collect(run(problem, opt.gd(1e4), max_steps=1000))
+    assert diverged.status is Status.DIVERGED
+    with pytest.raises(gdviz.InputError, match="at least one State"):
+        engine.trajectory(problem, opt.gd(1e4), max_steps=1000, start=diverged.last_state)
+    with pytest.raises(gdviz.InputError, match="'tol' parameter of run"):
+        engine.trajectory(problem, optimizer, tol=-1.0)
+
+
+@pytest.mark.parametrize(("tol", "max_steps"), [(0.0, 600), (1e-6, 20_000), (1e-3, 3000), (0.0, 1), (0.0, 0)])
+def test_lockstep_runs_are_collect_of_run_bit_for_bit(tol, max_steps, problems):
+    """Runs that converge, diverge and run to max_steps at different steps, side by side: each as run alone."""
+    _, _, problem = problems["diabetes_standard"]
+    lam_max = np.linalg.eigvalsh(problem.hessian())[-1]
+    optimizers = [opt.make_optimizer(name, 0.9 / lam_max) for name in sorted(opt.OPTIMIZERS)]
+    optimizers += [opt.gd(5.0 / lam_max), opt.adam(opt.exponential_decay(0.5, 0.99, 7)), opt.momentum(0.1 / lam_max)]
+    starts = [np.linspace(-1, 1 + k, problem.n_params) for k in range(len(optimizers))]
+    runners = [
+        engine.runner(problem, o, init_params=w, max_steps=max_steps) for o, w in zip(optimizers, starts, strict=True)
+    ]
+    trajs, seconds = engine.lockstep(problem, runners, tol=tol, max_steps=max_steps)
+    statuses = set()
+    for o, w, traj, sec in zip(optimizers, starts, trajs, seconds, strict=True):
+        assert_same_trajectory(traj, collect(run(problem, o, init_params=w, tol=tol, max_steps=max_steps)))
+        assert sec >= 0
+        statuses.add(traj.status)
+    if max_steps == 600:
+        assert statuses == {Status.DIVERGED, Status.MAX_STEPS}
+    if max_steps == 20_000:
+        assert {Status.DIVERGED, Status.CONVERGED} <= statuses
+
+
+def test_lockstep_rejects_bad_input(problems):
+    _, _, problem = problems["line"]
+    optimizer = opt.gd(0.1)
+    first = next(run(problem, optimizer))
+    later = list(itertools.islice(run(problem, optimizer, tol=0), 3))[-1]
+    with pytest.raises(gdviz.InputError, match="'tol' parameter of run"):
+        engine.lockstep(problem, [engine.runner(problem, optimizer)], tol=-1.0)
+    with pytest.raises(gdviz.InputError, match="'max_steps' parameter of run"):
+        engine.runner(problem, optimizer, max_steps=-1)
+    with pytest.raises(gdviz.InputError, match="'init_params'"):
+        engine.runner(problem, optimizer, init_params=[1.0, 2.0, 3.0])
+    with pytest.raises(gdviz.InputError, match="start at step 0"):
+        engine.lockstep(problem, [engine.runner(problem, optimizer), engine.Runner(later, optimizer.update, None)])
+    assert first.step == 0
+    assert engine.lockstep(problem, []) == ([], [])
+
+
 def test_collect_of_a_diverged_run_keeps_status_and_finite_prefix(problems):
     _, _, problem = problems["line"]
     traj = collect(run(problem, opt.gd(10.0)))
@@ -777,6 +877,43 @@ def test_each_update_is_the_batch_mean_squared_error_gradient(batch_size, seed, 
     assert sizes[: per_epoch - 1] == [batch_size] * (per_epoch - 1)
     if n % batch_size:  # the last batch of an epoch holds the rows left over
         assert sizes[per_epoch - 1] == n % batch_size < batch_size
+
+
+def plain_mini_batch_params(problem, optimizer, batch_size, seed, steps):
+    """A mini-batch run written out one update at a time, in the engine's fixed order: each residual an add.reduce
+    along a contiguous row of the batch, each grad an add.reduce over the batch of (2/m) x_i times r_i."""
+    X1, y = np.asarray(problem.X1), np.asarray(problem.y)
+    w = np.zeros(problem.n_params)
+    s = optimizer.init(w)
+    out = [w]
+    for count in range(steps):
+        rows = engine.batch_rows(problem.n_samples, batch_size, seed, count)
+        Xb = np.ascontiguousarray(X1[rows])
+        r = np.add.reduce(Xb * w, axis=1) - y[rows]
+        weighted = np.ascontiguousarray(Xb.T * (2.0 / len(rows))) * r  # (p, m), each row contiguous
+        g = np.add.reduce(np.ascontiguousarray(weighted), axis=1)
+        u, s = optimizer.update(g, s, w)
+        w = w + u
+        out.append(w)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("name", sorted(opt.OPTIMIZERS))
+@pytest.mark.parametrize("batch_size", [1, 7, 9, 44])
+def test_mini_batch_params_equal_a_plain_loop_bit_for_bit(name, batch_size, problems):
+    """45 rows: batches of 9 divide them (every chunk of whole batches), 7 and 44 leave a short last batch."""
+    _, _, problem = problems["random2"]
+    lam_max = np.linalg.eigvalsh(problem.hessian())[-1]
+    optimizer = opt.make_optimizer(name, 0.2 / lam_max)
+    steps = 3 * engine.batches_per_epoch(problem.n_samples, batch_size) + 300
+    traj = engine.trajectory(problem, optimizer, tol=0, max_steps=steps, batch_size=batch_size, seed=6)
+    want = plain_mini_batch_params(problem, optimizer, batch_size, 6, steps)
+    np.testing.assert_array_equal(traj.params, want, strict=True)
+    states = list(run(problem, optimizer, tol=0, max_steps=steps, batch_size=batch_size, seed=6))
+    np.testing.assert_array_equal(np.array([st.params for st in states]), want, strict=True)
+    for t in (0, 1, 2, 3, steps // 2, steps):
+        np.testing.assert_array_equal(traj.grads[t], problem.grad(want[t]), strict=True)
+        assert traj.loss[t] == problem.loss(want[t])
 
 
 def test_mini_batch_states_report_the_full_data_loss_and_grads(problems):

@@ -118,6 +118,15 @@ def test_every_run_is_the_engines_run_bit_for_bit(which, request):
         assert r.seconds > 0
 
 
+def test_a_batch_of_every_row_is_the_full_batch_race(small):
+    p, init, runs = small
+    again = race.race(p, entries(p, init), init_params=init, batch_size=p.n_samples)
+    for r, full in zip(again, runs, strict=True):
+        assert r.batch_size is None
+        np.testing.assert_array_equal(r.traj.params, full.traj.params, err_msg=r.name)
+        np.testing.assert_array_equal(r.traj.loss, full.traj.loss, err_msg=r.name)
+
+
 def test_mini_batches_change_the_fixed_rate_runs_only(wide):
     p, init, runs = wide
     for r in runs:
