@@ -501,14 +501,51 @@ def newton_path(problem: Problem, init_params=None, *, tol: float = 1e-6, max_st
 
 def _newton_step(problem: Problem):
     s = spectrum(problem)
-    inverse = np.where(s.eigenvalues > 0, 1.0 / np.where(s.eigenvalues > 0, s.eigenvalues, 1.0), 0.0)
-    pinv = (s.eigenvectors * inverse) @ s.eigenvectors.T
-    pinv = 0.5 * (pinv + pinv.T)
+    pinv = _fixed_order_inverse(problem.hessian()) if np.all(s.eigenvalues > 0) else None
+    if pinv is None:  # a flat direction: the pseudo-inverse from the spectrum (LAPACK, as the optimum's lstsq)
+        inverse = np.where(s.eigenvalues > 0, 1.0 / np.where(s.eigenvalues > 0, s.eigenvalues, 1.0), 0.0)
+        pinv = (s.eigenvectors * inverse) @ s.eigenvectors.T
+        pinv = 0.5 * (pinv + pinv.T)
 
     def step(w, g, memory):
         return -np.add.reduce(pinv * g, axis=-1), 1.0, None  # -matvec(pinv, g), inlined
 
     return step
+
+
+def _fixed_order_inverse(a: np.ndarray) -> np.ndarray | None:
+    """The inverse of the symmetric positive definite ``a`` by Cholesky in scalar arithmetic (the same bits on
+    every CPU and BLAS kernel, as the Problem's own solve), or None when a pivot is not positive."""
+    p = a.shape[0]
+    rows = a.tolist()
+    low = [[0.0] * p for _ in range(p)]
+    for i in range(p):
+        for j in range(i + 1):
+            total = rows[i][j]
+            for k in range(j):
+                total -= low[i][k] * low[j][k]
+            if i == j:
+                if not total > 0.0:
+                    return None
+                low[i][i] = total**0.5
+            else:
+                low[i][j] = total / low[j][j]
+    inv = np.empty((p, p))
+    for col in range(p):  # solve L L^T x = e_col
+        z = [0.0] * p
+        for i in range(p):
+            total = 1.0 if i == col else 0.0
+            for k in range(i):
+                total -= low[i][k] * z[k]
+            z[i] = total / low[i][i]
+        x = [0.0] * p
+        for i in range(p - 1, -1, -1):
+            total = z[i]
+            for k in range(i + 1, p):
+                total -= low[k][i] * x[k]
+            x[i] = total / low[i][i]
+        inv[:, col] = x
+    return 0.5 * (inv + inv.T)
 
 
 def line_search_path(problem: Problem, init_params=None, *, tol: float = 1e-6, max_steps: int = 10_000) -> Trajectory:

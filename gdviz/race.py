@@ -69,6 +69,11 @@ def round4(value: float) -> float:
     return max(float(f"{value:.4g}"), 1e-12)
 
 
+def round13(value: float) -> float:
+    """``value`` to 13 significant figures: the last bits that LAPACK leaves to the CPU and kernel dropped."""
+    return float(f"{value:.13g}")
+
+
 def default_settings(problem: Problem, init_params: np.ndarray) -> dict[str, dict[str, float]]:
     """Each run's defaults on this data, from its Hessian's spectrum and the way to travel.
 
@@ -83,14 +88,16 @@ def default_settings(problem: Problem, init_params: np.ndarray) -> dict[str, dic
     lr_m, beta_m = analysis.optimal_momentum(problem)
     far = float(np.max(np.abs(problem.optimum - np.asarray(init_params, dtype=float)))) or 1.0
     adaptive = {name: round4(fraction * far) for name, fraction in ADAPTIVE_FRACTIONS.items()}
-    # Momentum's and Nesterov's are not rounded: the optimal heavy ball sits within 1/kappa of its stability
-    # edge (rate x lambda_max = 2 (1 + beta) - rate x lambda_min), so 4 significant figures can tip it over.
+    # GD's, momentum's and Nesterov's come from the eigenvalues (LAPACK), whose last bits differ between CPUs and
+    # BLAS kernels: to 13 significant figures they are the same everywhere, so the runs are too. Not to 4: the
+    # optimal heavy ball sits within 1/kappa of its stability edge (rate x lambda_max = 2 (1 + beta) - rate x
+    # lambda_min), and 4 significant figures can tip it over.
     out = {
-        "gd": {"learning_rate": analysis.thresholds(problem).optimal},
-        "momentum": {"learning_rate": lr_m, "beta": min(beta_m, BETA_MAX)},
+        "gd": {"learning_rate": round13(analysis.thresholds(problem).optimal)},
+        "momentum": {"learning_rate": round13(lr_m), "beta": min(round13(beta_m), BETA_MAX)},
         "nesterov": {
-            "learning_rate": 1.0 / s.lambda_max,
-            "beta": min(analysis.convergence_rates(problem).momentum, BETA_MAX),
+            "learning_rate": round13(1.0 / s.lambda_max),
+            "beta": min(round13(analysis.convergence_rates(problem).momentum), BETA_MAX),
         },
         "adagrad": {"learning_rate": adaptive["adagrad"]},
         "rmsprop": {"learning_rate": adaptive["rmsprop"], "decay": 0.9},

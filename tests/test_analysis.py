@@ -716,9 +716,13 @@ def plain_path_loop(problem, name, w, tol, max_steps):
     on its own, and the stop rules checked State by State (no chunks)."""
     gram2, moment2 = 2.0 * problem.gram, 2.0 * problem.moment
     s = analysis.spectrum(problem)
-    inverse = np.where(s.eigenvalues > 0, 1.0 / np.where(s.eigenvalues > 0, s.eigenvalues, 1.0), 0.0)
-    pinv = (s.eigenvectors * inverse) @ s.eigenvectors.T
-    pinv = 0.5 * (pinv + pinv.T)
+    # Newton's H^-1: by the fixed-order Cholesky when H is positive definite (checked against np.linalg.inv in
+    # test_fixed_order_inverse), else the pseudo-inverse from the spectrum.
+    pinv = analysis._fixed_order_inverse(problem.hessian()) if np.all(s.eigenvalues > 0) else None
+    if pinv is None:
+        inverse = np.where(s.eigenvalues > 0, 1.0 / np.where(s.eigenvalues > 0, s.eigenvalues, 1.0), 0.0)
+        pinv = (s.eigenvectors * inverse) @ s.eigenvectors.T
+        pinv = 0.5 * (pinv + pinv.T)
 
     def dot(a, b):
         out = float(a[0]) * float(b[0])
@@ -835,3 +839,17 @@ def test_lr_sweep_finds_the_overflow_step_of_run_on_extreme_data():
         traj = collect(run(problem, opt.gd(lr), tol=1e-9, max_steps=2000))
         assert traj.status.value == sweep.status[k] == "diverged"
         assert sweep.steps[k] == traj.step[-1]
+
+
+def test_fixed_order_inverse(problems, diabetes_xy):
+    # Newton's inverse Hessian in scalar arithmetic (the same bits on every BLAS kernel) against LAPACK's.
+    X, y = diabetes_xy
+    cases = [p for *_, p in problems.values()] + [make_problem(X, y)]  # raw diabetes: condition number 1e8 or so
+    for problem in cases:
+        h = problem.hessian()
+        got = analysis._fixed_order_inverse(h)
+        want = np.linalg.inv(h)
+        cond = np.linalg.cond(h)
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-13 * cond * np.abs(want).max())
+        np.testing.assert_array_equal(got, got.T)
+    assert analysis._fixed_order_inverse(np.array([[1.0, 2.0], [2.0, 1.0]])) is None  # not positive definite

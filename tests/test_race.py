@@ -11,6 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -350,3 +354,36 @@ def test_theory_sentences_give_the_rates_from_numpys_eigenvalues_and_explain_the
     assert f"Momentum's rate is {d['momentum']['learning_rate'] * lam[-1]:.3g}/lambda_max" in text  # about 3.2
     d["momentum"]["learning_rate"] = 1.0 / lam[-1]
     assert "overshoots" not in " ".join(race.theory_sentences(p, d))
+
+
+KERNEL_SNIPPET = """
+import hashlib, numpy as np
+from gdviz import data, race
+ds = data.load_dataset("diabetes")
+for scaling in ("standard", "none"):
+    p = data.make_problem(ds.X, ds.y, scaling=scaling, feature_names=ds.feature_names)
+    init = np.zeros(p.n_params)
+    d = race.default_settings(p, init)
+    runs = race.race(p, [race.Entry(n, tuple(d[n].items())) for n in race.RUNS], init_params=init, max_steps=2000)
+    print(scaling, sorted((n, sorted(v.items())) for n, v in d.items()))
+    for r in runs:
+        print(r.name, hashlib.sha256(np.ascontiguousarray(r.traj.params).tobytes()).hexdigest())
+"""
+
+
+def test_the_race_is_the_same_on_every_blas_kernel():
+    # STYLE.md: runs are reproducible on every machine. The race's defaults and Newton's inverse come from the
+    # Hessian, which LAPACK computes with the CPU's kernel: the same script under three OpenBLAS kernels (on a CPU
+    # that is not x86 the variable is ignored, and the test holds trivially) must print the same bits.
+    root = Path(__file__).resolve().parents[1]
+    outputs = set()
+    for kernel in (None, "Prescott", "Haswell"):
+        env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+        if kernel:
+            env["OPENBLAS_CORETYPE"] = kernel
+        env["PYTHONPATH"] = str(root)
+        done = subprocess.run([sys.executable, "-c", KERNEL_SNIPPET], env=env, cwd=root, capture_output=True,
+                              text=True, check=True, timeout=300)  # fmt: skip
+        outputs.add(done.stdout)
+    assert len(outputs) == 1, "the race differs between BLAS kernels"
+    assert len(next(iter(outputs)).splitlines()) == 2 * (1 + len(race.RUNS))
