@@ -408,7 +408,7 @@ def _level_sets(
     finite = z[np.isfinite(z)]
     plane = getattr(grid, "plane", None)
     levels = contours.nice_levels(float(finite.min()), float(finite.max()), LEVELS) if finite.size else np.empty(0)
-    hover = f"{names[0]} %{{x:.4g}}<br>{names[1]} %{{y:.4g}}<br>log10 loss %{{z:.3f}}<extra></extra>"
+    template = f"{names[0]} %{{x:.4g}}<br>{names[1]} %{{y:.4g}}<br>log10 loss %{{z:.3f}}<extra></extra>"
     if plane is None or not plane.bowl or not len(levels):
         trace = {
             "type": "contour",
@@ -420,7 +420,7 @@ def _level_sets(
             "name": CONTOUR_NAME,
             "showscale": colorbar,
             "colorbar": {"title": {"text": CONTOUR_NAME}},
-            "hovertemplate": hover,
+            "hovertemplate": template,
         }
         if fade:
             trace["opacity"] = 1.0 - fade
@@ -455,7 +455,7 @@ def _level_sets(
         "mode": "markers",
         "marker": {"size": 12, "opacity": 0},
         "name": CONTOUR_NAME,
-        "hovertemplate": hover.replace("%{z:", "%{customdata:"),
+        "hovertemplate": template.replace("%{z:", "%{customdata:"),
         "showlegend": False,
     }
     if colorbar:  # the colour bar rides on the hover trace (invisible markers coloured by their loss)
