@@ -118,8 +118,11 @@ def panel_loss(
     return spec
 
 
+OVERVIEW_TITLE = "All runs: loss above the floor J*"
+
+
 def loss_gaps(
-    runs: list[tuple[str, str, Trajectory]], *, floor: float, title: str = "All runs: loss above the floor J*",
+    runs: list[tuple[str, str, Trajectory]], *, floor: float, title: str = OVERVIEW_TITLE,
     height: int = 420,
 ) -> dict:  # fmt: skip
     """Every run's distance to the least-squares floor, ``loss - J*``, over the steps on one log axis.

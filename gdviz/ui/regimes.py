@@ -304,10 +304,15 @@ def download_menu(prefix: str, config: RunConfig, lanes: list[Lane], trajs: list
     """Every run in one CSV (a ``run`` column), the page's charts at ``step``, one script for all the runs."""
     upload = downloads.upload_source(config)
     runs = {lane.title: lane.config for lane in lanes}
-    labels = {f"{lane.key}_{kind}": f"{lane.title}: {what}" for lane in lanes for kind, what in
-              regimes.CHART_KINDS.items()}  # fmt: skip
+    labels = {"overview": plots.regimes.OVERVIEW_TITLE}
+    labels |= {f"{lane.key}_{kind}": f"{lane.title}: {what}" for lane in lanes for kind, what in
+               regimes.CHART_KINDS.items()}  # fmt: skip
     problem = cache.problem_for(config)
-    charts = {f"{prefix}_{k}": spec for k, spec in regimes.figures(lanes, trajs, problem, names, step).items()}
+
+    def chart(key: str):  # built when its file is downloaded, not on every rerun (a step sync included)
+        return lambda: regimes.figures(lanes, trajs, problem, names, step)[key]
+
+    charts = {f"{prefix}_{key}": chart(key) for key in labels}
     downloads.menu(
         prefix, page="regimes", figures=charts, labels=labels,
         csv=lambda: export.runs_csv([(lane.title, t) for lane, t in zip(lanes, trajs, strict=True)], names),

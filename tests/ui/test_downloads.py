@@ -23,7 +23,7 @@ from sklearn.datasets import load_diabetes
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from gdviz import data, export
+from gdviz import data, export, regimes
 from gdviz.config import RunConfig
 from gdviz.ui import cache
 from gdviz.ui.state import CONFIG_KEY
@@ -183,10 +183,13 @@ def test_playground_downloads_the_run_so_far_the_charts_and_a_script(files, html
     np.testing.assert_allclose(printed, whole[-1], rtol=1e-10)
 
 
-def test_regimes_downloads_every_run_in_one_csv(files, html_builds):
+def test_regimes_downloads_every_run_in_one_csv(files, html_builds, monkeypatch):
+    built = []
+    figures = regimes.figures
+    monkeypatch.setattr(regimes, "figures", lambda *a, **k: built.append(1) or figures(*a, **k))
     at = open_page("pages/regimes.py")
     assert set(buttons(at)) == {"regimes_dl_csv", "regimes_dl_fig", "regimes_dl_script"}
-    assert html_builds == []
+    assert html_builds == [] and built == []  # no chart is built for the menu until its file is asked for
     df = csv_of(files, "gdviz-regimes-runs.csv")
     runs = list(df["run"].unique())
     assert len(runs) == 5
