@@ -485,15 +485,14 @@ async function mountCharts(g) {
           c.down = [e.clientX, e.clientY];
           c.pending = null;
         }, true);
+        const moved = (e) => !c.down || Math.hypot(e.clientX - c.down[0], e.clientY - c.down[1]) > 5;
         c.div.addEventListener("pointerup", (e) => {
-          const moved = !c.down || Math.hypot(e.clientX - c.down[0], e.clientY - c.down[1]) > 5;
-          if (c.pending && !moved) send(c.pending);
+          if (c.pending && !moved(e)) send(c.pending);
           c.pending = null;
         }, true);
         // A 2D chart sees no pointerup (Plotly covers the page while a button is down), but a click.
         c.div.addEventListener("click", (e) => {
-          const moved = !c.down || Math.hypot(e.clientX - c.down[0], e.clientY - c.down[1]) > 5;
-          const point = c.chart.is3d || moved || !g.setTriggerValue ? null : plotPoint(c.div, e);
+          const point = c.chart.is3d || moved(e) || !g.setTriggerValue ? null : plotPoint(c.div, e);
           if (point) send(point);
         }, true);
         // On the 3D chart the point is the surface's grid point Plotly picked; on a 2D chart it is the point
