@@ -421,22 +421,26 @@ def _path(problem: Problem, w0: np.ndarray, step, tol: float, max_steps: int) ->
 
 def _runner(problem: Problem, w0: np.ndarray, step, max_steps: int) -> Runner:
     """A reference path as an ``engine.Runner``: its State at step 0, and ``step`` as an update whose opt_state is
-    (memory, rate); its States report that rate and carry no optimizer state (opt_state None)."""
+    its memory; its States report the rates ``step`` chose and carry no optimizer state (opt_state None)."""
     with np.errstate(all="ignore"):
         loss = problem.loss(w0)
         g = problem.grad(w0)
     status = Status.MAX_STEPS if max_steps == 0 else Status.RUNNING
     if not np.isfinite(loss):
         status = Status.DIVERGED
+    chosen: list[float] = []  # the rates of the updates since ``rates`` was last asked (floats: nothing for the GC)
 
-    def update(grads, state, params):
-        u, rate, memory = step(params, grads, None if state is None else state[0])
-        return u, (memory, float(rate))
+    def update(grads, memory, params):
+        u, rate, memory = step(params, grads, memory)
+        chosen.append(float(rate))
+        return u, memory
 
-    def report(states, count, k):
-        return np.array([rate for _, rate in states], dtype=float), [None] * k
+    def rates(count, k):
+        out = np.array(chosen[-k:], dtype=float)
+        chosen.clear()
+        return out
 
-    return Runner(State(0, w0, g, loss, np.nan, np.nan, None, status), update, report)
+    return Runner(State(0, w0, g, loss, np.nan, np.nan, None, status), update, rates, carries_state=False)
 
 
 def reference_runner(problem: Problem, method: str, init_params=None, *, max_steps: int = 10_000) -> Runner:

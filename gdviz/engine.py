@@ -479,7 +479,7 @@ class Chunk(NamedTuple):
         params: k arrays of shape (n_params,) (a list, or an array of shape (k, n_params)), the params after
             each update.
         grads: k arrays of shape (n_params,) (a list, or an array of shape (k, n_params)), the full-data grads.
-        opt_states: list of k optimizer states (None for the reference paths of ``gdviz.analysis``).
+        opt_states: list of k optimizer states, or None (``lockstep``'s, which sets the last State's itself).
         stacked: array of shape (k, n_params), ``params`` stacked.
         loss, update_norm, learning_rate: arrays of shape (k,).
         finite: bool array of shape (k,), whether the loss and the params are finite.
@@ -550,7 +550,8 @@ def _take(step: int, c: Chunk, tol: float, max_steps: int) -> tuple[tuple[np.nda
         else:
             status = Status.MAX_STEPS
         loss, norm, rate = float(c.loss[i]), float(c.update_norm[i]), float(c.learning_rate[i])
-        last = State(step + k, c.params[i], c.grads[i], loss, norm, rate, c.opt_states[i], status)
+        opt_state = None if c.opt_states is None else c.opt_states[i]
+        last = State(step + k, c.params[i], c.grads[i], loss, norm, rate, opt_state, status)
     grads = c.grads[:k] if isinstance(c.grads, np.ndarray) else np.array(c.grads[:k])
     return (steps[:k], c.stacked[:k], grads, c.loss[:k], c.update_norm[:k], c.learning_rate[:k]), last
 
@@ -574,15 +575,17 @@ class Runner(NamedTuple):
 
     Attributes:
         first: the State it starts from (step 0 in every runner of a lockstep).
-        update: ``update(grads, opt_state, params) -> (updates, new_opt_state)``, e.g. an Optimizer's update.
-        report: ``report(opt_states, count, k) -> (rates, opt_states)``: given the opt_states ``update``
-            returned for updates ``count .. count + k - 1``, the rates their States report (array of shape
-            (k,)) and the opt_states the States carry.
+        update: ``update(grads, opt_state, params) -> (updates, new_opt_state)``, e.g. an Optimizer's update: a
+            pure function, which ``lockstep`` may call again on the same inputs (when ``carries_state``).
+        rates: ``rates(count, k) -> array of shape (k,)``, the rates the States of updates ``count .. count + k - 1``
+            report, asked once after those k calls of ``update``.
+        carries_state: whether its States carry the opt_state ``update`` returned (else their opt_state is None).
     """
 
     first: State
     update: Any
-    report: Any
+    rates: Any
+    carries_state: bool = True
 
 
 def runner(problem: Problem, optimizer: Optimizer, *, init_params: np.ndarray | None = None,
@@ -599,11 +602,7 @@ def runner(problem: Problem, optimizer: Optimizer, *, init_params: np.ndarray | 
     max_steps = check_int(max_steps, "max_steps", "run", low=0)
     first = start_state(problem, optimizer, check_params(init_params, problem, "init_params"), max_steps)
     schedule = optimizer.learning_rate
-
-    def report(opt_states, count, k):
-        return _rates(schedule, count, k), opt_states
-
-    return Runner(first, optimizer.update, report)
+    return Runner(first, optimizer.update, lambda count, k: _rates(schedule, count, k))
 
 
 def lockstep(
@@ -651,20 +650,23 @@ def lockstep(
         chunk = min(2 * chunk, _MAX_CHUNK)
         updates = [runners[j].update for j in live]
         own = [0.0] * len(live)
-        kept = [[] for _ in live]
+        # Only the opt_states at the chunk's start are kept: the one a State ending mid-chunk carries is replayed
+        # from there (keeping every update's state would make Python's garbage collector walk them all).
+        opt_before = list(opt_states)
         Ws = np.empty((k, *W.shape))
         Gs = np.empty((k, *W.shape))
-        W_before = W
+        W_before, G_before = W, G
         with np.errstate(all="ignore"):
             params, grads = list(W), list(G)
             for t in range(k):
                 us = []
+                t0 = clock()
                 for i, update in enumerate(updates):
-                    t0 = clock()
                     u, opt_states[i] = update(grads[i], opt_states[i], params[i])
-                    own[i] += clock() - t0
                     us.append(u)
-                    kept[i].append(opt_states[i])
+                    t1 = clock()
+                    own[i] += t1 - t0
+                    t0 = t1
                 W = W + np.array(us)  # row i: params[i] + us[i], as run's w + u
                 G = reduce(gram2 * W[:, None, :], axis=-1) - moment2  # matvec(gram2, W): each row as alone
                 Ws[t] = W
@@ -676,14 +678,24 @@ def lockstep(
             finite = np.isfinite(losses) & np.isfinite(Ws).all(axis=-1)
         going = []
         for i, j in enumerate(live):
-            rates, reported = runners[j].report(kept[i], step, k)
-            c = Chunk(Ws[:, i], Gs[:, i], reported, Ws[:, i], losses[:, i], norms[:, i], rates, finite[:, i])
+            r = runners[j]
+            c = Chunk(Ws[:, i], Gs[:, i], None, Ws[:, i], losses[:, i], norms[:, i], r.rates(step, k), finite[:, i])
             part, last = _take(step, c, tol, max_steps)
             parts[j].append(part)
             if last is None:
                 going.append(i)
-            else:  # its own arrays, not views of the lockstep's
-                out[j] = _stacked(parts[j], last._replace(params=last.params.copy(), grads=last.grads.copy()))
+                continue
+            n = len(part[0])
+            if not r.carries_state:
+                opt_state = None
+            elif n == k:
+                opt_state = opt_states[i]
+            else:
+                with np.errstate(all="ignore"):
+                    opt_state = _replay(r.update, opt_before[i], W_before[i], G_before[i], Ws[:, i], Gs[:, i], n)
+            # its own arrays, not views of the lockstep's
+            last = last._replace(params=last.params.copy(), grads=last.grads.copy(), opt_state=opt_state)
+            out[j] = _stacked(parts[j], last)
         shared = (clock() - t_chunk - sum(own)) / len(live)
         for i, j in enumerate(live):
             seconds[j] += own[i] + shared
@@ -692,6 +704,15 @@ def lockstep(
         W, G = W[going], G[going]
         opt_states = [opt_states[i] for i in going]
     return out, seconds
+
+
+def _replay(update, opt_state, w: np.ndarray, g: np.ndarray, Ws: np.ndarray, Gs: np.ndarray, n: int):
+    """The opt_state after ``n`` more calls of ``update`` from ``opt_state`` at params ``w`` and grads ``g``, the
+    params and grads after update t being ``Ws[t]`` and ``Gs[t]``: the same calls on the same bits as the lockstep's."""
+    for t in range(n):
+        _, opt_state = update(g, opt_state, w)
+        w, g = Ws[t], Gs[t]
+    return opt_state
 
 
 def _full_batch_chunks(problem: Problem, optimizer: Optimizer, state: State, max_steps: int) -> Iterator[Chunk]:
