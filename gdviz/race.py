@@ -12,6 +12,7 @@ Barzilai-Borwein) need the Hessian or the previous full gradient, so they always
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
@@ -334,6 +335,8 @@ class Player(NamedTuple):
         readout: the read-out's cells (label, column, help).
         arrows: the arrows' scale factors.
         pair: the two param indices drawn (i, j).
+        labels: the texts of the runs' name labels; column ``label_{name}`` holds the index of a run's text at
+            each aligned step (see ``name_labels``).
     """
 
     steps: np.ndarray
@@ -343,6 +346,57 @@ class Player(NamedTuple):
     readout: list[dict]
     arrows: Arrows
     pair: tuple[int, int]
+    labels: tuple[str, ...] = ()
+
+
+# Two current points closer than these fractions of the window's width and height share one name label: a name
+# is some 80 px wide and 14 px high on a plot about 450 x 300 px.
+LABEL_NEAR = (0.12, 0.06)
+
+
+def name_labels(x: np.ndarray, y: np.ndarray, spans: tuple[float, float], names: Sequence[str]
+                ) -> tuple[tuple[str, ...], np.ndarray]:  # fmt: skip
+    """One name label per group of runs whose current points nearly coincide, so that names never pile up (at
+    step 0 every run is at the start).
+
+    Runs are taken in order: a run within ``LABEL_NEAR`` of the window's width and height (``spans``: its width and height) of an
+    earlier run that carries a label joins that run's group, else it carries its own. The group's label names
+    it: "GD", "GD + Adam", "GD + Adam + Newton", "GD + 4 more", or "all 9 runs"; the other members show "".
+
+    Args:
+        x, y: arrays of shape (n_runs, n_rows), each run's current point at each aligned step.
+        spans: the window's width and height (positive).
+        names: each run's label, in the same order.
+
+    Returns:
+        The distinct texts, and an int array of shape (n_runs, n_rows) of indices into them.
+    """
+    n_runs = len(names)
+    leader = np.empty(x.shape, dtype=np.int64)
+    with np.errstate(invalid="ignore"):
+        for r in range(n_runs):
+            leader[r] = r
+            for q in range(r):  # the first earlier leader close enough takes r in
+                near = (leader[q] == q) & (np.abs(x[r] - x[q]) <= LABEL_NEAR[0] * spans[0])
+                near &= np.abs(y[r] - y[q]) <= LABEL_NEAR[1] * spans[1]
+                leader[r] = np.where(near & (leader[r] == r), q, leader[r])
+    masks = np.zeros(x.shape, dtype=np.int64)  # per leader, its group as a bit mask of runs (0: not a leader)
+    for r in range(n_runs):
+        for q in range(r + 1):
+            masks[q] += np.where(leader[r] == q, 1 << r, 0)
+    table = [""]
+    index = np.zeros(x.shape, dtype=np.int64)
+    for mask in np.unique(masks[masks > 0]):
+        group = [names[r] for r in range(n_runs) if mask >> r & 1]
+        if len(group) == n_runs and n_runs > 1:
+            text = f"all {n_runs} runs"
+        elif len(group) <= 3:
+            text = " + ".join(group)
+        else:
+            text = f"{group[0]} + {len(group) - 1} more"
+        index[masks == mask] = len(table)
+        table.append(text)
+    return tuple(table), index
 
 
 def _finite_norms(v: np.ndarray) -> np.ndarray:
@@ -456,6 +510,12 @@ def player(problem: Problem, runs: Sequence[RaceRun], pair: tuple[int, int], *, 
         last3d[r.name] = plots._spec.webgl_rows(pts, cols["z"]) - 1
     pair_names = (names[i], names[j])
     labels = [(r.name, LABELS[r.name]) for r in runs]
+    texts, label_index = name_labels(
+        np.array([columns[f"x_{r.name}"][0] for r in runs]), np.array([columns[f"y_{r.name}"][0] for r in runs]),
+        (float(grid.x[-1] - grid.x[0]), float(grid.y[-1] - grid.y[0])), [label for _, label in labels],
+    )  # fmt: skip
+    for r, index in zip(runs, label_index, strict=True):
+        columns[f"label_{r.name}"] = (index, None)
     excess = np.concatenate([columns[f"excess_{r.name}"][0] for r in runs])
     opt, start = problem.optimum[[i, j]], runs[0].traj.params[0, [i, j]]
     draw = plots.race
@@ -477,12 +537,57 @@ def player(problem: Problem, runs: Sequence[RaceRun], pair: tuple[int, int], *, 
          "help": f"{label}'s loss at this step (its last step once it has stopped)."}
         for name, label in labels
     ]  # fmt: skip
-    return Player(steps, rows, columns, charts, readout, arrows, (i, j))
+    return Player(steps, rows, columns, charts, readout, arrows, (i, j), texts)
+
+
+def figure_at(p: Player, key: str, step: int) -> dict:
+    """Chart ``key`` ("contour", "surface" or "loss") as the player draws it at ``step`` (its aligned step,
+    ``snap_step``): a copy of its figure with the moving traces filled from the columns, each binding read as
+    ``gdviz/ui/player.js`` reads it. For the downloads: what the user sees, paths and labels included.
+
+    Raises:
+        InputError: for an unknown chart key.
+    """
+    chart = next((c for c in p.charts if c["key"] == key), None)
+    if chart is None:
+        raise InputError(f"The race has no chart '{key}'; its charts are {', '.join(c['key'] for c in p.charts)}.")
+    row = int(np.searchsorted(p.steps, snap_step(p.steps, step)))
+    fig = {"data": [dict(t) for t in chart["figure"]["data"]], "layout": copy.deepcopy(chart["figure"]["layout"])}
+
+    def values(col: str, rows: slice | int) -> list:
+        v = p.columns[col][0][rows]
+        return [None if not np.isfinite(x) else x for x in np.atleast_1d(v).tolist()]
+
+    for bind in chart["bind"]:
+        last = bind.get("last", p.steps.size - 1)
+        trace = fig["data"][bind["trace"]]
+        if "upto" in bind:
+            trace.update({a: values(c, slice(0, max(0, min(row, last) + 1))) for a, c in bind["upto"].items()})
+            continue
+        r = min(row, last)
+        for attr, entries in bind["at"].items():
+            out = []
+            for e in entries:
+                if isinstance(e, str):
+                    out += values(e, r)
+                elif isinstance(e, dict):
+                    out.append(p.labels[int(p.columns[e["label"]][0][r])])
+                else:
+                    out.append(e)
+            trace[attr] = out
+    return fig
 
 
 def player_json(p: Player, *, run: str) -> str:
     """``p`` as the JSON text the player component reads (``gdviz.ui.player``), named ``run``; no NaN or inf."""
-    head = {"run": run, "n": int(p.steps.size), "final_status": "finished", "diverged_at": None, "readout": p.readout}
+    head = {
+        "run": run,
+        "n": int(p.steps.size),
+        "final_status": "finished",
+        "diverged_at": None,
+        "readout": p.readout,
+        "labels": list(p.labels),
+    }
     return playground.player_payload(head, p.columns, p.charts)
 
 

@@ -76,10 +76,16 @@ def _pick(p: dict, bind: dict, k: int) -> dict:
             y += [p["columns"][bind["lines"]["y"][0]][r], p["columns"][bind["lines"]["y"][1]][r], None]
         return {"x": x, "y": y}
     row = min(k + bind.get("offset", 0), last)
-    return {
-        attr: [] if row < 0 else [p["columns"][e][row] if isinstance(e, str) else e for e in entries]
-        for attr, entries in bind["at"].items()
-    }
+    return {attr: [] if row < 0 else [_entry(p, e, row) for e in entries] for attr, entries in bind["at"].items()}
+
+
+def _entry(p: dict, e, row: int):
+    """An "at" entry at ``row``: a column's value, a text picked by a column of indices ({"label": column}), or e."""
+    if isinstance(e, str):
+        return p["columns"][e][row]
+    if isinstance(e, dict) and "label" in e:
+        return p["labels"][p["columns"][e["label"]][row]]
+    return e
 
 
 def figure(p: dict, key: str, k: int) -> dict:
@@ -129,6 +135,11 @@ def shown(at: AppTest, prefix: str = "playground") -> dict[str, str]:
         return {}
 
 
+def _column(e) -> str | None:
+    """The column an "at" entry reads, if any."""
+    return e if isinstance(e, str) else e.get("label") if isinstance(e, dict) else None
+
+
 def bound_columns(p: dict) -> set[str]:
     """Every column the payload's bindings, layout bindings and read-out name (what the player looks up)."""
     names = {c["col"] for c in p["readout"]} - {""}
@@ -136,7 +147,7 @@ def bound_columns(p: dict) -> set[str]:
         for bind in chart["bind"]:
             for part in ("upto", "at"):
                 for v in bind.get(part, {}).values():
-                    names |= {v} if isinstance(v, str) else {e for e in v if isinstance(e, str)}
+                    names |= {v} if isinstance(v, str) else {_column(e) for e in v if _column(e)}
         for entries in chart.get("layout_at", {}).values():
             names |= {e for e in entries if isinstance(e, str)}
     return names

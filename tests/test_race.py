@@ -292,8 +292,9 @@ def test_every_moving_trace_is_bound_to_columns_that_exist(wide):
             kind = "upto" if trace["meta"]["role"] == "path" else "at"
             assert kind in b, (chart["key"], trace["name"])
             cols = b[kind].values() if kind == "upto" else [c for v in b[kind].values() for c in v]
+            cols = [c["label"] if isinstance(c, dict) else c for c in cols]  # a label: a column of text indices
             assert all(c in pl.columns for c in cols)
-            assert all(trace[a] == [] for a in b[kind])  # empty until the player fills it
+            assert all(trace[a] == [] for a in b[kind] if a != "text")  # empty until the player fills it
     assert [c["key"] for c in pl.charts] == ["contour", "surface", "loss"]
 
 
@@ -387,3 +388,102 @@ def test_the_race_is_the_same_on_every_blas_kernel():
         outputs.add(done.stdout)
     assert len(outputs) == 1, "the race differs between BLAS kernels"
     assert len(next(iter(outputs)).splitlines()) == 2 * (1 + len(race.RUNS))
+
+
+# ---------------------------------------------------------------------------------------------
+# Name labels that never pile up, and the charts as downloaded
+# ---------------------------------------------------------------------------------------------
+
+
+def _groups_by_hand(points: list[tuple[float, float]], spans: tuple[float, float], near: tuple[float, float]
+                    ) -> list[list[int]]:  # fmt: skip
+    """The oracle: runs in order, each joins the first earlier group leader within ``near`` of the spans."""
+    leaders: list[int] = []
+    groups: dict[int, list[int]] = {}
+    for r, (x, y) in enumerate(points):
+        for q in leaders:
+            if abs(x - points[q][0]) <= near[0] * spans[0] and abs(y - points[q][1]) <= near[1] * spans[1]:
+                groups[q].append(r)
+                break
+        else:
+            leaders.append(r)
+            groups[r] = [r]
+    return [groups[q] for q in leaders]
+
+
+def test_name_labels_group_runs_whose_points_coincide():
+    names = ["A", "B", "C", "D", "E"]
+    spans = (10.0, 2.0)
+    assert race.LABEL_NEAR == (0.12, 0.06)  # the rows below sit on both sides of these thresholds
+    rows = [
+        [(0, 0)] * 5,  # all at the start
+        [(0, 0), (0.3, 0.05), (5, 1), (5.2, 1.0), (9, -1)],  # two pairs and one alone
+        [(0, 0), (2, 0), (4, 0), (6, 0), (8, 0)],  # apart
+        [(0, 0), (9, 0), (0.1, 0.01), (0.2, 0.02), (0.3, 0.03)],  # four near A (the first leader)
+        [(0, 0), (1.19, 0), (1.21, 0), (0, 0.119), (0, 0.121)],  # on both sides of the threshold
+    ]
+    x = np.array([[pt[0] for pt in row] for row in rows], dtype=float).T
+    y = np.array([[pt[1] for pt in row] for row in rows], dtype=float).T
+    texts, index = race.name_labels(x, y, spans, names)
+    assert index.shape == (5, len(rows))
+    for k, row in enumerate(rows):
+        shown = {r: texts[index[r, k]] for r in range(5)}
+        for group in _groups_by_hand(row, spans, race.LABEL_NEAR):
+            members = [names[r] for r in group]
+            want = ("all 5 runs" if len(group) == 5 else " + ".join(members) if len(group) <= 3
+                    else f"{members[0]} + {len(group) - 1} more")  # fmt: skip
+            assert shown[group[0]] == want, (k, group)
+            assert all(shown[r] == "" for r in group[1:]), (k, group)
+    assert texts[index[0, 0]] == "all 5 runs" and texts[index[2, 1]] == "C + D"
+    assert [texts[index[r, 2]] for r in range(5)] == names
+    assert texts[index[0, 3]] == "A + 3 more" and texts[index[1, 3]] == "B"
+    assert [texts[index[r, 4]] for r in range(5)] == ["A + B + D", "", "C", "", "E"]
+
+
+def test_name_labels_leave_non_finite_points_their_own_name():
+    x = np.array([[0.0], [np.nan], [np.inf]])
+    y = np.array([[0.0], [0.0], [np.inf]])
+    texts, index = race.name_labels(x, y, (1.0, 1.0), ["A", "B", "C"])
+    assert [texts[i] for i in index[:, 0]] == ["A", "B", "C"]
+
+
+def test_at_step_0_one_label_names_every_run_and_later_each_its_own(small):
+    p, _, runs = small
+    pl = race.player(p, runs, (0, 1), names=race.param_labels(p))
+    at0 = race.figure_at(pl, "contour", 0)
+    now = {t["name"]: t["text"] for t in at0["data"] if t.get("meta", {}).get("role") == "current"}
+    labels = [race.LABELS[r.name] for r in runs]
+    assert now[f"{labels[0]} now"] == [f"all {len(runs)} runs"]
+    assert all(now[f"{label} now"] == [""] for label in labels[1:])
+    # Later the runs part: one label per group of points that still coincide (the oracle groups them by hand)
+    k = 3
+    x = np.array([r.traj.params[min(k, r.traj.n_states - 1), 0] for r in runs])
+    y = np.array([r.traj.params[min(k, r.traj.n_states - 1), 1] for r in runs])
+    grid = race.window(p, runs, 0, 1)
+    groups = _groups_by_hand(list(zip(x, y, strict=True)), (grid.x[-1] - grid.x[0], grid.y[-1] - grid.y[0]),
+                             race.LABEL_NEAR)  # fmt: skip
+    fig = race.figure_at(pl, "contour", k)
+    now = {t["name"]: t["text"] for t in fig["data"] if t.get("meta", {}).get("role") == "current"}
+    assert sum(1 for v in now.values() if v != [""]) == len(groups) > 1
+    surface = race.figure_at(pl, "surface", 0)  # the 3D labels follow the same groups
+    first = next(t for t in surface["data"] if t.get("meta", {}).get("role") == "current")
+    assert first["text"] == [f"all {len(runs)} runs"]
+
+
+def test_figure_at_fills_every_path_up_to_the_step_as_the_player_does(wide):
+    p, _, runs = wide
+    pl = race.player(p, runs, (0, 2), names=race.param_labels(p))
+    step = int(pl.steps[40])
+    fig = race.figure_at(pl, "contour", step)
+    for r, rows in zip(runs, pl.rows, strict=True):
+        path = next(t for t in fig["data"] if t.get("meta") == {"run": r.name, "role": "path"})
+        want = r.traj.params[rows[:41]]
+        np.testing.assert_allclose(path["x"], want[:, 0], rtol=0, atol=0)
+        np.testing.assert_allclose(path["y"], want[:, 2], rtol=0, atol=0)
+    loss = race.figure_at(pl, "loss", step)
+    gd = next(t for t in loss["data"] if t.get("meta") == {"run": "gd", "role": "path"})
+    assert gd["x"] == runs[0].traj.step[pl.rows[0][:41]].tolist()
+    assert race.figure_at(pl, "contour", step + 10**9)["data"] != fig["data"]  # past the end: the last step
+    assert all(t.get("x") == [] for t in pl.charts[0]["figure"]["data"] if "meta" in t)  # the template untouched
+    with pytest.raises(InputError, match="no chart 'heat'"):
+        race.figure_at(pl, "heat", 0)

@@ -220,6 +220,8 @@ def bindings(spec: dict, columns: Mapping[str, str] | None = None, *, last: Mapp
             bind = {"trace": k, "upto": {a: f"{c}_{run}" for a, c in attrs.items()}}
         elif role == "current":
             bind = {"trace": k, "at": {a: [f"{c}_{run}"] for a, c in attrs.items()}}
+            if "text" in trace.get("mode", ""):  # its name, or its group's where points coincide (race.name_labels)
+                bind["at"]["text"] = [{"label": f"label_{run}"}]
         else:  # an arrow: from the current point to its tip (columns gx, gy or ux, uy)
             tip = "g" if role == "grad" else "u"
             bind = {"trace": k, "at": {"x": [f"x_{run}", f"{tip}x_{run}"], "y": [f"y_{run}", f"{tip}y_{run}"]}}

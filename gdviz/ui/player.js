@@ -130,6 +130,13 @@ function rowOf(steps, step) {
   return lo;
 }
 
+function entryAt(P, e, row) {
+  // A column's value at row, a text picked by a column of indices ({label: column}: P.labels), or e itself.
+  if (typeof e === "string") return P.columns[e][row];
+  if (e !== null && typeof e === "object" && "label" in e) return P.labels[P.columns[e.label][row]];
+  return e;
+}
+
 function traceUpdate(P, bind, k) {
   // attr -> value for one bound trace at row k
   const out = {};
@@ -150,7 +157,7 @@ function traceUpdate(P, bind, k) {
   } else if (bind.at) {
     const row = Math.min(k + (bind.offset || 0), last);
     for (const [attr, entries] of Object.entries(bind.at)) {
-      out[attr] = row < 0 ? [] : entries.map((e) => (typeof e === "string" ? P.columns[e][row] : e));
+      out[attr] = row < 0 ? [] : entries.map((e) => entryAt(P, e, row));
     }
   }
   return out;

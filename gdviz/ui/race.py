@@ -268,7 +268,7 @@ class Result(NamedTuple):
         payload: the player's JSON.
         name: the race's name (the browser keeps its step while it stays the same).
         arrows: the arrows' scale factors.
-        figures: chart key -> its figure spec (for the downloads).
+        player: the player's data (the downloads draw the charts from it, at the step shown).
     """
 
     runs: list[race.RaceRun]
@@ -277,7 +277,7 @@ class Result(NamedTuple):
     payload: str
     name: str
     arrows: race.Arrows
-    figures: dict[str, dict]
+    player: race.Player
 
 
 def _compute(config: RunConfig, feats: str, prob: Problem, entries: tuple, batch: int | None, seed: int,
@@ -288,8 +288,7 @@ def _compute(config: RunConfig, feats: str, prob: Problem, entries: tuple, batch
     rows = race.table_rows(prob, done, tol=config.tol, init_params=init)
     p = race.player(prob, done, pair, hold=hold, names=race.param_labels(prob))
     name = hashlib.sha1(repr((config, feats, entries, batch, seed, pair, hold)).encode()).hexdigest()[:16]
-    figures = {c["key"]: c["figure"] for c in p.charts}
-    return Result(done, rows, p.steps, race.player_json(p, run=name), name, p.arrows, figures)
+    return Result(done, rows, p.steps, race.player_json(p, run=name), name, p.arrows, p)
 
 
 @st.cache_resource(max_entries=16, show_spinner="Racing the optimizers...")  # read-only: no copy per rerun
@@ -455,12 +454,15 @@ CHART_NAMES = {"contour": "Every path on the loss contours", "surface": "Every p
                "loss": "Loss above the least-squares floor (log)"}  # fmt: skip
 
 
-def download_menu(prefix: str, res: Result, prob: Problem, batch: int | None, seed: int) -> None:
-    """Every run as CSV (one row per step, the batch in each run's label), the table as CSV, the charts."""
+def download_menu(prefix: str, res: Result, prob: Problem, batch: int | None, seed: int, step: int) -> None:
+    """Every run as CSV (one row per step, the batch in each run's label), the table as CSV, the charts as shown
+    at ``step`` (each drawn when its file is asked for)."""
     where = "full batch" if batch is None else f"batch {batch}, seed {seed}"
     labelled = [(f"{race.LABELS[r.name]} ({'full batch' if r.batch_size is None else where})", r.traj)
                 for r in res.runs]  # fmt: skip
-    figures = {f"{prefix}_{key}": spec for key, spec in res.figures.items()}
+    figures = {
+        f"{prefix}_{c['key']}": (lambda key=c["key"]: race.figure_at(res.player, key, step)) for c in res.player.charts
+    }
     downloads.menu(
         prefix, page="race", csv=lambda: export.runs_csv(labelled, prob.param_names),
         csv_label=f"Every run, step by step ({plural(len(res.runs), 'run')}, CSV)", csv_name="runs",

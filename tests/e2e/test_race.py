@@ -40,6 +40,14 @@ def traces(page, key: str) -> list[dict]:
     ))  # fmt: skip
 
 
+def drawn_texts(page, key: str) -> list[str]:
+    """The text labels Plotly drew on chart ``key`` (SVG text of its scatter points)."""
+    return page.evaluate(
+        'k => [...document.querySelectorAll(`.gdviz-live[data-key="${k}"] .textpoint text`)].map(t => t.textContent)',
+        key,
+    )
+
+
 def quiet(page, *, still_ms: int = 1500, attempts: int = 20) -> None:
     """Wait until the browser has sent the server nothing for ``still_ms`` (a cold server's first run is slow)."""
     for _ in range(attempts):
@@ -64,6 +72,7 @@ def test_stepping_moves_every_path_point_and_arrow_with_no_server_message(race_p
     errors = page.evaluate("() => [...document.querySelectorAll('.gdviz-live')].map(d => d.dataset.error)")
     assert errors and all(e == "" for e in errors), errors
     quiet(page)  # the page's own start-up messages are over
+    assert "all 9 runs" in drawn_texts(page, "race_contour")  # step 0: one label for the nine runs at the start
     before = page.sent["n"]
     page.locator(".gdviz-player").focus()
     for _ in range(6):
@@ -84,6 +93,14 @@ def test_stepping_moves_every_path_point_and_arrow_with_no_server_message(race_p
         assert grad["x"] == [p["columns"][f"x_{name}"][k], p["columns"][f"gx_{name}"][k]]
         update = drawn[f"{label}: update taken"]
         assert update["y"] == [p["columns"][f"y_{name}"][k], p["columns"][f"uy_{name}"][k]]
+        want = p["labels"][p["columns"][f"label_{name}"][k]]  # its name, its group's, or "" (race.name_labels)
+        assert page.evaluate(
+            "([key, name]) => document.querySelector(`.gdviz-live[data-key=\"${key}\"]`).data"
+            ".find(t => t.name === name).text", ["race_contour", f"{label} now"]
+        ) == [want]  # fmt: skip
+    shown = drawn_texts(page, "race_contour")
+    assert "all 9 runs" not in shown
+    assert {t for t in p["labels"] if t} & set(shown)  # the labels of step 5 are drawn, not the step-0 one
     readout = page.locator('[data-gdviz-readout="Step"]').inner_text()
     assert readout.strip() == "5"
     page.screenshot(path=str(screenshot_dir / "race_1400_step5.png"))

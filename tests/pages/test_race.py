@@ -123,7 +123,8 @@ def test_the_contour_holds_every_run_named_with_both_arrows(default_page):
     assert any(str(n).startswith("negative gradient x ") for n in names)
     assert any(str(n).startswith("update taken x ") for n in names)
     now = next(t for t in contour["data"] if t.get("name") == "GD now")
-    assert now["text"] == ["GD"] and len(now["x"]) == 1
+    assert now["text"] == [f"all {len(LABELS)} runs"] and len(now["x"]) == 1  # step 0: every run at the start
+    assert all(t["text"] == [""] for t in contour["data"] if str(t.get("name")).endswith(" now") and t is not now)
 
 
 # ---------------------------------------------------------------------------------------------

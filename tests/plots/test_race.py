@@ -75,7 +75,7 @@ def test_bindings_paths_upto_points_and_arrows_at(grid):
                               arrows=Arrows(1.0, 1.0))  # fmt: skip
     binds = {spec["data"][b["trace"]]["meta"]["role"]: b for b in draw.bindings(spec)}
     assert binds["path"]["upto"] == {"x": "x_gd", "y": "y_gd"}
-    assert binds["current"]["at"] == {"x": ["x_gd"], "y": ["y_gd"]}
+    assert binds["current"]["at"] == {"x": ["x_gd"], "y": ["y_gd"], "text": [{"label": "label_gd"}]}  # name or group
     assert binds["grad"]["at"] == {"x": ["x_gd", "gx_gd"], "y": ["y_gd", "gy_gd"]}
     assert binds["update"]["at"] == {"x": ["x_gd", "ux_gd"], "y": ["y_gd", "uy_gd"]}
     capped = draw.bindings(spec, last={"gd": 4})

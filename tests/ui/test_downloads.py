@@ -313,3 +313,29 @@ def test_a_script_for_uploaded_data_names_the_file_and_columns_of_the_session():
     at = ok(AppTest.from_function(app, default_timeout=30).run())
     assert at.text[0].value == "Upload(file_name='houses.csv', target='price', features=('size', 'age'))"
     assert at.text[1].value == "None"
+
+
+def test_race_downloads_the_charts_as_shown_at_the_synced_step(files, monkeypatch):
+    """The race's chart files are the charts the player shows at the step the browser synced: every path up to
+    that step (GD's is a naive GD loop at the page's default rate), and the name labels as drawn."""
+    built = []
+    build = export.figure_html
+    monkeypatch.setattr(export, "figure_html", lambda fig, **k: built.append(fig) or build(fig, **k))
+    at = open_page("pages/race.py")
+    ok(player_view.sync(at, 7, "race"))
+    assert at.query_params["step"] == "7"
+    title = "Every path on the loss contours"
+    ok(at.selectbox(key="race_dl_fig_pick").set_value(title).run())
+    assert built == []  # nothing built until the click
+    html = files[export.file_name("race", title, "html")]()
+    assert_standalone(html)
+    (fig,) = built
+    X1, y = line()
+    lam = np.linalg.eigvalsh(2 / len(y) * X1.T @ X1)
+    want = naive_gd(X1, y, 2 / (lam[0] + lam[-1]), steps=7)  # the race's GD: 2/(lambda_min + lambda_max)
+    gd = next(t for t in fig["data"] if t.get("name") == "GD")
+    np.testing.assert_allclose(np.column_stack([gd["x"], gd["y"]]), want, rtol=1e-9, atol=1e-12)
+    now = [t for t in fig["data"] if str(t.get("name")).endswith(" now")]
+    assert len(now) == 9 and all(len(t["x"]) == 1 for t in now)
+    assert sum(t["text"] != [""] for t in now) >= 2  # the runs have parted: more than one label
+    assert all(t["text"] == [""] or t["text"][0] for t in now)
