@@ -359,8 +359,8 @@ def name_labels(x: np.ndarray, y: np.ndarray, spans: tuple[float, float], names:
     """One name label per group of runs whose current points nearly coincide, so that names never pile up (at
     step 0 every run is at the start).
 
-    Runs are taken in order: a run within ``LABEL_NEAR`` of the window's width and height (``spans``: its width and height) of an
-    earlier run that carries a label joins that run's group, else it carries its own. The group's label names
+    Runs are taken in order: a run within ``LABEL_NEAR`` of the window's width and height (``spans``) of an earlier
+    run that carries a label joins that run's group, else it carries its own. The group's label names
     it: "GD", "GD + Adam", "GD + Adam + Newton", "GD + 4 more", or "all 9 runs"; the other members show "".
 
     Args:
