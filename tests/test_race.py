@@ -251,8 +251,8 @@ def test_columns_are_the_runs_rows_and_the_arrows_their_grads_and_updates(which,
         np.testing.assert_allclose(cols[f"ux_{n}"][has_next], want_ux[has_next], rtol=1e-14)
         assert np.isnan(cols[f"ux_{n}"][~has_next]).all()  # no update after the last State: no arrow
         if hold == "current":  # the run's true loss (its log10 where the surface shows log10 loss)
-            z_title = pl.charts[1]["figure"]["layout"]["scene"]["zaxis"]["title"]["text"]
-            want = np.log10(t.loss[k]) if z_title.startswith("log10") else t.loss[k]
+            z_title = pl.charts[1]["figure"]["layout"]["title"]["subtitle"]["text"]  # "height: ..."
+            want = np.log10(t.loss[k]) if z_title.startswith("height: log10") else t.loss[k]
             np.testing.assert_allclose(cols[f"z_{n}"], want, rtol=1e-13)
 
 

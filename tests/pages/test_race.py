@@ -213,8 +213,8 @@ def test_several_features_draw_any_two_params_held_as_chosen():
     ok(at.radio(key="race_hold").set_value("current").run())
     p = payload(at)
     np.testing.assert_allclose(p["columns"]["z_gd"][:3], np.log10(p["columns"]["loss_gd"][:3]) if
-                               "log10" in player_view.figures(at, P)["race_surface"]["layout"]["scene"]["zaxis"]
-                               ["title"]["text"] else p["columns"]["loss_gd"][:3], rtol=1e-6)  # fmt: skip
+                               "log10" in player_view.figures(at, P)["race_surface"]["layout"]["title"]
+                               ["subtitle"]["text"] else p["columns"]["loss_gd"][:3], rtol=1e-6)  # fmt: skip
     ok(at.radio(key="race_features").set_value("one").run())  # the Playground's feature: intercept and slope
     assert not [s for s in at.selectbox if s.key == "race_pair_x_diabetes"]
     contour = player_view.figures(at, P)["race_contour"]

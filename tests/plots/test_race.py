@@ -56,7 +56,8 @@ def test_surface_puts_each_name_at_its_point_and_no_legend(grid):
     now = [t for t in spec["data"] if t.get("meta", {}).get("role") == "current"]
     assert [t["text"] for t in now] == [[label] for _, label in RUNS_DRAWN]
     assert spec["layout"]["showlegend"] is False
-    assert spec["layout"]["scene"]["zaxis"]["title"]["text"].endswith("(each run's own)")
+    assert spec["layout"]["title"]["subtitle"]["text"].endswith("(each run's own)")  # the subtitle names the height
+    assert spec["layout"]["scene"]["zaxis"]["title"]["text"] == ""  # not twice (the axis' would be cut off)
     assert "start" not in [t.get("name") for t in spec["data"]]  # its height depends on the run
 
 
