@@ -14,6 +14,7 @@ index: ``clamp_step`` snaps a step to a stored one and ``head`` finds its row.
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable
 
 import numpy as np
@@ -210,12 +211,16 @@ def json_column(values: np.ndarray, *, digits: int | None = None) -> str:
     if np.asarray(values).dtype.kind in "iu":
         return "[" + ",".join(str(int(x)) for x in np.asarray(values).ravel().tolist()) + "]"
     v = np.asarray(values, dtype=float).ravel()
-    ok = np.isfinite(v)
-    if digits is None:
-        items = [repr(float(x)) if good else "null" for x, good in zip(v.tolist(), ok.tolist(), strict=True)]
-    else:
-        items = [f"{x:.{digits}g}" if good else "null" for x, good in zip(v.tolist(), ok.tolist(), strict=True)]
-    return "[" + ",".join(items) + "]"
+    items = v.tolist()
+    bad = np.flatnonzero(~np.isfinite(v)).tolist()
+    for i in bad:
+        items[i] = None
+    if digits is None:  # json writes each float as its repr, in C
+        return json.dumps(items, separators=(",", ":"))
+    fmt = f"%.{int(digits)}g".__mod__
+    if not bad:
+        return "[" + ",".join(map(fmt, items)) + "]"
+    return "[" + ",".join(["null" if x is None else fmt(x) for x in items]) + "]"
 
 
 def aligned_rows(trajs: list[Trajectory], max_rows: int = PLAYER_ROWS) -> tuple[np.ndarray, list[np.ndarray]]:

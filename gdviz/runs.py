@@ -63,10 +63,11 @@ def simulate(
     """
     problem = problem if problem is not None else one_feature_problem(config)
     init = init_params(config, problem)
-    states = engine.run(problem, config.make_optimizer(), init_params=init, **run_kwargs(config, problem))
-    if max_bytes is None:
-        return engine.collect(states)
-    return thinning.collect(states, thinning.dense_for(problem.n_params, config.max_steps, max_bytes))
+    optimizer, kwargs = config.make_optimizer(), run_kwargs(config, problem)
+    dense = config.max_steps if max_bytes is None else thinning.dense_for(problem.n_params, config.max_steps, max_bytes)
+    if dense >= config.max_steps:  # nothing to thin: the whole run, computed on whole chunks (no State per step)
+        return engine.trajectory(problem, optimizer, init_params=init, **kwargs)
+    return thinning.collect(engine.run(problem, optimizer, init_params=init, **kwargs), dense)
 
 
 def predicted_loss_curve(config: RunConfig, problem: engine.Problem, steps: np.ndarray) -> np.ndarray | None:

@@ -48,3 +48,29 @@ def test_predicted_curve_only_for_constant_gd():
     problem = one_feature_problem(cfg)
     assert predicted_loss_curve(cfg.replace(optimizer="adam"), problem, np.arange(3)) is None
     assert predicted_loss_curve(cfg, problem, np.arange(3)).shape == (3,)
+
+
+@pytest.mark.parametrize(
+    ("cfg", "max_bytes"),
+    [
+        (RunConfig(learning_rate=0.03, max_steps=3000, tol=0.0), 10**7),  # fits whole: no thinning
+        (RunConfig(optimizer="adam", schedule="step_decay", learning_rate=0.05, max_steps=3000), 10**7),
+        (RunConfig(learning_rate=2.0, max_steps=3000), 10**7),  # diverges
+        (RunConfig(learning_rate=0.03, max_steps=3000, batch_size=4, seed=3, tol=0.0), 10**7),  # mini-batch
+        (RunConfig(learning_rate=0.03, max_steps=3000, tol=0.0), 20_000),  # thinned to fit
+    ],
+)
+def test_simulate_within_a_budget_is_the_run_of_states_thinned_as_it_goes(cfg, max_bytes):
+    """The oracle: every State of engine.run, collected one by one, then thinned by thinning's own rule."""
+    from gdviz import thinning
+
+    problem = one_feature_problem(cfg)
+    states = engine.run(problem, cfg.make_optimizer(), init_params=init_params(cfg, problem), tol=cfg.tol,
+                        max_steps=cfg.max_steps, batch_size=cfg.batch_size or None, seed=cfg.seed)  # fmt: skip
+    want = thinning.thin(engine.collect(states), thinning.dense_for(problem.n_params, cfg.max_steps, max_bytes))
+    got = simulate(cfg, problem, max_bytes=max_bytes)
+    for field in ("step", "params", "grads", "loss", "update_norm", "learning_rate"):
+        assert getattr(got, field).tobytes() == getattr(want, field).tobytes(), field
+    assert got.status is want.status and got.last_state.step == want.last_state.step
+    assert got.nbytes <= max_bytes
+    assert (got.n_states < got.last_state.step + 1) == (max_bytes == 20_000)  # only the small budget thins
