@@ -452,6 +452,7 @@ async function mountCharts(g) {
       }
       const [update, indices] = restyleArgs(P, c.chart, g.k);
       const data = fig.data.map((t) => Object.assign({}, t));
+      if (loaded.memoTraces) data.forEach((t) => loaded.memoTraces.add(t)); // see memoizeArrayAttributes
       indices.forEach((ti, j) => {
         for (const [attr, values] of Object.entries(update)) if (values[j] !== undefined) data[ti][attr] = values[j];
       });

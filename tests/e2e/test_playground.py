@@ -5,6 +5,7 @@ moves the start. Screenshots (looked at by a person) are saved under tests/e2e/s
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -189,6 +190,38 @@ def test_play_delivers_steps_at_the_chosen_speed(playground):
     assert 30 * 1.5 <= step <= 30 * elapsed + 3, (step, elapsed)  # 30 steps/s, none skipped ahead
     for key in CHARTS:  # when Play stops every chart shows that step, the 3D one included
         wait_for_chart(page, key, str(step))
+
+
+def test_the_memo_of_array_attributes_answers_what_plotly_would(playground):
+    """plotly_loader.js keeps each player trace's array attributes instead of Plotly re-crawling its schema on
+    every frame: after steps, a jump and Play, every trace of every chart holds what the crawl says now."""
+    page = playground
+    page.locator(".gdviz-player").focus()
+    for key in ("ArrowRight", "ArrowRight", "End", "Home"):
+        page.keyboard.press(key)
+    click(page, "Play")
+    page.wait_for_timeout(800)
+    click(page, "Pause")
+    step = metric(page, "Step").replace(",", "")
+    for key in CHARTS:
+        wait_for_chart(page, key, step)
+    checked = page.evaluate("""() => {
+      const L = window.__gdvizPlotly;
+      if (!L.findArrayAttributes) return null;
+      const out = [];
+      for (const d of document.querySelectorAll('.gdviz-live')) {
+        for (const t of d._fullData || []) {
+          out.push([d.dataset.key, t.name, L.memoTraces.has(t._input), JSON.stringify(t._arrayAttrs),
+                    JSON.stringify(L.findArrayAttributes(t))]);
+        }
+      }
+      return out;
+    }""")
+    assert checked, "the memo is not installed"
+    assert all(memo for _, _, memo, _, _ in checked)  # every player trace uses it
+    assert any("x" in json.loads(kept) for _, _, _, kept, _ in checked)
+    for key, name, _, kept, fresh in checked:
+        assert kept == fresh, (key, name)
 
 
 def test_play_skips_charts_out_of_sight_and_draws_them_when_seen_or_stopped(playground):
