@@ -67,6 +67,15 @@ def open_at(prefix: str, run: str, *, opening: int = 0) -> int:
     return cursor(prefix)
 
 
+def note_past_end(asked: int, shown: int, how: str, max_steps: int) -> None:
+    """When the server was sent past the run's end (a link's step inside max steps, but after the run
+    stopped), say so above the player: ``how`` is how the run ended ("converged", "diverged", ...). A step past
+    max steps has had its notice already (``gdviz.query.read_step``)."""
+    if shown < asked < max_steps:
+        st.info(f"The link's step, {asked:,}, is past the end of this run, which stopped at step {shown:,} "
+                f"({how}): showing that last step.", icon=":material/last_page:")  # fmt: skip
+
+
 def state_value(prefix: str, name: str):
     """The player element's state or trigger value ``name`` as the browser last sent it (None if none)."""
     value = st.session_state.get(element_key(prefix))

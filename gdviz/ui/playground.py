@@ -72,10 +72,13 @@ def run_for(config: RunConfig) -> Run:
     return _cached_run(config)
 
 
-def show(run: Run) -> tuple[Trajectory, int]:
+def show(run: Run, problem: Problem) -> tuple[Trajectory, int]:
     """The player of ``run`` at the step the server knows (snapped to a step the browser holds; a link's step
     past the end opens at the last one); returns (the run up to that step, the step)."""
-    step = playback.clamp_step(run.rows, player.open_at(PAGE, run.name))
+    asked = player.open_at(PAGE, run.name)
+    step = playback.clamp_step(run.rows, asked)
+    how = playground.final_status(run.traj, problem.optimum_loss)
+    player.note_past_end(asked, int(run.rows.step[-1]), how, state.get_config().max_steps)
     st.session_state[player.cursor_key(PAGE)] = step
     if (notice := st.session_state.pop(f"{PAGE}_start_notice", None)) is not None:
         st.warning(notice)
@@ -92,7 +95,7 @@ def stepping(config: RunConfig, problem: Problem, ds: data.Dataset, run: Run) ->
     """
     if state.get_config() != config:
         st.rerun()  # scope "app": the sidebar, the theory and the run follow the new config
-    head, step = show(run)
+    head, step = show(run, problem)
     share.save(PAGE)
     with st.container(key=f"{PAGE}_regime"):
         regime_banner(config, problem, run.traj)

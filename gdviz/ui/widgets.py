@@ -471,10 +471,13 @@ def sidebar(prefix: str) -> None:
         data_controls(p)
 
         st.subheader("Learning rate")
+        # The slider sits at the grid value nearest the rate in use; its label there says the rate in use
+        # (a link's or a preset's exact rate, e.g. 0.15 at the 0.16 position), never another number.
+        rate, at = config.learning_rate, nearest_grid_rate(config.learning_rate)
         st.select_slider(
             "Learning rate (log scale)",
             RATE_GRID,
-            format_func=lambda v: f"{v:g}",
+            format_func=lambda v: f"{rate:.6g}" if v == at else f"{v:g}",
             key=_key(p, "lr_slider"),
             on_change=_on_slider,
             args=(p,),

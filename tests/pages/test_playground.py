@@ -521,6 +521,9 @@ def test_slider_and_exact_box_follow_each_other(line):
     assert at.number_input(key="playground_learning_rate").value == exact
     assert at.select_slider(key="playground_lr_slider").value == nearest_on_slider(exact)
     assert at.select_slider(key="playground_lr_slider").value == 0.0125
+    labels = at.select_slider(key="playground_lr_slider").proto.options  # what the slider writes at each position
+    assert labels[widgets.RATE_GRID.index(0.0125)] == "0.0123456"  # the rate in use, not the grid's 0.0125
+    assert labels[widgets.RATE_GRID.index(0.1)] == "0.1" and labels[0] == "1e-06"
 
     click(at, "playground_step1")
     assert number(at, "Rate used") == exact

@@ -245,6 +245,28 @@ def test_scaling_link_sets_pair_hold_and_step():
     assert {k: query(at)[k] for k in link} == link
 
 
+def test_playground_link_past_a_converged_runs_end_opens_at_its_last_step_with_a_notice(line_xy):
+    """A step inside max steps but after the run stopped: the player opens at the run's last step and says so."""
+    at = open_link("pages/playground.py", {"lr": "0.1", "step": "5000"})
+    X, y = line_xy
+    X1 = np.column_stack([np.ones(len(y)), X[:, 0]])
+    w, last = np.zeros(2), 0
+    while True:  # the oracle: plain GD until an update is shorter than tol (1e-6)
+        new = w - 0.1 * 2 / len(y) * X1.T @ (X1 @ w - y)
+        last += 1
+        if np.linalg.norm(new - w) < 1e-6:
+            break
+        w = new
+    assert last < 5000
+    notes = [i.value for i in at.info if i.icon == ":material/last_page:"]
+    assert notes == [f"The link's step, 5,000, is past the end of this run, which stopped at step {last:,} "
+                     "(converged): showing that last step."]  # fmt: skip
+    assert player_view.data(at)["step"] == last == at.session_state["playground_cursor"]
+    assert query(at)["step"] == str(last)
+    ok(at.run())  # said once
+    assert not [i for i in at.info if i.icon == ":material/last_page:"]
+
+
 def test_scaling_link_past_the_end_opens_at_the_last_step_with_a_notice():
     # Raw diabetes at a stable rate, 40 steps at most: the run reaches max steps (every step stored).
     at = open_link("pages/scaling.py", {"dataset": "diabetes", "lr": "1e-05", "max_steps": "40", "step": "999"})
