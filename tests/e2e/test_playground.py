@@ -383,13 +383,24 @@ def test_a_click_on_the_3d_surface_starts_the_run_there(playground, screenshot_d
         "() => document.querySelector('[data-gdviz-readout=\"Step\"]').innerText === '0'"
         " && document.querySelector('[data-gdviz-readout=\"Intercept\"]').innerText !== '0'"
     )
-    # As a person does: the pointer rests on the bowl (Plotly picks the 3D point under it), then clicks. On a
-    # loaded machine the scene may not have picked yet: a click that hit no point changes nothing, so again.
+    # As a person does: the pointer rests on the bowl until Plotly has picked the 3D point under it (its hover
+    # event names the surface), then clicks. A click before the scene has picked changes nothing, so the test
+    # waits for that pick (on a loaded machine it can take seconds) and, failing it, moves a little and again.
+    page.evaluate(
+        "() => { const d = document.querySelector('.gdviz-live[data-key=\"playground_surface\"]');"
+        " d.on('plotly_hover', e => { d.__picked = e.points.some(p => p.data.type === 'surface'); });"
+        " d.on('plotly_unhover', () => { d.__picked = false; }); }"
+    )
+    picked = "() => document.querySelector('.gdviz-live[data-key=\"playground_surface\"]').__picked === true"
     for attempt in range(6):
         x, y = box["x"] + box["width"] / 2 + 4 * attempt, box["y"] + box["height"] / 2
         page.mouse.move(x - 6, y)
         page.mouse.move(x, y)
-        page.wait_for_timeout(700)
+        try:
+            page.wait_for_function(picked, timeout=5_000)
+        except PlaywrightTimeoutError:
+            continue
+        page.wait_for_timeout(100)
         page.mouse.down()
         page.mouse.up()
         try:
