@@ -103,6 +103,7 @@ def contour_chart(
             "name": f"{ARROW_WORDS[kind]} x {factor:.3g} ({'dotted' if kind == 'grad' else 'solid'})",
             "line": {"color": "#000000", "dash": ARROW_DASH[kind], "width": 2}, "hoverinfo": "skip",
         })  # fmt: skip
+    now = []  # each run's current point and name, drawn after every path and arrow: the names stay on top
     for run, label in runs:
         color = RUN_COLORS[run]
         data.append(_moving({
@@ -119,14 +120,16 @@ def contour_chart(
                 # An arrowhead at the tip only (the second point), pointing along the segment.
                 "marker": {"symbol": "arrow", "angleref": "previous", "size": [0, 11], "color": color},
             }, run, kind))  # fmt: skip
-        data.append(_moving({
+        now.append(_moving({
             "type": "scatter", "x": [], "y": [], "mode": "markers+text", "name": f"{label} now", "legendgroup": run,
             "showlegend": False, "text": [label], "textposition": TEXT_POSITIONS[run],
-            "textfont": {"size": 11, "color": "#000000"}, "cliponaxis": False,
+            # A light halo keeps a name readable where it crosses a path, an arrow or a dark contour band.
+            "textfont": {"size": 11, "color": "#000000", "shadow": "auto"}, "cliponaxis": False,
             "marker": {"size": 11, "color": color, "symbol": RUN_SYMBOLS[run],
                        "line": {"color": "white", "width": 1.5}},
             "hovertemplate": f"{label} now<br>{names[0]} %{{x:.4g}}<br>{names[1]} %{{y:.4g}}<extra></extra>",
         }, run, "current"))  # fmt: skip
+    data.extend(now)
     spec["layout"]["legend"]["y"] = -0.16
     spec["layout"]["margin"]["b"] = 60
     return spec
