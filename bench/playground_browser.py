@@ -13,7 +13,10 @@ The Playground's player steps in the browser (gdviz/ui/player.js); the baseline'
 Times are taken inside the page (``performance.now()`` at the click, and in a requestAnimationFrame loop
 that notices each condition), so Playwright's own round trips are not counted.
 
-Usage: .venv/bin/python bench/playground_browser.py [--steps 30] [--loads 5] [--play-seconds 10]
+With ``--stack N`` the app is served as the hosted demo is: N processes behind HAProxy (``deploy/stack.py``,
+whose proxy keeps Streamlit's static bundles once fetched); the baseline stays a plain ``streamlit run``.
+
+Usage: .venv/bin/python bench/playground_browser.py [--steps 30] [--loads 5] [--play-seconds 10] [--stack 2]
 Targets (issue 11, this 2-core machine): Step (a) median < 50 ms; (b) median < 100 ms and p95 < 200 ms;
 Play at 30 steps/s delivers >= 28 steps/s; first load of the 3D chart no later than the baseline's.
 """
@@ -183,8 +186,17 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--loads", type=int, default=5)
     ap.add_argument("--play-seconds", type=float, default=10.0)
+    ap.add_argument("--stack", type=int, default=0, help="serve gdviz through N processes behind HAProxy")
     args = ap.parse_args()
-    servers = {"gdviz": serve("app.py"), "baseline": serve("bench/baseline_app.py")}
+    stack = None
+    if args.stack:
+        sys.path.insert(0, str(ROOT))
+        from deploy import stack as deploy_stack
+
+        stack = deploy_stack.start(args.stack)
+        servers = {"gdviz": (None, stack.url), "baseline": serve("bench/baseline_app.py")}
+    else:
+        servers = {"gdviz": serve("app.py"), "baseline": serve("bench/baseline_app.py")}
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -195,7 +207,10 @@ def main() -> None:
             browser.close()
     finally:
         for proc, _ in servers.values():
-            proc.terminate()
+            if proc is not None:
+                proc.terminate()
+        if stack is not None:
+            stack.stop()
     g, b = got["gdviz"], got["baseline"]
     missing = [f"{mode}:{k}" for mode, res in got.items() for k, xs in res.items()
                if not k.endswith("_charts") and any(x != x for x in xs)]  # fmt: skip
@@ -204,7 +219,8 @@ def main() -> None:
     med = statistics.median
     print(
         f"Playground in Chromium {CHROMIUM} (software WebGL); {args.loads} fresh loads, {args.steps} Steps, "
-        f"load average {os.getloadavg()[0]:.1f} at the end\n"
+        f"load average {os.getloadavg()[0]:.1f} at the end"
+        + (f"; gdviz through {args.stack} processes behind HAProxy\n" if args.stack else "\n")
     )
     print("| metric | gdviz (median) | p95 / max | baseline: st.plotly_chart (median) | baseline / gdviz | target |")
     print("|---|---|---|---|---|---|")

@@ -110,3 +110,27 @@ def test_a_killed_process_hands_its_browser_to_the_other_one(stack, browser, scr
         assert metric(page, "Step") == "4"
     finally:
         context.close()
+
+
+def test_the_proxy_keeps_streamlits_bundles_and_hands_out_the_same_bytes(stack):
+    """deploy/haproxy.cfg caches /static/ (Streamlit's content-hashed bundles): the first fetch comes from an app
+    process, the next ones from the proxy, byte for byte the same as the app's own file; other paths are never
+    cached."""
+    import re
+    import urllib.request
+
+    def get(url: str) -> tuple[bytes, dict[str, str]]:
+        with urllib.request.urlopen(url, timeout=30) as r:
+            return r.read(), {k.lower(): v for k, v in r.headers.items()}
+
+    index, _ = get(stack.url + "/")
+    bundle = re.search(rb'src="\.?/?(static/js/[^"]+\.js)"', index)
+    assert bundle, index[:500]
+    path = "/" + bundle.group(1).decode()
+    first, h1 = get(stack.url + path)
+    again, h2 = get(stack.url + path)
+    direct, _ = get(stack.app_urls[0] + path)
+    assert (h1.get("x-cache-hit"), h2.get("x-cache-hit")) == ("0", "1")
+    assert first == again == direct and len(direct) > 10_000
+    _, health = get(stack.url + "/_stcore/health")
+    assert "x-cache-hit" not in health  # only the bundles go through the cache
