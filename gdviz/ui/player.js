@@ -451,6 +451,7 @@ async function mountCharts(g) {
         if (kept) layout[name] = Object.assign({}, layout[name], { camera: kept });
       }
       const [update, indices] = restyleArgs(P, c.chart, g.k);
+      c.textKey = update.text ? JSON.stringify(update.text) : "";
       const data = fig.data.map((t) => Object.assign({}, t));
       if (loaded.memoTraces) data.forEach((t) => loaded.memoTraces.add(t)); // see memoizeArrayAttributes
       indices.forEach((ti, j) => {
@@ -644,8 +645,14 @@ function restyle(c, P, k) {
     }
   }
   c.drawnK = k;
-  if (!animatable(c) || Object.keys(rel).length) {
+  // Plotly's animation path moves text but never adds a text that was empty (a name label appearing as the
+  // race's runs part): a chart whose bound texts change is updated the full way, a few times a run.
+  const textKey = update.text ? JSON.stringify(update.text) : "";
+  const textChanged = textKey !== c.textKey;
+  c.textKey = textKey;
+  if (!animatable(c) || Object.keys(rel).length || textChanged) {
     window.Plotly.update(c.div, update, rel, indices);
+    if (textChanged && !c.chart.is3d) window.Plotly.redraw(c.div); // a restyle does not add the text either
     return c.chart.is3d ? painted() : nextFrame();
   }
   const frame = indices.map((_, j) => {
