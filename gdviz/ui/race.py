@@ -264,19 +264,16 @@ class Result(NamedTuple):
     Attributes:
         runs: the finished runs (``race.race``).
         rows: the table (``race.table_rows``).
-        steps: the aligned step axis the browser holds.
         payload: the player's JSON.
         name: the race's name (the browser keeps its step while it stays the same).
-        arrows: the arrows' scale factors.
-        player: the player's data (the downloads draw the charts from it, at the step shown).
+        player: the player's data: its step axis, the arrows' factors, and the charts the downloads draw at the
+            step shown.
     """
 
     runs: list[race.RaceRun]
     rows: list[race.Row]
-    steps: object
     payload: str
     name: str
-    arrows: race.Arrows
     player: race.Player
 
 
@@ -288,7 +285,7 @@ def _compute(config: RunConfig, feats: str, prob: Problem, entries: tuple, batch
     rows = race.table_rows(prob, done, tol=config.tol, init_params=init)
     p = race.player(prob, done, pair, hold=hold, names=race.param_labels(prob))
     name = hashlib.sha1(repr((config, feats, entries, batch, seed, pair, hold)).encode()).hexdigest()[:16]
-    return Result(done, rows, p.steps, race.player_json(p, run=name), name, p.arrows, p)
+    return Result(done, rows, race.player_json(p, run=name), name, p)
 
 
 @st.cache_resource(max_entries=16, show_spinner="Racing the optimizers...")  # read-only: no copy per rerun
@@ -309,7 +306,7 @@ def result(prefix: str, config: RunConfig, prob: Problem, entries: list[race.Ent
 
 def show(res: Result) -> int:
     """The player at the step the server knows (snapped to a step the browser holds); returns that step."""
-    step = race.snap_step(res.steps, player.open_at(PAGE, res.name))
+    step = race.snap_step(res.player.steps, player.open_at(PAGE, res.name))
     st.session_state[player.cursor_key(PAGE)] = step
     player.player(PAGE, res.payload, run=res.name, step=step)
     return step
@@ -317,9 +314,10 @@ def show(res: Result) -> int:
 
 def arrows_caption(res: Result, batch: int | None, n_samples: int) -> None:
     """What the arrows are and how they are scaled; what the batch size changes."""
+    arrows = res.player.arrows
     st.caption(
         f"Arrows at the step shown, per run: dotted, the negative gradient (of the full data), drawn x "
-        f"{res.arrows.grad:.3g}; solid, the update the run actually takes from there, drawn x {res.arrows.update:.3g}. "
+        f"{arrows.grad:.3g}; solid, the update the run actually takes from there, drawn x {arrows.update:.3g}. "
         "For GD they point the same way; momentum and Adam's updates turn away from the gradient: they carry "
         "the past steps along. " + race.batch_note(batch, n_samples)
     )
