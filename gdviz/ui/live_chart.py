@@ -7,6 +7,7 @@ persistent div per key. A rotated 3D camera is kept per key in the browser.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -14,15 +15,20 @@ import streamlit as st
 
 from gdviz.plots import encode
 
-PLOTLY_JS = "app/static/plotly-gdviz.min.js"
+_BUNDLE = Path(__file__).resolve().parents[2] / "static" / "plotly-gdviz.min.js"
+# The bundle's URL names its content (?v=...): a browser, and the hosted demo's proxy (deploy/haproxy.cfg),
+# may then keep it for good, and a rebuilt bundle is a new URL. Streamlit serves the file whatever the query.
+PLOTLY_JS = "app/static/plotly-gdviz.min.js?v=" + hashlib.sha256(_BUNDLE.read_bytes()).hexdigest()[:16]
 COMPONENT = "gdviz_live_chart"
 
 
 def component_js(name: str) -> str:
     """The script of the component in ``name`` (a .js file beside this one) with the shared Plotly loader
-    (plotly_loader.js: ``loaded``, ``cameras``, ``loadPlotly``) in front of it."""
+    (plotly_loader.js: ``loaded``, ``cameras``, ``loadPlotly``) in front of it. The loader is told where
+    Plotly is (``PLOTLY_SRC``) and starts fetching it as soon as the script is evaluated."""
     here = Path(__file__).parent
-    return (here / "plotly_loader.js").read_text() + (here / name).read_text()
+    src = f"const PLOTLY_SRC = {json.dumps(PLOTLY_JS)};\n"
+    return src + (here / "plotly_loader.js").read_text() + (here / name).read_text()
 
 
 _render = st.components.v2.component(COMPONENT, js=component_js("live_chart.js"), isolate_styles=False)

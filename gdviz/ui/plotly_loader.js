@@ -1,7 +1,7 @@
-// gdviz's one Plotly loader, put in front of each component's own script (gdviz.ui.live_chart.component_js):
-// Plotly is fetched once per page from the app's static folder, by whichever component asks first. The
-// "Copy link" box in the sidebar, the first gdviz element on every page, asks at once, so the bundle is
-// on its way while Python still computes the charts.
+// gdviz's one Plotly loader, put in front of each component's own script (gdviz.ui.live_chart.component_js,
+// which declares PLOTLY_SRC): Plotly is fetched once per page from the app's static folder, by whichever
+// component's script the browser evaluates first, at once (see the end of this file): the bundle is on its
+// way before any component has mounted, while Python still computes the charts.
 
 const loaded = (window.__gdvizPlotly = window.__gdvizPlotly || {});
 const cameras = (window.__gdvizCameras = window.__gdvizCameras || {});
@@ -50,3 +50,8 @@ function memoizeArrayAttributes(Plotly) {
   };
   return Plotly;
 }
+
+// Start at once, when the browser evaluates this component's script, not when a component mounts: Streamlit
+// runs the script first and mounts the component one or more tasks later, on a main thread busy rendering
+// the page. (A failure here is retried by the first chart that needs Plotly.)
+loadPlotly(PLOTLY_SRC).catch(() => {});

@@ -134,3 +134,39 @@ def test_the_proxy_keeps_streamlits_bundles_and_hands_out_the_same_bytes(stack):
     assert first == again == direct and len(direct) > 10_000
     _, health = get(stack.url + "/_stcore/health")
     assert "x-cache-hit" not in health  # only the bundles go through the cache
+
+
+def test_the_proxy_keeps_the_plotly_bundle_by_its_hash_in_each_encoding(stack):
+    """The app's Plotly bundle is asked for by a URL naming its content (live_chart.PLOTLY_JS, ?v=<hash>): the
+    proxy keeps it once per encoding (the app gzips it and says Vary: Accept-Encoding) and tells browsers to
+    keep it. A gzip client and a plain one each get the file's own bytes; the bundle without its hash is never
+    cached, and no cached answer hands out the sticky-session cookie."""
+    import gzip
+    import urllib.request
+    from pathlib import Path
+
+    from gdviz.ui.live_chart import PLOTLY_JS
+
+    on_disk = (Path(__file__).resolve().parents[2] / "static" / "plotly-gdviz.min.js").read_bytes()
+
+    def get(path: str, encoding: str) -> tuple[bytes, dict[str, list[str]]]:
+        req = urllib.request.Request(stack.url + path, headers={"Accept-Encoding": encoding})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            headers: dict[str, list[str]] = {}
+            for k, v in r.headers.items():
+                headers.setdefault(k.lower(), []).append(v)
+            return r.read(), headers
+
+    path = "/" + PLOTLY_JS
+    for encoding in ("gzip", "identity"):
+        got = [get(path, encoding) for _ in range(3)]
+        assert [h["x-cache-hit"] for _, h in got] == [["0"], ["1"], ["1"]], encoding
+        for body, headers in got:
+            zipped = headers.get("content-encoding") == ["gzip"]
+            assert zipped == (encoding == "gzip")
+            assert (gzip.decompress(body) if zipped else body) == on_disk
+            assert "public, max-age=31536000, immutable" in headers["cache-control"]
+        assert all("set-cookie" not in h for _, h in got[1:])
+    _, plain = get("/app/static/plotly-gdviz.min.js", "gzip")
+    _, again = get("/app/static/plotly-gdviz.min.js", "gzip")
+    assert "x-cache-hit" not in plain and "x-cache-hit" not in again
