@@ -248,8 +248,11 @@ def main() -> None:
     ap.add_argument("--loads", type=int, default=5)
     ap.add_argument("--play-seconds", type=float, default=10.0)
     ap.add_argument("--stack", type=int, default=0, help="serve gdviz through N processes behind HAProxy")
-    ap.add_argument("--screencast", action="store_true",
-                    help="also time first load from the browser's screencast frames (slows every load down)")
+    ap.add_argument(
+        "--screencast",
+        action="store_true",
+        help="also time first load from the browser's screencast frames (slows every load down)",
+    )
     args = ap.parse_args()
     stack = None
     if args.stack:
@@ -291,8 +294,11 @@ def main() -> None:
         ("first load: read-out shown", g["readout"], b["readout"], "-"),
         ("first load: all 2D charts drawn", g["charts2d"], None, "-"),
         ("first load: 3D chart drawn", g["chart3d"], b["chart3d"], "<= baseline"),
-        *([("... independent check: 3D surface on screen (screencast frames)", g["screen3d"], b["screen3d"], "-")]
-          if args.screencast else []),
+        *(
+            [("... independent check: 3D surface on screen (screencast frames)", g["screen3d"], b["screen3d"], "-")]
+            if args.screencast
+            else []
+        ),
         ("Step -> read-out and 2D charts painted (a)", g["a"], None, "median < 50 ms"),
         ("Step -> 3D chart painted (b)", g["b"], b["b"], "median < 100 ms, p95 < 200 ms"),
     ]
