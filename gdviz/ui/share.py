@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import runpy
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
@@ -32,6 +33,9 @@ from gdviz.ui.live_chart import PLOTLY_JS, component_js
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 WRITTEN_KEY = "share_written"
+RECENT_KEY = "share_recent"  # page -> [(time.monotonic(), query)] this session wrote lately, newest last
+WIDGET_KEY = "share_widget_changed"  # set by a settings widget's callback (note_widget_change), read by enter
+ECHO_S = 3.0  # how long a query this session wrote may come back from a browser whose address lags behind
 NAV_KEY = "share_nav_rerun"  # set while ensure_app runs app.py
 SEEN_KEY = "share_app_seen"  # this session has run a page inside app.py's navigation
 _render = st.components.v2.component("gdviz_share_link", js=component_js("share.js"), isolate_styles=False)
@@ -170,8 +174,14 @@ def enter(page: str) -> None:
     ensure_app()
     params = _query()
     written = st.session_state.get(WRITTEN_KEY, {})
+    by_widget = st.session_state.pop(WIDGET_KEY, False)
     # The app's own query, carried to another page, is no link: only a query this session did not write is.
-    if params and params != written.get(page) and params not in written.values():
+    # Nor is a query this session wrote moments ago, or any query of a rerun a settings widget caused: the
+    # browser sends its address with each rerun, and while fast changes rerun the page that address can still
+    # be one the session wrote before the last change (read as a link, it would undo that change). The
+    # browser's Back button is a rerun with no widget change and an older query: that one is a link.
+    own = by_widget or params == written.get(page) or params in written.values() or _echo(page, params)
+    if params and not own:
         notices = load(page, params)
         written[page] = params
         st.session_state[WRITTEN_KEY] = written
@@ -187,10 +197,27 @@ def save(page: str) -> None:
     values = view_query(page)
     wanted = {k: [v] for k, v in values.items()}
     written = st.session_state.setdefault(WRITTEN_KEY, {})
-    if _query() != wanted:
+    # The query this rerun's request carried can be older than the browser's address: a URL an earlier rerun
+    # wrote may still be on its way to the browser (fast slider moves). So a view this session has not written
+    # last is written even when the request's query already equals it.
+    if _query() != wanted or written.get(page) != wanted:
         embed = {k: st.query_params.get_all(k) for k in EMBED_KEYS if k in st.query_params}
         st.query_params.from_dict({**embed, **values})
+        recent = st.session_state.setdefault(RECENT_KEY, {}).setdefault(page, [])
+        recent.append((time.monotonic(), wanted))
+        del recent[:-16]
     written[page] = wanted
+
+
+def note_widget_change() -> None:
+    """Called by a settings widget's callback: this rerun comes from a widget, so its query is no link."""
+    st.session_state[WIDGET_KEY] = True
+
+
+def _echo(page: str, params: dict[str, list[str]]) -> bool:
+    """Whether ``params`` is a query this session wrote for ``page`` within the last ECHO_S seconds."""
+    now = time.monotonic()
+    return any(q == params and now - t < ECHO_S for t, q in st.session_state.get(RECENT_KEY, {}).get(page, []))
 
 
 def page_url(page: str) -> str:

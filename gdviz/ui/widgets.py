@@ -22,7 +22,7 @@ from gdviz.config import names as config_names
 from gdviz.engine import Trajectory
 from gdviz.errors import InputError
 from gdviz.plots._spec import REGIME_COLORS, REGIME_LABELS
-from gdviz.ui import cache, state
+from gdviz.ui import cache, share, state
 from gdviz.ui.messages import for_people
 
 # The learning-rate slider: 1e-6 .. 10 on the Renard R20 series (20 round values per decade, nearly evenly
@@ -132,6 +132,7 @@ def bind(prefix: str, fields: tuple[str, ...]) -> None:
 
 def _apply(prefix: str, **changes) -> bool:
     """Write ``changes`` into the config; on a rejected value report it and restore the widgets."""
+    share.note_widget_change()  # a callback's rerun: the address it carries is no link (share.enter)
     old = state.get_config()
     notice = ""
     try:
@@ -207,10 +208,21 @@ def set_rate(prefix: str, rate: float) -> bool:
 
 
 def _on_slider(prefix: str) -> None:
-    set_rate(prefix, st.session_state[_key(prefix, "lr_slider")])
+    # The slider's own key is not written back: Streamlit would send the browser that value, and a slider the
+    # user has moved on since (fast key presses) would jump back to it.
+    rate = float(st.session_state[_key(prefix, "lr_slider")])
+    if _apply(prefix, learning_rate=rate):
+        st.session_state[_key(prefix, "learning_rate")] = rate
 
 
 def _on_exact(prefix: str) -> None:
+    slider = st.session_state.get(_key(prefix, "lr_slider"))
+    if slider is not None and slider != st.session_state.get(_key(prefix, "lr_slider_shown"), slider):
+        # The slider moved in this same rerun: the user is on the slider, and the box's value is one it showed
+        # before the server set it (a browser busy drawing sends it back with the slider's move). The slider
+        # wins; its callback sets the box.
+        st.session_state[_key(prefix, "learning_rate")] = float(slider)
+        return
     value = st.session_state[_key(prefix, "learning_rate")]
     if value is None or value <= 0:  # a cleared box (it falls back to its minimum, 0) keeps the rate it had
         kept = state.get_config().learning_rate
@@ -483,6 +495,7 @@ def sidebar(prefix: str) -> None:
             args=(p,),
             help="Drag along a log scale from 1e-6 to 10. The band below shows this data's regimes.",
         )
+        st.session_state[_key(p, "lr_slider_shown")] = st.session_state[_key(p, "lr_slider")]  # see _on_exact
         st.html(regime_band_html(problem, config.learning_rate))
         st.number_input(
             "Exact learning rate",

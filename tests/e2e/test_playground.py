@@ -11,7 +11,7 @@ import time
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.e2e.conftest import exception_boxes, metric, naive_gd_line, wait_for_app, wait_for_chart
+from tests.e2e.conftest import exception_boxes, metric, naive_gd_line, wait_for_app, wait_for_chart, wait_idle
 
 CHARTS = (
     "playground_surface",
@@ -91,6 +91,31 @@ def test_step_step_step_back_updates_the_readout_and_charts(playground):
     assert float(metric(page, "Slope on x")) == pytest.approx(w[1], rel=1e-5)
     assert path_length(page) == 3  # the contour's path really has the three points of steps 0..2
     assert path_length(page, "playground_surface") == 3
+    assert exception_boxes(page) == []
+
+
+def test_fast_key_presses_on_the_rate_slider_all_count_and_the_link_follows(playground):
+    """Eleven ArrowRight presses 50 ms apart, as a keyboard user heading for a divergent rate: each moves the
+    slider one notch, and the slider, the exact box and the link all end on the same rate. A new user saw the
+    slider at 0.09 while the link said lr=0.14: each rerun carried an address the browser had not caught up
+    with, which the page read as a new link, undoing the newest press."""
+    from urllib.parse import parse_qs, urlparse
+
+    # The slider's notches are the Renard R20 series: from the default 0.05, eleven notches up is 0.18
+    # (0.056, 0.063, 0.071, 0.08, 0.09, 0.1, 0.112, 0.125, 0.14, 0.16, 0.18).
+    page = playground
+    slider = page.locator('[data-testid="stSidebar"] input[type=range]').first
+    assert slider.get_attribute("aria-valuetext") == "0.05"
+    slider.focus()
+    for _ in range(11):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(50)
+    page.wait_for_function("() => new URLSearchParams(location.search).get('lr') === '0.18'", timeout=60_000)
+    wait_idle(page)
+    page.wait_for_timeout(1500)  # anything still on its way arrives
+    exact = page.get_by_role("spinbutton", name="Exact learning rate")
+    assert (slider.get_attribute("aria-valuetext"), exact.input_value()) == ("0.18", "0.18")
+    assert parse_qs(urlparse(page.url).query)["lr"] == ["0.18"]
     assert exception_boxes(page) == []
 
 

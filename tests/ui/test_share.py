@@ -147,6 +147,33 @@ def test_the_same_link_is_read_once_and_widgets_win_afterwards():
     assert config(at).learning_rate == 0.02 and not warnings(at)
 
 
+def test_an_address_the_browser_has_not_caught_up_with_does_not_undo_a_slider_move(monkeypatch):
+    """Fast slider moves: each rerun carries the browser's address, which can still be a query this session
+    wrote two moves ago. Read as a link it undid the newest move (the rate went back, and the link then named
+    another rate than the page showed). The browser's Back button (an older query, no widget change) still
+    opens that view."""
+    from gdviz.ui import share
+
+    at = ok(AppTest.from_file(str(ROOT / "app.py"), default_timeout=90).run())
+    for rate in (0.056, 0.063):
+        ok(at.select_slider(key="playground_lr_slider").set_value(rate).run())
+        assert config(at).learning_rate == rate and query(at) == {"lr": str(rate)}
+    at.query_params["lr"] = "0.056"  # the address of two moves ago, sent with the next move
+    ok(at.select_slider(key="playground_lr_slider").set_value(0.071).run())
+    assert config(at).learning_rate == 0.071 and query(at) == {"lr": "0.071"}
+    assert at.number_input(key="playground_learning_rate").value == 0.071 and not warnings(at)
+    # The same stale address on a rerun no widget caused, moments later: still the session's own.
+    at.query_params["lr"] = "0.063"
+    ok(at.run())
+    assert config(at).learning_rate == 0.071
+    # Back, once the moves are over (the echo window passed): the older view opens.
+    monkeypatch.setattr(share, "ECHO_S", 0.0)
+    at.query_params["lr"] = "0.063"
+    ok(at.run())
+    assert config(at).learning_rate == 0.063 and query(at) == {"lr": "0.063"}
+    assert at.select_slider(key="playground_lr_slider").value == 0.063
+
+
 # ---------------------------------------------------------------------------------------------
 # Regimes
 # ---------------------------------------------------------------------------------------------
