@@ -307,12 +307,14 @@ def surface_3d(
     layout = {
         "height": height,
         "title": {"text": title, "x": 0.0, "xanchor": "left"},
-        "margin": {"l": 0, "r": 0, "t": 40 if not note else 95, "b": 0},
+        # Room for the title and, under it, each line of the note (11 px text: 15 px a line).
+        "margin": {"l": 0, "r": 0, "t": 40 if not note else 50 + 15 * (note.count("<br>") + 1), "b": 0},
         "uirevision": "surface",
         "legend": {"orientation": "h", "y": -0.02, "yanchor": "top", "x": 0.0},
         "scene": scene,
     }
-    if note:  # under the title, above the scene
+    if note:  # under the title (held at the top: Plotly centres it in the top margin), above the scene
+        layout["title"].update(y=1.0, yref="container", yanchor="top", pad={"t": 10})
         layout["annotations"] = [
             {"text": note, "x": 0.0, "xref": "paper", "xanchor": "left", "y": 1.0, "yref": "paper",
              "yanchor": "bottom", "align": "left", "showarrow": False, "font": {"size": 11, "color": "#A04000"}}

@@ -200,7 +200,7 @@ def theory(config: RunConfig, problem: Problem, traj: Trajectory) -> None:
         )
     )
     st.caption(
-        "In the eigen-directions chart below the error along each direction shrinks by its own factor per step: "
+        "In the eigen-directions chart above the error along each direction shrinks by its own factor per step: "
         "a stiff direction (large lambda) by |1 - rate x lambda|, often far below 1, so it is gone in a few steps; "
         "a flat one (small lambda) by a factor near 1, so it crawls and sets the number of steps. A line that "
         "levels off some 15 powers of ten below the params' size has reached float64's round-off."

@@ -102,6 +102,15 @@ def puzzle_unavailable() -> str:
     return ""
 
 
+def opens_on(prefix: str) -> str:
+    """The dataset this page shows once open: raw diabetes on the session's first visit when the shared data
+    is still the default synthetic line and no link names a dataset, else the shared config's."""
+    config = state.get_config()
+    first = _k(prefix, "opened") not in st.session_state
+    default_data = cache.data_key(config) == cache.data_key(RunConfig())
+    return OPENING_DATASET if first and default_data and "dataset" not in st.query_params else config.dataset
+
+
 def open_on_data_that_scales(prefix: str) -> str:
     """On the session's first visit, open on raw diabetes when the shared data is still the default synthetic
     line (one feature) and no link names a dataset; returns the note that says so ("" when nothing changed).
@@ -111,15 +120,11 @@ def open_on_data_that_scales(prefix: str) -> str:
     """
     seen = _k(prefix, "opened")
     if seen not in st.session_state:
-        config = state.get_config()
-        default_data = cache.data_key(config) == cache.data_key(RunConfig())
-        st.session_state[seen] = (
-            "dataset" not in st.query_params and default_data and _apply(prefix, dataset=OPENING_DATASET)
-        )
+        st.session_state[seen] = opens_on(prefix) == OPENING_DATASET and _apply(prefix, dataset=OPENING_DATASET)
     if not st.session_state[seen] or state.get_config().dataset != OPENING_DATASET:
         return ""
     return (
-        "Opened on raw diabetes (ten features, scales from about 0.1 to 300): the default synthetic line has one "
+        "Opened on raw diabetes (ten features, standard deviations from 0.5 to 35): the default synthetic line has one "
         "feature, so scaling has nothing to show there. The other pages now use diabetes too; pick the synthetic "
         "line under Dataset to go back."
     )
@@ -356,15 +361,16 @@ def puzzle_panel(prefix: str, config: RunConfig) -> None:
 def _read_link(q: dict[str, str], notices: list[str]) -> None:
     config = state.get_config()
     if "pair" in q:
+        dataset = opens_on(PAGE)  # a first visit's link without a dataset opens on raw diabetes
         try:
-            n_params = cache.all_features_problem(config.dataset, config.scaling).n_params
+            n_params = cache.all_features_problem(dataset, config.scaling).n_params
         except InputError:
             n_params = 0
         i, _, j = q["pair"].partition(",")
         ok = re.fullmatch(r"\d{1,4}", i) and re.fullmatch(r"\d{1,4}", j) and int(i) != int(j)
         if ok and max(int(i), int(j)) < n_params:
-            st.session_state[_k(PAGE, f"pair_x_{config.dataset}")] = int(i)
-            st.session_state[_k(PAGE, f"pair_y_{config.dataset}")] = int(j)
+            st.session_state[_k(PAGE, f"pair_x_{dataset}")] = int(i)
+            st.session_state[_k(PAGE, f"pair_y_{dataset}")] = int(j)
         else:
             notices.append(
                 f"Ignored the surface's pair of params (pair) in the link: it must be two different numbers "

@@ -235,8 +235,16 @@ def _read_link(q: dict[str, str], notices: list[str]) -> None:
         return
     values = _default().__dict__.copy()
     limits = {"n_rates": sweep.MAX_RATES, "max_steps": sweep.MAX_SWEEP_STEPS}
+    skip = set()
+    try:  # a link's low and high that are each fine but in the wrong order: said with the link's own numbers
+        low, high = float(q["low"]), float(q["high"])
+        if 0 < high <= low:
+            skip = {"low", "high"}
+            notices.append(f"Ignored the rate range in the link: low = {low:g} must be below high = {high:g}.")
+    except (KeyError, ValueError):
+        pass
     for field, key in LINK_KEYS.items():
-        if key not in q:
+        if key not in q or field in skip:
             continue
         text = q[key].strip()
         label = "rate range" if field == "relative" else FIELD_LABELS.get(field, field)

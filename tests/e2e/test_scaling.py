@@ -102,6 +102,14 @@ def test_phone_table_charts_and_the_scaling_box(page, scaling_url, screenshot_di
     wait_idle(page)
     assert exception_boxes(page) == []
     assert "442 rows, 10 features" in page.inner_text("body")  # opens on raw diabetes
+    # The 3D chart's note (held params; why its path stops early) sits under its title, not over it.
+    boxes = page.evaluate("""() => {
+        const div = document.querySelector('.gdviz-live[data-key="scaling_surface"]');
+        const box = (e) => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+        return [box(div.querySelector('.gtitle')), ...[...div.querySelectorAll('.annotation')].map(box)];
+    }""")
+    title, notes = boxes[0], boxes[1:]
+    assert notes and all(n[1] >= title[3] for n in notes), boxes
     # No Plotly toolbar over the two static charts' titles (the Download menu saves charts).
     assert page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').count() == 2
     assert page.evaluate("() => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .modebar').length") == 0

@@ -250,6 +250,14 @@ def test_sweep_hostile_link_warns_in_words_and_keeps_the_good_settings():
     assert (settings.n_rates, settings.high, settings.low, settings.relative) == (1000, 1.5, 0.03, True)
 
 
+def test_sweep_link_with_low_above_high_says_so_with_the_links_own_numbers():
+    at = open_link("pages/sweep.py", {"low": "5", "high": "1"})
+    said = warnings(at)
+    assert said == ["Ignored the rate range in the link: low = 5 must be below high = 1."], said
+    settings = at.session_state["sweep_run"].settings
+    assert (settings.low, settings.high) == (0.03, 2.0)  # the default range, both kept
+
+
 def test_sweep_link_whose_rates_leave_the_allowed_range_falls_back_to_the_default_sweep():
     at = open_link("pages/sweep.py", {"rates_in": "abs", "low": "1e-20", "high": "1e-15"})
     assert any("Showing the default sweep" in w for w in warnings(at)), warnings(at)
@@ -321,6 +329,16 @@ def test_scaling_hostile_link_warns_and_the_page_works():
     at = open_link("pages/scaling.py", {"pair": "7,7", "hold": "elsewhere", "step": "x"})
     text = " ".join(warnings(at))
     assert "pair of params (pair)" in text and "held (hold)" in text and "step (step)" in text
+
+
+def test_scaling_link_without_a_dataset_reads_its_pair_on_the_data_the_page_opens_on():
+    """A first visit with no dataset in the link opens on raw diabetes (10 features and the intercept: params
+    0 to 10), so the pair is read on diabetes, and a pair out of range names diabetes' range."""
+    at = open_link("pages/scaling.py", {"pair": "2,9"})
+    assert config(at).dataset == "diabetes" and not warnings(at)
+    assert (at.session_state["scaling_pair_x_diabetes"], at.session_state["scaling_pair_y_diabetes"]) == (2, 9)
+    at = open_link("pages/scaling.py", {"pair": "99,100"})
+    assert "two different numbers from 0 to 10, like 0,1" in " ".join(warnings(at))
 
 
 # ---------------------------------------------------------------------------------------------
