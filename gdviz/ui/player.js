@@ -54,6 +54,7 @@ const CSS = `
 .gdviz-scrub { display: flex; gap: 0.6rem; align-items: center; margin: 0 0 0.2rem 0; }
 .gdviz-scrub input { flex: 1 1 auto; accent-color: #0072B2; }
 .gdviz-scrub span { font-size: 0.8rem; color: #555; white-space: nowrap; }
+.gdviz-thin { font-size: 0.8rem; color: #555; margin: 0 0 0.3rem 0; }
 /* Fixed-width cells (tabular digits, no reflow while playing): as many a row as fit, the same every step. */
 .gdviz-readout { display: grid; grid-template-columns: repeat(auto-fill, minmax(7.4rem, 1fr)); gap: 0.1rem 0.8rem;
   margin-bottom: 0.3rem; }
@@ -110,10 +111,11 @@ function build(root, data) {
   ui.scrub = el("input", { type: "range", min: "0", value: "0", step: "1", "aria-label": "Scrub through the steps" });
   ui.scrubText = el("span", {}, "");
   const scrub = el("div", { className: "gdviz-scrub" }, ui.scrub, ui.scrubText);
+  ui.thin = el("div", { className: "gdviz-thin", hidden: true }, ""); // a long run's stored steps (thinNote)
   ui.readout = el("div", { className: "gdviz-readout", "data-testid": "gdviz-readout" });
   ui.live = el("div", { className: "gdviz-sr", "aria-live": "polite", role: "status" });
   ui.charts = el("div", { className: "gdviz-charts" });
-  root.append(style, controls, scrub, ui.readout, ui.live, ui.charts);
+  root.append(style, controls, scrub, ui.thin, ui.readout, ui.live, ui.charts);
   return ui;
 }
 
@@ -411,10 +413,45 @@ function show(g, { final }) {
   const last = g.P.n - 1;
   const stepText = g.P.columns.step[last].toLocaleString("en-US");
   g.ui.scrubText.textContent = `step ${cells[0][1]} of ${stepText}`;
+  thinNote(g, k);
   if (final) {
     g.ui.live.textContent = cells.map(([cell, text]) => `${cell.label} ${text}`).join(", ");
   }
   drawStep(g, final);
+}
+
+// A long run is stored thinned (gdviz.thinning: every step up to some step, then every 2nd, 4th, ...), so Step
+// moves to the next stored step, more than one at a time late in the run: the note under the scrubber says so,
+// and how far apart the stored steps are where the user is. Only step numbers are read; a run stored whole
+// (its steps 0, 1, 2, ...: one apart, the last one included) shows no note.
+function thinNote(g, k) {
+  const steps = g.P.columns.step;
+  if (g.thinFor !== g.P) {
+    g.thinFor = g.P;
+    g.thinFrom = -1;
+    for (let i = 0; i + 2 < steps.length; i++) {
+      if (steps[i + 1] - steps[i] > 1) {
+        g.thinFrom = i;
+        break;
+      }
+    }
+  }
+  const ui = g.ui;
+  ui.thin.hidden = g.thinFrom < 0;
+  if (g.thinFrom < 0) return;
+  const last = k + 1 >= steps.length;
+  const apart = last ? 0 : steps[k + 1] - steps[k];
+  const here = last ? "the run's last step, always kept" : apart > 1 ? `every ${ordinal(apart)} step` : "every step";
+  const text =
+    `Long run: every step up to ${steps[g.thinFrom].toLocaleString("en-US")} is kept for the browser, then every ` +
+    `2nd, 4th, 8th... (all were computed; Step moves to the next kept step). Here: ${here}.`;
+  if (ui.thin.textContent !== text) ui.thin.textContent = text;
+}
+
+function ordinal(n) {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? "th" : { 1: "st", 2: "nd", 3: "rd" }[n % 10] || "th";
+  return n.toLocaleString("en-US") + suffix;
 }
 
 async function mountCharts(g) {

@@ -231,3 +231,34 @@ def test_type_a_rate_and_pin_it(regimes_page, screenshot_dir):
     page.get_by_role("button", name="Unpin").scroll_into_view_if_needed()
     page.wait_for_timeout(500)
     page.screenshot(path=str(screenshot_dir / "regimes_pinned.png"))
+
+
+def test_a_thinned_run_says_how_far_apart_its_kept_steps_are(regimes_page):
+    """The slow run's 10,000 steps are kept thinned for the browser (gdviz.thinning), so late in the run Step
+    moves several steps at once: the note under the scrubber says so, and its "every Nth step" matches how far
+    one Step actually moves there."""
+    page = regimes_page
+    note = page.locator(".gdviz-thin").first
+    scrub_text = page.locator(".gdviz-scrub span").first
+
+    def shown_step() -> int:
+        return int(scrub_text.inner_text().split(" of ")[0].removeprefix("step ").replace(",", ""))
+
+    def go_to(step: int) -> None:
+        page.get_by_role("spinbutton", name="Go to step").first.fill(str(step))
+        page.get_by_role("button", name="Go", exact=True).first.click()
+        page.wait_for_timeout(300)
+
+    assert note.is_visible() and note.inner_text().startswith("Long run: every step up to ")
+    for target in (100, 3_700, 9_000):
+        go_to(target)
+        before = shown_step()
+        said = note.inner_text().rsplit("Here: ", 1)[1]
+        page.get_by_role("button", name="Step", exact=True).first.click()
+        page.wait_for_timeout(300)
+        moved = shown_step() - before
+        assert said == ("every step." if moved == 1 else f"every {moved}th step."), (target, before, moved, said)
+    assert moved > 1  # 9,000 is in the thinned part
+    page.keyboard.press("End")
+    page.wait_for_timeout(300)
+    assert note.inner_text().endswith("Here: the run's last step, always kept.")
