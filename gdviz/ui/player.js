@@ -533,7 +533,10 @@ async function mountCharts(g) {
         }, true);
         const moved = (e) => !c.down || Math.hypot(e.clientX - c.down[0], e.clientY - c.down[1]) > 5;
         c.div.addEventListener("pointerup", (e) => {
-          if (c.pending && !moved(e)) send(c.pending);
+          // Plotly reports a 3D click from its render loop, only if a frame is drawn while the button is down: a
+          // quick tap can end before that. Then the point is the one Plotly last picked under the pointer.
+          const point = c.pending || (c.chart.is3d ? c.hovered : null);
+          if (point && !moved(e)) send(point);
           c.pending = null;
         }, true);
         // A 2D chart sees no pointerup (Plotly covers the page while a button is down), but a click.
@@ -548,6 +551,15 @@ async function mountCharts(g) {
           if (!c.chart.is3d || !p || typeof p.x !== "number" || typeof p.y !== "number" || !g.setTriggerValue) return;
           c.pending = [p.x, p.y];
         });
+        if (c.chart.is3d) {
+          c.div.on("plotly_hover", (event) => {
+            const p = event && event.points && event.points.find((q) => q.data && q.data.type === "surface");
+            c.hovered = p && typeof p.x === "number" && typeof p.y === "number" ? [p.x, p.y] : null;
+          });
+          c.div.on("plotly_unhover", () => {
+            c.hovered = null;
+          });
+        }
       }
       if (!c.div.__gdvizListening) {
         c.div.__gdvizListening = true;
