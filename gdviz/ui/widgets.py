@@ -198,11 +198,13 @@ def _on_dataset(prefix: str) -> None:
         st.session_state[_key(prefix, "feature")] = 0
 
 
-def set_rate(prefix: str, rate: float) -> bool:
-    """Set the learning rate everywhere: config, exact box and slider; False (and reported) if rejected."""
+def set_rate(prefix: str, rate: float, *, move_slider: bool = True) -> bool:
+    """Set the learning rate everywhere: config, exact box and (unless ``move_slider`` is False) the slider;
+    False (and reported) if rejected."""
     if _apply(prefix, learning_rate=float(rate)):
         st.session_state[_key(prefix, "learning_rate")] = float(rate)
-        st.session_state[_key(prefix, "lr_slider")] = nearest_grid_rate(rate)
+        if move_slider:
+            st.session_state[_key(prefix, "lr_slider")] = nearest_grid_rate(rate)
         return True
     return False
 
@@ -210,9 +212,7 @@ def set_rate(prefix: str, rate: float) -> bool:
 def _on_slider(prefix: str) -> None:
     # The slider's own key is not written back: Streamlit would send the browser that value, and a slider the
     # user has moved on since (fast key presses) would jump back to it.
-    rate = float(st.session_state[_key(prefix, "lr_slider")])
-    if _apply(prefix, learning_rate=rate):
-        st.session_state[_key(prefix, "learning_rate")] = rate
+    set_rate(prefix, st.session_state[_key(prefix, "lr_slider")], move_slider=False)
 
 
 def _on_exact(prefix: str) -> None:
